@@ -1,0 +1,157 @@
+"""MQTT 3.1.1 packet encoding and decoding: pure functions, no I/O.
+
+Every function here is shared by the client and its property tests. Encoders return bytes or a
+bytearray ready for one socket write; decoders raise ValueError on malformed input, which the
+client treats as a dead link.
+"""
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+CONNECT = const(0x10)
+CONNACK = const(0x20)
+PUBLISH = const(0x30)
+PUBACK = const(0x40)
+SUBSCRIBE = const(0x82)  # SUBSCRIBE and UNSUBSCRIBE carry the fixed flags 0b0010
+SUBACK = const(0x90)
+UNSUBSCRIBE = const(0xA2)
+UNSUBACK = const(0xB0)
+PINGRESP = const(0xD0)
+
+PINGREQ_PACKET = b"\xc0\x00"
+DISCONNECT_PACKET = b"\xe0\x00"
+MAX_REMAINING = const(268435455)  # four length bytes, MQTT 3.1.1 §2.2.3
+
+
+def varint(n):
+    """Encode a remaining length (0 .. 268,435,455) in 1 to 4 bytes."""
+    if n < 0 or n > MAX_REMAINING:
+        raise ValueError("MQTT remaining length out of range: %d" % n)
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def decode_length(buf, pos):
+    """Decode the remaining length that starts at buf[pos].
+
+    Returns (length, position after it), or None when buf ends before the length does.
+    Raises ValueError for a length longer than four bytes.
+    """
+    value = 0
+    shift = 0
+    end = len(buf)
+    for i in range(4):
+        if pos + i >= end:
+            return None
+        byte = buf[pos + i]
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos + i + 1
+        shift += 7
+    raise ValueError("malformed remaining length")
+
+
+def utf8(s):
+    """Return s as bytes: str is UTF-8 encoded, bytes-like is copied as is."""
+    if isinstance(s, str):
+        return s.encode()
+    return bytes(s)
+
+
+def _field(b):
+    n = len(b)
+    if n > 0xFFFF:
+        raise ValueError("MQTT string longer than 65535 bytes")
+    return bytes((n >> 8, n & 0xFF)) + b
+
+
+def connect(client_id, keepalive, clean, user=b"", password=b"", will=None):
+    """CONNECT packet. will is (topic, msg, retain, qos) with bytes topic and msg, or None."""
+    flags = 0x02 if clean else 0
+    payload = _field(client_id)
+    if will:
+        topic, msg, retain, qos = will
+        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
+        payload += _field(topic) + _field(msg)
+    if user:
+        flags |= 0x80
+        payload += _field(user)
+        if password:
+            flags |= 0x40
+            payload += _field(password)
+    body = b"\x00\x04MQTT\x04" + bytes((flags, keepalive >> 8, keepalive & 0xFF)) + payload
+    return bytes((CONNECT,)) + varint(len(body)) + body
+
+
+def publish_header(topic, payload_len, qos=0, retain=False, pid=0, dup=False):
+    """Fixed and variable header of a PUBLISH; the payload follows it on the wire.
+
+    Returns a bytearray so that a re-send can set the DUP bit in place.
+    """
+    rest = 2 + len(topic) + payload_len + (2 if qos else 0)
+    first = PUBLISH | (0x08 if dup else 0) | (qos << 1) | (1 if retain else 0)
+    hdr = bytearray((first,))
+    hdr += varint(rest)
+    hdr += _field(topic)
+    if qos:
+        hdr += bytes((pid >> 8, pid & 0xFF))
+    return hdr
+
+
+def subscribe(pid, topics):
+    """SUBSCRIBE for [(filter bytes, qos), ...]."""
+    body = bytearray((pid >> 8, pid & 0xFF))
+    for topic, qos in topics:
+        body += _field(topic)
+        body.append(qos)
+    return bytes((SUBSCRIBE,)) + varint(len(body)) + body
+
+
+def unsubscribe(pid, topics):
+    """UNSUBSCRIBE for [filter bytes, ...]."""
+    body = bytearray((pid >> 8, pid & 0xFF))
+    for topic in topics:
+        body += _field(topic)
+    return bytes((UNSUBSCRIBE,)) + varint(len(body)) + body
+
+
+def puback(pid):
+    return bytes((PUBACK, 2, pid >> 8, pid & 0xFF))
+
+
+def packet_id(body):
+    """The packet id of a PUBACK or UNSUBACK body (exactly two bytes)."""
+    if len(body) != 2:
+        raise ValueError("ack with a body of %d bytes" % len(body))
+    return body[0] << 8 | body[1]
+
+
+def parse_publish(first, body):
+    """Split a PUBLISH body. Returns (topic, msg, qos, retain, pid): bytes, bytes, int, bool, int."""
+    qos = (first >> 1) & 3
+    if qos > 1:
+        # We subscribe with QoS 0 or 1 only, so a broker must never send QoS 2 (or 3, invalid)
+        raise ValueError("PUBLISH with QoS %d" % qos)
+    if len(body) < 2:
+        raise ValueError("PUBLISH too short")
+    tlen = body[0] << 8 | body[1]
+    start = 2 + tlen + (2 if qos else 0)
+    if tlen == 0 or start > len(body):
+        raise ValueError("PUBLISH topic length %d does not fit" % tlen)
+    topic = bytes(body[2 : 2 + tlen])
+    pid = body[2 + tlen] << 8 | body[3 + tlen] if qos else 0
+    if qos and pid == 0:
+        raise ValueError("PUBLISH QoS 1 with packet id 0")
+    return topic, bytes(body[start:]), qos, bool(first & 1), pid

@@ -1,0 +1,55 @@
+"""MQTT topic names and filters: validation and `+`/`#` matching (MQTT 3.1.1 §4.7).
+
+Works on bytes, the client's internal form; str arguments are accepted too.
+"""
+
+
+def _b(t):
+    return t.encode() if isinstance(t, str) else bytes(t)
+
+
+def check_topic(topic):
+    """Return the topic name as bytes, or raise ValueError if it cannot be published to."""
+    t = _b(topic)
+    if not t or len(t) > 0xFFFF:
+        raise ValueError("topic must be 1 to 65535 bytes, got %d" % len(t))
+    if b"+" in t or b"#" in t or b"\x00" in t:
+        raise ValueError("topic %r: wildcards and NUL are not allowed in a topic name" % (topic,))
+    return t
+
+
+def check_filter(topic_filter):
+    """Return the topic filter as bytes, or raise ValueError if it is not a valid filter."""
+    f = _b(topic_filter)
+    if not f or len(f) > 0xFFFF or b"\x00" in f:
+        raise ValueError("topic filter %r must be 1 to 65535 bytes without NUL" % (topic_filter,))
+    levels = f.split(b"/")
+    last = len(levels) - 1
+    for i, level in enumerate(levels):
+        if b"#" in level and (level != b"#" or i != last):
+            raise ValueError("topic filter %r: '#' must be a whole, final level" % (topic_filter,))
+        if b"+" in level and level != b"+":
+            raise ValueError("topic filter %r: '+' must be a whole level" % (topic_filter,))
+    return f
+
+
+def matches(topic_filter, topic):
+    """True if the topic name matches the filter, as a broker would decide.
+
+    `sport/#` matches `sport` too; `+` and `#` at the first level do not match topics starting
+    with `$` (such as `$SYS/...`).
+    """
+    f = _b(topic_filter)
+    t = _b(topic)
+    if f == t:
+        return True
+    if t[:1] == b"$" and f[:1] in (b"+", b"#"):
+        return False
+    levels = t.split(b"/")
+    n = len(levels)
+    for i, level in enumerate(f.split(b"/")):
+        if level == b"#":
+            return True
+        if i >= n or (level != b"+" and level != levels[i]):
+            return False
+    return i + 1 == n
