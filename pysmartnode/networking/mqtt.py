@@ -1,0 +1,329 @@
+"""The node's MQTT handle: device topics, a subscription registry, availability, restore, hooks.
+
+One handle per node, made by pysmartnode.main and reachable as `pysmartnode.node.mqtt`. It wraps
+the mqtt_as client (which keeps the connection, re-subscribes and queues by itself) and adds what
+a node needs on top. See docs/node.md for the API and its examples.
+"""
+
+import asyncio
+import json
+
+from mqtt_as import MQTTClient
+from mqtt_as.topic import matches
+
+from pysmartnode import logging
+from pysmartnode.platform import const
+
+_JSON = const(1)  # entry flag: callbacks get the payload parsed as JSON
+_RESTORE = const(2)  # entry flag: a one-shot subscription to a state topic, for its retained value
+_RESTORE_WINDOW = 1.5  # seconds a state topic may take to deliver its retained value after SUBACK
+_MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
+_RETRY_FIRST = 1  # seconds between first-connect attempts, doubling up to _RETRY_MAX
+_RETRY_MAX = const(30)
+_SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription
+
+
+class MQTTHandle:
+    """The node's connection to the broker.
+
+    Args:
+        device_id: this node's id; device topics live under `<home>/<device_id>/`.
+        home: the root topic (MQTT_HOME).
+        availability: the availability subtopic (MQTT_AVAILABILITY_SUBTOPIC).
+        discovery_prefix: Home Assistant's prefix; its `/status` topic triggers the hooks
+            when Home Assistant comes online. None: do not listen.
+        **client_options: mqtt_as config keys (server, port, user, password, keepalive, ssl...).
+    """
+
+    def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
+                 **client_options):  # fmt: skip
+        self.device_id = device_id
+        self.home = home
+        self._prefix = "%s/%s/" % (home, device_id)
+        self.availability_topic = self._prefix + availability
+        self._log = logging.getLogger("mqtt")
+        self._subs = []  # entries [filter bytes, callback, qos, flags], one per subscribe()
+        self._broker = {}  # filter bytes -> qos the broker has granted
+        self._todo = []  # filters whose broker state may differ from the registry
+        self._hooks = []  # on_connect callbacks
+        self._link_hooks = []  # on_link callbacks
+        self._wake = asyncio.Event()
+        self._worker = None
+        self._running = 0  # async callbacks running now
+        self.callbacks_dropped = 0
+        self.connects = 0
+        self._ha_status = None
+        if discovery_prefix:
+            self._ha_status = discovery_prefix + "/status"
+            self.subscribe(self._ha_status, self._on_homeassistant, qos=0)
+        options = {
+            "client_id": device_id,
+            "will": (self.availability_topic, "offline", True, 1),
+            "subs_cb": self._on_message,
+            "connect_coro": self._on_connect,
+            "wifi_coro": self._on_link,
+            "log": self._on_client_log,
+        }
+        options.update(client_options)
+        self._client = MQTTClient(options)
+
+    # ------------------------------------------------------------------ topics
+
+    def topic(self, topic):
+        """The full topic: `./x` becomes `<home>/<device_id>/x`; others are returned as they are."""
+        return self._prefix + topic[2:] if topic[:2] == "./" else topic
+
+    def short(self, topic):
+        """The device form of a full topic: `<home>/<device_id>/x` becomes `./x`."""
+        return "./" + topic[len(self._prefix) :] if topic.startswith(self._prefix) else topic
+
+    def device_topic(self, name, is_request=False):
+        """`./name`, or the command topic `./name/set` if is_request."""
+        return ("./%s/set" if is_request else "./%s") % name
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def subscribe(self, topic, callback, qos=1, restore_state=False, parse_json=False):
+        """Registers callback(topic, msg, retained) for topic (a filter; `+`/`#` allowed).
+
+        The callback may be a function or a coroutine function; msg is the payload as str, or
+        parsed JSON with parse_json (a payload that does not parse is logged and skipped).
+        `topic` is in device form (`./x`) when under this node. Several callbacks may share a
+        topic. A callback raising is logged; the others still run. For a command topic
+        (`.../set`), a callback that returns True has the payload published, retained, to the
+        state topic (the topic without `/set`); any other true value is published instead.
+        With restore_state, the retained state of a `/set` topic is delivered once at start
+        (retained=True), so a switch comes back as it was. Subscribing works before the first
+        connect; the handle subscribes at the broker as soon as it can.
+        """
+        flags = _JSON if parse_json else 0
+        full = self.topic(topic).encode()
+        self._add([full, callback, qos, flags])
+        if restore_state and full.endswith(b"/set"):
+            self._add([full[:-4], callback, qos, flags | _RESTORE])
+
+    def unsubscribe(self, topic, callback=None):
+        """Removes the callbacks registered for topic (only callback, if given)."""
+        full = self.topic(topic).encode()
+        for entry in list(self._subs):
+            if entry[0] == full and (callback is None or entry[1] == callback):
+                self._subs.remove(entry)
+        self._changed(full)
+
+    def _add(self, entry):
+        self._subs.append(entry)
+        self._changed(entry[0])
+
+    def _changed(self, topic_filter):
+        if topic_filter not in self._todo:
+            self._todo.append(topic_filter)
+        self._wake.set()
+
+    async def _sync_subscriptions(self):
+        # One worker brings the broker in line with the registry; the client re-subscribes
+        # by itself after a reconnect, so this runs only when the registry changes
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            restoring = []
+            while self._todo:
+                topic_filter = self._todo.pop(0)
+                wanted = None
+                for entry in self._subs:
+                    if entry[0] == topic_filter:
+                        wanted = max(entry[2], wanted or 0)
+                        if entry[3] & _RESTORE:
+                            restoring.append(entry)
+                try:
+                    if wanted is None and topic_filter in self._broker:
+                        del self._broker[topic_filter]
+                        await self._client.unsubscribe(topic_filter)
+                    elif wanted is not None and self._broker.get(topic_filter) != wanted:
+                        self._broker[topic_filter] = wanted
+                        await self._client.subscribe(topic_filter, wanted)
+                except OSError as e:  # MQTTSubscribeError, or the client closed
+                    self._broker.pop(topic_filter, None)
+                    self._log.error("subscribing %s failed: %s", topic_filter.decode(), e)
+                    asyncio.create_task(self._retry(topic_filter))
+            if restoring:
+                asyncio.create_task(self._end_restore_window(restoring))
+
+    async def _retry(self, topic_filter):
+        await asyncio.sleep(_SUBSCRIBE_RETRY)
+        self._changed(topic_filter)
+
+    async def _end_restore_window(self, entries):
+        await asyncio.sleep(_RESTORE_WINDOW)
+        for entry in entries:
+            if entry in self._subs:  # no retained state arrived: nothing to restore
+                self._end_restore(entry)
+
+    def _end_restore(self, entry):
+        self._subs.remove(entry)
+        self._changed(entry[0])
+
+    # ------------------------------------------------------------------ incoming
+
+    def _on_message(self, topic, msg, retained):
+        text = None
+        for entry in list(self._subs):
+            if not matches(entry[0], topic):
+                continue
+            if entry[3] & _RESTORE:
+                if not retained or entry not in self._subs:
+                    continue  # a live message on a state topic is not the one to restore
+                self._end_restore(entry)
+            if text is None:
+                text = self.short(topic.decode())
+                try:
+                    payload = msg.decode()
+                except UnicodeError:
+                    self._log.warning("ignored a payload on %s: not UTF-8 text", text)
+                    return
+            value = payload
+            if entry[3] & _JSON:
+                try:
+                    value = json.loads(payload)
+                except ValueError:
+                    self._log.warning("ignored a payload on %s: not JSON: %.40s", text, payload)
+                    continue
+            self._call(entry[1], text, value, payload, retained)
+
+    def _call(self, callback, topic, value, payload, retained):
+        try:
+            result = callback(topic, value, retained)
+        except Exception as e:  # one broken callback must not stop the others
+            self._log.error("callback for %s raised %s: %s", topic, type(e).__name__, e)
+            return
+        if result is not None and hasattr(result, "send"):  # a coroutine on both runtimes
+            if self._running >= _MAX_CALLBACK_TASKS:
+                result.close()
+                self.callbacks_dropped += 1
+                self._log.warning("too many callbacks running: dropped one for %s", topic)
+                return
+            self._running += 1
+            asyncio.create_task(self._await_callback(result, topic, payload, retained))
+        else:
+            self._echo(topic, payload, retained, result)
+
+    async def _await_callback(self, coro, topic, payload, retained):
+        try:
+            result = await coro
+        except Exception as e:
+            self._log.error("callback for %s raised %s: %s", topic, type(e).__name__, e)
+            return
+        finally:
+            self._running -= 1
+        self._echo(topic, payload, retained, result)
+
+    def _echo(self, topic, payload, retained, result):
+        if result and not retained and topic.endswith("/set"):
+            state = payload if result is True else result
+            asyncio.create_task(self.publish(topic[:-4], state, retain=True, qos=1))
+
+    def _on_homeassistant(self, topic, msg, retained):
+        # Home Assistant's birth message: it has just started and forgot us. A retained copy
+        # is stale and ignored; the random delay spreads the load when many nodes answer
+        if msg == "online" and not retained:
+            asyncio.create_task(self._announce("homeassistant", True))
+
+    # ------------------------------------------------------------------ connection
+
+    def on_connect(self, callback):
+        """callback(reason) runs after every connect and when Home Assistant comes online.
+
+        reason is "connect" (the first), "reconnect", or "homeassistant". Discovery publishers
+        register here. A function or a coroutine function; a raise is logged.
+        """
+        self._hooks.append(callback)
+
+    def on_link(self, callback):
+        """callback(up: bool) runs when the connection to the broker goes up or down."""
+        self._link_hooks.append(callback)
+
+    def isconnected(self):
+        return self._client.isconnected()
+
+    def stats(self):
+        """The client's counters (connects, reconnects, dropped, downtime...)."""
+        return self._client.stats()
+
+    async def _on_connect(self, client):
+        self.connects += 1
+        await self._announce("connect" if self.connects == 1 else "reconnect", False)
+
+    async def _announce(self, reason, delay):
+        if delay:
+            from random import getrandbits
+
+            await asyncio.sleep(0.5 + getrandbits(8) / 128)
+        await self.publish(self.availability_topic, "online", retain=True, qos=1)
+        for hook in self._hooks:
+            try:
+                result = hook(reason)
+                if result is not None and hasattr(result, "send"):
+                    await result
+            except Exception as e:
+                self._log.error("connect hook raised %s: %s", type(e).__name__, e)
+
+    def _on_link(self, up):
+        for hook in self._link_hooks:
+            try:
+                hook(up)
+            except Exception as e:
+                self._log.error("link hook raised %s: %s", type(e).__name__, e)
+
+    def _on_client_log(self, level, msg):
+        if level == "debug":
+            self._log.debug(msg)
+        elif level == "error":
+            self._log.error(msg)
+        elif level == "warning":
+            self._log.warning(msg)
+        else:
+            self._log.info(msg)
+
+    async def connect(self):
+        """Connects, retrying for ever with a growing pause; returns once connected.
+
+        After this the client keeps the connection by itself.
+        """
+        delay = _RETRY_FIRST
+        while True:
+            try:
+                await self._client.connect()
+                break
+            except OSError as e:  # MQTTError and MQTTRefused are OSErrors
+                self._log.warning("broker unreachable: %s; next attempt in %d s", e, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX)
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._sync_subscriptions())
+            self._wake.set()
+
+    async def publish(self, topic, msg, retain=False, qos=0):
+        """Publishes msg (str, bytes; dict, list and tuple as JSON; others as str()).
+
+        topic may be in device form (`./x`). Waits while offline (in the client's bounded
+        queue). Returns True once sent (QoS 0) or acknowledged (QoS 1), False if dropped.
+        """
+        if isinstance(msg, (dict, list, tuple)):
+            msg = json.dumps(msg)
+        elif not isinstance(msg, (str, bytes, bytearray)):
+            msg = str(msg)
+        return await self._client.publish(self.topic(topic), msg, retain, qos)
+
+    async def stop(self, timeout=2):
+        """Publishes `offline` (a clean disconnect sends no will) and disconnects."""
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker = None
+        if self._client.isconnected():
+            try:
+                await asyncio.wait_for(
+                    self._client.publish(self.availability_topic, "offline", True, 1), timeout
+                )
+            except (OSError, asyncio.TimeoutError):
+                pass  # the broker shows the will instead
+            await self._client.disconnect()
+        self._client.close()

@@ -1,0 +1,12 @@
+"""The running node: what start-up built, for the parts that need it (components, the registry).
+
+    from pysmartnode import node
+    node.mqtt.subscribe("./pump/set", on_command)
+
+pysmartnode.main fills these in before any component loads; settings stay in pysmartnode.config.
+"""
+
+mqtt = None  # the MQTTHandle (pysmartnode.networking.mqtt)
+link = None  # the platform's network Link
+status = None  # the built-in Status component
+components = {}  # config key -> component object, filled by the registry

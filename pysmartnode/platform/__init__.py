@@ -1,0 +1,28 @@
+"""The platform layer: the only code that knows which port it runs on (DESIGN §3).
+
+Everything else imports from here: `from pysmartnode.platform import const, ticks_ms, device_id`.
+Each port module (cpython, unix, board) has the same names:
+
+    PLATFORM                 "cpython", "unix", or the board's sys.platform ("esp32", "rp2", ...)
+    const(x)                 micropython.const, or a stand-in on CPython
+    ticks_ms() ticks_diff(a, b) ticks_add(t, ms)   a millisecond clock that wraps on boards
+    device_id()              the chip id, or a clean host name on Linux
+    mem_free() mem_alloc()   heap figures (None on CPython); collect() runs the garbage collector
+    reset_cause()            why the board last started ("power on", "watchdog", ...) or None
+    restart(code)            ends the node now, from any thread or timer: machine.reset() on a
+                             board, a non-zero exit on Linux so a supervisor restarts it
+    every(seconds, func)     calls func outside the event loop every few seconds (thread or
+                             machine.Timer); returns an object with stop()
+    Link()                   the network link: connect(), isconnected(), ip(), rssi(), on_change(cb)
+    led(pin, active_high)    an output with on()/off() for the status LED (boards only)
+    ntp_sync(server)         sets the RTC from NTP; False where the OS keeps the time
+"""
+
+import sys
+
+if sys.implementation.name != "micropython":
+    from pysmartnode.platform.cpython import *  # noqa: F403
+elif sys.platform in ("linux", "darwin"):
+    from pysmartnode.platform.unix import *  # noqa: F403
+else:
+    from pysmartnode.platform.board import *  # noqa: F403

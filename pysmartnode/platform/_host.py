@@ -1,0 +1,49 @@
+"""What the two Linux ports (CPython and the MicroPython unix port) share: the host's network."""
+
+
+def clean_name(name):
+    """A host name reduced to a topic level: lower case, [a-z0-9_-] only."""
+    out = []
+    for c in name.strip().lower():
+        out.append(c if c.isalpha() or c.isdigit() or c in "_-" else "_")
+    return "".join(out) or "node"
+
+
+def host_name():
+    for path in ("/proc/sys/kernel/hostname", "/etc/hostname"):
+        try:
+            with open(path) as f:
+                return clean_name(f.read())
+        except OSError:
+            pass
+    return "node"
+
+
+class Link:
+    """The host's network: always up, managed by the operating system."""
+
+    def __init__(self):
+        self.ip_address = None  # set by the MQTT handle once it knows the local address
+
+    async def connect(self, ssid=None, password=None, hostname=None):
+        return True
+
+    def isconnected(self):
+        return True
+
+    def ip(self):
+        return self.ip_address
+
+    def rssi(self):
+        return None
+
+    def on_change(self, callback):
+        pass  # the host's link never reports a change: the MQTT client sees outages itself
+
+
+def led(pin, active_high=True):
+    raise OSError("WIFI_LED needs a board with pins; set it to None on Linux")
+
+
+def ntp_sync(server):
+    return False  # the operating system keeps the clock

@@ -1,0 +1,45 @@
+"""Software watchdog: resets the node when the event loop stops turning.
+
+A task stamps the time every second; a check outside the loop (a thread on Linux, a
+machine.Timer on a board) looks at the stamp. When it is older than `timeout` seconds, a
+component is blocking the loop: the reason is printed and recorded (published after the next
+start) and the node resets; on Linux it exits non-zero so a supervisor such as systemd restarts it.
+It watches the scheduler, not the network: the MQTT client handles outages by itself.
+"""
+
+import asyncio
+
+from pysmartnode.platform import every, ticks_diff, ticks_ms
+
+
+class Watchdog:
+    """Starts watching at once; stop() ends it (on a clean shutdown).
+
+    Args:
+        timeout: seconds the loop may stand still before the node resets.
+    """
+
+    def __init__(self, timeout):
+        self._timeout_ms = int(timeout * 1000)
+        self._fed = ticks_ms()
+        period = min(1, timeout / 4)
+        # Made now: when it fires the loop is stuck and allocating is best avoided
+        self._reason = "watchdog: the event loop stood still for more than %s s" % timeout
+        self._task = asyncio.create_task(self._feed(period))
+        self._check_timer = every(period, self._check)
+
+    async def _feed(self, period):
+        while True:
+            self._fed = ticks_ms()
+            await asyncio.sleep(period)
+
+    def _check(self):
+        if ticks_diff(ticks_ms(), self._fed) > self._timeout_ms:
+            self._check_timer.stop()
+            from pysmartnode.logging.logger import fatal
+
+            fatal(self._reason)
+
+    def stop(self):
+        self._check_timer.stop()
+        self._task.cancel()
