@@ -1,0 +1,187 @@
+"""Runs one MQTTClient under CPython or the MicroPython unix port, driven by a test.
+
+Usage: driver_app.py <control port>. The app connects to 127.0.0.1:<port>, reads one JSON command
+per line, runs each as its own task, and writes one JSON line per reply and per event:
+    -> {"id": 1, "op": "new", "config": {...}}
+    <- {"id": 1, "ok": true, "result": null}
+    <- {"ev": "msg", "topic": "a/b", "msg": "<hex>", "retained": false}
+This file is test code, but it runs on MicroPython, so it sticks to the common subset.
+"""
+
+import asyncio
+import hashlib
+import json
+import sys
+from binascii import hexlify, unhexlify
+
+from mqtt_as import MQTTClient
+
+_client = None
+_out = None
+_lock = asyncio.Lock()
+_fail_topics = []  # subs_cb raises for these topics (a broken application callback)
+
+
+async def emit(obj):
+    async with _lock:
+        _out.write((json.dumps(obj) + "\n").encode())
+        await _out.drain()
+
+
+def event(obj):
+    asyncio.create_task(emit(obj))
+
+
+def on_message(topic, msg, retained, source="subs_cb"):
+    t = topic.decode()
+    if source == "subs_cb" and t in _fail_topics:
+        raise RuntimeError("callback failure requested by the test")
+    ev = {"ev": "msg", "src": source, "topic": t, "r": retained}
+    if len(msg) > 4096:  # a big payload travels as its length and digest, not as hex
+        ev["len"] = len(msg)
+        ev["sha256"] = hexlify(hashlib.sha256(msg).digest()).decode()
+    else:
+        ev["msg"] = hexlify(msg).decode()
+    event(ev)
+
+
+async def on_state(state):
+    event({"ev": "state", "up": state})
+
+
+async def on_connect(client):
+    event({"ev": "connected"})
+
+
+def on_log(level, text):
+    event({"ev": "log", "level": level, "text": text})
+
+
+def make_config(cfg):
+    cfg = dict(cfg)
+    cfg["subs_cb"] = on_message
+    cfg["wifi_coro"] = on_state
+    cfg["connect_coro"] = on_connect
+    cfg["log"] = on_log
+    params = cfg.get("ssl_params")
+    if params and "cadata_hex" in params:
+        params = dict(params)
+        params["cadata"] = unhexlify(params.pop("cadata_hex"))
+        cfg["ssl_params"] = params
+    if "will" in cfg and cfg["will"]:
+        cfg["will"] = tuple(cfg["will"])
+    return cfg
+
+
+async def op_new(cmd):
+    global _client
+    _fail_topics[:] = cmd.get("fail_topics", [])
+    _client = MQTTClient(make_config(cmd["config"]))
+
+
+async def op_connect(cmd):
+    await _client.connect()
+
+
+async def op_publish(cmd):
+    if "size" in cmd:
+        msg = bytes(cmd["size"])
+    else:
+        msg = unhexlify(cmd["hex"]) if "hex" in cmd else cmd["msg"]
+    return await _client.publish(cmd["topic"], msg, cmd.get("retain", False), cmd.get("qos", 0))
+
+
+async def op_publish_many(cmd):
+    # n publishes on topic/<i> or one topic, sequential in one task; returns the results
+    results = []
+    for i in range(cmd["n"]):
+        topic = cmd["topic"] if cmd.get("same_topic") else "%s/%d" % (cmd["topic"], i)
+        results.append(await _client.publish(topic, str(i), cmd.get("retain", False), cmd["qos"]))
+    return results
+
+
+async def op_subscribe(cmd):
+    cb = None
+    if cmd.get("cb"):
+        name = cmd["topic"]
+
+        def cb(topic, msg, retained):
+            on_message(topic, msg, retained, name)
+
+    return await _client.subscribe(cmd["topic"], cmd.get("qos", 0), cb)
+
+
+async def op_unsubscribe(cmd):
+    await _client.unsubscribe(cmd["topic"])
+
+
+async def op_disconnect(cmd):
+    await _client.disconnect()
+
+
+async def op_close(cmd):
+    _client.close()
+    for _ in range(3):
+        await asyncio.sleep(0)  # let cancelled tasks finish
+
+
+async def op_status(cmd):
+    live = [t for t in _client._tasks if not t.done()]
+    return {"connected": _client.isconnected(), "stats": _client.stats(), "tasks": len(live)}
+
+
+async def op_all_tasks(cmd):
+    # CPython only: every task in the loop except the driver's own
+    return len(asyncio.all_tasks())
+
+
+async def op_block(cmd):
+    # Keep the loop busy without yielding, as a badly written component would
+    import time
+
+    time.sleep(cmd["seconds"])
+
+
+async def run(cmd):
+    reply = {"id": cmd["id"], "ok": True, "result": None}
+    try:
+        reply["result"] = await OPS[cmd["op"]](cmd)
+    except Exception as e:
+        reply["ok"] = False
+        reply["error"] = type(e).__name__
+        reply["msg"] = str(e)
+        reply["code"] = getattr(e, "code", None)
+        reply["oserror"] = isinstance(e, OSError)
+    await emit(reply)
+
+
+OPS = {
+    "new": op_new,
+    "connect": op_connect,
+    "publish": op_publish,
+    "publish_many": op_publish_many,
+    "subscribe": op_subscribe,
+    "unsubscribe": op_unsubscribe,
+    "disconnect": op_disconnect,
+    "close": op_close,
+    "status": op_status,
+    "all_tasks": op_all_tasks,
+    "block": op_block,
+}
+
+
+async def main(port):
+    global _out
+    reader, _out = await asyncio.open_connection("127.0.0.1", port)
+    await emit({"ev": "ready", "impl": sys.implementation.name})
+    while True:
+        line = await reader.readline()
+        if not line:
+            return  # the test is gone: end the process
+        cmd = json.loads(line)
+        if cmd["op"] == "exit":
+            return
+        asyncio.create_task(run(cmd))
+
+
+asyncio.run(main(int(sys.argv[1])))

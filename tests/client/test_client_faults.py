@@ -1,0 +1,176 @@
+"""Faults injected for real: frozen and dropped links, broker restarts, garbage on the wire."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+FAST = {"keepalive": 4, "ping_interval": 1, "response_time": 1}
+
+
+def went_down(e):
+    return e["ev"] == "state" and e["up"] is False
+
+
+def came_up(e):
+    return e["ev"] == "state" and e["up"] is True
+
+
+def wait_reconnected(app, timeout=15):
+    """Wait for an outage and the reconnect after it; returns the index after the reconnect."""
+    down = app.wait_event(went_down, timeout=timeout)
+    app.wait_event(came_up, start=app.events.index(down), timeout=timeout)
+    return len(app.events)
+
+
+def test_frozen_link_is_declared_dead_within_ping_interval_plus_response_time(
+    broker, fault_proxy, client_app
+):
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, **FAST)
+    app.call("connect")
+    proxy.freeze()
+    # ping after 1 s of silence, no answer within 1 s: dead; 4 s leaves room for a slow CI box
+    app.wait_event(went_down, timeout=4)
+    assert "PINGREQ" in app.call("status")["stats"]["last_fault"]
+
+
+def test_client_reconnects_and_resubscribes_after_a_broker_restart(broker, observer, client_app):
+    app = client_app(broker, **FAST)
+    app.call("connect")
+    app.call("subscribe", topic="re/sub", qos=1)
+    broker.restart(down_seconds=0.5)
+    wait_reconnected(app)
+    obs = observer(broker)
+    obs.publish("re/sub", "after", qos=1)
+    assert app.wait_messages(1)[0][:2] == ("re/sub", b"after")
+    stats = app.call("status")["stats"]
+    assert stats["reconnects"] == 1 and stats["downtime"] > 0
+
+
+def test_qos1_publishes_made_while_the_broker_is_down_arrive_after_it_returns(
+    broker, observer, client_app
+):
+    app = client_app(broker, **FAST)
+    app.call("connect")
+    broker.stop()
+    app.wait_event(went_down)
+    cid = app.start("publish_many", topic="q", n=5, qos=1, retain=True)
+    broker.start()
+    assert app.result(cid, timeout=20) == [True] * 5
+    obs = observer(broker)
+    obs.subscribe("q/#")
+    got = {obs.wait_message(f"q/{i}").payload for i in range(5)}
+    assert got == {b"0", b"1", b"2", b"3", b"4"}
+
+
+def test_unacknowledged_qos1_is_resent_with_its_packet_id_and_dup_set(
+    mosquitto, fault_proxy, observer, client_app
+):
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, clean=False, clean_init=True, **FAST)
+    app.call("connect")
+    obs = observer(mosquitto)
+    obs.subscribe("dup/#")
+    proxy.freeze()  # the PUBLISH stays in the proxy's socket buffer, never reaching the broker
+    cid = app.start("publish", topic="dup/x", msg="once", qos=1)
+    app.wait_event(went_down, timeout=6)
+    proxy.drop()
+    proxy.thaw()
+    assert app.result(cid, timeout=15) is True
+    assert obs.wait_message("dup/x").payload == b"once"
+    log = mosquitto.log_text()
+    received = re.findall(r"Received PUBLISH from app-\d+ \(d(\d), q1, r0, m(\d+), 'dup/x'", log)
+    assert received[-1][0] == "1", "the re-sent PUBLISH carries DUP"
+    assert len({mid for _, mid in received}) == 1, "every copy carries the same packet id"
+
+
+def test_broker_closing_the_connection_leads_to_a_reconnect(broker, fault_proxy, client_app):
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, **FAST)
+    app.call("connect")
+    app.call("subscribe", topic="x/#")
+    proxy.drop()
+    wait_reconnected(app)
+    assert "closed by the broker" in app.call("status")["stats"]["last_fault"]
+    assert app.call("publish", topic="x/after", msg="1", qos=1) is True
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"\xf0\x00", b"\x20\x02\x00\x00", b"\x30\xff\xff\xff\xff\x7f", b"\x90\x01\x00"],
+    ids=["reserved-type", "second-connack", "five-byte-length", "suback-too-short"],
+)
+def test_a_malformed_packet_is_a_link_fault_followed_by_a_clean_reconnect(
+    broker, fault_proxy, client_app, garbage
+):
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, **FAST)
+    app.call("connect")
+    proxy.corrupt(garbage)
+    wait_reconnected(app)
+    assert app.call("publish", topic="m/after", msg="1", qos=1) is True
+
+
+def test_eof_in_the_middle_of_a_packet_is_a_link_fault(broker, fault_proxy, client_app):
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, **FAST)
+    app.call("connect")
+    proxy.corrupt(b"\x30\x40\x00\x03abc")  # announces 64 bytes, sends 6
+    proxy.drop()
+    wait_reconnected(app)
+    assert app.call("status")["connected"] is True
+
+
+def test_an_unexpected_puback_is_counted_and_ignored(broker, fault_proxy, client_app):
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, **FAST)
+    app.call("connect")
+    proxy.corrupt(b"\x40\x02\x12\x34")
+    assert app.call("publish", topic="p/x", msg="1", qos=1) is True  # ordered after the PUBACK
+    status = app.call("status")
+    assert status["stats"]["stray_acks"] == 1
+    assert status["stats"]["faults"] == 0
+
+
+def test_offline_queue_drops_superseded_state_first_then_the_oldest(broker, observer, client_app):
+    app = client_app(broker, out_queue_len=3, **FAST)
+    app.call("connect")
+    broker.stop()
+    app.wait_event(went_down)
+    order = [("a", "1"), ("b", "1"), ("a", "2"), ("c", "1"), ("b", "2")]
+    cids = [app.start("publish", topic="s/" + t, msg=v, qos=1, retain=True) for t, v in order]
+    # the commands run in order in the client; once the queue is full and two are dropped,
+    # every publish has been queued
+    deadline = time.monotonic() + 10
+    while app.call("status")["stats"]["dropped"] < 2:
+        assert time.monotonic() < deadline, "the publishes were not queued"
+    broker.start()
+    results = [app.result(cid, timeout=20) for cid in cids]
+    # a/1 made room for c/1 (oldest, nothing newer on its topic); b/1 was superseded by b/2
+    assert results == [False, False, True, True, True]
+    assert app.call("status")["stats"]["dropped"] == 2
+    obs = observer(broker)
+    obs.subscribe("s/#")
+    assert {t: obs.wait_message("s/" + t).payload for t in "abc"} == {
+        "a": b"2",
+        "b": b"2",
+        "c": b"1",
+    }
+
+
+@pytest.mark.parametrize("runtime", ["micropython"])  # a small heap makes the MemoryError
+def test_memory_error_in_the_reader_leads_to_a_reconnect_not_a_deaf_client(
+    mosquitto, observer, client_app, runtime
+):
+    app = client_app(mosquitto, heapsize="256k", **FAST)
+    app.call("connect")
+    app.call("subscribe", topic="mem/#", qos=0)
+    obs = observer(mosquitto)
+    obs.publish("mem/huge", bytes(1_000_000), qos=0)
+    wait_reconnected(app, timeout=20)
+    assert "MemoryError" in app.call("status")["stats"]["last_fault"]
+    obs.publish("mem/small", "ok", qos=0)
+    assert app.wait_messages(1)[-1][:2] == ("mem/small", b"ok")

@@ -1,0 +1,167 @@
+"""The client's everyday work on both runtimes against both brokers: publish, subscribe, will."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from client_app import DriverError
+
+
+def test_qos0_and_qos1_publishes_reach_a_subscriber_with_their_retain_flag(
+    broker, observer, client_app
+):
+    obs = observer(broker)
+    obs.subscribe("pub/#", qos=1)
+    app = client_app(broker)
+    app.call("connect")
+    assert app.call("publish", topic="pub/zero", msg="a", qos=0) is True
+    assert app.call("publish", topic="pub/one", msg="b", qos=1, retain=True) is True
+    assert obs.wait_message("pub/zero").payload == b"a"
+    assert obs.wait_message("pub/one").payload == b"b"
+    late = observer(broker)
+    late.subscribe("pub/one")
+    msg = late.wait_message("pub/one")
+    assert msg.retain and msg.payload == b"b"
+
+
+@pytest.mark.parametrize("qos", [0, 1], ids=["qos0", "qos1"])
+def test_subscription_delivers_messages_and_reports_the_granted_qos(
+    broker, observer, client_app, qos
+):
+    app = client_app(broker)
+    app.call("connect")
+    assert app.call("subscribe", topic="in/x", qos=qos) == qos
+    obs = observer(broker)
+    obs.publish("in/x", b"\x00\xffbinary", qos=1)
+    assert app.wait_messages(1)[0] == ("in/x", b"\x00\xffbinary", False)
+
+
+def test_retained_message_arrives_with_the_retained_flag(broker, observer, client_app):
+    observer(broker).publish("keep/state", "ON", qos=1, retain=True)
+    app = client_app(broker)
+    app.call("connect")
+    app.call("subscribe", topic="keep/#", qos=1)
+    assert app.wait_messages(1)[0] == ("keep/state", b"ON", True)
+
+
+def test_unsubscribe_stops_delivery(broker, observer, client_app):
+    app = client_app(broker)
+    app.call("connect")
+    app.call("subscribe", topic="u/a", qos=1)
+    app.call("subscribe", topic="u/b", qos=1)
+    app.call("unsubscribe", topic="u/a")
+    obs = observer(broker)
+    obs.publish("u/a", "gone", qos=1)
+    obs.publish("u/b", "here", qos=1)  # ordered after u/a: once it arrives, u/a would have
+    app.wait_messages(1)
+    assert app.messages() == [("u/b", b"here", False)]
+
+
+def test_wildcard_filters_dispatch_to_every_matching_callback_once(broker, observer, client_app):
+    app = client_app(broker)
+    app.call("connect")
+    for f in ("a/+/c", "a/#", "a/b/c", "+/x", "sport/#"):
+        app.call("subscribe", topic=f, qos=1, cb=True)
+    obs = observer(broker)
+    obs.publish("a/b/c", "1", qos=1)
+    obs.publish("sport/tennis", "2", qos=1)
+    app.wait_messages(1, src="sport/#")  # published last: the a/b/c copies are in by now
+    per_filter = sorted(m for m in ("a/+/c", "a/#", "a/b/c") if app.messages(m))
+    assert per_filter == ["a/#", "a/+/c", "a/b/c"]
+    assert app.messages("+/x") == []
+    assert app.messages("sport/#") == [("sport/tennis", b"2", False)]
+    # subs_cb sees each message once, however many filters matched it
+    assert [m[0] for m in app.messages()].count("a/b/c") in (1, 3)  # 3 if the broker duplicates
+
+
+@pytest.mark.parametrize("size", [65536, 200_000], ids=["64KiB", "195KiB"])
+def test_large_payloads_cross_in_both_directions(broker, observer, client_app, size):
+    obs = observer(broker)
+    obs.subscribe("big/out")
+    app = client_app(broker)
+    app.call("connect")
+    app.call("subscribe", topic="big/in", qos=1)
+    assert app.call("publish", topic="big/out", size=size, qos=1) is True
+    assert obs.wait_message("big/out", timeout=20).payload == bytes(size)
+    payload = bytes(range(256)) * (size // 256)
+    obs.publish("big/in", payload, qos=1)
+    assert app.wait_messages(1, timeout=20)[0][1] == payload
+
+
+def test_utf8_topics_and_payloads_round_trip(broker, observer, client_app):
+    topic = "home/küche/温度"
+    app = client_app(broker)
+    app.call("connect")
+    app.call("subscribe", topic="home/+/温度", qos=1)
+    obs = observer(broker)
+    obs.subscribe("home/#")
+    app.call("publish", topic=topic, msg="21,5 °C", qos=1)
+    assert obs.wait_message(topic).payload.decode() == "21,5 °C"
+    assert app.wait_messages(1)[0][:2] == (topic, "21,5 °C".encode())
+
+
+def test_last_will_is_published_when_the_client_dies(broker, observer, client_app):
+    obs = observer(broker)
+    obs.subscribe("will/#")
+    app = client_app(broker, will=["will/node", "offline", True, 1], keepalive=5)
+    app.call("connect")
+    app.proc.send_signal(signal.SIGKILL)
+    msg = obs.wait_message("will/node", timeout=15)
+    assert msg.payload == b"offline"
+
+
+def test_a_clean_disconnect_sends_no_will_and_connect_works_again(broker, observer, client_app):
+    obs = observer(broker)
+    obs.subscribe("will/#")
+    obs.subscribe("again/#")
+    app = client_app(broker, will=["will/node", "offline", False, 1])
+    app.call("connect")
+    app.call("disconnect")
+    assert app.call("status")["connected"] is False
+    app.call("connect")
+    app.call("publish", topic="again/x", msg="back", qos=1)
+    obs.wait_message("again/x")
+    assert obs.count("will/#") == 0
+
+
+def test_connecting_to_a_closed_port_raises_a_clear_oserror(runtime, client_app):
+    from harness import free_port
+
+    app = client_app(port=free_port(), response_time=3)
+    with pytest.raises(DriverError) as err:
+        app.call("connect")
+    assert err.value.name == "MQTTError" and err.value.oserror
+    assert "cannot connect to 127.0.0.1" in err.value.text
+
+
+def test_subscribe_before_connect_is_a_clear_error(runtime, client_app):
+    app = client_app(port=1)
+    with pytest.raises(DriverError, match="call connect"):
+        app.call("subscribe", topic="x")
+
+
+def test_callback_that_raises_is_logged_and_later_messages_still_arrive(
+    broker, observer, client_app
+):
+    app = client_app(broker, fail_topics=["cb/bad"])
+    app.call("connect")
+    app.call("subscribe", topic="cb/#", qos=1)
+    obs = observer(broker)
+    obs.publish("cb/bad", "x", qos=1)
+    obs.publish("cb/good", "y", qos=1)
+    assert app.wait_messages(1)[0][:2] == ("cb/good", b"y")
+    assert any("callback raised RuntimeError" in line for line in app.logs())
+    assert app.call("status")["stats"]["callback_errors"] == 1
+
+
+def test_close_cancels_every_task_the_client_started(broker, client_app, runtime):
+    app = client_app(broker)
+    before = app.call("all_tasks") if runtime == "cpython" else None
+    app.call("connect")
+    app.call("subscribe", topic="t/#", cb=True)
+    assert app.call("status")["tasks"] >= 3  # supervisor, reader, keepalive
+    app.call("close")
+    assert app.call("status")["tasks"] == 0
+    if runtime == "cpython":
+        assert app.call("all_tasks") == before  # nothing else lingers in the loop

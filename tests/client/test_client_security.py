@@ -1,0 +1,83 @@
+"""Credentials, TLS and refusals: clear errors, no secrets in logs, no retry storms."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from client_app import DriverError
+from harness import make_tls_files
+
+
+def test_the_right_password_connects(mosquitto_auth, client_app):
+    app = client_app(mosquitto_auth)
+    app.call("connect")
+    assert app.call("publish", topic="auth/ok", msg="1", qos=1) is True
+
+
+def test_a_wrong_password_is_a_clear_refusal_that_is_not_retried_and_not_logged(
+    mosquitto_auth, fault_proxy, client_app
+):
+    proxy = fault_proxy(mosquitto_auth)
+    secret = "not-the-password-" + mosquitto_auth.password
+    app = client_app(proxy, user=mosquitto_auth.user, password=secret)
+    with pytest.raises(DriverError) as err:
+        app.call("connect")
+    assert err.value.name == "MQTTRefused"
+    assert err.value.code in (4, 5)  # bad user name or password / not authorised
+    assert "refused the connection" in err.value.text
+    time.sleep(1.5)  # a window in which a retrying client would have come back
+    assert proxy.connections == 1
+    assert secret not in app.proc.output() + "".join(app.logs()) + err.value.text
+
+
+def test_no_user_on_a_broker_that_wants_one_is_refused(mosquitto_auth, client_app):
+    app = client_app(port=mosquitto_auth.port)
+    with pytest.raises(DriverError) as err:
+        app.call("connect")
+    assert err.value.name == "MQTTRefused"
+
+
+def tls_params(broker, ca_der=None):
+    return {
+        "ssl": True,
+        "ssl_params": {
+            "cadata_hex": (ca_der or broker.tls.ca_der).hex(),
+            "server_hostname": broker.tls.server_hostname,
+        },
+    }
+
+
+def test_tls_with_the_brokers_ca_connects_publishes_and_receives(
+    mosquitto_tls, observer, client_app
+):
+    app = client_app(mosquitto_tls, **tls_params(mosquitto_tls))
+    app.call("connect")
+    app.call("subscribe", topic="tls/in", qos=1)
+    obs = observer(mosquitto_tls)
+    obs.subscribe("tls/out")
+    assert app.call("publish", topic="tls/out", msg="secret", qos=1) is True
+    assert obs.wait_message("tls/out").payload == b"secret"
+    obs.publish("tls/in", "back", qos=1)
+    assert app.wait_messages(1)[0][:2] == ("tls/in", b"back")
+
+
+def test_tls_with_an_unknown_ca_is_refused(mosquitto_tls, client_app, tmp_path):
+    stranger = make_tls_files(tmp_path / "other-ca")
+    app = client_app(mosquitto_tls, response_time=5, **tls_params(mosquitto_tls, stranger.ca_der))
+    with pytest.raises(DriverError) as err:
+        app.call("connect")
+    assert err.value.oserror
+
+
+def test_a_refused_subscription_reaches_the_caller(make_broker, client_app):
+    # amqtt's taboo plugin answers SUBSCRIBE "prohibited" with the failure code 0x80
+    # (mosquitto 2.0 grants ACL-denied subscriptions and then delivers nothing)
+    taboo = {"plugins": {"amqtt.plugins.topic_checking.TopicTabooPlugin": {}}}
+    broker = make_broker("amqtt", extra_config=taboo)
+    app = client_app(broker)
+    app.call("connect")
+    with pytest.raises(DriverError) as err:
+        app.call("subscribe", topic="prohibited", qos=1)
+    assert err.value.name == "MQTTSubscribeError" and err.value.oserror
+    assert app.call("subscribe", topic="open/x", qos=1) == 1  # the link is still fine
