@@ -1,0 +1,186 @@
+"""Fixtures for every test: see tests/harness/__init__.py for what each one gives."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:  # `from harness import ...` from any test file, any import mode
+    sys.path.insert(0, _TESTS)
+
+from harness import (  # noqa: E402
+    KINDS,
+    RUNTIMES,
+    Broker,
+    FaultProxy,
+    Observer,
+    Proc,
+    TLSFiles,
+    make_tls_files,
+    micropython_path,
+)
+from harness.runtimes import run_py as _start_py  # noqa: E402
+
+_LOG_TAIL = 8000
+_failure_logs = pytest.StashKey[list[tuple[str, Callable[[], str]]]]()
+
+
+def _attach_log(request: pytest.FixtureRequest, title: str, read: Callable[[], str]) -> None:
+    """Show ``read()`` (its tail) in the report if the test fails."""
+    request.node.stash.setdefault(_failure_logs, []).append((title, read))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[Any]:
+    report = yield
+    if report.when == "call" and report.failed:
+        for title, read in item.stash.get(_failure_logs, []):
+            try:
+                text = read()
+            except Exception as e:  # a report must never fail because a log is unreadable
+                text = f"<could not read: {e}>"
+            if len(text) > _LOG_TAIL:
+                text = "...\n" + text[-_LOG_TAIL:]
+            report.sections.append((title, text or "<empty>"))
+    return report
+
+
+# -- brokers -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
+    """A CA and a server certificate for localhost/127.0.0.1, made once per session."""
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def make_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Broker]]:
+    """Factory: ``make_broker(kind, auth=False, tls=False, extra_config=None, start=True)``."""
+    brokers: list[Broker] = []
+
+    def make(
+        kind: str,
+        auth: bool = False,
+        tls: bool = False,
+        extra_config: str | dict[str, Any] | None = None,
+        start: bool = True,
+    ) -> Broker:
+        certs = request.getfixturevalue("tls_certs") if tls else None
+        broker = Broker(
+            kind,
+            tmp_path / f"{kind}-{len(brokers)}",
+            auth=auth,
+            tls=certs,
+            extra_config=extra_config,
+        )
+        brokers.append(broker)
+        _attach_log(request, f"{kind} log ({broker.log_path})", broker.log_text)
+        if start:
+            broker.start()
+        return broker
+
+    yield make
+    errors = []
+    for broker in brokers:
+        try:
+            broker.stop()
+        except Exception as e:  # keep stopping the others; kill this one
+            errors.append(f"{broker!r}: {e}")
+            broker.stop(kill=True)
+    assert not errors, f"broker teardown: {errors}"
+
+
+@pytest.fixture(params=KINDS, ids=KINDS)
+def broker(request: pytest.FixtureRequest, make_broker: Callable[..., Broker]) -> Broker:
+    """A fresh anonymous broker of each kind."""
+    return make_broker(request.param)
+
+
+@pytest.fixture
+def mosquitto(make_broker: Callable[..., Broker]) -> Broker:
+    """A fresh anonymous mosquitto."""
+    return make_broker("mosquitto")
+
+
+@pytest.fixture
+def amqtt(make_broker: Callable[..., Broker]) -> Broker:
+    """A fresh anonymous amqtt."""
+    return make_broker("amqtt")
+
+
+@pytest.fixture
+def mosquitto_auth(make_broker: Callable[..., Broker]) -> Broker:
+    """mosquitto that only lets in ``.user`` ("node") with ``.password`` (random)."""
+    return make_broker("mosquitto", auth=True)
+
+
+@pytest.fixture
+def mosquitto_tls(make_broker: Callable[..., Broker]) -> Broker:
+    """mosquitto speaking TLS on its port; ``.tls`` has the CA (file, PEM, DER)."""
+    return make_broker("mosquitto", tls=True)
+
+
+# -- runtimes ----------------------------------------------------------------------------
+
+
+@pytest.fixture(params=RUNTIMES, ids=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """``"cpython"`` or ``"micropython"`` (skipped, or failed in CI, if micropython is missing)."""
+    if request.param == "micropython":
+        micropython_path()
+    return request.param
+
+
+@pytest.fixture
+def run_py(request: pytest.FixtureRequest) -> Iterator[Callable[..., Proc]]:
+    """Factory: ``run_py(runtime, script, *args, heapsize=None, env=None, cwd=None) -> Proc``."""
+    procs: list[Proc] = []
+
+    def start(runtime: str, script: str | Path, *args: str, **options: Any) -> Proc:
+        proc = _start_py(runtime, script, *args, **options)
+        procs.append(proc)
+        _attach_log(request, f"{runtime} {Path(script).name} pid {proc.pid} output", proc.output)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.stop()
+
+
+# -- observer and proxy ------------------------------------------------------------------
+
+
+@pytest.fixture
+def observer() -> Iterator[Callable[..., Observer]]:
+    """Factory: ``observer(broker_or_proxy, **options) -> Observer`` (connected)."""
+    observers: list[Observer] = []
+
+    def make(target: Any, **options: Any) -> Observer:
+        obs = Observer(target, **options)
+        observers.append(obs)
+        return obs
+
+    yield make
+    for obs in observers:
+        obs.close()
+
+
+@pytest.fixture
+def fault_proxy() -> Iterator[Callable[..., FaultProxy]]:
+    """Factory: ``fault_proxy(broker) -> FaultProxy`` listening on a free 127.0.0.1 port."""
+    proxies: list[FaultProxy] = []
+
+    def make(target: Any, **options: Any) -> FaultProxy:
+        proxy = FaultProxy(target, **options)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
