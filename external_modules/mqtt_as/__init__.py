@@ -55,7 +55,7 @@ _REFUSALS = (
 )
 
 # mqtt_as keys that have no meaning here; accepted so that an mqtt_as config dict works as is
-_IGNORED = ("max_repubs", "gateway", "mqttv5_con_props", "ssid", "wifi_pw")
+_IGNORED = ("max_repubs", "gateway", "mqttv5_con_props")
 
 config = {
     "server": None,
@@ -78,6 +78,8 @@ config = {
     "out_queue_len": 20,  # publishes held while offline; see docs for the overflow policy
     "reconnect_max": 1.0,  # seconds, cap of the reconnect backoff (30 s after a refusal)
     "link": None,  # object with async up() and isconnected(): Wi-Fi and the like
+    "ssid": None,  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
+    "wifi_pw": None,
     "log": None,  # log(level: str, msg: str); None prints warnings and errors
     "mqttv5": False,  # not supported; True raises ValueError
 }
@@ -166,6 +168,10 @@ class MQTTClient:
         self._out_len = c["out_queue_len"]
         self._backoff_cap = c["reconnect_max"]
         self._link = c["link"]
+        if self._link is None and c["ssid"]:
+            from .wlan import WLAN
+
+            self._link = WLAN(c["ssid"], c["wifi_pw"])
         self._log_cb = c["log"]
         self.queue = _MsgQueue(c["queue_len"]) if c["queue_len"] > 0 else None
         self.up = asyncio.Event()  # set on every connect; the application clears it

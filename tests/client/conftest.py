@@ -41,6 +41,7 @@ def client_app(run_py, runtime):
         if port is not None:
             cfg["port"] = port
         cfg.update(config)
+        app.client_id = cfg["client_id"]
         app.call("new", config=cfg, fail_topics=list(fail_topics))
         return app
 

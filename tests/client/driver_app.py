@@ -100,6 +100,13 @@ async def op_publish_many(cmd):
     return results
 
 
+async def op_publish_paced(cmd):
+    # n QoS 1 publishes, one every `every` seconds: a link that is never idle
+    for i in range(cmd["n"]):
+        await _client.publish(cmd["topic"], str(i), False, 1)
+        await asyncio.sleep(cmd["every"])
+
+
 async def op_subscribe(cmd):
     cb = None
     if cmd.get("cb"):
@@ -160,6 +167,7 @@ OPS = {
     "connect": op_connect,
     "publish": op_publish,
     "publish_many": op_publish_many,
+    "publish_paced": op_publish_paced,
     "subscribe": op_subscribe,
     "unsubscribe": op_unsubscribe,
     "disconnect": op_disconnect,

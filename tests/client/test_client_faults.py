@@ -37,6 +37,22 @@ def test_frozen_link_is_declared_dead_within_ping_interval_plus_response_time(
     assert "PINGREQ" in app.call("status")["stats"]["last_fault"]
 
 
+def test_keepalive_pings_only_when_the_link_is_idle(mosquitto, client_app):
+    app = client_app(mosquitto, **FAST)
+    app.call("connect")
+
+    def pings():
+        return mosquitto.log_text().count("Received PINGREQ from " + app.client_id)
+
+    before = pings()
+    app.call("publish_paced", topic="busy/x", n=25, every=0.1)  # 2.5 s, never 1 s quiet
+    assert pings() == before
+    deadline = time.monotonic() + 5
+    while pings() == before:  # idle now: a PINGREQ within ping_interval (1 s)
+        assert time.monotonic() < deadline, "no PINGREQ on an idle link"
+        time.sleep(0.05)
+
+
 def test_client_reconnects_and_resubscribes_after_a_broker_restart(broker, observer, client_app):
     app = client_app(broker, **FAST)
     app.call("connect")
