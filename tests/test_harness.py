@@ -95,6 +95,21 @@ def test_a_restarted_broker_listens_again_on_the_same_port(broker: Broker, obser
     observer(broker).publish("harness/after", b"restart", qos=1)
 
 
+@pytest.mark.parametrize("kind", ["amqtt", "mosquitto"])
+def test_a_broker_whose_free_port_was_taken_meanwhile_starts_on_another(make_broker, kind):
+    broker = make_broker(kind, start=False)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        broker.port = taken = squatter.getsockname()[1]
+        broker.start()
+        assert broker.running and broker.port != taken
+        broker.stop()
+        broker.port = taken  # a restart must keep its port, so it fails instead
+        with pytest.raises(RuntimeError, match="did not start"):
+            broker.start()
+
+
 def test_the_observer_reconnects_and_resubscribes_after_a_broker_restart(broker, observer):
     watcher = observer(broker)
     watcher.subscribe("harness/#")

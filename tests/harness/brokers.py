@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .net import LOOPBACK, free_port, wait_closed, wait_listening
+from .net import LOOPBACK, free_port, poll_until, wait_closed, wait_listening
 from .procs import DIE_WITH_PARENT, reap
 from .tls import TLSFiles
 from .tools import missing, require_tool
@@ -24,6 +24,10 @@ AUTH_USER = "node"
 _MOSQUITTO_HINT = "install it with `apt-get install mosquitto` (Debian puts it in /usr/sbin)"
 _AMQTT_HINT = "install it with `pip install amqtt` (or `pip install -e .[test]`)"
 _START_ATTEMPTS = 5
+# What each broker logs once its listener is bound.
+_READY_MARKERS = {"mosquitto": " running", "amqtt": "bind to"}
+# amqtt logs this when a listener cannot bind, then keeps running without it.
+_FAILED_MARKER = "Broker startup failed"
 
 
 class Broker:
@@ -119,9 +123,7 @@ class Broker:
                 )
             proc = self._proc
             try:
-                wait_listening(
-                    self.host, self.port, self.start_timeout, alive=lambda p=proc: p.poll() is None
-                )
+                self._wait_ready(proc, log_size)
             except (RuntimeError, TimeoutError) as e:
                 reap(proc, kill=True)
                 self._proc = None
@@ -132,6 +134,22 @@ class Broker:
                 raise type(e)(f"{self.kind} did not start on port {self.port}: {e}\n{tail}") from e
             self._started_once = True
             return
+
+    def _wait_ready(self, proc: subprocess.Popen, log_size: int) -> None:
+        # The port alone could be someone else's (free_port can race): also wait for our
+        # process to log that it listens.
+        marker = _READY_MARKERS[self.kind]
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"exited with status {proc.returncode}")
+            text = self.log_text()[log_size:]
+            if _FAILED_MARKER in text:
+                raise RuntimeError("it could not start its listener")
+            return marker in text
+
+        poll_until(ready, self.start_timeout, f"{self.kind} to log {marker!r}")
+        wait_listening(self.host, self.port, self.start_timeout)
 
     def stop(self, timeout: float = 5.0, kill: bool = False) -> None:
         """Stop the broker (SIGTERM, or SIGKILL when ``kill``) and wait until the port is closed.
