@@ -48,6 +48,7 @@ class MQTTHandle:
         self._hooks = []  # on_connect callbacks
         self._link_hooks = []  # on_link callbacks
         self._wake = asyncio.Event()
+        self._sync_lock = asyncio.Lock()
         self._worker = None
         self._running = 0  # async callbacks running now
         self.callbacks_dropped = 0
@@ -125,6 +126,10 @@ class MQTTHandle:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            await self._sync_once()
+
+    async def _sync_once(self):
+        async with self._sync_lock:
             restoring = []
             while self._todo:
                 topic_filter = self._todo.pop(0)
@@ -250,6 +255,9 @@ class MQTTHandle:
 
     async def _on_connect(self, client):
         self.connects += 1
+        if self.connects == 1:
+            # Subscribed before `online`: whoever sees online may send commands at once
+            await self._sync_once()
         await self._announce("connect" if self.connects == 1 else "reconnect", False)
 
     async def _announce(self, reason, delay):
@@ -299,7 +307,6 @@ class MQTTHandle:
                 delay = min(delay * 2, _RETRY_MAX)
         if self._worker is None:
             self._worker = asyncio.create_task(self._sync_subscriptions())
-            self._wake.set()
 
     async def publish(self, topic, msg, retain=False, qos=0):
         """Publishes msg (str, bytes; dict, list and tuple as JSON; others as str()).

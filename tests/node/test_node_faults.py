@@ -1,0 +1,66 @@
+"""Faults around the node: retained state at start, broker restarts, no broker at start."""
+
+import re
+
+import pytest
+
+
+def test_retained_state_is_restored_into_the_callback_at_start(
+    runtime, broker, start_node, observer
+):
+    obs = observer(broker)
+    obs.subscribe("home/#")
+    obs.publish("home/trestore/switch", "ON", qos=1, retain=True)
+    node = start_node(runtime, broker, components="probe", device_id="trestore")
+    seen = obs.wait_message(node.topic("probe/switch"), timeout=15)
+    assert seen.text == "./switch ON True"
+
+
+def test_node_without_retained_state_restores_nothing(runtime, mosquitto, start_node, observer):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto, components="probe")
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    node.proc.wait_line("probe: components loaded")
+    obs.publish(node.topic("query"), "?")
+    assert obs.wait_message(node.topic("probe/state")).text == "None"
+    assert obs.count(node.topic("probe/switch")) == 0
+
+
+@pytest.mark.slow
+def test_node_returns_online_and_resubscribed_after_broker_restart(
+    runtime, broker, start_node, observer
+):
+    obs = observer(broker)
+    obs.subscribe("home/#")
+    node = start_node(runtime, broker, components="probe", MQTT_KEEPALIVE=4)
+    obs.wait_message(node.topic("probe/hook"), b"connect", timeout=15)
+    obs.publish(node.topic("switch/set"), "ON")
+    obs.wait_message(node.topic("probe/switch"))
+    mark = obs.mark()
+    broker.restart(down_seconds=1)
+    # The observer reconnects too and may miss what the node sent meanwhile: the node's
+    # retained `online` (the broker lost its old one) shows it is back
+    obs.wait_message(node.topic("available"), b"online", timeout=30, after=mark)
+    obs.publish(node.topic("query"), "?")
+    assert obs.wait_message(node.topic("probe/state"), after=mark).text == "ON"
+    obs.publish(node.topic("switch/set"), "OFF")
+    assert obs.wait_message(node.topic("probe/switch"), after=mark).text == "./switch/set OFF False"
+    obs.publish(node.topic("status/set"), "now")
+    assert obs.wait_message(node.topic("status"), after=mark).json()["reconnects"] >= 1
+
+
+@pytest.mark.slow
+def test_node_keeps_retrying_an_unreachable_broker_and_connects_when_it_starts(
+    runtime, make_broker, start_node, observer
+):
+    broker = make_broker("mosquitto", start=False)
+    node = start_node(runtime, broker)
+    first = node.proc.wait_line("broker unreachable", timeout=15)
+    second = node.proc.wait_line("broker unreachable", after=first.index + 1)
+    broker.start()
+    obs = observer(broker)
+    obs.subscribe(node.topic("available"))
+    assert obs.wait_message(node.topic("available"), b"online", timeout=30).payload == b"online"
+    pauses = [int(re.search(r"next attempt in (\d+) s", line)[1]) for line in (first, second)]
+    assert pauses[0] >= 1 and pauses[1] > pauses[0]  # a growing pause, never a busy loop

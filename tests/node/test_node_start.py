@@ -1,0 +1,95 @@
+"""A node starts on both runtimes against both brokers, reports online and status, stops cleanly."""
+
+import signal
+
+import pytest
+from node_helpers import retained
+
+STATUS_KEYS = {
+    "version",
+    "platform",
+    "id",
+    "uptime",
+    "ram_free",
+    "reconnects",
+    "downtime",
+    "dropped",
+    "log_dropped",
+    "ip",
+}
+
+
+def test_node_publishes_online_retained_after_start(runtime, broker, start_node, observer):
+    obs = observer(broker)
+    obs.subscribe("home/#")
+    node = start_node(runtime, broker)
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    assert retained(observer(broker), node.topic("available")) == b"online"
+
+
+def test_node_publishes_status_with_every_key_after_connect(runtime, broker, start_node, observer):
+    obs = observer(broker)
+    obs.subscribe("home/#")
+    node = start_node(runtime, broker)
+    status = obs.wait_message(node.topic("status"), timeout=15).json()
+    assert set(status) == STATUS_KEYS
+    assert status["id"] == node.device_id
+    assert status["platform"] == ("cpython" if runtime == "cpython" else "unix")
+
+
+def test_node_publishes_status_on_request(runtime, mosquitto, start_node, observer):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto)
+    obs.wait_message(node.topic("status"), timeout=15)
+    mark = obs.mark()
+    obs.publish(node.topic("status/set"), "now")
+    assert obs.wait_message(node.topic("status"), after=mark).json()["id"] == node.device_id
+
+
+def test_node_publishes_status_every_interval(runtime, mosquitto, start_node, observer):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto, INTERVAL_SENSOR_PUBLISH=0.5)
+    assert len(obs.wait_messages(node.topic("status"), 3, timeout=15)) == 3
+
+
+def test_node_logs_its_start_on_the_log_topic(runtime, mosquitto, start_node, observer):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto)
+    msg = obs.wait_message(node.log_topic("info"), lambda m: b"pysmartnode" in m.payload, 15)
+    assert msg.text.startswith("[node] ")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_stopped_node_leaves_offline_retained(runtime, broker, start_node, observer, sig):
+    obs = observer(broker)
+    obs.subscribe("home/#")
+    node = start_node(runtime, broker)
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    mark = obs.mark()
+    node.proc.send_signal(sig)
+    obs.wait_message(node.topic("available"), b"offline", after=mark)
+    node.proc.wait(timeout=10)
+    assert retained(observer(broker), node.topic("available")) == b"offline"
+
+
+def test_node_exits_zero_after_ctrl_c(runtime, mosquitto, start_node, observer):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto)
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    node.proc.send_signal(signal.SIGINT)
+    assert node.proc.wait(timeout=10) == 0
+
+
+def test_killed_node_leaves_its_will_offline(runtime, mosquitto, start_node, observer):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto)
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    mark = obs.mark()
+    node.proc.kill()
+    obs.wait_message(node.topic("available"), b"offline", after=mark)
+    assert retained(observer(mosquitto), node.topic("available")) == b"offline"
