@@ -57,13 +57,17 @@ def closest(name, names):
 
 
 def _distance(a, b):
-    # Levenshtein distance, two rows; runs only when reporting an error
-    previous = list(range(len(b) + 1))
+    # Edit distance where swapping two neighbours counts once (MQTT_HOTS is MQTT_HOST's typo,
+    # not MQTT_HOME's); three rows, and it runs only when reporting an error
+    before, previous = None, list(range(len(b) + 1))
     for i, ca in enumerate(a):
         current = [i + 1]
         for j, cb in enumerate(b):
-            current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca != cb)))
-        previous = current
+            d = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca != cb))
+            if before and i and j and ca == b[j - 1] and a[i - 1] == cb:
+                d = min(d, before[j - 1] + 1)
+            current.append(d)
+        before, previous = previous, current
     return previous[-1]
 
 
@@ -192,7 +196,7 @@ def _import_config():
         import config as user_config
     except ImportError as e:
         if str(e).endswith("'config'"):
-            return None, None
+            return None, {}
         raise ConfigError("config.py failed: %s" % e) from None
     except SyntaxError as e:
         raise ConfigError("config.py is not valid Python: %s" % e) from None
