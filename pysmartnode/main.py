@@ -137,7 +137,7 @@ async def _start(demo):
         config.MQTT_HOME,
         config.MQTT_AVAILABILITY_SUBTOPIC,
         config.MQTT_DISCOVERY_PREFIX if config.MQTT_DISCOVERY_ENABLED else None,
-        **_client_options(config, host, port, device_id),
+        **_client_options(config, host, port, node.link),
     )
     log_prefix = "%s/log/" % config.MQTT_HOME
     log_suffix = "/" + device_id
@@ -173,27 +173,20 @@ async def _start(demo):
     platform.collect()
 
 
-def _client_options(config, host, port, device_id):
+def _client_options(config, host, port, link):
     options = {
         "server": host,
         "port": port,
         "user": config.MQTT_USER,
         "password": config.MQTT_PASSWORD,
         "keepalive": config.MQTT_KEEPALIVE,
+        "link": link if link.watched else None,
     }
     if config.MQTT_TLS:
-        params = {"server_hostname": host}
-        if config.MQTT_TLS_CA:
-            params["ca_certs"] = config.MQTT_TLS_CA
-        if config.MQTT_TLS_CERT:
-            params["certfile"] = config.MQTT_TLS_CERT
-            params["keyfile"] = config.MQTT_TLS_KEY
-        if config.MQTT_TLS_INSECURE:
-            import ssl
+        from pysmartnode.networking.tls import ssl_params
 
-            params["cert_reqs"] = ssl.CERT_NONE
         options["ssl"] = True
-        options["ssl_params"] = params
+        options["ssl_params"] = ssl_params(config, host)
     return options
 
 

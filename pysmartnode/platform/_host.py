@@ -22,6 +22,8 @@ def host_name():
 class Link:
     """The host's network: always up, managed by the operating system."""
 
+    watched = False  # nothing for the MQTT client to check or bring up
+
     def __init__(self):
         self.ip_address = None  # set by the MQTT handle once it knows the local address
 

@@ -89,8 +89,11 @@ def every(seconds, func):
 class Link:
     """The station interface, with a callback on every change of state."""
 
+    watched = True  # the MQTT client checks this link and calls up() to bring it back
+
     def __init__(self):
         self._wlan = network.WLAN(network.STA_IF)
+        self._credentials = (None, None, None)
         self._callbacks = []
         self._watcher = None
         self._state = None
@@ -111,8 +114,13 @@ class Link:
         """callback(up: bool) runs on every change of the link's state."""
         self._callbacks.append(callback)
 
+    async def up(self):
+        """Reconnects with the credentials connect() had (the MQTT client calls it)."""
+        await self.connect(*self._credentials)
+
     async def connect(self, ssid, password, hostname=None):
         """Returns once the station is connected; retries for ever."""
+        self._credentials = (ssid, password, hostname)
         if hostname and hasattr(network, "hostname"):
             network.hostname(hostname)
         if sys.platform == "esp8266":
