@@ -23,21 +23,45 @@ Fixtures (tests/conftest.py; function scope unless noted):
 - ``fault_proxy(target) -> FaultProxy``: a TCP proxy to put between a node and the broker,
   with ``freeze()``/``thaw()``, ``drop()``, ``refuse(on)``, ``corrupt(data)``.
 
+Objects:
+
+- ``Broker``: ``.kind .host .port .user .password .tls .log_path .running .pid``,
+  ``stop(kill=False)`` (waits until the port is closed), ``start()`` (same port),
+  ``restart(down_seconds=0.0)``, ``log_text()``. ``.tls``: ``.ca_file .ca_pem .ca_der
+  .cert_file .key_file .server_hostname`` (``"localhost"``; the cert also has IP 127.0.0.1).
+- ``Observer(target, user=, password=, tls=, client_id=None, keepalive=60, will=None)``:
+  ``subscribe(f, qos=1)``, ``unsubscribe(f)``, ``publish(t, payload, qos=0, retain=False)``,
+  ``wait_message(f, predicate=None, timeout=10, after=0) -> Msg``, ``wait_messages(f, count,
+  ...)``, ``matching(f, ...)``, ``count(f, ...)``, ``messages``, ``mark()``, ``clear()``,
+  ``connected``, ``wait_connected()``, ``wait_disconnected() -> reason``, ``disconnects``.
+  A predicate is a callable on ``Msg`` or the exact payload (bytes or str).
+  ``Msg``: ``.topic .payload .qos .retain .index .time .text .json()``.
+- ``Proc``: ``.lines .pid .returncode .argv``, ``wait_line(str_or_predicate, timeout=10,
+  after=0)``, ``wait(timeout=10)``, ``output()``, ``mark()``, ``tail()``, ``send_signal(sig)``,
+  ``terminate()``, ``kill()``, ``stop()`` (kill and reap).
+- ``FaultProxy``: ``.host .port .connections .active .frozen`` (plus the target's ``.user
+  .password .tls .kind``), ``freeze() thaw() drop(reset=False) refuse(on=True) corrupt(data)
+  wait_connections(n) wait_active(n) close()``.
+
 A missing ``mosquitto``, ``openssl`` or ``micropython`` skips the test, or fails it when the
 environment has ``CI=true``.
 
 Waits (``Observer.wait_message``, ``Proc.wait_line``) first look at what was already recorded,
 from index ``after`` (default 0). To wait for something *new*, take ``n = x.mark()`` before
-causing it and pass ``after=n``. A timed-out wait raises AssertionError with what was seen.
+causing it and pass ``after=n``; or pass ``after=found.index + 1`` (``Msg.index``, and
+``wait_line`` returns a ``str`` with ``.index``). A timed-out wait raises AssertionError with
+what was seen. ``Proc.lines`` is stdout and stderr merged, in the order the child wrote them.
+``Observer.publish``/``subscribe`` first wait (bounded) for paho to be connected, so they work
+right after ``broker.restart()``; the observer re-subscribes by itself after a reconnect.
 
 Example::
 
-    def test_node_reports_online(broker, runtime, run_py, observer, tmp_path):
+    def test_a_script_publishes_hello(broker, runtime, run_py, observer, tmp_path):
         obs = observer(broker)
-        obs.subscribe("home/+/status")
-        node = run_py(runtime, REPO / "main.py", "--port", str(broker.port))
-        node.wait_line("connected")
-        assert obs.wait_message("home/+/status", b"online").retain
+        obs.subscribe("hello/#")
+        (tmp_path / "s.py").write_text(SCRIPT)  # connects to sys.argv[1], publishes hello/x
+        run_py(runtime, tmp_path / "s.py", broker.port).wait_line("sent")
+        assert obs.wait_message("hello/+", b"hi", timeout=10).topic == "hello/x"
 """
 
 from .brokers import AUTH_USER, KINDS, Broker

@@ -1,4 +1,17 @@
-"""Real MQTT brokers (mosquitto, amqtt) as subprocesses on free 127.0.0.1 ports."""
+"""Real MQTT brokers (mosquitto, amqtt) as subprocesses on free 127.0.0.1 ports.
+
+amqtt 0.12.1 differs from mosquitto in ways tests meet:
+
+- It never enforces keep-alive: a client that goes silent (a frozen proxy) stays connected,
+  and its will is only sent once the TCP connection really closes. mosquitto drops it after
+  1.5 x keep-alive (checked every few seconds) and sends the will.
+- Right after CONNACK it sends a new client (clean session, no SUBSCRIBE yet) every retained
+  message matching *any* client's subscription, at QoS 0 with retain set (broker.py loops
+  over all subscriptions on connect).
+- SIGTERM kills it at once (it only shuts down cleanly on SIGINT); a listener that cannot
+  bind is logged ("Broker startup failed") but the process keeps running.
+- Passwords are argon2 (or bcrypt) hashes; mosquitto_passwd's format is not accepted.
+"""
 
 from __future__ import annotations
 

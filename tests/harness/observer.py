@@ -220,7 +220,11 @@ class Observer:
             return self._acked.pop(mid)
 
     def subscribe(self, topic_filter: str, qos: int = 1, timeout: float = 10.0) -> None:
-        """Subscribe and wait for the SUBACK; raises RuntimeError if the broker refused it."""
+        """Subscribe and wait for the SUBACK; raises RuntimeError if the broker refused it.
+
+        Waits for the connection first (after a broker restart, paho reconnects on its own).
+        """
+        self.wait_connected(timeout)
         with self._cond:
             self._subscriptions[topic_filter] = qos
         codes = self._wait_ack(
@@ -231,6 +235,7 @@ class Observer:
 
     def unsubscribe(self, topic_filter: str, timeout: float = 10.0) -> None:
         """Unsubscribe and wait for the UNSUBACK."""
+        self.wait_connected(timeout)
         with self._cond:
             self._subscriptions.pop(topic_filter, None)
         self._wait_ack(
@@ -245,7 +250,11 @@ class Observer:
         retain: bool = False,
         timeout: float = 10.0,
     ) -> None:
-        """Publish and wait until it is sent (QoS 0) or acknowledged (QoS 1 and 2)."""
+        """Publish and wait until it is sent (QoS 0) or acknowledged (QoS 1 and 2).
+
+        Waits for the connection first, so it works right after a broker restart.
+        """
+        self.wait_connected(timeout)
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
         info.wait_for_publish(timeout)
         if not info.is_published():

@@ -124,7 +124,12 @@ class FaultProxy:
         self._call(lambda: setattr(self, "_frozen", False))
 
     def drop(self, reset: bool = False) -> None:
-        """Close every current connection on both sides (with a TCP RST when ``reset``)."""
+        """Close every current connection on both sides (with a TCP RST when ``reset``).
+
+        Bytes still buffered in the proxy are discarded. Linux also sends RST instead of FIN
+        on a socket closed with unread data, which is the case for a frozen link that was
+        sent something.
+        """
 
         def drop_all() -> None:
             for link in list(self._links):
