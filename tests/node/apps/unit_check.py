@@ -1,0 +1,62 @@
+# Device-code checks that need no broker, run on both runtimes; one line per check
+import asyncio
+
+from pysmartnode.logging import logger
+from pysmartnode.networking import ntp
+from pysmartnode.networking.tls import pem_to_der
+
+
+def check(name, ok):
+    print("check %s %s" % (name, "ok" if ok else "FAILED"))
+
+
+# logging: bounded queue, oldest dropped and counted, never raises
+logger.configure(debug=False, queue_len=3)
+log = logger.getLogger("unit")
+for i in range(5):
+    log.info("message %d", i)
+check("log_queue_bounded", len(logger._queue) == 3)
+check("log_oldest_dropped", [p for _, p in logger._queue][0] == "[unit] message 2")
+check("log_drops_counted", logger.dropped() == 2)
+log.debug("not formatted %d", 1)
+check("log_debug_off", len(logger._queue) == 3 and logger.dropped() == 2)
+log.info("bad format %d %d", 1)  # one argument short: logged as text, no exception
+check("log_bad_format_survives", "bad format" in logger._queue[-1][1])
+log.warning(object())
+check("log_level_name", logger._queue[-1][0] == "warn")
+
+sent = []
+
+
+async def sink(level, payload):
+    if payload.endswith("fail"):
+        raise OSError("sink failed")
+    sent.append((level, payload))
+
+
+async def drain():
+    logger._queue.clear()
+    logger.start(sink)
+    log.error("one")
+    log.error("fail")
+    log.critical("two")
+    await asyncio.sleep(0.1)
+    logger.stop()
+
+
+asyncio.run(drain())
+check("log_sink_order", sent == [("error", "[unit] one"), ("critical", "[unit] two")])
+
+# time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
+check("weekday", ntp.weekday(2024, 3, 31) == 0 and ntp.weekday(2000, 1, 1) == 6)
+check("dst_before", not ntp.eu_summer_time(2024, 3, 31, 0))
+check("dst_start", ntp.eu_summer_time(2024, 3, 31, 1))
+check("dst_summer", ntp.eu_summer_time(2024, 7, 1, 12))
+check("dst_end", not ntp.eu_summer_time(2024, 10, 27, 1))
+check("dst_last_hour", ntp.eu_summer_time(2024, 10, 27, 0))
+check("dst_winter", not ntp.eu_summer_time(2024, 12, 1, 12))
+
+# tls: PEM to DER
+pem = "-----BEGIN CERTIFICATE-----\nAAEC\nAw==\n-----END CERTIFICATE-----\n"
+check("pem_to_der", pem_to_der(pem) == b"\x00\x01\x02\x03")
+print("unit checks done")
