@@ -77,6 +77,19 @@ async def op_new(cmd):
     global _client
     _fail_topics[:] = cmd.get("fail_topics", [])
     _client = MQTTClient(make_config(cmd["config"]))
+    if _client.queue is not None:
+        asyncio.create_task(consume_queue(_client))
+
+
+async def consume_queue(client):
+    # the mqtt_as event interface: messages come from an async iterator, not from subs_cb
+    async for topic, msg, retained in client.queue:
+        on_message(topic, msg, retained, "queue")
+        if cmd_slow_consumer[0]:
+            await asyncio.sleep(cmd_slow_consumer[0])
+
+
+cmd_slow_consumer = [0]
 
 
 async def op_connect(cmd):
@@ -132,6 +145,15 @@ async def op_close(cmd):
         await asyncio.sleep(0)  # let cancelled tasks finish
 
 
+async def op_broker_up(cmd):
+    return await _client.broker_up()
+
+
+async def op_queue_info(cmd):
+    cmd_slow_consumer[0] = cmd.get("slow", cmd_slow_consumer[0])
+    return {"discards": _client.queue.discards, "up": _client.up.is_set()}
+
+
 async def op_status(cmd):
     live = [t for t in _client._tasks if not t.done()]
     return {"connected": _client.isconnected(), "stats": _client.stats(), "tasks": len(live)}
@@ -173,6 +195,8 @@ OPS = {
     "disconnect": op_disconnect,
     "close": op_close,
     "status": op_status,
+    "broker_up": op_broker_up,
+    "queue_info": op_queue_info,
     "all_tasks": op_all_tasks,
     "block": op_block,
 }

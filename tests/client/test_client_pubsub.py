@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
 from client_app import DriverError
@@ -165,3 +166,34 @@ def test_close_cancels_every_task_the_client_started(broker, client_app, runtime
     assert app.call("status")["tasks"] == 0
     if runtime == "cpython":
         assert app.call("all_tasks") == before  # nothing else lingers in the loop
+
+
+def test_event_interface_queues_messages_and_counts_only_real_losses(broker, observer, client_app):
+    app = client_app(broker, queue_len=3)
+    app.call("connect")
+    assert app.call("queue_info")["up"] is True
+    app.call("subscribe", topic="ev/#", qos=1)
+    obs = observer(broker)
+    obs.publish("ev/1", "a", qos=1)
+    assert app.wait_messages(1, src="queue")[0][:2] == ("ev/1", b"a")
+    assert app.messages() == []  # subs_cb is not used in this mode
+    app.call("queue_info", slow=2)  # the consumer now dawdles 2 s after each message
+    obs.publish("ev/2", "b", qos=1)
+    app.wait_messages(2, src="queue")
+    for i in range(3, 9):  # 6 more while the consumer sleeps: 3 fit, the 3 oldest are lost
+        obs.publish("ev/%d" % i, "x", qos=1)
+    deadline = time.monotonic() + 10
+    while app.call("queue_info")["discards"] < 3:
+        assert time.monotonic() < deadline, "overflow not counted"
+        time.sleep(0.05)
+    app.call("queue_info", slow=0)
+    got = [m[0] for m in app.wait_messages(5, src="queue", timeout=15)]
+    assert got == ["ev/1", "ev/2", "ev/6", "ev/7", "ev/8"]
+    assert app.call("queue_info")["discards"] == 3
+
+
+def test_broker_up_is_true_on_a_live_link_and_false_without_one(broker, client_app):
+    app = client_app(broker)
+    assert app.call("broker_up") is False  # never connected
+    app.call("connect")
+    assert app.call("broker_up") is True
