@@ -19,6 +19,14 @@ from . import codec
 from .topic import check_filter, check_topic, matches
 
 try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+try:
     from time import ticks_diff, ticks_ms
 except ImportError:  # CPython: the client keeps its own two-line shim
     from time import monotonic
@@ -85,44 +93,18 @@ config = {
 }
 
 # indices of a message record: [topic, msg, qos, retain, event, result, pid, header, seq]
-_TOPIC = 0
-_MSG = 1
-_QOS = 2
-_RETAIN = 3
-_EVENT = 4
-_RESULT = 5
-_PID = 6
-_HDR = 7
-_SEQ = 8
+_TOPIC = const(0)
+_MSG = const(1)
+_QOS = const(2)
+_RETAIN = const(3)
+_EVENT = const(4)
+_RESULT = const(5)
+_PID = const(6)
+_HDR = const(7)
+_SEQ = const(8)
 
-_CHUNK = 1024  # bytes asked of the stream per read
-_SMALL = 1024  # payloads up to this size go out in the same write as their header
-
-
-class _MsgQueue:
-    """Incoming messages for the event interface: holds exactly `size`, drops the oldest."""
-
-    def __init__(self, size):
-        self._items = []
-        self._size = size
-        self._event = asyncio.Event()
-        self.discards = 0  # messages lost to overflow, nothing else
-
-    def put(self, item):
-        if len(self._items) >= self._size:
-            self._items.pop(0)
-            self.discards += 1
-        self._items.append(item)
-        self._event.set()
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        while not self._items:
-            self._event.clear()
-            await self._event.wait()
-        return self._items.pop(0)
+_CHUNK = const(1024)  # bytes asked of the stream per read
+_SMALL = const(1024)  # payloads up to this size go out in the same write as their header
 
 
 class MQTTClient:
@@ -173,9 +155,13 @@ class MQTTClient:
 
             self._link = WLAN(c["ssid"], c["wifi_pw"])
         self._log_cb = c["log"]
-        self.queue = _MsgQueue(c["queue_len"]) if c["queue_len"] > 0 else None
-        self.up = asyncio.Event()  # set on every connect; the application clears it
-        self.down = asyncio.Event()  # set on every outage; the application clears it
+        self.queue = self.up = self.down = None
+        if c["queue_len"] > 0:  # the event interface of mqtt_as
+            from .events import MsgQueue
+
+            self.queue = MsgQueue(c["queue_len"])
+            self.up = asyncio.Event()  # set on every connect; the application clears it
+            self.down = asyncio.Event()  # set on every outage; the application clears it
         self._lock = asyncio.Lock()  # one packet (write + drain) at a time
         self._upev = asyncio.Event()  # set exactly while connected
         self._wake = asyncio.Event()  # wakes the supervisor after a fault
@@ -448,7 +434,8 @@ class MQTTClient:
             s["downtime"] += ticks_diff(ticks_ms(), self._down_since) / 1000
             self._down_since = None
         self._upev.set()
-        self.up.set()
+        if self.up is not None:
+            self.up.set()
         if self._wifi_coro:
             self._call(self._wifi_coro, True)
         if self._connect_coro:
@@ -462,7 +449,8 @@ class MQTTClient:
         self._stats["last_fault"] = reason
         self._log("warning", "link to %s:%d lost: %s" % (self._host, self._port, reason))
         self._drop_connection()
-        self.down.set()
+        if self.down is not None:
+            self.down.set()
         if self._wifi_coro:
             self._call(self._wifi_coro, False)
         self._wake.set()
@@ -737,15 +725,13 @@ class MQTTClient:
     # ----------------------------------------------------------------- helpers
 
     def _spawn(self, coro):
-        task = asyncio.create_task(self._track(coro))
-        self._tasks.add(task)
+        # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each
+        tasks = self._tasks
+        for task in [t for t in tasks if t.done()]:
+            tasks.discard(task)
+        task = asyncio.create_task(coro)
+        tasks.add(task)
         return task
-
-    async def _track(self, coro):
-        try:
-            await coro
-        finally:
-            self._tasks.discard(asyncio.current_task())
 
     def _call(self, cb, *args):
         try:
