@@ -10,3 +10,4 @@ mqtt = None  # the MQTTHandle (pysmartnode.networking.mqtt)
 link = None  # the platform's network Link
 status = None  # the built-in Status component
 components = {}  # config key -> component object, filled by the registry
+parts = {}  # what start-up built and a stop must end: watchdog, wifi_led, broker; and folder

@@ -4,6 +4,7 @@ Everything else imports from here: `from pysmartnode.platform import const, tick
 Each port module (cpython, unix, board) has the same names:
 
     PLATFORM                 "cpython", "unix", or the board's sys.platform ("esp32", "rp2", ...)
+    KEEPS_TIME               True where the operating system keeps the clock (no NTP needed)
     const(x)                 micropython.const, or a stand-in on CPython
     ticks_ms() ticks_diff(a, b) ticks_add(t, ms)   a millisecond clock that wraps on boards
     device_id()              the chip id, or a clean host name on Linux

@@ -11,6 +11,7 @@ import machine
 import network
 from micropython import const
 
+KEEPS_TIME = False  # the OS keeps the clock: no NTP task
 PLATFORM = sys.platform
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff

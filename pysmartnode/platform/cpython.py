@@ -9,6 +9,7 @@ import time
 from pysmartnode.platform import _host
 from pysmartnode.platform._host import host_name, led, ntp_sync  # noqa: F401
 
+KEEPS_TIME = True  # the OS keeps the clock: no NTP task
 PLATFORM = "cpython"
 
 

@@ -9,6 +9,7 @@ from micropython import const  # noqa: F401  re-exported for the rest of pysmart
 
 from pysmartnode.platform._host import Link, host_name, led, ntp_sync  # noqa: F401
 
+KEEPS_TIME = True  # the OS keeps the clock: no NTP task
 PLATFORM = "unix"
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff

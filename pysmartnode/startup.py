@@ -1,0 +1,183 @@
+"""Start-up steps that run once: settings, then building the node. Dropped after start.
+
+pysmartnode.main imports this module for start-up only and removes it from sys.modules when the
+node runs, so its code costs no RAM afterwards.
+"""
+
+import asyncio
+import sys
+
+from pysmartnode import node
+
+
+def drop(name):
+    """Forgets the module pysmartnode.<name>, so its code can be collected."""
+    import pysmartnode
+
+    sys.modules.pop("pysmartnode." + name, None)
+    if hasattr(pysmartnode, name):
+        delattr(pysmartnode, name)
+
+
+def load_settings(argv):
+    from pysmartnode import config, config_loader
+    from pysmartnode.config import ConfigError
+
+    path, options = config_loader.load(argv)
+    drop("config_loader")  # its tables are not needed again
+    demo = "--demo" in argv or (path is None and not config.MQTT_HOST)
+    if demo or config.MQTT_HOST == "embedded":
+        if sys.implementation.name != "micropython":
+            from pysmartnode.demo import settings
+
+            settings(config, options, demo)
+            config.MQTT_HOST = "embedded"
+        else:
+            raise ConfigError("the embedded broker needs CPython: set MQTT_HOST to your broker")
+    if not config.MQTT_HOST:
+        raise ConfigError("MQTT_HOST is not set: name your broker in config.py")
+    if path and "/" in path:
+        # components.py and the reset record live beside the config file
+        folder = path[: path.rfind("/")]
+        sys.path.insert(0, folder)
+        node.parts["folder"] = folder + "/"
+    return demo
+
+
+def _exception_handler(loop, context):
+    # A task that failed with nobody awaiting it: on a board its traceback would be lost
+    from pysmartnode import logging
+
+    e = context.get("exception")
+    logging.getLogger("node").error(
+        "task failed: %s", "%s: %s" % (type(e).__name__, e) if e else context.get("message")
+    )
+
+
+async def start(demo):
+    from pysmartnode import config, logging, node, platform
+    from pysmartnode.logging import logger
+    from pysmartnode.networking.mqtt import MQTTHandle
+    from pysmartnode.version import VERSION
+
+    asyncio.get_event_loop().set_exception_handler(_exception_handler)
+    _catch_sigterm()
+    logger.configure(
+        config.DEBUG, config.LOG_QUEUE_LEN, node.parts.get("folder", "") + "reset_reason.txt"
+    )
+    log = logging.getLogger("node")
+    if config.WATCHDOG_TIMEOUT:
+        from pysmartnode.utils.watchdog import Watchdog
+
+        node.parts["watchdog"] = Watchdog(config.WATCHDOG_TIMEOUT)
+    device_id = config.DEVICE_NAME or platform.device_id()
+    log.info("pysmartnode %s on %s, id %s", VERSION, platform.PLATFORM, device_id)
+    reason = logger.last_reset()
+    if reason:
+        log.warning("last reset: %s", reason)
+    elif platform.reset_cause():
+        log.info("reset cause: %s", platform.reset_cause())
+
+    node.link = platform.Link()
+    await node.link.connect(config.WIFI_SSID, config.WIFI_PASSPHRASE, device_id)
+    host, port = config.MQTT_HOST, config.MQTT_PORT
+    if host == "embedded":
+        from pysmartnode.demo import start_broker
+
+        node.parts["broker"], port = await start_broker(port)
+        host = "127.0.0.1"
+    node.mqtt = mqtt = MQTTHandle(
+        device_id,
+        config.MQTT_HOME,
+        config.MQTT_AVAILABILITY_SUBTOPIC,
+        config.MQTT_DISCOVERY_PREFIX if config.MQTT_DISCOVERY_ENABLED else None,
+        **_client_options(config, host, port, node.link),
+    )
+    log_prefix = "%s/log/" % config.MQTT_HOME
+    log_suffix = "/" + device_id
+
+    async def sink(level, payload):
+        await mqtt.publish(log_prefix + level + log_suffix, payload, qos=1)
+
+    logger.start(sink)
+    from pysmartnode.components.machine.status import Status
+
+    node.status = Status(mqtt, config.INTERVAL_SENSOR_PUBLISH, node.link)
+    if config.WIFI_LED is not None:
+        from pysmartnode.networking.wifi_led import WifiLed
+
+        try:
+            node.parts["wifi_led"] = WifiLed(
+                platform.led(config.WIFI_LED, config.WIFI_LED_ACTIVE_HIGH), mqtt
+            )
+        except OSError as e:
+            log.warning("WIFI_LED ignored: %s", e)
+    if config.RTC_SYNC_ACTIVE and not platform.KEEPS_TIME:
+        from pysmartnode.networking.ntp import keep_time
+
+        asyncio.create_task(
+            keep_time(config.RTC_SERVER, config.RTC_TIMEZONE_OFFSET, config.RTC_DAYLIGHT_SAVINGS)
+        )
+    if demo:
+        from pysmartnode.demo import announce
+
+        announce(config, device_id, port)
+    await _load_components(log, demo)
+    await mqtt.connect()
+    platform.collect()
+
+
+def _client_options(config, host, port, link):
+    options = {
+        "server": host,
+        "port": port,
+        "user": config.MQTT_USER,
+        "password": config.MQTT_PASSWORD,
+        "keepalive": config.MQTT_KEEPALIVE,
+        "link": link if link.watched else None,
+    }
+    if config.MQTT_TLS:
+        from pysmartnode.networking.tls import ssl_params
+
+        options["ssl"] = True
+        options["ssl_params"] = ssl_params(config, host)
+    return options
+
+
+async def _load_components(log, demo):
+    # Components come from components.py (beside config.py, or on the board's root): its code
+    # runs, and a COMPONENTS dict in it goes to the registry (pysmartnode.utils.registry).
+    if demo:
+        from pysmartnode.demo import COMPONENTS
+    else:
+        try:
+            import components
+        except ImportError as e:
+            if not str(e).endswith("'components'"):
+                log.error("components.py failed: %s", e)
+            return
+        except Exception as e:  # a broken components.py must not stop the node
+            log.error("components.py failed: %s: %s", type(e).__name__, e)
+            return
+        COMPONENTS = getattr(components, "COMPONENTS", None)
+    if not COMPONENTS:
+        return
+    try:
+        from pysmartnode.utils import registry
+    except ImportError:
+        log.error("COMPONENTS found, but this build has no pysmartnode.utils.registry")
+        return
+    await registry.build(COMPONENTS)
+
+
+def _catch_sigterm():
+    # CPython: SIGTERM (systemd stop, kill) ends the node as cleanly as Ctrl-C does
+    try:
+        import signal
+    except ImportError:
+        return  # MicroPython: the broker publishes the will when the socket closes
+    task = asyncio.current_task()
+    try:
+        asyncio.get_event_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    except (NotImplementedError, RuntimeError):
+        pass
