@@ -147,6 +147,12 @@ def _client_options(config, host, port, link):
 async def _load_components(log, demo):
     # Components come from components.py (beside config.py, or on the board's root): its code
     # runs, and a COMPONENTS dict in it goes to the registry (pysmartnode.utils.registry).
+    from pysmartnode import config
+
+    if config.MQTT_RECEIVE_CONFIG:
+        log.warning(
+            "MQTT_RECEIVE_CONFIG: remote config comes with the registry; using components.py"
+        )
     if demo:
         from pysmartnode.demo import COMPONENTS
     else:
@@ -167,7 +173,10 @@ async def _load_components(log, demo):
     except ImportError:
         log.error("COMPONENTS found, but this build has no pysmartnode.utils.registry")
         return
-    await registry.build(COMPONENTS)
+    try:
+        await registry.build(COMPONENTS)
+    except Exception as e:  # the registry isolates each component; this is its own failure
+        log.error("registry failed: %s: %s", type(e).__name__, e)
 
 
 def _catch_sigterm():

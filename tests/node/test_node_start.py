@@ -93,3 +93,12 @@ def test_killed_node_leaves_its_will_offline(runtime, mosquitto, start_node, obs
     node.proc.kill()
     obs.wait_message(node.topic("available"), b"offline", after=mark)
     assert retained(observer(mosquitto), node.topic("available")) == b"offline"
+
+
+def test_broken_components_file_is_logged_and_the_node_runs_on(runtime, mosquitto, start_node, observer):  # fmt: skip
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto, components="broken")
+    error = obs.wait_message(node.log_topic("error"), timeout=15)
+    assert b"components.py broken on purpose" in error.payload
+    assert obs.wait_message(node.topic("status")).json()["id"] == node.device_id
