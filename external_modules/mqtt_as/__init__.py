@@ -493,7 +493,9 @@ class MQTTClient:
                 continue
             except MQTTRefused as e:
                 self._log("error", str(e))
-                cap = max(30.0, self._backoff_cap)  # a refusal will not heal in a second
+                # A refusal will not heal in a second: wait 3 to 6 s, then up to 30 s
+                cap = max(30.0, self._backoff_cap)
+                attempt = max(attempt, 6)
             except Exception as e:  # OSError, timeouts, MemoryError: all mean "try again"
                 self._log(
                     "info", "reconnect to %s:%d failed: %s" % (self._host, self._port, _why(e))

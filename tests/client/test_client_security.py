@@ -81,3 +81,21 @@ def test_a_refused_subscription_reaches_the_caller(make_broker, client_app):
         app.call("subscribe", topic="prohibited", qos=1)
     assert err.value.name == "MQTTSubscribeError" and err.value.oserror
     assert app.call("subscribe", topic="open/x", qos=1) == 1  # the link is still fine
+
+
+def test_a_refusal_on_reconnect_is_logged_and_retried_with_growing_pauses(
+    mosquitto_auth, client_app
+):
+    broker = mosquitto_auth
+    app = client_app(broker, keepalive=4, ping_interval=1, response_time=1)
+    app.call("connect")
+    broker.stop()
+    broker.password = "changed-" + broker.password  # the client still has the old one
+    broker._write_password_file()
+    broker.start()
+    app.wait_event(lambda e: e["ev"] == "log" and "refused the connection" in e["text"], timeout=10)
+    start = broker.log_text().count("New connection from")
+    time.sleep(3)  # a window in which a tight loop would reconnect hundreds of times
+    attempts = broker.log_text().count("New connection from") - start
+    assert attempts <= 1, "%d attempts in 3 s after a refusal" % attempts
+    assert app.call("status")["connected"] is False
