@@ -103,7 +103,7 @@ _PID = const(6)
 _HDR = const(7)
 _SEQ = const(8)
 
-_CHUNK = const(1024)  # bytes asked of the stream per read
+_CHUNK = const(512)  # bytes asked of the stream per read
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
 
 
@@ -441,19 +441,33 @@ class MQTTClient:
         if self._connect_coro:
             self._call(self._connect_coro, self)
 
-    def _fault(self, reason):
-        """The link is dead: tear it down once and wake the supervisor to reconnect."""
+    def _fault(self, where, e=None):
+        """The link is dead: tear it down once and wake the supervisor to reconnect.
+
+        State first, words after: when RAM is short, formatting the reason may itself raise
+        MemoryError, and that must not leave a client that thinks it is connected.
+        """
         if not self._connected:
             return
-        self._stats["faults"] += 1
-        self._stats["last_fault"] = reason
-        self._log("warning", "link to %s:%d lost: %s" % (self._host, self._port, reason))
-        self._drop_connection()
-        if self.down is not None:
-            self.down.set()
-        if self._wifi_coro:
-            self._call(self._wifi_coro, False)
+        # These four steps allocate nothing, so they happen even when the heap is exhausted;
+        # the supervisor finishes the teardown if the rest fails
+        self._down_since = ticks_ms()
+        self._connected = False
+        self._upev.clear()
         self._wake.set()
+        try:
+            self._drop_connection()
+            self._stats["faults"] += 1
+            self._stats["last_fault"] = where
+            if self.down is not None:
+                self.down.set()
+            if self._wifi_coro:
+                self._call(self._wifi_coro, False)
+            reason = where if e is None else "%s: %s" % (where, _why(e))
+            self._stats["last_fault"] = reason
+            self._log("warning", "link to %s:%d lost: %s" % (self._host, self._port, reason))
+        except MemoryError:
+            pass
 
     def _stop_io(self):
         for task in self._conn_tasks:
@@ -476,19 +490,27 @@ class MQTTClient:
 
     async def _keep_connected(self):
         """Supervisor: reconnect with capped exponential backoff and jitter after each fault."""
-        attempt = 0
+        attempt = 0  # failed tries since the last connection that lasted
         cap = self._backoff_cap
+        up_at = ticks_ms()
         while self._running:
             await self._wake.wait()
             self._wake.clear()
             if not self._running:
                 return
-            if attempt:  # the first try is at once: the broker may already be back
+            if up_at is not None:  # a connection just died
+                if ticks_diff(ticks_ms(), up_at) >= 10000:
+                    attempt = 0  # it lasted: try again at once, the broker may be back
+                else:
+                    attempt += 1  # it died young (a flapping link, short RAM): no storm
+                up_at = None
+            if attempt:
                 delay = min(cap, 0.05 * 2 ** min(attempt, 12))
                 await asyncio.sleep(delay * (128 + _rand8() // 2) / 255)
             try:
+                self._drop_connection()  # finish a teardown that ran out of memory half-way
                 await self._open(self._clean)
-                attempt = 0
+                up_at = ticks_ms()
                 cap = self._backoff_cap
                 continue
             except MQTTRefused as e:
@@ -497,9 +519,12 @@ class MQTTClient:
                 cap = max(30.0, self._backoff_cap)
                 attempt = max(attempt, 6)
             except Exception as e:  # OSError, timeouts, MemoryError: all mean "try again"
-                self._log(
-                    "info", "reconnect to %s:%d failed: %s" % (self._host, self._port, _why(e))
-                )
+                try:
+                    self._log(
+                        "info", "reconnect to %s:%d failed: %s" % (self._host, self._port, _why(e))
+                    )
+                except MemoryError:
+                    pass
             attempt += 1
             self._drop_connection()
             self._wake.set()
@@ -510,8 +535,16 @@ class MQTTClient:
         """Read packets until the link fails; every failure is a fault, never a silent exit."""
         buf = b""
         try:
+            # MicroPython's stream reads into one buffer made per connection; read(n) would
+            # ask the heap for n contiguous bytes on every call, even for a 4-byte PUBACK
+            into = getattr(reader, "readinto", None)
+            chunk = bytearray(_CHUNK) if into else None
             while True:
-                data = await reader.read(_CHUNK)
+                if into:
+                    got = await into(chunk)
+                    data = chunk[:got] if got else b""
+                else:
+                    data = await reader.read(_CHUNK)
                 if not data:
                     raise EOFError("connection closed by the broker")
                 self._last_rx = ticks_ms()
@@ -539,7 +572,7 @@ class MQTTClient:
         except asyncio.CancelledError:
             raise
         except Exception as e:  # malformed input, EOF, OSError, MemoryError: the link is dead
-            self._fault("reader: %s" % _why(e))
+            self._fault("reader", e)
 
     async def _dispatch(self, first, body):
         kind = first & 0xF0
@@ -609,7 +642,7 @@ class MQTTClient:
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            self._fault("keepalive: %s" % _why(e))
+            self._fault("keepalive", e)
 
     async def _send(self, data, payload=None):
         """Write one packet; raise OSError (after recording the fault) if the link fails."""
@@ -628,7 +661,7 @@ class MQTTClient:
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                self._fault("writer: %s" % _why(e))
+                self._fault("writer", e)
                 raise OSError("link lost while writing") from None
             self._last_tx = ticks_ms()
 
@@ -751,7 +784,10 @@ class MQTTClient:
 
     def _callback_failed(self, e):
         self._stats["callback_errors"] += 1
-        self._log("error", "callback raised %s" % _why(e))
+        try:
+            self._log("error", "callback raised %s" % _why(e))
+        except MemoryError:
+            pass
 
     def _cancel(self, task):
         if task is not None and task is not asyncio.current_task() and not task.done():
@@ -764,13 +800,14 @@ class MQTTClient:
         self._upev.clear()
 
     def _log(self, level, msg):
-        if self._log_cb is not None:
-            try:
+        # Logging never raises: not for a broken log callback, not for a MemoryError
+        try:
+            if self._log_cb is not None:
                 self._log_cb(level, msg)
-            except Exception as e:
-                print("mqtt_as: log callback raised", _why(e))
-        elif self.DEBUG or level in ("warning", "error"):
-            print("mqtt_as %s: %s" % (level, msg))
+            elif self.DEBUG or level in ("warning", "error"):
+                print("mqtt_as", level + ":", msg)
+        except Exception:
+            pass
 
 
 def _close_writer(writer):

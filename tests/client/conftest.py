@@ -18,7 +18,16 @@ def client_app(run_py, runtime):
     """Factory: client_app(broker_or_host_port, **config) -> ClientApp with a new MQTTClient."""
     apps = []
 
-    def make(broker=None, *, host=None, port=None, fail_topics=(), heapsize=None, **config):
+    def make(
+        broker=None,
+        *,
+        host=None,
+        port=None,
+        fail_topics=(),
+        log_fails=False,
+        heapsize=None,
+        **config,
+    ):
         server = socket.socket()
         server.bind(("127.0.0.1", 0))
         server.listen(1)
@@ -42,7 +51,7 @@ def client_app(run_py, runtime):
             cfg["port"] = port
         cfg.update(config)
         app.client_id = cfg["client_id"]
-        app.call("new", config=cfg, fail_topics=list(fail_topics))
+        app.call("new", config=cfg, fail_topics=list(fail_topics), log_fails=log_fails)
         return app
 
     yield make

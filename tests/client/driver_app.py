@@ -53,7 +53,12 @@ async def on_connect(client):
     event({"ev": "connected"})
 
 
+_log_fails = [False]
+
+
 def on_log(level, text):
+    if _log_fails[0]:
+        raise MemoryError("log callback out of memory (requested by the test)")
     event({"ev": "log", "level": level, "text": text})
 
 
@@ -76,6 +81,7 @@ def make_config(cfg):
 async def op_new(cmd):
     global _client
     _fail_topics[:] = cmd.get("fail_topics", [])
+    _log_fails[0] = cmd.get("log_fails", False)
     _client = MQTTClient(make_config(cmd["config"]))
     if _client.queue is not None:
         asyncio.create_task(consume_queue(_client))
@@ -114,10 +120,15 @@ async def op_publish_many(cmd):
 
 
 async def op_publish_paced(cmd):
-    # n QoS 1 publishes, one every `every` seconds: a link that is never idle
+    # n QoS 1 publishes, one every `every` seconds: a link that is never idle. With `distinct`,
+    # message i goes to <topic>/i; returns the indexes whose publish() did not return True.
+    failed = []
     for i in range(cmd["n"]):
-        await _client.publish(cmd["topic"], str(i), False, 1)
+        topic = "%s/%d" % (cmd["topic"], i) if cmd.get("distinct") else cmd["topic"]
+        if not await _client.publish(topic, str(i), cmd.get("retain", False), 1):
+            failed.append(i)
         await asyncio.sleep(cmd["every"])
+    return failed
 
 
 async def op_subscribe(cmd):

@@ -177,6 +177,17 @@ def test_offline_queue_drops_superseded_state_first_then_the_oldest(broker, obse
     }
 
 
+def test_a_memory_error_while_reporting_a_fault_still_leads_to_a_reconnect(
+    broker, fault_proxy, client_app
+):
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, log_fails=True, **FAST)  # every log call raises MemoryError
+    app.call("connect")
+    proxy.drop()
+    wait_reconnected(app)
+    assert app.call("publish", topic="m/after", msg="1", qos=1) is True
+
+
 @pytest.mark.parametrize("runtime", ["micropython"])  # a small heap makes the MemoryError
 def test_memory_error_in_the_reader_leads_to_a_reconnect_not_a_deaf_client(
     mosquitto, observer, client_app, runtime

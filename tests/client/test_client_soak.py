@@ -1,0 +1,82 @@
+"""Chaos runs: QoS 1 publishing while the link is dropped, frozen and the broker restarted.
+
+The short run is part of every CI run; `-m soak` runs the long one (SOAK_SECONDS, default 600).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+import pytest
+
+FAST = {"keepalive": 4, "ping_interval": 0.5, "response_time": 1}
+
+
+def chaos_run(broker, fault_proxy, observer, client_app, seconds: float, tmp_path):
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, **FAST)
+    app.call("connect")
+    every = 0.02
+    n = int(seconds / every)
+    cid = app.start("publish_paced", topic="soak", n=n, every=every, retain=True, distinct=True)
+    rng = random.Random(20261122)
+    faults = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not app.done(cid):
+        time.sleep(rng.uniform(1.0, 2.5))
+        fault = rng.choice(["drop", "freeze", "restart"])
+        faults.append(fault)
+        if fault == "drop":
+            proxy.drop()
+        elif fault == "freeze":
+            proxy.freeze()
+            time.sleep(2.0)  # long enough to be declared dead
+            proxy.thaw()
+        else:
+            broker.restart(down_seconds=rng.uniform(0.2, 1.0))
+    failed = app.result(cid, timeout=seconds * 4 + 60)
+    assert failed == [], "publish() returned False for %d messages" % len(failed)
+    # Every acknowledged message is retained at the broker, which persists across restarts
+    obs = observer(broker)
+    obs.subscribe("soak/#")
+    deadline = time.monotonic() + 30
+    while obs.count("soak/#") < n:
+        assert time.monotonic() < deadline, "only %d of %d messages at the broker after %s" % (
+            obs.count("soak/#"),
+            n,
+            faults,
+        )
+        time.sleep(0.1)
+    payloads = {m.topic: m.payload for m in obs.messages}
+    assert all(payloads["soak/%d" % i] == str(i).encode() for i in range(n))
+    stats = app.call("status")["stats"]
+    assert stats["reconnects"] >= 1 and stats["connects"] == stats["reconnects"] + 1
+    return faults
+
+
+@pytest.fixture
+def persistent_mosquitto(make_broker, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    store.chmod(0o777)
+    return make_broker(
+        "mosquitto", extra_config="persistence true\npersistence_location %s/\n" % store
+    )
+
+
+@pytest.mark.slow
+def test_no_qos1_message_is_lost_through_drops_freezes_and_broker_restarts(
+    persistent_mosquitto, fault_proxy, observer, client_app, tmp_path
+):
+    faults = chaos_run(persistent_mosquitto, fault_proxy, observer, client_app, 12, tmp_path)
+    assert len(faults) >= 3
+
+
+@pytest.mark.soak
+def test_soak_no_qos1_message_is_lost_over_a_long_chaos_run(
+    persistent_mosquitto, fault_proxy, observer, client_app, tmp_path
+):
+    seconds = float(os.environ.get("SOAK_SECONDS", "600"))
+    chaos_run(persistent_mosquitto, fault_proxy, observer, client_app, seconds, tmp_path)
