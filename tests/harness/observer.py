@@ -208,6 +208,9 @@ class Observer:
         """Disconnect and stop the network thread (safe to call twice)."""
         self.client.disconnect()
         self.client.loop_stop()
+        # paho closes its internal wake-up socket pair only in __del__; when a reference cycle
+        # is collected late, the sockets are finalised first and warn (an error under pytest)
+        self.client._reset_sockets(sockpair_only=True)
 
     # -- subscribe and publish -------------------------------------------------------------
 
