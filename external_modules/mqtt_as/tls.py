@@ -1,8 +1,9 @@
 """Build an SSLContext from mqtt_as-style ssl_params; imported only when TLS is asked for.
 
 Keys (all optional):
-    cadata          CA certificate(s): DER bytes, or PEM as str/bytes
-    ca_certs        path of a PEM file of CA certificates
+    cadata          CA certificate: DER bytes, or PEM as str/bytes
+    ca_certs        path of a CA certificate file, PEM or DER
+                    (on MicroPython only the first certificate of a PEM bundle is used)
     certfile, keyfile  client certificate and key (paths) for brokers that want one
     cert_reqs       ssl.CERT_REQUIRED (default) or ssl.CERT_NONE (no verification: insecure)
     server_hostname name the certificate must carry (default: the server name)
@@ -47,6 +48,8 @@ def context(params):
             if _MICROPYTHON:
                 if isinstance(cadata, str):
                     cadata = cadata.encode()
+                if cadata[:5] == b"-----":
+                    cadata = pem_to_der(cadata)  # the unix port's mbedtls takes DER only
                 ctx.load_verify_locations(cadata=cadata)
             else:
                 ctx.load_verify_locations(cafile=cafile, cadata=cadata)
@@ -61,6 +64,20 @@ def context(params):
     if certfile is not None:
         ctx.load_cert_chain(certfile, params.get("keyfile"))
     return ctx
+
+
+def pem_to_der(pem):
+    """The first certificate of a PEM text (str or bytes) as DER bytes."""
+    from binascii import a2b_base64
+
+    if isinstance(pem, str):
+        pem = pem.encode()
+    begin = pem.find(b"-----BEGIN")
+    start = pem.find(b"\n", begin) + 1
+    end = pem.find(b"-----END", start)
+    if begin < 0 or start <= 0 or end < 0:
+        raise ValueError("not a PEM certificate: -----BEGIN/-----END lines missing")
+    return a2b_base64(b"".join(pem[start:end].split()))
 
 
 _KEYS = ("cadata", "ca_certs", "certfile", "keyfile", "cert_reqs", "server_hostname")

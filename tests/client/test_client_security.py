@@ -48,10 +48,12 @@ def tls_params(broker, ca_der=None):
     }
 
 
+@pytest.mark.parametrize("form", ["der", "pem"])
 def test_tls_with_the_brokers_ca_connects_publishes_and_receives(
-    mosquitto_tls, observer, client_app
+    mosquitto_tls, observer, client_app, form
 ):
-    app = client_app(mosquitto_tls, **tls_params(mosquitto_tls))
+    ca = mosquitto_tls.tls.ca_der if form == "der" else mosquitto_tls.tls.ca_pem.encode()
+    app = client_app(mosquitto_tls, **tls_params(mosquitto_tls, ca))
     app.call("connect")
     app.call("subscribe", topic="tls/in", qos=1)
     obs = observer(mosquitto_tls)

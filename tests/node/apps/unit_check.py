@@ -1,9 +1,10 @@
 # Device-code checks that need no broker, run on both runtimes; one line per check
 import asyncio
 
+from mqtt_as.tls import pem_to_der
+
 from pysmartnode.logging import logger
 from pysmartnode.networking import ntp
-from pysmartnode.networking.tls import pem_to_der
 
 
 def check(name, ok):
