@@ -84,7 +84,7 @@ config = {
     "ssl_params": {},  # ca_certs, cadata, certfile, keyfile, server_hostname, cert_reqs
     "queue_len": 0,  # > 0: incoming messages go to client.queue (async iterator) instead
     "out_queue_len": 20,  # publishes held while offline; see docs for the overflow policy
-    "reconnect_max": 1.0,  # seconds, cap of the reconnect backoff (30 s after a refusal)
+    "reconnect_max": 0.5,  # seconds, cap of the reconnect backoff (30 s after a refusal)
     "link": None,  # object with async up() and isconnected(): Wi-Fi and the like
     "ssid": None,  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
     "wifi_pw": None,
