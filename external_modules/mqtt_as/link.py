@@ -30,8 +30,16 @@ except ImportError:  # CPython: the client keeps its own two-line shim
         return a - b
 
 
-_CHUNK = const(512)  # bytes asked of the stream per read
+_CHUNK = const(512)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
+
+
+try:
+    from sys import implementation
+
+    _CPYTHON = implementation.name == "cpython"
+except ImportError:
+    _CPYTHON = False
 
 
 class Link:
@@ -73,6 +81,8 @@ class Link:
         self._last_rx = self._last_tx = self._ping_at = 0
         self._pinging = False
         self._down_since = None
+        self._rbuf = b""  # the start of a packet whose end has not arrived yet
+        self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
         self._stats = {
             "connects": 0,
             "reconnects": 0,
@@ -92,8 +102,12 @@ class Link:
         if self._ssl:
             kw["ssl"] = self._ssl_context()
             kw["server_hostname"] = self._ssl_params.get("server_hostname") or self._host
+        if _CPYTHON:
+            from .cpython import open_connection  # parses in data_received: one loop turn less
+        else:
+            open_connection = asyncio.open_connection
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self._host, self._port, **kw), self._resp_s
+            open_connection(self._host, self._port, **kw), self._resp_s
         )
         try:
             sock = getattr(writer, "s", None)  # MicroPython's stream; CPython sets NODELAY itself
@@ -125,7 +139,16 @@ class Link:
         self._last_rx = self._last_tx = now
         self._pinging = False
         self._connected = True
-        self._conn_tasks = (self._spawn(self._read_loop(reader)), self._spawn(self._ping_loop()))
+        self._rbuf = b""
+        self._acks_due = []
+        if _CPYTHON:
+            reader.start(self)  # from now on the protocol feeds _feed
+            self._conn_tasks = (self._spawn(self._ping_loop()),)
+        else:
+            self._conn_tasks = (
+                self._spawn(self._read_loop(reader)),
+                self._spawn(self._ping_loop()),
+            )
         await self._restore(clean or not ack[2] & 1)
         if not self._connected:
             raise MQTTError("link lost while restoring the session")
@@ -244,55 +267,62 @@ class Link:
             self._wake.set()
 
     async def _read_loop(self, reader):
-        """Read packets until the link fails; every failure is a fault, never a silent exit."""
-        buf = b""
+        """MicroPython: read until the link fails; every failure is a fault, never a silent exit.
+
+        (CPython parses in its protocol's data_received instead: see cpython.py.)
+        """
         try:
-            # MicroPython's stream reads into one buffer made per connection; read(n) would
-            # ask the heap for n contiguous bytes on every call, even for a 4-byte PUBACK
-            into = getattr(reader, "readinto", None)
-            chunk = bytearray(_CHUNK) if into else None
+            # One buffer per connection: read(n) would ask the heap for n contiguous bytes on
+            # every call, even for a 4-byte PUBACK
+            chunk = bytearray(_CHUNK)
             while True:
-                if into:
-                    got = await into(chunk)
-                    data = chunk[:got] if got else b""
-                else:
-                    data = await reader.read(_CHUNK)
-                if not data:
+                got = await reader.readinto(chunk)
+                if not got:
                     raise EOFError("connection closed by the broker")
                 self._last_rx = ticks_ms()
-                buf = buf + data if buf else data
-                n = len(buf)
-                pos = 0
-                while n - pos >= 2:
-                    length = codec.decode_length(buf, pos + 1)
-                    if length is None:
-                        break
-                    size, start = length
-                    end = start + size
-                    if end > n:
-                        if size <= _CHUNK:
-                            break  # the rest arrives with the next read
-                        # A large packet: fetch the rest in one call instead of chunk by chunk
-                        rest = await reader.readexactly(end - n)
-                        self._last_rx = ticks_ms()
-                        await self._dispatch(buf[pos], buf[start:] + rest)
-                        pos = n
-                        break
-                    await self._dispatch(buf[pos], buf[start:end])
-                    pos = end
-                buf = buf[pos:] if pos < n else b""
+                missing = self._feed(chunk[:got])
+                if missing > _CHUNK:
+                    # A large packet: fetch the rest in one call instead of chunk by chunk
+                    rest = await reader.readexactly(missing)
+                    self._last_rx = ticks_ms()
+                    self._feed(rest)
+                while self._acks_due:
+                    await self._send(codec.puback(self._acks_due.pop(0)))
         except asyncio.CancelledError:
             raise
         except Exception as e:  # malformed input, EOF, OSError, MemoryError: the link is dead
             self._fault("reader", e)
 
-    async def _dispatch(self, first, body):
+    def _feed(self, data):
+        """Parse what arrived and dispatch every complete packet; return the bytes still missing.
+
+        Raises ValueError for malformed input. PUBACKs owed for QoS 1 messages collect in
+        _acks_due for the caller to send.
+        """
+        buf = self._rbuf + data if self._rbuf else data
+        n = len(buf)
+        pos = 0
+        while n - pos >= 2:
+            length = codec.decode_length(buf, pos + 1)
+            if length is None:
+                break
+            size, start = length
+            end = start + size
+            if end > n:
+                self._rbuf = buf[pos:]
+                return end - n
+            self._dispatch(buf[pos], buf[start:end])
+            pos = end
+        self._rbuf = buf[pos:] if pos < n else b""
+        return 0
+
+    def _dispatch(self, first, body):
         kind = first & 0xF0
         if kind == codec.PUBLISH:
             topic, msg, qos, retained, pid = codec.parse_publish(first, body)
             self._deliver(topic, msg, retained)  # the client's: callbacks or queue
             if qos:
-                await self._send(codec.puback(pid))
+                self._acks_due.append(pid)
         elif first == codec.PUBACK:
             if not self._acked(codec.packet_id(body)):
                 self._stats["stray_acks"] += 1  # a late ack for a re-sent message: harmless

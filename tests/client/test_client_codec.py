@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
@@ -273,30 +272,24 @@ packets = st.one_of(
 
 @given(st.lists(packets, min_size=1, max_size=12), st.data())
 @settings(max_examples=80, deadline=None)
-def test_the_reader_splits_any_chunking_of_a_stream_into_the_same_packets(stream, data):
-    """Real client code reading a real asyncio.StreamReader fed in random chunks."""
+def test_the_parser_splits_any_chunking_of_a_stream_into_the_same_packets(stream, data):
+    """The client's own parser (link._feed), fed the stream cut at random places."""
     wire = b"".join(stream)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=20)))
     chunks = [wire[a:b] for a, b in zip([0] + cuts, cuts + [len(wire)], strict=True)]
     seen = []
-
-    async def run():
-        reader = asyncio.StreamReader()
-        client = MQTTClient({"server": "127.0.0.1", "log": lambda *a: None})
-
-        async def record(first, body):
-            seen.append(bytes([first]) + codec.varint(len(body)) + bytes(body))
-
-        client._dispatch = record
-        client._connected = True
-        task = asyncio.create_task(client._read_loop(reader))
-        for chunk in chunks:
-            reader.feed_data(chunk)
-            await asyncio.sleep(0)
-        reader.feed_eof()
-        await asyncio.wait_for(task, 5)
-        return client
-
-    client = asyncio.run(run())
+    client = MQTTClient({"server": "127.0.0.1", "log": lambda *a: None})
+    client._dispatch = lambda first, body: seen.append(
+        bytes([first]) + codec.varint(len(body)) + bytes(body)
+    )
+    for chunk in chunks:
+        missing = client._feed(chunk)
+        assert missing >= 0
     assert seen == stream
-    assert "closed by the broker" in client.stats()["last_fault"]
+    assert client._rbuf == b""  # nothing left over once the whole stream is in
+
+
+def test_a_malformed_packet_in_the_stream_is_reported_not_skipped():
+    client = MQTTClient({"server": "127.0.0.1", "log": lambda *a: None})
+    with pytest.raises(ValueError):
+        client._feed(b"\xd0\x00\xf0\x00")  # PINGRESP, then a packet of the reserved type 15

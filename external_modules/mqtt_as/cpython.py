@@ -1,0 +1,99 @@
+"""CPython only: the connection as an asyncio Protocol that parses in data_received.
+
+With streams, every incoming packet costs one event-loop turn to wake a reader task before the
+waiting publisher can run; here the PUBACK is parsed and the publisher woken in the same turn
+that read it. MicroPython keeps the streams (link.py's _read_loop) and never imports this.
+"""
+
+import asyncio
+
+from .codec import puback
+from .link import ticks_ms
+
+
+class Connection(asyncio.Protocol):
+    """Both halves of one connection: the reader (`readexactly` until `start`) and the writer."""
+
+    def __init__(self):
+        self._transport = None
+        self._link = None
+        self._pre = b""  # bytes before start(): the CONNACK, perhaps a message after it
+        self._arrived = asyncio.Event()
+        self._can_write = asyncio.Event()
+        self._can_write.set()
+        self._lost = None
+
+    # -- the reader's side, for the handshake
+
+    async def readexactly(self, n):
+        while len(self._pre) < n:
+            if self._lost is not None:
+                raise EOFError("connection closed by the broker")
+            self._arrived.clear()
+            await self._arrived.wait()
+        data, self._pre = self._pre[:n], self._pre[n:]
+        return data
+
+    def start(self, link):
+        """Hand every byte from now on (and any already here) to link._feed."""
+        self._link = link
+        if self._pre:
+            pre, self._pre = self._pre, b""
+            self.data_received(pre)
+
+    # -- the writer's side, as StreamWriter offers it
+
+    def write(self, data):
+        self._transport.write(data)
+
+    async def drain(self):
+        if self._lost is not None:
+            raise ConnectionResetError("connection lost")
+        await self._can_write.wait()
+
+    def close(self):
+        if self._transport is not None:
+            self._transport.close()
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport):
+        self._transport = transport
+
+    def data_received(self, data):
+        link = self._link
+        if link is None:
+            self._pre += data
+            self._arrived.set()
+            return
+        link._last_rx = ticks_ms()
+        try:
+            link._feed(data)
+            while link._acks_due:
+                self._transport.write(puback(link._acks_due.pop(0)))
+        except Exception as e:  # malformed input, MemoryError: the link is dead
+            link._fault("reader", e)
+
+    def eof_received(self):
+        return False  # close our side too; connection_lost follows
+
+    def connection_lost(self, exc):
+        self._lost = exc or EOFError("connection closed by the broker")
+        self._arrived.set()
+        self._can_write.set()
+        if self._link is not None:
+            self._link._fault("reader", self._lost)
+
+    def pause_writing(self):
+        self._can_write.clear()
+
+    def resume_writing(self):
+        self._can_write.set()
+
+
+async def open_connection(host, port, ssl=None, server_hostname=None):
+    """Like asyncio.open_connection, but one object serves as reader and writer."""
+    conn = Connection()
+    kw = {"ssl": ssl, "server_hostname": server_hostname} if ssl else {}
+    await asyncio.get_running_loop().create_connection(lambda: conn, host, port, **kw)
+    return conn, conn
