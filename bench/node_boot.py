@@ -9,14 +9,21 @@ MicroPython unix port (from .py and from .mpy), and prints min/median/max in mil
 from __future__ import annotations
 
 import argparse
-import signal
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from node_common import Mosquitto, Watcher, build_mpy, node_command, node_env, write_config
+from node_common import (
+    Mosquitto,
+    Watcher,
+    build_mpy,
+    node_command,
+    node_env,
+    stop_node,
+    write_config,
+)
 
 
 def boot_once(runtime: str, port: int, watcher: Watcher, root: Path) -> float | None:
@@ -35,11 +42,7 @@ def boot_once(runtime: str, port: int, watcher: Watcher, root: Path) -> float | 
         online = watcher.wait(f"home/{device_id}/available", 10, mark)
         status = watcher.wait(f"home/{device_id}/status", 10, mark)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_node(proc)
     if online is None or status is None:
         return None
     return (max(online, status) - start) / 1e6

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,15 @@ def node_command(
         return [sys.executable, "-u", main, "--config", str(config)]
     heap = ["-X", f"heapsize={heapsize}"] if heapsize else []
     return [micropython(), *heap, main, "--config", str(config)]
+
+
+def stop_node(proc: subprocess.Popen) -> None:
+    """Ctrl-C the node as a user would; kill it if it has not ended 10 s later."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def node_env(runtime: str, root: Path = REPO) -> dict[str, str]:

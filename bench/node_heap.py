@@ -13,13 +13,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from node_common import REPO, Mosquitto, Watcher, build_mpy, node_command, node_env, write_config
+from node_common import (
+    REPO,
+    Mosquitto,
+    Watcher,
+    build_mpy,
+    node_command,
+    node_env,
+    stop_node,
+    write_config,
+)
 
 
 def run_node(port: int, root: Path, heap_kib: int, hold: float) -> dict | None:
@@ -50,11 +58,7 @@ def run_node(port: int, root: Path, heap_kib: int, hold: float) -> dict | None:
         last = [p for _, t, p in watcher.events[mark:] if t == status_topic][-1]
         return json.loads(last)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_node(proc)
         watcher.close()
 
 
