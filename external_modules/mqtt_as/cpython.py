@@ -47,9 +47,9 @@ class Connection(asyncio.Protocol):
         self._transport.write(data)
 
     async def drain(self):
+        await self._can_write.wait()  # set again by resume_writing or by connection_lost
         if self._lost is not None:
             raise ConnectionResetError("connection lost")
-        await self._can_write.wait()
 
     def close(self):
         if self._transport is not None:
