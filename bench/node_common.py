@@ -158,18 +158,12 @@ def node_env(runtime: str, root: Path = REPO) -> dict[str, str]:
 
 
 def build_mpy() -> Path:
-    """Cross-compiles pysmartnode and mqtt_as to .mpy under bench/out/mpy; returns that root.
+    """The device tree made by tools/build.py (.mpy packages beside main.py) under bench/out/mpy.
 
-    main.py stays source (a board runs it as source too); the .mpy packages sit beside it so
-    `import pysmartnode` finds them first.
+    `import pysmartnode` finds the .mpy packages there first.
     """
     root = OUT / "mpy"
-    shutil.rmtree(root, ignore_errors=True)
-    sources = [(REPO, "pysmartnode"), (REPO / "external_modules", "mqtt_as")]
-    for base, package in sources:
-        for src in (base / package).rglob("*.py"):
-            target = root / src.relative_to(base).with_suffix(".mpy")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["mpy-cross", "-o", str(target), str(src)], check=True)
-    shutil.copy(REPO / "main.py", root / "main.py")
+    subprocess.run(
+        [sys.executable, str(REPO / "tools" / "build.py"), "--out", str(root)], check=True
+    )
     return root
