@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
-import sys
 
 from harness import REPO, require_tool
 
-sys.path.insert(0, str(REPO / "tools"))
-
-import build  # noqa: E402
+# Loaded by path: the name "build" also belongs to a PyPI package that may be imported already
+_spec = importlib.util.spec_from_file_location(
+    "pysmartnode_build_tool", REPO / "tools" / "build.py"
+)
+build = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build)
 
 
 def test_the_device_tree_holds_every_device_module_and_no_host_only_one(tmp_path):
