@@ -13,7 +13,8 @@ Each port module (cpython, unix, board) has the same names:
     restart(code)            ends the node now, from any thread or timer: machine.reset() on a
                              board, a non-zero exit on Linux so a supervisor restarts it
     every(seconds, func)     calls func outside the event loop every few seconds (thread or
-                             machine.Timer); returns an object with stop()
+                             machine.Timer); returns an object with stop() and `interrupted`
+                             (True once a Ctrl-C meant for the node landed in that thread)
     Link()                   the network link: connect(), isconnected(), ip(), rssi(), on_change(cb)
     led(pin, active_high)    an output with on()/off() for the status LED (boards only)
     ntp_sync(server)         sets the RTC from NTP; False where the OS keeps the time

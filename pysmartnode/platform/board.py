@@ -65,6 +65,8 @@ def restart(code=1):
 
 
 class _Every:
+    interrupted = False  # a timer callback never receives a signal
+
     def __init__(self, seconds, func):
         self._func = func
         # soft timer (-1) where the port has one; its callback is scheduled, so it may allocate

@@ -73,6 +73,8 @@ class Link(_host.Link):
 
 
 class _Every:
+    interrupted = False  # CPython runs signal handlers in the main thread only
+
     def __init__(self, seconds, func):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(seconds, func), daemon=True)

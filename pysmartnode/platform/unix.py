@@ -41,15 +41,23 @@ def restart(code=1):
 
 
 class _Every:
+    interrupted = False
+
     def __init__(self, seconds, func):
         self._running = True
         _thread.start_new_thread(self._run, (seconds, func))
 
     def _run(self, seconds, func):
         while self._running:
-            time.sleep(seconds)
-            if self._running:
-                func()
+            try:
+                time.sleep(seconds)
+                if self._running:
+                    func()
+            except KeyboardInterrupt:
+                # Linux may hand SIGINT (Ctrl-C) to this thread rather than the main one, and
+                # MicroPython then raises it here, where it would end only this thread and leave
+                # the node running. Note it; the event loop side raises it again (watchdog.py)
+                self.interrupted = True
 
     def stop(self):
         self._running = False

@@ -31,6 +31,8 @@ class Watchdog:
     async def _feed(self, period):
         while True:
             self._fed = ticks_ms()
+            if self._check_timer.interrupted:
+                raise KeyboardInterrupt  # Ctrl-C that hit the check's thread: stop the node
             await asyncio.sleep(period)
 
     def _check(self):
