@@ -24,9 +24,6 @@ class Link:
 
     watched = False  # nothing for the MQTT client to check or bring up
 
-    def __init__(self):
-        self.ip_address = None  # set by the MQTT handle once it knows the local address
-
     async def connect(self, ssid=None, password=None, hostname=None):
         return True
 
@@ -34,7 +31,7 @@ class Link:
         return True
 
     def ip(self):
-        return self.ip_address
+        return None  # each port knows its own way (cpython.py, unix.py)
 
     def rssi(self):
         return None

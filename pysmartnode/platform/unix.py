@@ -3,11 +3,13 @@
 import _thread
 import gc
 import os
+import sys
 import time
 
 from micropython import const  # noqa: F401  re-exported for the rest of pysmartnode
 
-from pysmartnode.platform._host import Link, host_name, led, ntp_sync  # noqa: F401
+from pysmartnode.platform import _host
+from pysmartnode.platform._host import host_name, led, ntp_sync  # noqa: F401
 
 KEEPS_TIME = True  # the OS keeps the clock: no NTP task
 PLATFORM = "unix"
@@ -65,3 +67,64 @@ class _Every:
 
 def every(seconds, func):
     return _Every(seconds, func)
+
+
+class Link(_host.Link):
+    def ip(self):
+        # The unix port's sockets have no getsockname(): read the kernel's tables instead
+        return route_ip()
+
+
+def _dotted_to_int(text):
+    n = 0
+    for part in text.split("."):
+        n = (n << 8) | int(part)
+    return n
+
+
+def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):
+    """The host's IPv4 address toward its default gateway, or None.
+
+    The host's own addresses are the "/32 host LOCAL" leaves of the kernel's FIB trie; of those
+    (loopback left out) the one sharing the longest prefix with the default gateway wins, the
+    first one where there is no default route.
+    """
+    found = []
+    try:
+        with open(trie) as f:
+            leaf = None
+            for line in f:
+                line = line.strip()
+                if line.startswith("|-- "):
+                    leaf = line[4:]
+                elif line == "/32 host LOCAL" and leaf and not leaf.startswith("127."):
+                    if leaf not in found:
+                        found.append(leaf)
+    except (OSError, ValueError):
+        return None
+    if len(found) < 2:
+        return found[0] if found else None
+    gateway = None
+    try:
+        with open(route) as f:
+            for line in f:
+                cols = line.split()
+                if len(cols) > 2 and cols[1] == "00000000":
+                    # the kernel prints the address's four bytes as one number in host order
+                    raw = int(cols[2], 16).to_bytes(4, sys.byteorder)
+                    gateway = (raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]
+                    break
+    except (OSError, ValueError):
+        pass
+    if gateway is None:
+        return found[0]
+    best, best_bits = found[0], -1
+    for address in found:
+        diff = _dotted_to_int(address) ^ gateway
+        bits = 32
+        while diff:
+            diff >>= 1
+            bits -= 1
+        if bits > best_bits:
+            best, best_bits = address, bits
+    return best

@@ -50,3 +50,48 @@ def test_device_code_has_no_time_ticks_outside_the_platform_layer():
         and ("time.ticks_" in p.read_text() or "sleep_ms" in p.read_text())
     ]
     assert offenders == []
+
+
+def _trie(*leaves: tuple[str, str]) -> str:
+    """A /proc/net/fib_trie text with the given (address, kind) leaves, as Linux lays it out."""
+    body = "".join(f"     |-- {a}\n        /{kind}\n" for a, kind in leaves)
+    return f"Main:\n  +-- 0.0.0.0/0 3 0 5\n{body}Local:\n  +-- 0.0.0.0/0 3 0 5\n{body}"
+
+
+def _route(gateway: str | None) -> str:
+    head = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+    rows = "eth0\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+    if gateway:
+        raw = bytes(int(p) for p in gateway.split("."))
+        rows += f"eth0\t00000000\t{int.from_bytes(raw, 'little'):08X}\t0003\t0\t0\t0\t00000000\n"
+    return head + rows
+
+
+ROUTE_CASES = {
+    # the address beside the default gateway wins over a container bridge listed first
+    "bridge_first": (
+        [("127.0.0.1", "32 host LOCAL"), ("172.17.0.1", "32 host LOCAL")]
+        + [("192.168.1.0", "24 link UNICAST"), ("192.168.1.23", "32 host LOCAL")],
+        "192.168.1.1",
+        "192.168.1.23",
+    ),
+    "no_default_route": ([("10.0.0.7", "32 host LOCAL")], None, "10.0.0.7"),
+    "loopback_only": ([("127.0.0.1", "32 host LOCAL")], "192.168.1.1", "None"),
+    "broadcast_is_not_ours": (
+        [("10.1.2.255", "32 link BROADCAST"), ("10.1.2.3", "32 host LOCAL")],
+        "10.1.2.1",
+        "10.1.2.3",
+    ),
+}
+
+
+def test_unix_port_finds_the_address_toward_the_default_gateway(run_py, tmp_path):
+    for case, (leaves, gateway, _) in ROUTE_CASES.items():
+        (tmp_path / f"{case}.trie").write_text(_trie(*leaves))
+        (tmp_path / f"{case}.route").write_text(_route(gateway))
+    (tmp_path / "unreadable.trie").mkdir()  # reading it fails: no address, no exception
+    proc = run_py("micropython", APPS / "route_ip_check.py", str(tmp_path))
+    assert proc.wait(timeout=20) == 0, proc.output()
+    answers = dict(line.split(" ", 1) for line in proc.lines)
+    expected = {case: want for case, (_, _, want) in ROUTE_CASES.items()}
+    assert answers == {**expected, "unreadable": "None"}

@@ -3,6 +3,7 @@
 import ctypes
 import os
 import signal
+import socket
 
 import pytest
 from node_helpers import retained
@@ -37,6 +38,30 @@ def test_node_publishes_status_with_every_key_after_connect(runtime, broker, sta
     assert set(status) == STATUS_KEYS
     assert status["id"] == node.device_id
     assert status["platform"] == ("cpython" if runtime == "cpython" else "unix")
+
+
+def _route_address() -> str | None:
+    """The address this host sends from toward a routable network (the test's own view)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.254.254.254", 1))
+        except OSError:
+            return None
+        return s.getsockname()[0]
+
+
+def test_status_reports_the_hosts_address_on_both_runtimes(
+    runtime, mosquitto, start_node, observer
+):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto)
+    status = obs.wait_message(node.topic("status"), timeout=15).json()
+    expected = _route_address()
+    if expected is None:  # a host without a routable network: any own address, or none
+        assert status["ip"] is None or not status["ip"].startswith("127.")
+    else:
+        assert status["ip"] == expected
 
 
 def test_node_publishes_status_on_request(runtime, mosquitto, start_node, observer):
