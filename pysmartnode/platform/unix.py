@@ -118,13 +118,5 @@ def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):
         pass
     if gateway is None:
         return found[0]
-    best, best_bits = found[0], -1
-    for address in found:
-        diff = _dotted_to_int(address) ^ gateway
-        bits = 32
-        while diff:
-            diff >>= 1
-            bits -= 1
-        if bits > best_bits:
-            best, best_bits = address, bits
-    return best
+    # the smaller the XOR with the gateway, the longer the prefix both share
+    return min(found, key=lambda address: _dotted_to_int(address) ^ gateway)
