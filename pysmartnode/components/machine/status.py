@@ -1,16 +1,17 @@
 """The node's own status, published to `./status` after every connect, every
 INTERVAL_SENSOR_PUBLISH seconds, and whenever anything is published to `./status/set`.
 
-Payload (JSON): version, platform, id, uptime (s), ram_free (bytes; null on CPython),
-reconnects, downtime (s the broker was unreachable since start), dropped (publishes the client's
-offline queue dropped), log_dropped (log messages dropped), ip (null where unknown).
+Payload (JSON): version, platform, id, uptime (s), ram_free (bytes free after a garbage
+collection; null on CPython), reconnects, downtime (s the broker was unreachable since start),
+dropped (publishes the client's offline queue dropped), log_dropped (log messages dropped), ip
+(null where unknown).
 Built in: pysmartnode.main starts it; it needs no config.
 """
 
 import asyncio
 
 from pysmartnode import logging
-from pysmartnode.platform import PLATFORM, mem_free, ticks_diff, ticks_ms
+from pysmartnode.platform import PLATFORM, collect, mem_free, ticks_diff, ticks_ms
 from pysmartnode.version import VERSION
 
 
@@ -50,6 +51,13 @@ class Status:
         self._ticks = now
         return self._uptime_ms // 1000
 
+    @staticmethod
+    def _ram_free():
+        if mem_free() is None:
+            return None  # CPython: no fixed heap
+        collect()  # what is free once the garbage is gone, not what the last collection left
+        return mem_free()
+
     def report(self):
         """The status as a dict."""
         from pysmartnode.logging.logger import dropped
@@ -60,7 +68,7 @@ class Status:
             "platform": PLATFORM,
             "id": self._mqtt.device_id,
             "uptime": self.uptime(),
-            "ram_free": mem_free(),
+            "ram_free": self._ram_free(),
             "reconnects": stats["reconnects"],
             "downtime": round(stats["downtime"], 1),
             "dropped": stats["dropped"],
