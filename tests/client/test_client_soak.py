@@ -10,6 +10,7 @@ import random
 import time
 
 import pytest
+from harness import random_fault
 
 FAST = {"keepalive": 4, "ping_interval": 0.5, "response_time": 1}
 
@@ -26,16 +27,7 @@ def chaos_run(broker, fault_proxy, observer, client_app, seconds: float, tmp_pat
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not app.done(cid):
         time.sleep(rng.uniform(1.0, 2.5))
-        fault = rng.choice(["drop", "freeze", "restart"])
-        faults.append(fault)
-        if fault == "drop":
-            proxy.drop()
-        elif fault == "freeze":
-            proxy.freeze()
-            time.sleep(2.0)  # long enough to be declared dead
-            proxy.thaw()
-        else:
-            broker.restart(down_seconds=rng.uniform(0.2, 1.0))
+        faults.append(random_fault(rng, proxy, broker))  # a 2 s freeze is found dead
     failed = app.result(cid, timeout=seconds * 4 + 60)
     assert failed == [], "publish() returned False for %d messages" % len(failed)
     # Every acknowledged message is retained at the broker, which persists across restarts

@@ -41,7 +41,8 @@ Objects:
   ``terminate()``, ``kill()``, ``stop()`` (kill and reap).
 - ``FaultProxy``: ``.host .port .connections .active .frozen`` (plus the target's ``.user
   .password .tls .kind``), ``freeze() thaw() drop(reset=False) refuse(on=True) corrupt(data)
-  wait_connections(n) wait_active(n) close()``.
+  wait_connections(n) wait_active(n) close()``. ``random_fault(rng, proxy, broker,
+  freeze_seconds=(2, 2))`` drops, freezes or restarts, as ``rng`` picks (the chaos runs).
 
 A missing ``mosquitto``, ``openssl`` or ``micropython`` skips the test, or fails it when the
 environment has ``CI=true``.
@@ -67,7 +68,7 @@ Example::
 from .brokers import AUTH_USER, KINDS, Broker
 from .net import LOOPBACK, free_port, is_listening, poll_until, wait_closed, wait_listening
 from .observer import Msg, Observer
-from .proxy import FaultProxy
+from .proxy import FaultProxy, random_fault
 from .runtimes import (
     RUNTIMES,
     Line,
@@ -92,6 +93,7 @@ __all__ = [
     "SERVER_HOSTNAME",
     "Broker",
     "FaultProxy",
+    "random_fault",
     "Msg",
     "Observer",
     "Proc",

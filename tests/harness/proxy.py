@@ -6,6 +6,7 @@ import selectors
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -338,3 +339,20 @@ class FaultProxy:
                     pass
             sock.close()
         self._notify()
+
+
+def random_fault(
+    rng: Any, proxy: FaultProxy, broker: Any, freeze_seconds: tuple[float, float] = (2.0, 2.0)
+) -> str:
+    """Inflicts one fault picked by ``rng``: a dropped link, a frozen one (thawed after a pause
+    drawn from ``freeze_seconds``) or a broker restart; returns its name."""
+    fault = rng.choice(["drop", "freeze", "restart"])
+    if fault == "drop":
+        proxy.drop()
+    elif fault == "freeze":
+        proxy.freeze()
+        time.sleep(rng.uniform(*freeze_seconds))
+        proxy.thaw()
+    else:
+        broker.restart(down_seconds=rng.uniform(0.2, 1.0))
+    return fault

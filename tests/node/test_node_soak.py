@@ -13,6 +13,7 @@ import random
 import time
 
 import pytest
+from harness import random_fault
 
 # The unix port's heap for this node: the short run survives on 150 KiB from .py sources (not on
 # 130 KiB), and uses about 90 KiB of it; the rest is room for the backlogs of a slower machine
@@ -49,16 +50,8 @@ def chaos_node(runtime, broker, fault_proxy, start_node, observer, seconds: floa
             obs.publish(node.topic("status/set"), "now")
         time.sleep(0.05)
         if time.monotonic() >= next_fault:
-            fault = rng.choice(["drop", "freeze", "restart"])
-            faults.append(fault)
-            if fault == "drop":
-                proxy.drop()
-            elif fault == "freeze":
-                proxy.freeze()
-                time.sleep(rng.uniform(0.5, 3.0))  # sometimes found dead, sometimes not
-                proxy.thaw()
-            else:
-                broker.restart(down_seconds=rng.uniform(0.2, 1.0))
+            # freezes sometimes long enough to be found dead, sometimes not
+            faults.append(random_fault(rng, proxy, broker, freeze_seconds=(0.5, 3.0)))
             next_fault = time.monotonic() + rng.uniform(1.0, 2.5)
         assert node.proc.returncode is None, node.proc.output()[-3000:]
 
