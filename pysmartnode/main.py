@@ -29,15 +29,32 @@ def run(argv=None):
     except ConfigError as e:
         print("pysmartnode: config error:", e)
         return 2
+    stopped = SystemExit(0)  # made now: after a Ctrl-C the heap may be locked (_interrupted)
     try:
         asyncio.run(_main(demo))
     except KeyboardInterrupt:
-        asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
+        _interrupted(stopped)
     except asyncio.CancelledError:
         pass  # SIGTERM on CPython: _main has stopped the node already
     except Exception as e:  # the node itself failed: record why, then start again
         _crashed(e)
     return 0
+
+
+def _interrupted(stopped):
+    # The unix port raises Ctrl-C at once wherever the interpreter is, also in the middle of a
+    # garbage collection, which then leaves the heap locked: nothing can be allocated again.
+    # Skip the clean stop then (the broker publishes the will, `offline`) and leave with an
+    # exception made beforehand
+    try:
+        bytearray(8)
+    except MemoryError:
+        print("pysmartnode: Ctrl-C hit the garbage collector; the will reports offline")
+        raise stopped from None
+    try:
+        asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
+    except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
+        print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
 
 
 def _crashed(e):

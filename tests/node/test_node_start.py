@@ -95,6 +95,7 @@ def test_stopped_node_leaves_offline_retained(runtime, broker, start_node, obser
     obs.subscribe("home/#")
     node = start_node(runtime, broker)
     obs.wait_message(node.topic("available"), b"online", timeout=15)
+    obs.wait_message(node.topic("status"), timeout=15)  # started up (see the test below)
     mark = obs.mark()
     node.proc.send_signal(sig)
     obs.wait_message(node.topic("available"), b"offline", after=mark)
@@ -107,6 +108,11 @@ def test_node_exits_zero_after_ctrl_c(runtime, mosquitto, start_node, observer):
     obs.subscribe("home/#")
     node = start_node(runtime, mosquitto)
     obs.wait_message(node.topic("available"), b"online", timeout=15)
+    # Ctrl-C once the start-up burst (online, status with its garbage collection) is over. The
+    # unix port raises it asynchronously; in the rare case it lands inside the interpreter's own
+    # allocator the interpreter can hang, which no Python code can prevent (docs/node.md). A
+    # Ctrl-C inside the collector is covered below with the heap locked on purpose
+    obs.wait_message(node.topic("status"), timeout=15)
     node.proc.send_signal(signal.SIGINT)
     assert node.proc.wait(timeout=10) == 0
 
@@ -136,6 +142,21 @@ def test_ctrl_c_delivered_to_the_watchdog_thread_still_stops_the_node(
     obs.wait_message(node.topic("available"), b"offline", after=mark, timeout=10)
     assert node.proc.wait(timeout=10) == 0
     assert "Unhandled exception in thread" not in node.proc.output()
+
+
+def test_ctrl_c_inside_the_garbage_collector_still_exits_zero_and_the_will_says_offline(
+    mosquitto, start_node, observer
+):
+    # The unix port raises KeyboardInterrupt asynchronously; caught in the middle of a collection
+    # it leaves the heap locked (seen in CI: "MemoryError: ... heap is locked" and exit 1).
+    # The node cannot stop cleanly then; it must still leave with 0, the will saying offline
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node("micropython", mosquitto, components="interrupted_in_gc")
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    assert node.proc.wait(timeout=10) == 0, node.proc.output()
+    assert "Ctrl-C hit the garbage collector" in node.proc.output()
+    obs.wait_message(node.topic("available"), b"offline", timeout=10)
 
 
 def test_killed_node_leaves_its_will_offline(runtime, mosquitto, start_node, observer):
