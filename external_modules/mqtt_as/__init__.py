@@ -17,21 +17,14 @@ import asyncio
 
 from . import codec
 from .errors import MQTTError, MQTTRefused, MQTTSubscribeError, why
-from .link import Link, ticks_diff, ticks_ms
-from .topic import check_filter, check_topic, matches
+from .session import Session
+from .ticks import ticks_diff, ticks_ms
+from .topic import check_filter, check_topic
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
-
-VERSION = (1, 0, 0)
+VERSION = (1, 1, 0)
 
 # mqtt_as keys that have no meaning here; accepted so that an mqtt_as config dict works as is
-_IGNORED = ("max_repubs", "gateway", "mqttv5_con_props")
+_IGNORED = ("gateway", "mqttv5_con_props")
 
 config = {
     "server": None,
@@ -41,7 +34,8 @@ config = {
     "password": "",
     "keepalive": 60,  # seconds, sent to the broker
     "ping_interval": 0,  # seconds of silence before a PINGREQ; 0: keepalive / 4
-    "response_time": 10,  # seconds to wait for CONNACK, SUBACK, PINGRESP
+    "response_time": 10,  # seconds to wait for CONNACK, SUBACK, PINGRESP, PUBACK, write progress
+    "max_repubs": 4,  # QoS 1 re-sends per connection before the link is declared dead
     "clean_init": True,  # clean session on the first connect
     "clean": True,  # clean session on reconnects
     "will": None,  # (topic, msg, retain, qos)
@@ -49,9 +43,12 @@ config = {
     "wifi_coro": None,  # called with False on every outage, True after every connect
     "connect_coro": None,  # called with the client after every connect
     "ssl": False,  # True, or an ssl.SSLContext
-    "ssl_params": {},  # ca_certs, cadata, certfile, keyfile, server_hostname, cert_reqs
+    "ssl_params": {},  # see tls.py: cadata, ca_certs, cert, key, certfile, keyfile...
     "queue_len": 0,  # > 0: incoming messages go to client.queue (async iterator) instead
     "out_queue_len": 20,  # publishes held while offline; see docs for the overflow policy
+    "max_inflight": 32,  # QoS 1 messages awaiting PUBACK at once; more publishers wait
+    "max_packet_size": 0,  # > 0: publish() refuses larger packets (the broker's limit)
+    "max_incoming": 0,  # > 0: incoming messages larger than this are discarded (and acked)
     "reconnect_max": 0.5,  # seconds, cap of the reconnect backoff (30 s after a refusal)
     "link": None,  # object with async up() and isconnected(): Wi-Fi and the like
     "ssid": None,  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
@@ -60,19 +57,8 @@ config = {
     "mqttv5": False,  # not supported; True raises ValueError
 }
 
-# indices of a message record: [topic, msg, qos, retain, event, result, pid, header, seq]
-_TOPIC = const(0)
-_MSG = const(1)
-_QOS = const(2)
-_RETAIN = const(3)
-_EVENT = const(4)
-_RESULT = const(5)
-_PID = const(6)
-_HDR = const(7)
-_SEQ = const(8)
 
-
-class MQTTClient(Link):
+class MQTTClient(Session):
     DEBUG = False
 
     def __init__(self, cfg):
@@ -88,6 +74,8 @@ class MQTTClient(Link):
         keepalive = c["keepalive"]
         if not 0 <= keepalive < 65536:
             raise ValueError("keepalive must be 0 to 65535 s, got %r" % (keepalive,))
+        if not 1 <= c["max_inflight"] <= 65000:
+            raise ValueError("max_inflight must be 1 to 65000, got %r" % (c["max_inflight"],))
         will = c["will"]
         if will:
             if len(will) != 4 or will[3] not in (0, 1):
@@ -98,7 +86,10 @@ class MQTTClient(Link):
         self._subs_cb = c["subs_cb"]
         self._wifi_coro = c["wifi_coro"]
         self._connect_coro = c["connect_coro"]
-        self._out_len = c["out_queue_len"]
+        self._out_len = max(0, c["out_queue_len"])
+        self._max_repubs = c["max_repubs"]
+        self._max_inflight = c["max_inflight"]
+        self._max_packet = c["max_packet_size"]
         self.queue = self.up = self.down = None
         if c["queue_len"] > 0:  # the event interface of mqtt_as
             from .events import MsgQueue
@@ -107,8 +98,10 @@ class MQTTClient(Link):
             self.up = asyncio.Event()  # set on every connect; the application clears it
             self.down = asyncio.Event()  # set on every outage; the application clears it
         self._subs = {}  # filter bytes -> [qos, callback or None]
+        self._granted = {}  # filter bytes -> (qos, granted code) on the current connection
         self._outq = []  # records waiting for the link
         self._seq = 0
+        self._reported = None  # the last state told to wifi_coro / up / down
 
     async def connect(self, quick=False):
         """Connect once; raise MQTTError (MQTTRefused for a CONNACK refusal) on failure.
@@ -122,10 +115,12 @@ class MQTTClient(Link):
         self._wake.clear()
         try:
             if self._clean_init and not self._clean:
-                # Start from an empty session, then keep the session across later outages
+                # Start from an empty session, then keep the session from the first outage on
                 await self._open(True, False)
                 await self._close_session()
-            await self._open(self._clean_init)
+                await self._open(False)
+            else:
+                await self._open(self._clean_init)
         except Exception as e:
             self._running = False
             self._drop_connection()
@@ -139,7 +134,9 @@ class MQTTClient(Link):
         """Publish; return True once written (QoS 0) or acknowledged (QoS 1).
 
         While the link is down the message waits in the offline queue; the call returns False
-        if the queue had to drop it (see docs/mqtt_as.md, "offline queue").
+        if the queue had to drop it (see docs/mqtt_as.md, "offline queue"). Raises ValueError
+        for a bad topic or a packet over max_packet_size, MQTTError for a QoS 1 message that
+        killed the link on every send (see max_repubs).
         """
         t = check_topic(topic)
         if qos not in (0, 1):
@@ -147,6 +144,13 @@ class MQTTClient(Link):
         m = msg.encode() if isinstance(msg, str) else msg
         if isinstance(m, memoryview):
             m = bytes(m)
+        if self._max_packet:
+            rest = 2 + len(t) + len(m) + 2 * qos
+            size = 1 + len(codec.varint(rest)) + rest
+            if size > self._max_packet:
+                raise ValueError(
+                    "PUBLISH of %d bytes is over max_packet_size %d" % (size, self._max_packet)
+                )
         if self._upev.is_set() and not self._outq:
             if qos == 0:
                 try:
@@ -166,26 +170,39 @@ class MQTTClient(Link):
         """Subscribe and wait for the SUBACK; return the granted QoS.
 
         cb(topic, msg, retained), sync or async, receives the messages matching this filter in
-        addition to subs_cb. Raises MQTTSubscribeError if the broker refuses the filter.
+        addition to subs_cb. Raises MQTTSubscribeError if the broker refuses the filter, and
+        ValueError if the filter already has another callback. The same filter and QoS again
+        on the same connection (mqtt_as applications re-subscribe in connect_coro) sends no
+        new SUBSCRIBE, so retained messages are not delivered twice.
         """
         f = check_filter(topic)
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1, got %r" % (qos,))
+        old = self._subs.get(f)
+        if old is not None and cb is not None and old[1] is not None and old[1] is not cb:
+            raise ValueError("%r already has a callback; unsubscribe it first" % (topic,))
+        if old is not None and cb is None:
+            cb = old[1]
         while True:
             await self._wait_up()
             self._subs[f] = [qos, cb]  # from here on, every reconnect re-subscribes it
+            done = self._granted.get(f)
+            if done is not None and done[0] == qos:
+                return done[1]
             codes = await self._request(lambda pid: codec.subscribe(pid, ((f, qos),)))
             if codes is None:
                 continue  # link lost before the SUBACK: try again once reconnected
             if codes[0] & 0x80:
                 self._subs.pop(f, None)
                 raise MQTTSubscribeError("broker refused the subscription to %r" % (topic,))
+            self._granted[f] = (qos, codes[0])
             return codes[0]
 
     async def unsubscribe(self, topic):
         """Unsubscribe and wait for the UNSUBACK. Not being subscribed is not an error."""
         f = check_filter(topic)
         self._subs.pop(f, None)
+        self._granted.pop(f, None)
         while True:
             await self._wait_up()
             if await self._request(lambda pid: codec.unsubscribe(pid, (f,))) is not None:
@@ -232,11 +249,7 @@ class MQTTClient(Link):
         for task in list(self._tasks):
             self._cancel(task)
         self._release_waiters()
-        for rec in self._outq + list(self._inflight.values()):
-            rec[_RESULT] = False
-            rec[_EVENT].set()
-        self._outq = []
-        self._inflight = {}
+        self._end_records()
 
     def stats(self):
         """Counters for status reports: connects, reconnects, dropped, downtime (s), faults..."""
@@ -250,134 +263,6 @@ class MQTTClient(Link):
     def dprint(self, msg, *args):
         if self.DEBUG:
             print(msg % args if args else msg)
-
-    # ----------------------------------------------------------------- what the link calls
-
-    async def _restore(self, resubscribe):
-        """Called by the link on each new connection, before anyone is told it is up."""
-        if resubscribe and self._subs:
-            topics = [(f, sub[0]) for f, sub in self._subs.items()]
-            codes = await self._request(lambda pid: codec.subscribe(pid, topics))
-            if codes is None:
-                raise MQTTError("no SUBACK while re-subscribing")
-            for (f, _), code in zip(topics, codes):
-                if code & 0x80:
-                    self._log("error", "broker refused the re-subscription to %r" % (f,))
-        # Unacknowledged QoS 1 messages go again with their ids and DUP set (MQTT 3.1.1 §4.4)
-        for rec in sorted(self._inflight.values(), key=lambda r: r[_SEQ]):
-            rec[_HDR][0] |= 0x08
-            await self._send(rec[_HDR], rec[_MSG])
-        while self._outq and self._connected:
-            await self._emit(self._outq.pop(0))
-
-    def _notify(self, up):
-        """Called by the link after every connect (True) and every fault (False)."""
-        event = self.up if up else self.down
-        if event is not None:
-            event.set()
-        if self._wifi_coro:
-            self._call(self._wifi_coro, up)
-        if up and self._connect_coro:
-            self._call(self._connect_coro, self)
-
-    def _deliver(self, topic, msg, retained):
-        for f, sub in list(self._subs.items()):
-            if sub[1] is not None and matches(f, topic):
-                self._call(sub[1], topic, msg, retained)
-        if self.queue is not None:
-            self.queue.put((topic, msg, retained))
-        elif self._subs_cb is not None:
-            self._call(self._subs_cb, topic, msg, retained)
-
-    def _acked(self, pid):
-        """Called by the link for each PUBACK; False if no publish waited for it."""
-        rec = self._inflight.pop(pid, None)
-        if rec is None:
-            return False
-        rec[_RESULT] = True
-        rec[_EVENT].set()
-        return True
-
-    # ----------------------------------------------------------------- publishing
-
-    def _record(self, topic, msg, qos, retain):
-        self._seq += 1
-        return [topic, msg, qos, retain, asyncio.Event(), None, 0, None, self._seq]
-
-    async def _emit(self, rec):
-        """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK."""
-        qos = rec[_QOS]
-        if qos:
-            pid = self._next_pid()
-            rec[_PID] = pid
-            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
-            self._inflight[pid] = rec
-        else:
-            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN])
-        try:
-            await self._send(rec[_HDR], rec[_MSG])
-        except OSError:
-            if not qos:
-                self._outq.insert(0, rec)  # not sent: first in line for the next link
-            return  # QoS 1 is re-sent from _inflight after the reconnect
-        if not qos:
-            rec[_RESULT] = True
-            rec[_EVENT].set()
-
-    def _enqueue(self, rec):
-        q = self._outq
-        if len(q) >= self._out_len:
-            # Full: a queued message on the same topic is superseded by the new one (state
-            # keeps its latest value); otherwise the oldest message goes.
-            victim = 0
-            for i, old in enumerate(q):
-                if old[_TOPIC] == rec[_TOPIC]:
-                    victim = i
-                    break
-            old = q.pop(victim)
-            old[_RESULT] = False
-            old[_EVENT].set()
-            self._stats["dropped"] += 1
-        q.append(rec)
-        if self._upev.is_set() and len(q) == 1:
-            # Connected but another publish was queued first: a flusher keeps the order
-            self._spawn(self._flush())
-
-    async def _flush(self):
-        while self._outq and self._upev.is_set():
-            await self._emit(self._outq.pop(0))
-
-    async def _await_record(self, rec):
-        try:
-            await rec[_EVENT].wait()
-        except asyncio.CancelledError:
-            if rec in self._outq:
-                self._outq.remove(rec)  # never sent: forget it; in flight: it still goes
-            raise
-        return rec[_RESULT]
-
-    # ----------------------------------------------------------------- callbacks
-
-    def _call(self, cb, *args):
-        try:
-            r = cb(*args)
-            if r is not None and hasattr(r, "send"):
-                self._spawn(self._guard(r))
-        except Exception as e:  # a broken callback must not take the reader down
-            self._callback_failed(e)
-
-    async def _guard(self, coro):
-        try:
-            await coro
-        except Exception as e:
-            self._callback_failed(e)
-
-    def _callback_failed(self, e):
-        self._stats["callback_errors"] += 1
-        try:
-            self._log("error", "callback raised %s" % why(e))
-        except MemoryError:
-            pass
 
 
 def _default_client_id():

@@ -2,17 +2,21 @@
 
 With streams, every incoming packet costs one event-loop turn to wake a reader task before the
 waiting publisher can run; here the PUBACK is parsed and the publisher woken in the same turn
-that read it. MicroPython keeps the streams (link.py's _read_loop) and never imports this.
+that read it. MicroPython keeps the streams (wire.py's _read_loop) and never imports this.
 """
 
 import asyncio
 
 from .codec import puback
-from .link import ticks_ms
+from .ticks import ticks_ms
 
 
 class Connection(asyncio.Protocol):
-    """Both halves of one connection: the reader (`readexactly` until `start`) and the writer."""
+    """Both halves of one connection: the reader (`readexactly` until `start`) and the writer.
+
+    Once aborted it is detached: a callback of this transport that comes late (TLS may report
+    connection_lost seconds after) never reaches the client, whose next connection it is not.
+    """
 
     def __init__(self):
         self._transport = None
@@ -44,6 +48,8 @@ class Connection(asyncio.Protocol):
     # -- the writer's side, as StreamWriter offers it
 
     def write(self, data):
+        if self._lost is not None or self._transport.is_closing():
+            raise ConnectionResetError("connection lost")  # not "sent" into the void
         self._transport.write(data)
 
     async def drain(self):
@@ -51,9 +57,19 @@ class Connection(asyncio.Protocol):
         if self._lost is not None:
             raise ConnectionResetError("connection lost")
 
-    def close(self):
+    def buffered(self):
+        """Bytes written and not yet taken by the kernel."""
+        return self._transport.get_write_buffer_size() if self._lost is None else 0
+
+    def abort(self):
+        """Close at once, without waiting for the peer, and detach from the client."""
+        self._link = None
+        if self._lost is None:
+            self._lost = ConnectionResetError("connection closed")
+        self._can_write.set()
+        self._arrived.set()
         if self._transport is not None:
-            self._transport.close()
+            self._transport.abort()
 
     # -- asyncio.Protocol
 
@@ -63,8 +79,9 @@ class Connection(asyncio.Protocol):
     def data_received(self, data):
         link = self._link
         if link is None:
-            self._pre += data
-            self._arrived.set()
+            if self._lost is None:
+                self._pre += data
+                self._arrived.set()
             return
         link._last_rx = ticks_ms()
         try:
@@ -78,7 +95,8 @@ class Connection(asyncio.Protocol):
         return False  # close our side too; connection_lost follows
 
     def connection_lost(self, exc):
-        self._lost = exc or EOFError("connection closed by the broker")
+        if self._lost is None:
+            self._lost = exc or EOFError("connection closed by the broker")
         self._arrived.set()
         self._can_write.set()
         if self._link is not None:
@@ -95,5 +113,11 @@ async def open_connection(host, port, ssl=None, server_hostname=None):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
     conn = Connection()
     kw = {"ssl": ssl, "server_hostname": server_hostname} if ssl else {}
-    await asyncio.get_running_loop().create_connection(lambda: conn, host, port, **kw)
+    transport, _ = await asyncio.get_running_loop().create_connection(
+        lambda: conn, host, port, **kw
+    )
+    try:  # Linux: keep unsent bytes in our buffer, where their progress can be seen
+        transport.get_extra_info("socket").setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
+    except (OSError, AttributeError):
+        pass
     return conn, conn

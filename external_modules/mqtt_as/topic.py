@@ -5,7 +5,16 @@ Works on bytes, the client's internal form; str arguments are accepted too.
 
 
 def _b(t):
-    return t.encode() if isinstance(t, str) else bytes(t)
+    try:
+        b = t.encode() if isinstance(t, str) else bytes(t)
+        b.decode()  # MQTT strings are UTF-8 (3.1.1 §1.5.3): a broker drops a client that lies
+    except UnicodeError:
+        raise ValueError("topic %r is not valid UTF-8" % (t,)) from None
+    return b
+
+
+def _raw(t):
+    return t.encode() if isinstance(t, str) else t
 
 
 def check_topic(topic):
@@ -39,8 +48,8 @@ def matches(topic_filter, topic):
     `sport/#` matches `sport` too; `+` and `#` at the first level do not match topics starting
     with `$` (such as `$SYS/...`).
     """
-    f = _b(topic_filter)
-    t = _b(topic)
+    f = _raw(topic_filter)
+    t = _raw(topic)
     if f == t:
         return True
     if t[:1] == b"$" and f[:1] in (b"+", b"#"):

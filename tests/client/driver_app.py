@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import sys
+import time
 from binascii import hexlify, unhexlify
 
 from mqtt_as import MQTTClient
@@ -107,7 +108,8 @@ async def op_publish(cmd):
         msg = bytes(cmd["size"])
     else:
         msg = unhexlify(cmd["hex"]) if "hex" in cmd else cmd["msg"]
-    return await _client.publish(cmd["topic"], msg, cmd.get("retain", False), cmd.get("qos", 0))
+    topic = unhexlify(cmd["topic_hex"]) if cmd.get("topic_hex") else cmd["topic"]
+    return await _client.publish(topic, msg, cmd.get("retain", False), cmd.get("qos", 0))
 
 
 async def op_publish_many(cmd):
@@ -129,6 +131,43 @@ async def op_publish_paced(cmd):
             failed.append(i)
         await asyncio.sleep(cmd["every"])
     return failed
+
+
+async def op_publish_stream(cmd):
+    # publishes of `size` bytes in one task, n of them or for `seconds`; returns how many
+    # returned True and the first other results (an exception by its name)
+    ok = 0
+    other = []
+    seconds = cmd.get("seconds")
+    start = time.ticks_ms() if hasattr(time, "ticks_ms") else int(time.monotonic() * 1000)
+    i = 0
+    while True:
+        if seconds is None:
+            if i >= cmd["n"]:
+                break
+        else:
+            now = time.ticks_ms() if hasattr(time, "ticks_ms") else int(time.monotonic() * 1000)
+            if now - start >= seconds * 1000:
+                break
+        i += 1
+        try:
+            r = await _client.publish(cmd["topic"], bytes(cmd["size"]), False, cmd["qos"])
+        except Exception as e:
+            r = type(e).__name__
+        if r is True:
+            ok += 1
+        elif len(other) < 5:
+            other.append(r)
+    return {"ok": ok, "n": i, "other": other}
+
+
+async def op_publish_cancel(cmd):
+    # a publish the application gives up on after `after` seconds
+    coro = _client.publish(cmd["topic"], bytes(cmd["size"]), False, cmd.get("qos", 0))
+    try:
+        return await asyncio.wait_for(coro, cmd["after"])
+    except asyncio.TimeoutError:
+        return "cancelled"
 
 
 async def op_subscribe(cmd):
@@ -201,6 +240,8 @@ OPS = {
     "publish": op_publish,
     "publish_many": op_publish_many,
     "publish_paced": op_publish_paced,
+    "publish_stream": op_publish_stream,
+    "publish_cancel": op_publish_cancel,
     "subscribe": op_subscribe,
     "unsubscribe": op_unsubscribe,
     "disconnect": op_disconnect,

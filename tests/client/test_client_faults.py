@@ -93,12 +93,17 @@ def test_unacknowledged_qos1_is_resent_with_its_packet_id_and_dup_set(
     proxy.freeze()  # the PUBLISH stays in the proxy's socket buffer, never reaching the broker
     cid = app.start("publish", topic="dup/x", msg="once", qos=1)
     app.wait_event(went_down, timeout=6)
-    proxy.drop()
+    # Thawed, the proxy delivers the first copy on the dead connection (whose PUBACK is lost),
+    # then the client re-sends on the new one: the broker sees at least two copies
     proxy.thaw()
     assert app.result(cid, timeout=15) is True
     assert obs.wait_message("dup/x").payload == b"once"
-    log = mosquitto.log_text()
-    received = re.findall(r"Received PUBLISH from app-\d+ \(d(\d), q1, r0, m(\d+), 'dup/x'", log)
+    pattern = r"Received PUBLISH from app-\d+ \(d(\d), q1, r0, m(\d+), 'dup/x'"
+    deadline = time.monotonic() + 5
+    while len(re.findall(pattern, mosquitto.log_text())) < 2:
+        assert time.monotonic() < deadline, "the broker saw one copy only"
+        time.sleep(0.05)
+    received = re.findall(pattern, mosquitto.log_text())
     assert received[-1][0] == "1", "the re-sent PUBLISH carries DUP"
     assert len({mid for _, mid in received}) == 1, "every copy carries the same packet id"
 
@@ -189,7 +194,7 @@ def test_a_memory_error_while_reporting_a_fault_still_leads_to_a_reconnect(
 
 
 @pytest.mark.parametrize("runtime", ["micropython"])  # a small heap makes the MemoryError
-def test_memory_error_in_the_reader_leads_to_a_reconnect_not_a_deaf_client(
+def test_a_message_too_big_for_the_heap_is_discarded_not_a_deaf_client_or_a_fault(
     mosquitto, observer, client_app, runtime
 ):
     app = client_app(mosquitto, heapsize="256k", **FAST)
@@ -197,7 +202,7 @@ def test_memory_error_in_the_reader_leads_to_a_reconnect_not_a_deaf_client(
     app.call("subscribe", topic="mem/#", qos=0)
     obs = observer(mosquitto)
     obs.publish("mem/huge", bytes(1_000_000), qos=0)
-    wait_reconnected(app, timeout=20)
-    assert "MemoryError" in app.call("status")["stats"]["last_fault"]
     obs.publish("mem/small", "ok", qos=0)
-    assert app.wait_messages(1)[-1][:2] == ("mem/small", b"ok")
+    assert app.wait_messages(1, timeout=20)[-1][:2] == ("mem/small", b"ok")
+    stats = app.call("status")["stats"]
+    assert stats["discarded"] == 1 and stats["faults"] == 0

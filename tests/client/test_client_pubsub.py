@@ -68,12 +68,15 @@ def test_wildcard_filters_dispatch_to_every_matching_callback_once(broker, obser
     obs.publish("a/b/c", "1", qos=1)
     obs.publish("sport/tennis", "2", qos=1)
     app.wait_messages(1, src="sport/#")  # published last: the a/b/c copies are in by now
-    per_filter = sorted(m for m in ("a/+/c", "a/#", "a/b/c") if app.messages(m))
-    assert per_filter == ["a/#", "a/+/c", "a/b/c"]
+    # subs_cb sees each copy the broker sends once: mosquitto sends one per client however
+    # many filters match; amqtt sends one per matching subscription
+    copies = [m[0] for m in app.messages()].count("a/b/c")
+    assert copies == (1 if broker.kind == "mosquitto" else 3)
+    # and each copy reaches every matching filter's callback exactly once
+    for f in ("a/+/c", "a/#", "a/b/c"):
+        assert app.messages(f) == [("a/b/c", b"1", False)] * copies, f
     assert app.messages("+/x") == []
     assert app.messages("sport/#") == [("sport/tennis", b"2", False)]
-    # subs_cb sees each message once, however many filters matched it
-    assert [m[0] for m in app.messages()].count("a/b/c") in (1, 3)  # 3 if the broker duplicates
 
 
 @pytest.mark.parametrize("size", [65536, 200_000], ids=["64KiB", "195KiB"])
@@ -193,8 +196,15 @@ def test_event_interface_queues_messages_and_counts_only_real_losses(broker, obs
     assert app.call("queue_info")["discards"] == 3
 
 
-def test_broker_up_is_true_on_a_live_link_and_false_without_one(broker, client_app):
-    app = client_app(broker)
+def test_broker_up_is_true_on_a_live_link_and_false_without_one(broker, fault_proxy, client_app):
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, keepalive=60, ping_interval=30, response_time=1)
     assert app.call("broker_up") is False  # never connected
     app.call("connect")
     assert app.call("broker_up") is True
+    time.sleep(1.1)  # nothing received for a second: broker_up must ask with a PINGREQ
+    assert app.call("broker_up") is True
+    proxy.freeze()
+    time.sleep(1.1)
+    assert app.call("broker_up") is False  # the PINGREQ goes unanswered
+    proxy.thaw()

@@ -19,6 +19,7 @@ def chaos_run(broker, fault_proxy, observer, client_app, seconds: float, tmp_pat
     proxy = fault_proxy(broker)
     app = client_app(proxy, **FAST)
     app.call("connect")
+    fds = len(os.listdir("/proc/%d/fd" % app.proc.pid))
     every = 0.02
     n = int(seconds / every)
     cid = app.start("publish_paced", topic="soak", n=n, every=every, retain=True, distinct=True)
@@ -43,8 +44,13 @@ def chaos_run(broker, fault_proxy, observer, client_app, seconds: float, tmp_pat
         time.sleep(0.1)
     payloads = {m.topic: m.payload for m in obs.messages}
     assert all(payloads["soak/%d" % i] == str(i).encode() for i in range(n))
-    stats = app.call("status")["stats"]
+    status = app.call("status")
+    stats = status["stats"]
     assert stats["reconnects"] >= 1 and stats["connects"] == stats["reconnects"] + 1
+    # Resources: nothing left behind by the outages
+    assert stats["inflight"] == 0 and stats["queued"] == 0
+    assert status["connected"] and status["tasks"] <= 3  # supervisor, watchdog, MP reader
+    assert len(os.listdir("/proc/%d/fd" % app.proc.pid)) == fds, "file descriptors leaked"
     return faults
 
 

@@ -21,7 +21,8 @@ Fixtures (tests/conftest.py; function scope unless noted):
 - ``observer(target, **options) -> Observer``: a connected paho-mqtt client for a broker or a
   proxy (auth and TLS taken from it); disconnected at teardown.
 - ``fault_proxy(target) -> FaultProxy``: a TCP proxy to put between a node and the broker,
-  with ``freeze()``/``thaw()``, ``drop()``, ``refuse(on)``, ``corrupt(data)``.
+  with ``freeze()``/``thaw()``, ``blackhole()``, ``throttle(bytes_per_second)``, ``drop()``,
+  ``refuse(on)``, ``corrupt(data)``.
 
 Objects:
 
@@ -40,7 +41,8 @@ Objects:
   after=0)``, ``wait(timeout=10)``, ``output()``, ``mark()``, ``tail()``, ``send_signal(sig)``,
   ``terminate()``, ``kill()``, ``stop()`` (kill and reap).
 - ``FaultProxy``: ``.host .port .connections .active .frozen`` (plus the target's ``.user
-  .password .tls .kind``), ``freeze() thaw() drop(reset=False) refuse(on=True) corrupt(data)
+  .password .tls .kind``), ``freeze() thaw() blackhole() throttle(bytes_per_second) drop(reset=False) refuse(on=True)
+  corrupt(data)
   wait_connections(n) wait_active(n) close()``. ``random_fault(rng, proxy, broker,
   freeze_seconds=(2, 2))`` drops, freezes or restarts, as ``rng`` picks (the chaos runs).
 

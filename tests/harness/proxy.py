@@ -26,6 +26,7 @@ class _Link:
         self.to_upstream = bytearray()
         self.client_eof = False
         self.upstream_eof = False
+        self.blackholed = False
 
     def pending(self, sock: socket.socket) -> bytearray:
         return self.to_client if sock is self.client else self.to_upstream
@@ -56,6 +57,9 @@ class FaultProxy:
         self._timeout = command_timeout
         self._frozen = False
         self._refusing = False
+        self._rate = 0  # bytes/s client -> upstream when throttled, 0: no limit
+        self._budget = 0.0
+        self._budget_at = 0.0
         self._links: list[_Link] = []
         self._commands: list[tuple[Callable[[], None], threading.Event]] = []
         self._lock = threading.Lock()
@@ -120,6 +124,16 @@ class FaultProxy:
         """
         self._call(lambda: setattr(self, "_frozen", True))
 
+    def blackhole(self) -> None:
+        """Freeze the connections open now for good (no FIN, no RST: a NAT that forgot them);
+        new connections flow normally."""
+
+        def apply() -> None:
+            for link in self._links:
+                link.blackholed = True
+
+        self._call(apply)
+
     def thaw(self) -> None:
         """Resume forwarding; what was buffered while frozen is delivered."""
         self._call(lambda: setattr(self, "_frozen", False))
@@ -137,6 +151,16 @@ class FaultProxy:
                 self._close_link(link, reset)
 
         self._call(drop_all)
+
+    def throttle(self, bytes_per_second: int = 0) -> None:
+        """Forward client -> upstream at most ``bytes_per_second`` (0: no limit): a slow uplink."""
+
+        def apply() -> None:
+            self._rate = bytes_per_second
+            self._budget = 0.0
+            self._budget_at = time.monotonic()
+
+        self._call(apply)
 
     def refuse(self, on: bool = True) -> None:
         """While on, accept new connections and close them at once (existing ones live on)."""
@@ -203,8 +227,9 @@ class FaultProxy:
     def _run(self) -> None:
         try:
             while not self._closed:
+                self._refill()
                 self._update_interest()
-                for key, events in self._selector.select(timeout=1.0):
+                for key, events in self._selector.select(timeout=0.01 if self._rate else 1.0):
                     sock = key.fileobj
                     if sock is self._wake_r:
                         self._drain_wakeups()
@@ -270,13 +295,24 @@ class FaultProxy:
             self._links.append(link)
             self._notify()
 
+    def _refill(self) -> None:
+        if self._rate:
+            now = time.monotonic()
+            self._budget = min(self._rate / 10, self._budget + (now - self._budget_at) * self._rate)
+            self._budget_at = now
+
     def _update_interest(self) -> None:
         for link in self._links:
             for sock in (link.client, link.upstream):
                 events = 0
-                if not self._frozen:
+                if not self._frozen and not link.blackholed:
                     at_eof = link.client_eof if sock is link.client else link.upstream_eof
-                    if not at_eof and len(link.pending(link.peer(sock))) < _MAX_BUFFERED:
+                    slow = self._rate and sock is link.client and self._budget < 1
+                    if (
+                        not at_eof
+                        and not slow
+                        and len(link.pending(link.peer(sock))) < _MAX_BUFFERED
+                    ):
                         events |= selectors.EVENT_READ
                     if link.pending(sock):
                         events |= selectors.EVENT_WRITE
@@ -308,13 +344,18 @@ class FaultProxy:
                 self._close_link(link)
                 return
         if events & selectors.EVENT_READ:
+            size = _CHUNK
+            if self._rate and sock is link.client:
+                size = max(1, min(_CHUNK, int(self._budget)))
             try:
-                data = sock.recv(_CHUNK)
+                data = sock.recv(size)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 data = b""
             if data:
+                if self._rate and sock is link.client:
+                    self._budget -= len(data)
                 link.pending(link.peer(sock)).extend(data)
             elif sock is link.client:
                 link.client_eof = True

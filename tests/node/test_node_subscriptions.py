@@ -14,12 +14,17 @@ def probe(runtime, broker, start_node, observer):
     return node, obs
 
 
-def test_command_runs_the_callback_and_echoes_the_state_retained(probe):
+def test_command_runs_the_callback_and_echoes_the_state_retained(probe, broker, observer):
     node, obs = probe
     obs.publish(node.topic("switch/set"), "ON")
     seen = obs.wait_message(node.topic("probe/switch"))
     assert seen.text == "./switch/set ON False"
     assert obs.wait_message(node.topic("switch"), b"ON").payload == b"ON"
+    # A live subscriber never sees the retain flag (MQTT 3.1.1 §3.3.1.3): a late one must
+    late = observer(broker)
+    late.subscribe(node.topic("switch"))
+    echo = late.wait_message(node.topic("switch"))
+    assert echo.retain and echo.payload == b"ON"
 
 
 def test_async_callback_result_is_published_to_the_state_topic(probe):

@@ -1,0 +1,281 @@
+"""What MQTT keeps across connections: subscriptions, QoS 1 messages in flight, the offline
+queue, and the application's callbacks. Session is the base of MQTTClient (see __init__.py).
+"""
+
+import asyncio
+
+from . import codec
+from .errors import MQTTError, why
+from .link import Link
+from .ticks import ticks_diff, ticks_ms
+from .topic import matches
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+# indices of a message record
+_TOPIC = const(0)
+_MSG = const(1)
+_QOS = const(2)
+_RETAIN = const(3)
+_EVENT = const(4)
+_RESULT = const(5)  # True, False (dropped) or the exception publish() raises
+_PID = const(6)
+_HDR = const(7)
+_SEQ = const(8)
+_SENT = const(9)  # ticks of the last send on this connection, 0: not sent on it
+_REPUBS = const(10)  # re-sends on this connection for want of a PUBACK
+_DEATHS = const(11)  # connections that died while it was sent and unacknowledged
+
+
+class Session(Link):
+    # ----------------------------------------------------------------- what the link calls
+
+    async def _restore(self, resubscribe):
+        """Called by the link on each new connection, before anyone is told it is up."""
+        self._granted = {}  # filter -> (qos asked, code granted) on this connection
+        if self._subs:
+            topics = [(f, sub[0]) for f, sub in self._subs.items()]
+            if resubscribe:
+                codes = await self._request(lambda pid: codec.subscribe(pid, topics))
+                if codes is None or len(codes) != len(topics):
+                    raise MQTTError("no valid SUBACK while re-subscribing")
+            else:  # the broker kept the session and its subscriptions
+                codes = [q for _, q in topics]
+            for (f, q), code in zip(topics, codes):
+                if code & 0x80:
+                    self._log("error", "broker refused the re-subscription to %r" % (f,))
+                else:
+                    self._granted[f] = (q, code)
+        # Unacknowledged QoS 1 messages go again with their ids and DUP set (MQTT 3.1.1 §4.4)
+        for rec in sorted(self._inflight.values(), key=lambda r: r[_SEQ]):
+            rec[_HDR][0] |= 0x08
+            rec[_REPUBS] = 0
+            rec[_SENT] = ticks_ms()
+            await self._send(rec[_HDR], rec[_MSG])
+            rec[_SENT] = ticks_ms()
+        while self._outq and self._connected:
+            await self._emit(self._outq.pop(0))
+
+    def _notify(self, up):
+        """Called by the link after every connect (True) and every fault (False)."""
+        if not up and self._reported is not True:
+            return  # never reported up: no "down" either
+        self._reported = up
+        event = self.up if up else self.down
+        if event is not None:
+            event.set()
+        if self._wifi_coro:
+            self._call(self._wifi_coro, up)
+        if up and self._connect_coro:
+            self._call(self._connect_coro, self)
+
+    def _deliver(self, topic, msg, retained):
+        for f, sub in list(self._subs.items()):
+            if sub[1] is not None and matches(f, topic):
+                self._call(sub[1], topic, msg, retained)
+        if self.queue is not None:
+            self.queue.put((topic, msg, retained))
+        elif self._subs_cb is not None:
+            self._call(self._subs_cb, topic, msg, retained)
+
+    def _acked(self, pid):
+        """Called by the link for each PUBACK; False if no publish waited for it."""
+        rec = self._inflight.pop(pid, None)
+        if rec is None:
+            return False
+        self._done(rec, True)
+        return True
+
+    def _lost_inflight(self):
+        """The connection died: a message sent on it and never acknowledged counts a death;
+        one that has killed max_repubs + 1 connections is dropped (it is poison: too big for
+        the broker, a topic the broker rejects) and its publish() raises."""
+        for pid in list(self._inflight):
+            rec = self._inflight[pid]
+            if rec[_SENT]:
+                rec[_SENT] = 0
+                rec[_DEATHS] += 1
+                if rec[_DEATHS] > self._max_repubs:
+                    del self._inflight[pid]
+                    self._done(
+                        rec,
+                        MQTTError(
+                            "QoS 1 message to %s not acknowledged: the link died after each of "
+                            "its %d sends (too big for the broker, or a topic it rejects?)"
+                            % (rec[_TOPIC], rec[_DEATHS])
+                        ),
+                    )
+
+    def _check_inflight(self, now, resp_ms):
+        """Watchdog tick: re-send (DUP, same id) what waited response_time for its PUBACK, up
+        to max_repubs times on one connection; after that the link is dead (as in mqtt_as)."""
+        if self._writing is not None:
+            return  # a long write: acks wait behind it
+        due = []
+        for rec in self._inflight.values():
+            sent = rec[_SENT]
+            if sent and ticks_diff(now, sent) > resp_ms and ticks_diff(now, self._tx_at) > resp_ms:
+                if rec[_REPUBS] >= self._max_repubs:
+                    self._fault("no PUBACK after %d re-sends" % rec[_REPUBS])
+                    return
+                rec[_REPUBS] += 1
+                rec[_SENT] = now
+                due.append(rec)
+        if due:
+            self._spawn(self._resend(due))
+
+    async def _resend(self, recs):
+        try:
+            for rec in recs:
+                if rec[_PID] in self._inflight:
+                    rec[_HDR][0] |= 0x08
+                    await self._send(rec[_HDR], rec[_MSG])
+                    rec[_SENT] = ticks_ms()
+        except OSError:
+            pass  # the link died: the reconnect re-sends them
+
+    # ----------------------------------------------------------------- requests
+
+    async def _wait_up(self):
+        if not self._running:
+            raise MQTTError("not connected: call connect() first")
+        await self._upev.wait()
+        if not self._running:
+            raise MQTTError("client closed")
+
+    async def _request(self, make):
+        """Send a SUBSCRIBE/UNSUBSCRIBE and return the ack's codes, or None if the link failed."""
+        pid = self._next_pid()
+        waiter = [asyncio.Event(), None]
+        self._waiters[pid] = waiter
+        try:
+            await self._send(make(pid))
+            await asyncio.wait_for(waiter[0].wait(), self._resp_s)
+        except OSError:
+            return None
+        except asyncio.TimeoutError:
+            self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s)
+            return None
+        finally:
+            self._waiters.pop(pid, None)
+        if waiter[1] is None and not self._running:
+            raise MQTTError("client closed")
+        return waiter[1]
+
+    def _next_pid(self):
+        # max_inflight keeps ids free, so this always ends
+        pid = self._pid
+        while True:
+            pid = pid % 65535 + 1
+            if pid not in self._inflight and pid not in self._waiters:
+                self._pid = pid
+                return pid
+
+    # ----------------------------------------------------------------- publishing
+
+    def _record(self, topic, msg, qos, retain):
+        self._seq += 1
+        return [topic, msg, qos, retain, asyncio.Event(), None, 0, None, self._seq, 0, 0, 0]
+
+    def _done(self, rec, result):
+        rec[_RESULT] = result
+        rec[_EVENT].set()
+        self._slot.set()
+
+    async def _emit(self, rec):
+        """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK."""
+        qos = rec[_QOS]
+        if qos:
+            while len(self._inflight) >= self._max_inflight and self._connected:
+                self._slot.clear()  # receive-maximum: wait until one leaves flight
+                await self._slot.wait()
+            pid = self._next_pid()
+            rec[_PID] = pid
+            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
+            self._inflight[pid] = rec
+            rec[_SENT] = ticks_ms()
+        else:
+            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN])
+        try:
+            await self._send(rec[_HDR], rec[_MSG])
+        except OSError:
+            if not qos:
+                self._outq.insert(0, rec)  # not sent: first in line for the next link
+            return  # QoS 1 is re-sent from _inflight after the reconnect
+        if qos:
+            if rec[_SENT]:
+                rec[_SENT] = ticks_ms()
+        else:
+            self._done(rec, True)
+
+    def _enqueue(self, rec):
+        q = self._outq
+        if len(q) >= self._out_len:
+            if not q:
+                self._stats["dropped"] += 1
+                self._done(rec, False)  # out_queue_len 0: nothing waits while offline
+                return
+            # Full: a queued message on the same topic is superseded by the new one (state
+            # keeps its latest value); otherwise the oldest message goes.
+            victim = 0
+            for i, old in enumerate(q):
+                if old[_TOPIC] == rec[_TOPIC]:
+                    victim = i
+                    break
+            self._done(q.pop(victim), False)
+            self._stats["dropped"] += 1
+        q.append(rec)
+        if self._upev.is_set() and len(q) == 1:
+            # Connected but another publish was queued first: a flusher keeps the order
+            self._spawn(self._flush())
+
+    async def _flush(self):
+        while self._outq and self._upev.is_set():
+            await self._emit(self._outq.pop(0))
+
+    async def _await_record(self, rec):
+        try:
+            await rec[_EVENT].wait()
+        except asyncio.CancelledError:
+            if rec in self._outq:
+                self._outq.remove(rec)  # never sent: forget it; in flight: it still goes
+            raise
+        result = rec[_RESULT]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _end_records(self):
+        for rec in self._outq + list(self._inflight.values()):
+            self._done(rec, False)
+        self._outq = []
+        self._inflight = {}
+
+    # ----------------------------------------------------------------- callbacks
+
+    def _call(self, cb, *args):
+        try:
+            r = cb(*args)
+            if r is not None and hasattr(r, "send"):
+                self._spawn(self._guard(r))
+        except Exception as e:  # a broken callback must not take the reader down
+            self._callback_failed(e)
+
+    async def _guard(self, coro):
+        try:
+            await coro
+        except Exception as e:
+            self._callback_failed(e)
+
+    def _callback_failed(self, e):
+        self._stats["callback_errors"] += 1
+        try:
+            self._log("error", "callback raised %s" % why(e))
+        except MemoryError:
+            pass

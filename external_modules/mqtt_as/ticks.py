@@ -1,0 +1,30 @@
+"""Clock and platform shims shared by the client's modules (MicroPython has them built in)."""
+
+try:
+    from time import ticks_diff, ticks_ms
+except ImportError:  # CPython: the client keeps its own two-line shim
+    from time import monotonic
+
+    def ticks_ms():
+        return int(monotonic() * 1000)
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+try:
+    from sys import implementation
+
+    CPYTHON = implementation.name == "cpython"
+except ImportError:
+    CPYTHON = False
+
+
+def rand8():
+    """A random byte, for jitter."""
+    try:
+        from random import getrandbits
+
+        return getrandbits(8)
+    except ImportError:
+        return ticks_ms() & 0xFF

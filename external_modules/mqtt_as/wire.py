@@ -1,0 +1,302 @@
+"""The bytes of one connection: parse what arrives, write packets whole, watch the link.
+
+Wire is the bottom of MQTTClient (MQTTClient -> Session -> Link -> Wire). It calls what the
+classes above provide: _fault(where, e) when the link is dead, _deliver(topic, msg, retained)
+for each PUBLISH, _acked(pid) for each PUBACK, _resend(recs) for QoS 1 messages due again.
+"""
+
+import asyncio
+
+from . import codec
+from .ticks import CPYTHON, ticks_diff, ticks_ms
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_CHUNK = const(512)  # bytes asked of the stream per read (MicroPython)
+_SMALL = const(1024)  # payloads up to this size go out in the same write as their header
+_SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
+
+
+class Wire:
+    # ----------------------------------------------------------------- reading
+
+    def _reset_parser(self):
+        self._rbuf = b""  # the start of a small packet whose end has not arrived yet
+        self._first = 0  # first byte of a large packet being filled or skipped, else 0
+        self._body = None  # its body (None while skipping one too big to keep)
+        self._head = None  # skipping: the first bytes, for the topic and packet id
+        self._size = self._got = 0
+        self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
+
+    async def _read_loop(self, reader):
+        """MicroPython: read until the link fails; every failure is a fault, never a silent exit.
+
+        (CPython parses in its protocol's data_received instead: see cpython.py.)
+        """
+        try:
+            # One buffer per connection: read(n) would ask the heap for n contiguous bytes on
+            # every call, even for a 4-byte PUBACK
+            chunk = bytearray(_CHUNK)
+            view = memoryview(chunk)
+            while True:
+                body = self._body
+                if body is not None and self._size - self._got > _CHUNK:
+                    # A large message goes straight into its own buffer: no copies on the way
+                    got = await reader.readinto(memoryview(body)[self._got :])
+                    if got:
+                        self._got += got
+                        if self._got == self._size:
+                            self._finish()
+                else:
+                    got = await reader.readinto(chunk)
+                    if got:
+                        self._feed(view[:got])
+                if not got:
+                    raise EOFError("connection closed by the broker")
+                self._last_rx = ticks_ms()
+                while self._acks_due:
+                    await self._send(codec.puback(self._acks_due.pop(0)))
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # malformed input, EOF, OSError: the link is dead
+            self._fault("reader", e)
+
+    def _feed(self, data):
+        """Parse what arrived (bytes or memoryview) and dispatch every complete packet.
+
+        Raises ValueError for malformed input. PUBACKs owed for QoS 1 messages collect in
+        _acks_due for the caller to send.
+        """
+        if self._first:
+            used = self._fill(data)
+            if self._first or used == len(data):
+                return
+            data = data[used:]
+        buf = self._rbuf + data if self._rbuf else data
+        n = len(buf)
+        pos = 0
+        while n - pos >= 2:
+            length = codec.decode_length(buf, pos + 1)
+            if length is None:
+                break
+            size, start = length
+            end = start + size
+            if end > n:
+                if size > _CHUNK or (self._max_in and size > self._max_in):
+                    self._rbuf = b""
+                    self._begin(buf[pos], size)
+                    self._fill(buf[start:])
+                    return
+                break
+            self._dispatch(buf[pos], buf[start:end])
+            pos = end
+        self._rbuf = bytes(buf[pos:]) if pos < n else b""
+
+    def _begin(self, first, size):
+        """A large packet starts: make its buffer, or skip it if too big or the heap is short."""
+        if first & 0xF0 != codec.PUBLISH:
+            raise ValueError("packet 0x%02x of %d bytes" % (first, size))
+        self._first = first
+        self._size = size
+        self._got = 0
+        self._body = None
+        if not self._max_in or size <= self._max_in:
+            try:
+                self._body = bytearray(size)
+            except MemoryError:
+                pass  # read and discard it: one message must not cost the link
+        if self._body is None:
+            self._head = bytearray()
+
+    def _fill(self, data):
+        """Take bytes of the large packet from data; return how many were used."""
+        take = min(len(data), self._size - self._got)
+        body = self._body
+        if body is not None:
+            body[self._got : self._got + take] = data[:take]
+        else:  # skipping: keep only what names the topic and the packet id
+            head = self._head
+            used = 0
+            while used < take:
+                keep = 2 if len(head) < 2 else 4 + (head[0] << 8 | head[1])
+                if len(head) >= keep:
+                    break
+                k = min(take - used, keep - len(head))
+                head += data[used : used + k]
+                used += k
+        self._got += take
+        if self._got == self._size:
+            self._finish()
+        return take
+
+    def _finish(self):
+        first, body, head = self._first, self._body, self._head
+        self._first = 0
+        self._body = self._head = None
+        if body is not None:
+            self._dispatch(first, body)
+        else:
+            self._discard(first, head, self._size)
+
+    def _discard(self, first, head, size):
+        """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""
+        qos = (first >> 1) & 3
+        tlen = head[0] << 8 | head[1] if len(head) >= 2 else 0
+        if qos:
+            if qos > 1 or len(head) < 4 + tlen:
+                raise ValueError("PUBLISH QoS %d of %d bytes" % (qos, size))
+            self._acks_due.append(head[2 + tlen] << 8 | head[3 + tlen])
+        self._stats["discarded"] += 1
+        if self._stats["discarded"] == 1:
+            try:
+                topic = bytes(head[2 : 2 + tlen])
+                self._log(
+                    "warning",
+                    "discarded a message of %d bytes on %s (max_incoming %d, or no heap for it); "
+                    "further ones are only counted in stats()" % (size, topic, self._max_in),
+                )
+            except MemoryError:
+                pass
+
+    def _dispatch(self, first, body):
+        kind = first & 0xF0
+        if kind == codec.PUBLISH:
+            if self._max_in and len(body) > self._max_in:
+                self._discard(first, body, len(body))
+                return
+            try:
+                topic, msg, qos, retained, pid = codec.parse_publish(first, body)
+            except MemoryError:
+                self._discard(first, body, len(body))
+                return
+            self._deliver(topic, msg, retained)  # the client's: callbacks or queue
+            if qos:
+                self._acks_due.append(pid)
+        elif first == codec.PUBACK:
+            if not self._acked(codec.packet_id(body)):
+                self._stats["stray_acks"] += 1  # a late ack for a re-sent message: harmless
+        elif first == codec.SUBACK or first == codec.UNSUBACK:
+            short = len(body) < 3 if first == codec.SUBACK else len(body) != 2
+            if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
+                raise ValueError("ack 0x%02x of %d bytes" % (first, len(body)))
+            w = self._waiters.pop(body[0] << 8 | body[1], None)
+            if w is None:
+                self._stats["stray_acks"] += 1
+            else:
+                w[1] = bytes(body[2:]) if first == codec.SUBACK else b"\x00"
+                w[0].set()
+        elif first == codec.PINGRESP and not len(body):
+            self._pinging = False
+        else:
+            raise ValueError("unexpected packet 0x%02x of %d bytes" % (first, len(body)))
+
+    # ----------------------------------------------------------------- writing
+
+    async def _send(self, data, payload=None):
+        """Write one packet whole; raise OSError (after recording the fault) if the link fails.
+
+        A write that makes no progress for response_time is a dead link (the watchdog faults
+        it, which wakes this call). A packet is written whole or the link is faulted: a
+        caller cancelled half-way through a packet takes the link down with it.
+        """
+        if payload is not None and len(payload) <= _SMALL:
+            data = data + payload  # one write, one TCP segment
+            payload = None
+        async with self._lock:
+            writer = self._writer
+            if writer is None:
+                raise OSError("not connected")
+            task = self._writing = asyncio.current_task()
+            self._tx_at = ticks_ms()
+            issued = False
+            try:
+                if self._ping_due:  # a ping the watchdog could not write while we held the lock
+                    self._ping_due = False
+                    writer.write(codec.PINGREQ_PACKET)
+                    self._pinging = True
+                    self._ping_at = self._tx_at
+                writer.write(data)
+                if payload is not None:
+                    if CPYTHON:
+                        writer.write(payload)  # the transport takes it all; drain paces it
+                    else:
+                        view = memoryview(payload)
+                        for i in range(0, len(view), _SLICE):
+                            await writer.drain()
+                            self._tx_at = ticks_ms()  # progress: the watchdog sees it
+                            writer.write(view[i : i + _SLICE])
+                issued = True
+                await writer.drain()
+            except asyncio.CancelledError:
+                if self._writing is not task:  # the watchdog aborted it: the link is dead
+                    raise OSError("link lost while writing") from None
+                if not issued or getattr(writer, "out_buf", None):
+                    self._fault("write cancelled in the middle of a packet")
+                raise
+            except Exception as e:
+                self._fault("writer", e)
+                raise OSError("link lost while writing") from None
+            finally:
+                if self._writing is task:
+                    self._writing = None
+            self._last_tx = self._tx_at = ticks_ms()
+
+    # ----------------------------------------------------------------- watching
+
+    async def _ping_loop(self):
+        """Watchdog of one connection: ping a quiet link, fault a dead one, re-send QoS 1.
+
+        Dead: no answer within response_time of a PINGREQ while nothing is being written, or
+        a write that makes no progress for response_time. Write progress is liveness: the
+        kernel only takes bytes the peer acknowledges.
+        """
+        ping_ms = self._ping_ms
+        resp_ms = int(self._resp_s * 1000)
+        tick = max(20, min(ping_ms, resp_ms) // 4) / 1000
+        writer = self._writer
+        queued = 0
+        try:
+            while True:
+                await asyncio.sleep(tick)
+                now = ticks_ms()
+                if self._link is not None and not self._link.isconnected():
+                    self._fault("network link down")
+                    return
+                if CPYTHON:  # the transport's buffer shrinking is progress
+                    size = writer.buffered()
+                    if size != queued:
+                        queued = size
+                        self._tx_at = now
+                if self._writing is not None and ticks_diff(now, self._tx_at) > resp_ms:
+                    self._fault("no write progress for %d ms" % resp_ms)
+                    return
+                if self._pinging:
+                    if ticks_diff(self._last_rx, self._ping_at) >= 0:
+                        self._pinging = False  # anything received proves the link alive
+                    elif ticks_diff(now, self._ping_at) > resp_ms and (
+                        ticks_diff(now, self._tx_at) > resp_ms
+                    ):
+                        self._fault("no answer within %d ms of PINGREQ" % resp_ms)
+                        return
+                elif (
+                    ticks_diff(now, self._last_rx) >= ping_ms
+                    or ticks_diff(now, self._last_tx) >= ping_ms
+                ):
+                    if self._lock.locked():
+                        self._ping_due = True  # the writer sends it before its next packet
+                    else:
+                        writer.write(codec.PINGREQ_PACKET)  # never waits
+                        self._pinging = True
+                        self._ping_at = self._last_tx = now
+                if self._inflight:
+                    self._check_inflight(now, resp_ms)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self._fault("keepalive", e)
