@@ -20,7 +20,8 @@ _RESTORE_WINDOW = 1.5  # seconds a state topic may take to deliver its retained 
 _MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
 _RETRY_FIRST = 1  # seconds between first-connect attempts, doubling up to _RETRY_MAX
 _RETRY_MAX = const(30)
-_SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription
+_SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription,
+_SUBSCRIBE_RETRY_MAX = const(600)  # doubling after each refusal up to this
 
 
 class MQTTHandle:
@@ -45,6 +46,7 @@ class MQTTHandle:
         self._subs = []  # entries [filter bytes, callback, qos, flags], one per subscribe()
         self._broker = {}  # filter bytes -> qos the broker has granted
         self._todo = []  # filters whose broker state may differ from the registry
+        self._refused = {}  # filter bytes -> refusals in a row, while the broker refuses it
         self._hooks = []  # on_connect callbacks
         self._link_hooks = []  # on_link callbacks
         self._wake = asyncio.Event()
@@ -146,15 +148,29 @@ class MQTTHandle:
                     elif wanted is not None and self._broker.get(topic_filter) != wanted:
                         self._broker[topic_filter] = wanted
                         await self._client.subscribe(topic_filter, wanted)
+                        failed = self._refused.pop(topic_filter, 0)
+                        if failed:
+                            self._log.info(
+                                "subscribed %s after %d failed attempts",
+                                topic_filter.decode(),
+                                failed,
+                            )
                 except OSError as e:  # MQTTSubscribeError, or the client closed
                     self._broker.pop(topic_filter, None)
-                    self._log.error("subscribing %s failed: %s", topic_filter.decode(), e)
-                    asyncio.create_task(self._retry(topic_filter))
+                    failed = self._refused.get(topic_filter, 0) + 1
+                    self._refused[topic_filter] = failed
+                    delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)
+                    if failed & (failed - 1) == 0:  # a summary at 1, 2, 4, 8... failures
+                        self._log.error(
+                            "subscribing %s failed %d time(s), last: %s; next attempt in %d s",
+                            topic_filter.decode(), failed, e, delay,
+                        )  # fmt: skip
+                    asyncio.create_task(self._retry(topic_filter, delay))
             if restoring:
                 asyncio.create_task(self._end_restore_window(restoring))
 
-    async def _retry(self, topic_filter):
-        await asyncio.sleep(_SUBSCRIBE_RETRY)
+    async def _retry(self, topic_filter, delay):
+        await asyncio.sleep(delay)
         self._changed(topic_filter)
 
     async def _end_restore_window(self, entries):

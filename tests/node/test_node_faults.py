@@ -64,3 +64,28 @@ def test_node_keeps_retrying_an_unreachable_broker_and_connects_when_it_starts(
     assert obs.wait_message(node.topic("available"), b"online", timeout=30).payload == b"online"
     pauses = [int(re.search(r"next attempt in (\d+) s", line)[1]) for line in (first, second)]
     assert pauses[0] >= 1 and pauses[1] > pauses[0]  # a growing pause, never a busy loop
+
+
+def test_a_broker_outage_costs_two_log_lines_not_one_per_attempt(
+    runtime, mosquitto, fault_proxy, start_node, observer
+):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    proxy = fault_proxy(mosquitto)
+    node = start_node(runtime, proxy, components="probe", MQTT_KEEPALIVE=4)
+    obs.wait_message(node.topic("probe/hook"), b"connect", timeout=15)
+    connected = obs.wait_message(node.log_topic(), lambda m: b"connected to" in m.payload)
+    assert b"127.0.0.1:%d" % proxy.port in connected.payload
+    mark = obs.mark()
+    proxy.refuse(True)  # every reconnect attempt is accepted and closed at once
+    proxy.drop()
+    proxy.wait_connections(proxy.connections + 8, timeout=20)  # eight failed attempts at least
+    proxy.refuse(False)
+    back = obs.wait_message(
+        node.log_topic(), lambda m: b"back after" in m.payload, after=mark, timeout=20
+    )
+    obs.publish(node.topic("query"), "?")  # a round trip: whatever the node logged is in
+    obs.wait_message(node.topic("probe/state"), after=mark)
+    lines = [m.text for m in obs.matching(node.log_topic(), after=mark)]
+    assert len(lines) == 2, lines  # "link ... lost" and "connected ..., back after N s"
+    assert "lost" in lines[0] and back.text == lines[1]
