@@ -251,6 +251,12 @@ class MQTTClient(Session):
         self._release_waiters()
         self._end_records()
 
+    def _release_waiters(self):
+        for pid in list(self._waiters):
+            self._waiters.pop(pid)[0].set()
+        self._upev.set()  # wake requests waiting for a link; they see _running False
+        self._upev.clear()
+
     def stats(self):
         """Counters for status reports: connects, reconnects, dropped, downtime (s), faults..."""
         s = dict(self._stats)

@@ -109,13 +109,17 @@ class Connection(asyncio.Protocol):
         self._can_write.set()
 
 
-async def open_connection(host, port, ssl=None, server_hostname=None):
+async def open_connection(client):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
     conn = Connection()
-    kw = {"ssl": ssl, "server_hostname": server_hostname} if ssl else {}
-    transport, _ = await asyncio.get_running_loop().create_connection(
-        lambda: conn, host, port, **kw
+    kw = {}
+    if client._ssl:
+        kw["ssl"] = client._ssl
+        kw["server_hostname"] = client._ssl_params.get("server_hostname") or client._host
+    make = asyncio.get_running_loop().create_connection(
+        lambda: conn, client._host, client._port, **kw
     )
+    transport, _ = await asyncio.wait_for(make, client._resp_s)
     try:  # Linux: keep unsent bytes in our buffer, where their progress can be seen
         transport.get_extra_info("socket").setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
     except (OSError, AttributeError):

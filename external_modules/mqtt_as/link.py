@@ -9,16 +9,8 @@ import asyncio
 
 from . import codec
 from .errors import MQTTError, MQTTRefused, refused, why
-from .ticks import CPYTHON, rand8, ticks_diff, ticks_ms
+from .ticks import CPYTHON, const, rand8, ticks_diff, ticks_ms
 from .wire import Wire
-
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
 
 _SUMMARY_MS = const(60000)  # while the broker stays away: one log line per minute
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
@@ -85,19 +77,11 @@ class Link(Wire):
 
     async def _connect(self):
         """A new TCP (TLS) connection: (reader, writer)."""
-        kw = {}
-        if self._ssl:
-            kw["ssl"] = self._ssl
-            kw["server_hostname"] = self._ssl_params.get("server_hostname") or self._host
         if CPYTHON:
             from .cpython import open_connection  # parses in data_received: one loop turn less
-
-            return await asyncio.wait_for(
-                open_connection(self._host, self._port, **kw), self._resp_s
-            )
-        from .mpsock import open_connection
-
-        return await open_connection(self, kw.get("ssl"), kw.get("server_hostname"))
+        else:
+            from .mpsock import open_connection  # closes for real, resolves the name once
+        return await open_connection(self)
 
     async def _open(self, clean, notify=True):
         """Open one connection and restore the session; raise on any failure."""
@@ -217,10 +201,7 @@ class Link(Wire):
 
     async def _keep_connected(self):
         """Supervisor: reconnect with capped exponential backoff and jitter after each fault.
-
-        Logs one line when the link is lost (_fault), one per minute while it stays down,
-        one when it is back (_on_up).
-        """
+        Logs one line per minute while the link stays down (_fault and _on_up log the rest)."""
         attempt = 0  # failed tries since the last connection that lasted
         cap = self._backoff_cap
         up_at = ticks_ms()
@@ -295,12 +276,6 @@ class Link(Wire):
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
 
-    def _release_waiters(self):
-        for pid in list(self._waiters):
-            self._waiters.pop(pid)[0].set()
-        self._upev.set()  # wake requests waiting for a link; they see _running False
-        self._upev.clear()
-
     def _log(self, level, msg):
         # Logging never raises: not for a broken log callback, not for a MemoryError
         try:
@@ -313,8 +288,9 @@ class Link(Wire):
 
 
 def _close_writer(writer):
-    """Close for real: MicroPython's Stream.close() does nothing; CPython's close() may wait
-    for the peer (TLS close_notify) and call back much later, so it aborts."""
+    # Close for real: MicroPython's Stream.close() does nothing; CPython's close() may wait
+    # for the peer (TLS close_notify) and call back much later
+
     try:
         if CPYTHON:
             writer.abort()

@@ -10,8 +10,9 @@ import asyncio
 import socket
 
 
-async def open_connection(client, ctx=None, server_hostname=None):
+async def open_connection(client):
     """(reader, writer) of a new connection; the first write waits for it to complete."""
+    ctx = client._ssl
     addr = client._addr
     if addr is None:
         addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]
@@ -31,10 +32,9 @@ async def open_connection(client, ctx=None, server_hostname=None):
             sock.setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
         except (OSError, AttributeError):
             pass  # a port without the options still works
-        if ctx is not None:
-            sock = ctx.wrap_socket(
-                sock, server_hostname=server_hostname, do_handshake_on_connect=False
-            )
+        if ctx:
+            name = client._ssl_params.get("server_hostname") or client._host
+            sock = ctx.wrap_socket(sock, server_hostname=name, do_handshake_on_connect=False)
             sock.setblocking(False)
     except BaseException:
         sock.close()

@@ -7,16 +7,8 @@ import asyncio
 from . import codec
 from .errors import MQTTError, why
 from .link import Link
-from .ticks import ticks_diff, ticks_ms
+from .ticks import const, ticks_diff, ticks_ms
 from .topic import matches
-
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
 
 # indices of a message record
 _TOPIC = const(0)

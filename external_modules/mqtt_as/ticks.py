@@ -1,6 +1,14 @@
 """Clock and platform shims shared by the client's modules (MicroPython has them built in)."""
 
 try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+try:
     from time import ticks_diff, ticks_ms
 except ImportError:  # CPython: the client keeps its own two-line shim
     from time import monotonic

@@ -8,15 +8,7 @@ for each PUBLISH, _acked(pid) for each PUBACK, _resend(recs) for QoS 1 messages 
 import asyncio
 
 from . import codec
-from .ticks import CPYTHON, ticks_diff, ticks_ms
-
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
+from .ticks import CPYTHON, const, ticks_diff, ticks_ms
 
 _CHUNK = const(512)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
