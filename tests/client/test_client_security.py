@@ -101,3 +101,38 @@ def test_a_refusal_on_reconnect_is_logged_and_retried_with_growing_pauses(
     attempts = broker.log_text().count("New connection from") - start
     assert attempts <= 1, "%d attempts in 3 s after a refusal" % attempts
     assert app.call("status")["connected"] is False
+
+
+def client_certificate(tls, directory, openssl="openssl"):
+    """A client key and certificate signed by the test CA (PEM files)."""
+    import subprocess
+    from pathlib import Path
+
+    ca_dir = Path(tls.ca_file).parent
+    directory.mkdir(parents=True, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for args in (
+        ["req", *ec, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=node"],
+        ["x509", "-req", "-in", "client.csr", "-CA", str(ca_dir / "ca.pem"), "-CAkey",
+         str(ca_dir / "ca.key"), "-CAcreateserial", "-out", "client.pem", "-days", "2"],
+    ):  # fmt: skip
+        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
+    return directory / "client.pem", directory / "client.key"
+
+
+def test_mutual_tls_with_a_pem_client_certificate_connects(
+    make_broker, client_app, runtime, tmp_path
+):
+    broker = make_broker("mosquitto", tls=True, extra_config="require_certificate true")
+    cert, key = client_certificate(broker.tls, tmp_path / "client")
+    params = tls_params(broker)
+    params["ssl_params"].update(certfile=str(cert), keyfile=str(key))
+    app = client_app(broker, **params)
+    app.call("connect")
+    assert app.call("publish", topic="mtls/x", msg="1", qos=1) is True
+
+
+def test_a_tls_configuration_error_raises_at_construction(runtime, client_app, tmp_path):
+    with pytest.raises(DriverError) as err:
+        client_app(port=1, ssl=True, ssl_params={"certfile": str(tmp_path / "missing.pem")})
+    assert err.value.name == "ValueError"
