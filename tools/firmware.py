@@ -13,7 +13,8 @@ on 2 cores.
 
 Builds are cached under ~/.cache/pysmartnode/firmware ($PYSMARTNODE_CACHE overrides), keyed by
 a hash of the source (the tarball's bytes; a clone's HEAD), the make options, the manifests and
-every frozen source file: an unchanged tree is not rebuilt.
+every frozen source file: from an unchanged tarball nothing is rebuilt; in a clone make runs
+each time (incremental: only what changed).
 """
 
 from __future__ import annotations
@@ -235,7 +236,9 @@ def build_firmware(
         version, abi = tree_version(tree)
         out = cache / build_key(source_id, bits)
         info = out / "firmware.json"
-        if info.exists() and not force:
+        # A tarball never changes under its hash; a clone may change in ways HEAD does not show
+        # (uncommitted edits), so for a folder make decides what is out of date (incremental)
+        if info.exists() and not force and not source.is_dir():
             _progress("cached build %s" % out)
             return _firmware(out, json.loads(info.read_text()), built=False)
         variant = "build-pysmartnode-%d" % bits

@@ -92,3 +92,19 @@ def test_a_folder_that_is_not_a_micropython_tree_is_refused_with_the_way_to_get_
     with pytest.raises(firmware_tool.FirmwareError, match="git clone"):
         firmware_tool.build_firmware(tmp_path, cache=tmp_path / "cache")
     assert firmware_tool.main([str(tmp_path / "nothing-here")]) == 1
+
+
+def test_the_cache_key_changes_with_the_frozen_code_and_the_options(tmp_path, monkeypatch):
+    key = firmware_tool.build_key("tar:abc", 64)
+    assert key == firmware_tool.build_key("tar:abc", 64)
+    assert key != firmware_tool.build_key("tar:abd", 64)
+    assert key != firmware_tool.build_key("tar:abc", 32)
+    extra = tmp_path / "new.py"
+    extra.write_text("x = 1\n")
+    sources = firmware_tool.device_sources()
+    monkeypatch.setattr(
+        firmware_tool, "device_sources", lambda: sources + [(extra, "pysmartnode/new.py")]
+    )
+    changed = firmware_tool.build_key("tar:abc", 64)
+    extra.write_text("x = 2\n")
+    assert key != changed != firmware_tool.build_key("tar:abc", 64)
