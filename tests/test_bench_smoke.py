@@ -12,8 +12,12 @@ from harness import REPO, require_tool
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "script,args",
-    [("client_bench.py", ["--quick"]), ("node_boot.py", ["--runs", "1"])],
-    ids=["client", "node-boot"],
+    [
+        ("client_bench.py", ["--quick"]),
+        ("node_boot.py", ["--runs", "1"]),
+        ("client_edges.py", ["--quick"]),
+    ],
+    ids=["client", "node-boot", "client-edges"],
 )
 def test_benchmark_runs_to_the_end(script, args):
     require_tool("mosquitto", "apt-get install mosquitto")

