@@ -93,6 +93,13 @@ async def _stop():
     from pysmartnode import node
     from pysmartnode.logging import logger
 
+    # The components' tasks first, while node.mqtt is still there for them: a task woken
+    # during the stop must not find it gone (MicroPython resumes them in _interrupted's run)
+    tasks = node.parts.pop("tasks", ())
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.sleep(0)  # each cancelled task ends here
     for name in ("watchdog", "wifi_led"):
         if name in node.parts:
             node.parts.pop(name).stop()

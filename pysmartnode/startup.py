@@ -160,6 +160,24 @@ async def _load_components(log, demo):
         log.warning(
             "MQTT_RECEIVE_CONFIG: remote config comes with the registry; using components.py"
         )
+    # The tasks components start are noted, so that a stop ends them while node.mqtt is still
+    # there (pysmartnode.main._stop); MicroPython has no asyncio.all_tasks() to find them later
+    create_task = asyncio.create_task
+    tasks = node.parts.setdefault("tasks", [])
+
+    def noted(coro):
+        task = create_task(coro)
+        tasks.append(task)
+        return task
+
+    asyncio.create_task = noted
+    try:
+        await _build_components(log, demo)
+    finally:
+        asyncio.create_task = create_task
+
+
+async def _build_components(log, demo):
     if demo:
         from pysmartnode.demo import COMPONENTS
     else:
