@@ -10,5 +10,6 @@ ROOT=$(cd "$(dirname "$0")" && pwd)
     . tools/setup.sh
     ensure_venv demo
 )
-# not cd'ed: a relative --config path is the caller's
-exec "$ROOT/.venv/bin/python" "$ROOT/main.py" "$@"
+# Not cd'ed: a relative --config path is the caller's. -u: each line is seen as it is printed,
+# also through a pipe or in systemd's journal
+exec "$ROOT/.venv/bin/python" -u "$ROOT/main.py" "$@"

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # The Debian packages the tests use: add a name here and test.sh installs it when missing
-APT_PACKAGES=(mosquitto openssl socat gcc make pkg-config libffi-dev chromium chromium-driver)
+APT_PACKAGES=(mosquitto openssl socat gcc make pkg-config libffi-dev chromium chromium-driver
+    systemd)
 
 SETUP_NAME=test.sh
 . tools/setup.sh

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
-from harness import REPO
+from harness import REPO, require_tool
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -64,3 +67,22 @@ def test_readme_says_what_is_tested_and_what_is_not() -> None:
     text = re.sub(r"\s+", " ", (REPO / "README.md").read_text())
     assert "tested on CPython and on the MicroPython unix port" in text
     assert "boards" in text and "fakes" in text
+
+
+def test_systemd_unit_example_is_a_valid_unit_that_runs_the_node(tmp_path: Path) -> None:
+    analyze = require_tool("systemd-analyze", "apt-get install systemd")
+    node_md = (REPO / "docs" / "node.md").read_text()
+    unit = re.search(r"### Running under systemd.*?```ini\n(.*?)```", node_md, re.S)[1]
+    assert "ExecStart=/home/pi/pysmartnode/run.sh --config /home/pi/node/config.py" in unit
+    # The example's paths made real here: this checkout, a config file, a user that exists
+    config = tmp_path / "config.py"
+    config.write_text("MQTT_HOST = 'broker.lan'\n")
+    unit = unit.replace("/home/pi/pysmartnode", str(REPO)).replace(
+        "/home/pi/node/config.py", str(config)
+    )
+    path = tmp_path / "pysmartnode.service"
+    path.write_text(unit.replace("User=pi", f"User={pwd.getpwuid(os.getuid()).pw_name}"))
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
