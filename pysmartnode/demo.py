@@ -1,8 +1,8 @@
-"""The demo node (CPython only): `python main.py` with no config.py.
+"""The demo node (CPython only): `./run.sh` (`python3 main.py`) with no config.py.
 
 Starts an embedded amqtt broker on 127.0.0.1 (port 1883, or a free one if that is taken), runs
 a node against it and prints what to subscribe to. MQTT_HOST = "embedded" in a config.py selects
-the embedded broker for any node. Needs the `demo` extra: pip install -e .[demo]
+the embedded broker for any node. Needs amqtt, the `demo` extra (run.sh installs it).
 """
 
 import asyncio
@@ -80,7 +80,7 @@ async def stop_broker(broker):
 
 
 def announce(config, device_id, port):
-    """Prints what to watch, for the person who just ran `python main.py`."""
+    """Prints what to watch, for the person who just ran `./run.sh`."""
     home = config.MQTT_HOME
     print("pysmartnode: demo node %r is starting. Watch it with:" % device_id)
     watch = _watch_command()
