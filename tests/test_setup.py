@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import tomllib
 from harness import REPO, Command, Observer, missing
 from harness.runtimes import MICROPYTHON_WHEELS, micropython_hint
 
@@ -141,6 +140,7 @@ def test_readme_commands_set_up_a_fresh_clone_with_the_systems_externally_manage
 
 
 def test_test_extra_leaves_out_the_micropython_wheel_where_it_has_none():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     from packaging.markers import default_environment
     from packaging.requirements import Requirement
 
