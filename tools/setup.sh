@@ -28,6 +28,7 @@ ensure_venv() {
     local python=${PYTHON:-python3}
     if [ ! -x "$VENV/bin/python" ]; then
         echo "$SETUP_NAME: making the project's virtualenv $VENV/ ($python -m venv)"
+        rm -rf "$VENV"  # a half-made one, or one whose Python is gone
         if ! "$python" -m venv "$VENV" >/dev/null 2>&1; then
             # Debian ships venv's pip bootstrap (ensurepip) in a package of its own
             rm -rf "$VENV"
