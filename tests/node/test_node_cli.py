@@ -58,16 +58,27 @@ def test_config_raising_at_run_time_is_one_line_with_its_line_number(runtime, ru
     assert "Traceback" not in proc.output()
 
 
-def test_config_on_the_import_path_is_reported_by_its_real_name(runtime, run_py, tmp_path):
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("MQTT_HOST = 'x'\nMQTT_HSOT = 'y'\n", "config.py line 2: unknown option MQTT_HSOT"),
+        ("MQTT_HOST = 'x'\nMQTT_PORT = PORT\n", "config.py line 2 failed: NameError"),
+    ],
+    ids=["unknown-option", "raises"],
+)
+def test_config_on_the_import_path_is_reported_by_its_real_name(
+    runtime, run_py, tmp_path, text, expected
+):
     # config.py found as `import config` would find it (here: on the import path, as beside
     # main.py): its errors name that file and the line, and a raise is one line too
-    (tmp_path / "config.py").write_text("MQTT_HOST = 'x'\nMQTT_HSOT = 'y'\n")
+    (tmp_path / "config.py").write_text(text)
     roots = [str(tmp_path), *import_roots()]
     env = {"PYTHONPATH": ":".join(roots), "MICROPYPATH": ":".join([".frozen", *roots])}
     proc = run_py(runtime, REPO / "main.py", env=env, cwd=tmp_path.parent)
     assert proc.wait(timeout=20) == 2
     (line,) = config_lines(proc)
-    assert f"{tmp_path / 'config.py'} line 2: unknown option MQTT_HSOT" in line
+    assert f"{tmp_path}/{expected}" in line
+    assert "Traceback" not in proc.output()
 
 
 BROKEN = """MQTT_HOST = "broker.lan"
