@@ -2,7 +2,7 @@
 # and keep only the lines you change; every line left out keeps the default shown here.
 # A name that is not an option below stops the node with the closest valid name, so a typo never
 # goes unnoticed. On Linux a single option can also come from the environment:
-#     PYSMARTNODE_MQTT_HOST=192.168.0.10 python main.py --config node/config.py
+#     PYSMARTNODE_MQTT_HOST=192.168.0.10 ./run.sh --config node/config.py
 # Plain Python: no `const()` needed (CPython has none); secrets stay in this file, never in logs.
 
 # --- network link (boards only; unix and CPython use the host's network) ---------------------
@@ -12,7 +12,7 @@ WIFI_PASSPHRASE = ""
 # --- broker ----------------------------------------------------------------------------------
 MQTT_HOST = ""  # name or address of the broker; required. "embedded": start an amqtt broker
 #                 inside the node on 127.0.0.1 (CPython with amqtt installed; for trying out)
-MQTT_PORT = 1883  # 8883 is the usual TLS port
+MQTT_PORT = 1883  # left out: 1883, or 8883 with MQTT_TLS = True (delete this line then)
 MQTT_USER = ""  # "" when the broker allows anonymous clients
 MQTT_PASSWORD = ""
 MQTT_KEEPALIVE = 60  # seconds; the client pings after a quarter of it without traffic

@@ -14,6 +14,8 @@ from pysmartnode import config, config_base
 from pysmartnode.config import ConfigError
 
 ENV_PREFIX = "PYSMARTNODE_"
+# Options whose values are never shown in a message
+SECRETS = ("MQTT_PASSWORD", "WIFI_PASSPHRASE")
 
 # Options whose default is None, and what they take when set
 _NULLABLE = {
@@ -84,6 +86,13 @@ def _type_name(types):
     return " or ".join(t.__name__ for t in types)
 
 
+def _shown(name, value):
+    # A secret's value never reaches a message (the console, a log file, the journal)
+    if name in SECRETS:
+        return "%s (value hidden)" % type(value).__name__
+    return repr(value)
+
+
 def check(name, value, source):
     """Checks one option and returns its value.
 
@@ -94,25 +103,22 @@ def check(name, value, source):
     if name not in names:
         raise _unknown(name, source)
     default = getattr(config_base, name)
+    wanted = None
     if default is None:
         types = _NULLABLE[name]
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
-            raise ConfigError(
-                "%s: %s must be %s or None, got %r" % (source, name, _type_name(types), value)
-            )
+            wanted = "%s or None" % _type_name(types)
     elif isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ConfigError("%s: %s must be True or False, got %r" % (source, name, value))
+            wanted = "True or False"
     elif isinstance(default, (int, float)):
         types = (int,) if name in _WHOLE_NUMBERS else (int, float)
         if isinstance(value, bool) or not isinstance(value, types):
-            raise ConfigError(
-                "%s: %s must be a number (%s), got %r" % (source, name, _type_name(types), value)
-            )
+            wanted = "a number (%s)" % _type_name(types)
     elif not isinstance(value, type(default)):
-        raise ConfigError(
-            "%s: %s must be %s, got %r" % (source, name, type(default).__name__, value)
-        )
+        wanted = type(default).__name__
+    if wanted:
+        raise ConfigError("%s: %s must be %s, got %s" % (source, name, wanted, _shown(name, value)))
     _check_range(name, value, source)
     return value
 
@@ -133,7 +139,9 @@ def _check_range(name, value, source):
         if not value or "+" in value or "#" in value or (name == "DEVICE_NAME" and "/" in value):
             problem = "a non-empty topic level without + # or /"
     if problem:
-        raise ConfigError("%s: %s must be %s, got %r" % (source, name, problem, value))
+        raise ConfigError(
+            "%s: %s must be %s, got %s" % (source, name, problem, _shown(name, value))
+        )
 
 
 def from_text(name, text, source):
@@ -159,7 +167,7 @@ def from_text(name, text, source):
             return check(name, int(text), source)
     except ValueError:
         raise ConfigError(
-            "%s: %s must be %s, got %r" % (source, name, _type_name(types), text)
+            "%s: %s must be %s, got %s" % (source, name, _type_name(types), _shown(name, text))
         ) from None
     return check(name, text, source)
 
@@ -168,77 +176,226 @@ def read_file(path):
     """Runs a config file and returns its options (the upper-case names it defines).
 
     Raises:
-        ConfigError: the file is missing or is not valid Python.
+        ConfigError: the file is missing, is not valid Python, or raised while it ran.
     """
+    return _options(_run_file(path)[0])
+
+
+def _run_file(path):
+    # The file's folder goes on the import path first: a config may import a module beside it
+    # (secrets kept apart), and components.py is found there later
     try:
         with open(path) as f:
             text = f.read()
     except OSError as e:
         raise ConfigError("config file %s cannot be read: %s" % (path, e)) from None
+    folder = path[: path.rfind("/")] if "/" in path else ""
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     namespace = {"__file__": path, "__name__": "config"}
     try:
-        exec(text, namespace)
+        exec(compile(text, path, "exec"), namespace)
     except SyntaxError as e:
-        where = (" line %s" % e.lineno) if getattr(e, "lineno", None) else ""
-        raise ConfigError("config file %s%s is not valid Python: %s" % (path, where, e)) from None
-    except Exception as e:
-        raise ConfigError("config file %s failed: %s: %s" % (path, type(e).__name__, e)) from None
-    return _options(namespace)
+        raise ConfigError(
+            "config file %s%s is not valid Python: %s" % (path, _at(_error_line(e, path)), e)
+        ) from None
+    except Exception as e:  # its own code failed: one line with where, not a traceback
+        raise ConfigError(
+            "config file %s%s failed: %s: %s"
+            % (path, _at(_error_line(e, path)), type(e).__name__, e)
+        ) from None
+    return namespace, text
+
+
+def _at(line):
+    return " line %d" % line if line else ""
+
+
+def _error_line(e, path):
+    # The line of the config file where e arose: CPython has the traceback, MicroPython only
+    # prints it (File "path", line N)
+    if isinstance(e, SyntaxError) and getattr(e, "lineno", None):
+        return e.lineno
+    tb = getattr(e, "__traceback__", None)
+    if tb is not None:
+        line = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == path:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        return line
+    try:
+        import io
+
+        buf = io.StringIO()
+        sys.print_exception(e, buf)
+        text = buf.getvalue()
+    except (ImportError, AttributeError):
+        return None
+    mark = 'File "%s", line ' % path
+    line, at = None, text.find(mark)
+    while at >= 0:
+        digits = text[at + len(mark) :].split(",")[0].split("\n")[0]
+        line = int(digits) if digits.isdigit() else line
+        at = text.find(mark, at + 1)
+    return line
+
+
+def _assignments(text):
+    # name -> line of its last top-level assignment (`NAME = ...`), to point errors at
+    found = {}
+    for number, line in enumerate(text.split("\n"), 1):
+        end = 0
+        while end < len(line) and (line[end].isalpha() or line[end].isdigit() or line[end] == "_"):
+            end += 1
+        rest = line[end:].lstrip()
+        if end and rest.startswith("=") and not rest.startswith("=="):
+            found[line[:end]] = number
+    return found
 
 
 def _options(namespace):
     return {k: v for k, v in namespace.items() if k.isupper() and not k.startswith("_")}
 
 
+def _find_config():
+    # config.py on the import path (beside main.py; the root of a board), as `import config`
+    # would find it, so that it runs as a file: errors then name the file and the line
+    for folder in sys.path:
+        if folder.startswith(".frozen"):
+            continue
+        path = folder + "/config.py" if folder else "config.py"
+        try:
+            os.stat(path)
+            return path
+        except OSError:
+            pass
+    return None
+
+
 def _import_config():
-    # The module `config` on sys.path: config.py beside main.py, or frozen. None if there is none.
+    # A config frozen into the firmware or shipped as config.mpy: no file to run. None if none
     try:
         import config as user_config
     except ImportError as e:
-        if str(e).endswith("'config'"):
+        if str(e).endswith("'config'") or str(e) == "no module named 'config'":
             return None, {}
-        raise ConfigError("config.py failed: %s" % e) from None
+        raise ConfigError("config failed: %s" % e) from None
     except SyntaxError as e:
-        raise ConfigError("config.py is not valid Python: %s" % e) from None
-    path = getattr(user_config, "__file__", "config.py")
-    options = _options(user_config.__dict__)
+        raise ConfigError("config is not valid Python: %s" % e) from None
+    except Exception as e:  # its own code failed: one line, not a traceback
+        raise ConfigError("config failed: %s: %s" % (type(e).__name__, e)) from None
+    path = getattr(user_config, "__file__", "config")
+    namespace = dict(user_config.__dict__)
     del sys.modules["config"]
-    return path, options
+    return path, namespace
+
+
+_ARGUMENTS = "--config PATH, --demo, --help"
+
+
+def parse_args(argv):
+    """The command line: (config file or None, demo).
+
+    Raises:
+        ConfigError: an argument that is not one of --config PATH, --demo, --help.
+    """
+    path, demo, i = None, False, 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--config":
+            if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
+                raise ConfigError("--config needs a file path, e.g. --config node/config.py")
+            path = argv[i + 1]
+            i += 1
+        elif arg.startswith("--config="):
+            path = arg[9:]
+        elif arg == "--demo":
+            demo = True
+        elif arg not in ("-h", "--help"):
+            raise ConfigError(
+                "unknown argument %r; the valid ones: %s (main.py --help)" % (arg, _ARGUMENTS)
+            )
+        i += 1
+    if demo and path:
+        raise ConfigError("--demo runs the demo with its own settings: leave out --config")
+    return path, demo
 
 
 def config_path(argv):
     """The config file named by `--config PATH` in argv or by PYSMARTNODE_CONFIG, else None."""
-    for i, arg in enumerate(argv):
-        if arg == "--config":
-            if i + 1 >= len(argv):
-                raise ConfigError("--config needs a file path, e.g. --config node/config.py")
-            return argv[i + 1]
-        if arg.startswith("--config="):
-            return arg[9:]
+    path, demo = parse_args(argv)
+    if demo:
+        return None
     getenv = getattr(os, "getenv", None)  # boards have no environment
-    return (getenv and getenv(ENV_PREFIX + "CONFIG")) or None
+    return path or (getenv and getenv(ENV_PREFIX + "CONFIG")) or None
 
 
-def _environment(source):
-    # CPython can list the environment, so a mistyped variable is reported; the unix port
-    # can only look up each option by name
-    found = {}
+def _environ():
+    # The whole environment, so a mistyped variable is reported: CPython has os.environ; the
+    # unix port has only getenv(), but Linux lists a process's environment in /proc. None
+    # where it cannot be listed (boards have no environment; the unix port off Linux)
     environ = getattr(os, "environ", None)
     if environ is not None:
-        for key, text in environ.items():
+        return environ
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    found = {}
+    for entry in raw.split(b"\0"):
+        if entry.startswith(ENV_PREFIX.encode()) and b"=" in entry:
+            key, value = entry.decode().split("=", 1)
+            found[key] = value
+    return found
+
+
+def _environment(source, errors):
+    found = {}
+    environ = _environ()
+    if environ is not None:
+        for key in environ:
             if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
                 name = key[len(ENV_PREFIX) :]
-                found[name] = from_text(name, text, source % key)
+                try:
+                    found[name] = from_text(name, environ[key], source % key)
+                except ConfigError as e:
+                    errors.append(str(e))
     elif hasattr(os, "getenv"):
         for name in option_names():
             text = os.getenv(ENV_PREFIX + name)
             if text is not None:
-                found[name] = from_text(name, text, source % (ENV_PREFIX + name))
+                try:
+                    found[name] = from_text(name, text, source % (ENV_PREFIX + name))
+                except ConfigError as e:
+                    errors.append(str(e))
+    return found
+
+
+def _case_errors(namespace, lines, source):
+    # `mqtt_host = ...` would be ignored (only upper-case names are options): say so
+    names = option_names()
+    found = []
+    for key in namespace:
+        upper = key.upper()
+        if key != upper and not key.startswith("_") and (upper in names or upper in _REMOVED):
+            line = lines.get(key, 0)
+            found.append(
+                (
+                    line,
+                    "%s%s: option names are upper case: %s, not %s"
+                    % (source, _at(line), upper, key),
+                )
+            )
     return found
 
 
 def load(argv=()):
     """Loads the settings into pysmartnode.config.
+
+    Every problem of the file and the environment is reported at once, one per line, each with
+    the file's name and the line of the option.
 
     Returns:
         (path, options): the config file used (None if there was none) and the names the user set.
@@ -247,14 +404,37 @@ def load(argv=()):
         ConfigError: a missing or broken config file, an unknown option, a wrong type.
     """
     path = config_path(argv)
-    if path:
-        options = read_file(path)
+    if "--demo" in argv:  # the demo has its own settings, whatever config.py says
+        namespace, lines = {}, {}
     else:
-        path, options = _import_config()
+        path = path or _find_config()
+        if path:
+            namespace, text = _run_file(path)
+            lines = _assignments(text)
+        else:
+            path, namespace = _import_config()
+            lines = {}
     source = path or "config"
+    options = _options(namespace)
+    found = _case_errors(namespace, lines, source)
     for name in options:
-        options[name] = check(name, options[name], source)
-    options.update(_environment("environment variable %s"))
+        line = lines.get(name, 0)
+        try:
+            options[name] = check(name, options[name], source + _at(line))
+        except ConfigError as e:
+            found.append((line, str(e)))
+    found.sort()  # by line: MicroPython's dicts keep no order
+    errors = [message for _, message in found]
+    options.update(_environment("environment variable %s", errors))
     for name in options:
         setattr(config, name, options[name])
+    if config.MQTT_PASSWORD and not config.MQTT_USER:
+        errors.append(
+            "%s: MQTT_PASSWORD is set but MQTT_USER is not: MQTT sends no password without a "
+            "user name; set MQTT_USER" % source
+        )
+    if config.MQTT_TLS and "MQTT_PORT" not in options:
+        config.MQTT_PORT = 8883  # MQTT over TLS has its own port
+    if errors:
+        raise ConfigError("\n".join(errors))
     return path, options

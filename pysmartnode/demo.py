@@ -1,8 +1,8 @@
-"""The demo node (CPython only): `python main.py` with no config.py.
+"""The demo node (CPython only): `./run.sh` (`python3 main.py`) with no config.py.
 
 Starts an embedded amqtt broker on 127.0.0.1 (port 1883, or a free one if that is taken), runs
 a node against it and prints what to subscribe to. MQTT_HOST = "embedded" in a config.py selects
-the embedded broker for any node. Needs the `demo` extra: pip install -e .[demo]
+the embedded broker for any node. Needs amqtt, the `demo` extra (run.sh installs it).
 """
 
 import asyncio
@@ -16,7 +16,18 @@ _DEMO_DEFAULTS = {"DEVICE_NAME": "demo", "INTERVAL_SENSOR_PUBLISH": 30}
 
 
 def settings(config, options, demo):
-    """Demo defaults for the options the user did not set."""
+    """Demo defaults for the options the user did not set.
+
+    Raises:
+        ConfigError: amqtt, the embedded broker, is not installed.
+    """
+    try:
+        import amqtt.broker  # noqa: F401
+    except ImportError:
+        raise config.ConfigError(
+            "the embedded broker needs amqtt, which is not installed: run ./run.sh (it installs "
+            "it), or pip install amqtt; or set MQTT_HOST to your broker"
+        ) from None
     if demo:
         for name, value in _DEMO_DEFAULTS.items():
             if name not in options:
@@ -26,6 +37,8 @@ def settings(config, options, demo):
 def _free_port(preferred):
     for port in (preferred, 0):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # as brokers (and amqtt) bind: the last run's connections in TIME_WAIT keep no one out
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return s.getsockname()[1]
@@ -67,10 +80,36 @@ async def stop_broker(broker):
 
 
 def announce(config, device_id, port):
-    """Prints what to watch, for the person who just ran `python main.py`."""
+    """Prints what to watch, for the person who just ran `./run.sh`."""
     home = config.MQTT_HOME
     print("pysmartnode: demo node %r is starting. Watch it with:" % device_id)
+    watch = _watch_command()
+    if watch:
+        print("    %s -p %d --home %s %s" % (watch, port, home, device_id))
+        print("  status now: type `now` and Enter there (or add --status).")
+    print("  With mosquitto-clients (apt-get install mosquitto-clients):")
     print("    mosquitto_sub -h 127.0.0.1 -p %d -t '%s/#' -v" % (port, home))
-    print("  status now:  mosquitto_pub -h 127.0.0.1 -p %d -t '%s/%s/status/set' -m now"
+    print("    mosquitto_pub -h 127.0.0.1 -p %d -t '%s/%s/status/set' -m now"
           % (port, home, device_id))  # fmt: skip
     print("  Ctrl-C stops the node and the broker.")
+
+
+def _watch_command():
+    # tools/watch.py of this checkout, run by the Python running this node, both as the user
+    # can type them from here; None when pysmartnode was installed without its tools
+    import os
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = os.path.join(root, "tools", "watch.py")
+    if not os.path.isfile(script):
+        return None
+    here = os.getcwd()
+    python = sys.executable or "python3"
+    if os.path.abspath(python).startswith(here + os.sep):
+        python = os.path.relpath(python)
+    elif python.startswith(sys.base_prefix + os.sep):
+        python = "python3"  # the system's own interpreter: its usual name
+    if script.startswith(here + os.sep):
+        script = os.path.relpath(script)
+    return "%s %s" % (python, script)

@@ -8,8 +8,10 @@ import sys
 
 _USAGE = """usage: main.py [--config PATH] [--demo]
 
-  --config PATH  the node's config file (default: config.py beside main.py)
-  --demo         run the demo node with its own broker (CPython; also with no config.py)
+  --config PATH  the node's config file (default: config.py beside main.py); its folder holds
+                 components.py and may hold modules the config imports
+  --demo         run the demo node with its own broker and settings (CPython; also with no
+                 config.py at all)
 
 Single options by environment variable: PYSMARTNODE_<OPTION>=value (PYSMARTNODE_DEBUG=1)."""
 
@@ -27,7 +29,8 @@ def run(argv=None):
 
         demo = load_settings(argv)
     except ConfigError as e:
-        print("pysmartnode: config error:", e)
+        for line in str(e).split("\n"):  # every problem of the file, one line each
+            print("pysmartnode: config error:", line)
         return 2
     stopped = SystemExit(0)  # made now: after a Ctrl-C the heap may be locked (_interrupted)
     try:
@@ -90,6 +93,13 @@ async def _stop():
     from pysmartnode import node
     from pysmartnode.logging import logger
 
+    # The components' tasks first, while node.mqtt is still there for them: a task woken
+    # during the stop must not find it gone (MicroPython resumes them in _interrupted's run)
+    tasks = node.parts.pop("tasks", ())
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.sleep(0)  # each cancelled task ends here
     for name in ("watchdog", "wifi_led"):
         if name in node.parts:
             node.parts.pop(name).stop()

@@ -25,22 +25,29 @@ def load_settings(argv):
 
     path, options = config_loader.load(argv)
     drop("config_loader")  # its tables are not needed again
-    demo = "--demo" in argv or (path is None and not config.MQTT_HOST)
-    if demo or config.MQTT_HOST == "embedded":
-        if sys.implementation.name != "micropython":
-            from pysmartnode.demo import settings
-
-            settings(config, options, demo)
-            config.MQTT_HOST = "embedded"
-        else:
+    asked = "--demo" in argv
+    demo = asked or (path is None and not config.MQTT_HOST)
+    if sys.implementation.name == "micropython":
+        if asked:
+            raise ConfigError("the demo needs CPython (its broker is amqtt): run ./run.sh")
+        if demo:
+            raise ConfigError(
+                "no config.py found and MQTT_HOST is not set: copy config_example.py to "
+                "config.py and set MQTT_HOST (or pass --config PATH)"
+            )
+        if config.MQTT_HOST == "embedded":
             raise ConfigError("the embedded broker needs CPython: set MQTT_HOST to your broker")
+    elif demo or config.MQTT_HOST == "embedded":
+        from pysmartnode.demo import settings
+
+        settings(config, options, demo)
+        config.MQTT_HOST = "embedded"
     if not config.MQTT_HOST:
-        raise ConfigError("MQTT_HOST is not set: name your broker in config.py")
+        raise ConfigError("MQTT_HOST is not set: name your broker in %s" % (path or "config.py"))
     if path and "/" in path:
-        # components.py and the reset record live beside the config file
-        folder = path[: path.rfind("/")]
-        sys.path.insert(0, folder)
-        node.parts["folder"] = folder + "/"
+        # components.py (on the import path already: config_loader) and the reset record live
+        # beside the config file
+        node.parts["folder"] = path[: path.rfind("/") + 1]
     return demo
 
 
@@ -153,6 +160,24 @@ async def _load_components(log, demo):
         log.warning(
             "MQTT_RECEIVE_CONFIG: remote config comes with the registry; using components.py"
         )
+    # The tasks components start are noted, so that a stop ends them while node.mqtt is still
+    # there (pysmartnode.main._stop); MicroPython has no asyncio.all_tasks() to find them later
+    create_task = asyncio.create_task
+    tasks = node.parts.setdefault("tasks", [])
+
+    def noted(coro):
+        task = create_task(coro)
+        tasks.append(task)
+        return task
+
+    asyncio.create_task = noted
+    try:
+        await _build_components(log, demo)
+    finally:
+        asyncio.create_task = create_task
+
+
+async def _build_components(log, demo):
     if demo:
         from pysmartnode.demo import COMPONENTS
     else:

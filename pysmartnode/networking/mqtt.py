@@ -298,6 +298,7 @@ class MQTTHandle:
                 self._log.error("link hook raised %s: %s", type(e).__name__, e)
 
     def _on_client_log(self, level, msg):
+        msg = _explained(msg)
         if level == "debug":
             self._log.debug(msg)
         elif level == "error":
@@ -318,7 +319,9 @@ class MQTTHandle:
                 await self._client.connect()
                 break
             except OSError as e:  # MQTTError and MQTTRefused are OSErrors
-                self._log.warning("broker unreachable: %s; next attempt in %d s", e, delay)
+                self._log.warning(
+                    "broker unreachable: %s; next attempt in %d s", _explained(str(e)), delay
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX)
         if self._worker is None:
@@ -350,3 +353,10 @@ class MQTTHandle:
                 pass  # the broker shows the will instead
             await self._client.disconnect()
         self._client.close()
+
+
+def _explained(text):
+    # A refused login (CONNACK 4 or 5) names the options to check: the client knows no config
+    if text.endswith("(code 4)") or text.endswith("(code 5)"):
+        return text + "; check MQTT_USER and MQTT_PASSWORD"
+    return text

@@ -1,4 +1,4 @@
-"""The platform layer: the only code that knows which port it runs on (DESIGN §3).
+"""The platform layer: the only code that knows which port it runs on (docs/platform.md).
 
 Everything else imports from here: `from pysmartnode.platform import const, ticks_ms, device_id`.
 Each port module (cpython, unix, board) has the same names:

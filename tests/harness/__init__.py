@@ -68,6 +68,7 @@ Example::
 """
 
 from .brokers import AUTH_USER, KINDS, Broker
+from .commands import Command
 from .net import LOOPBACK, free_port, is_listening, poll_until, wait_closed, wait_listening
 from .observer import Msg, Observer
 from .proxy import FaultProxy, random_fault
@@ -94,6 +95,7 @@ __all__ = [
     "RUNTIMES",
     "SERVER_HOSTNAME",
     "Broker",
+    "Command",
     "FaultProxy",
     "random_fault",
     "Msg",
