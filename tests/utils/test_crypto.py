@@ -62,6 +62,7 @@ def _run(runtime, run_py, tmp_path) -> dict[tuple[str, int], str]:
         signing.seal(SECRET, dict(body, id="node2")),  # 5: another device's
         b"",  # 6: empty
         b'{"body":' + b"x" * 100,  # 7: garbage with the right start
+        signing.seal(SECRET, dict(body, counter=6)),  # 8: the last accepted one again
     ]
     cases = {
         "hmac": [(k.hex(), m.hex()) for k, m in HMAC_CASES],
@@ -109,6 +110,7 @@ def test_signed_config_is_rejected_when_tampered_forged_unsigned_or_replayed(
     assert out[("unseal", 5)] == "rejected signed for another device"
     assert out[("unseal", 6)] == "rejected not a signed message"
     assert out[("unseal", 7)] == "rejected not a signed message"
+    assert out[("unseal", 8)] == "rejected replayed or stale message"
 
 
 @pytest.mark.parametrize("secret", ["", "k", "x" * 64, "long" * 40])
