@@ -1,0 +1,12 @@
+"""Components for the SmartServer tests (the tree has no sensor yet): their signatures are what
+`smartserver check` reads."""
+
+
+class Thermo:
+    def __init__(self, name, pin, interval=60):
+        self.name, self.pin, self.interval = name, pin, interval
+
+
+class Relay:
+    def __init__(self, name, pin, sensor=None):
+        self.name, self.pin, self.sensor = name, pin, sensor
