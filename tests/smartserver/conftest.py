@@ -157,3 +157,44 @@ def fake_node(request):
     yield start
     for proc in procs:
         proc.stop()
+
+
+@pytest.fixture
+def browser(request, tmp_path):
+    """Headless Chromium (Debian's chromium + chromium-driver) driven by selenium. When the
+    test fails, a screenshot (its path) and the page's text are in the report."""
+    from harness import require_tool
+    from harness.tools import missing
+
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing("python package 'selenium'", "pip install selenium (or -e .[test])")
+    hint = "apt-get install chromium chromium-driver"
+    chromium = require_tool("chromium", hint)
+    driver_path = require_tool("chromedriver", hint)
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,900",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(20)
+    shots: list[str] = []
+
+    def screenshot() -> str:
+        path = tmp_path / f"page-{len(shots)}.png"
+        driver.save_screenshot(str(path))
+        shots.append(str(path))
+        return f"screenshot: {path}\nurl: {driver.current_url}\n\n{driver.find_element('tag name', 'body').text}"
+
+    attach(request, "browser page at failure", screenshot)
+    yield driver
+    driver.quit()
