@@ -186,3 +186,56 @@ def test_a_changed_valid_file_is_pushed_and_an_invalid_one_never_sent(
     server.proc.wait_line("its config file is invalid, not sent", after=line.index)
     assert obs.matching("home/login/node1", after=n) == []
     assert server.status()["node1"]["drift"] == "invalid"
+
+
+def test_status_shows_the_fleet_table_filtered_with_config_drift(
+    mosquitto, observer, config_folder, start_server, fake_node
+):
+    server = start_server(mosquitto, config_folder)
+    obs = observer(mosquitto)
+    obs.subscribe("home/login/node1")
+    fake_node(mosquitto, "node1")
+    fake_node(mosquitto, "node5")  # not in the folder
+    _, body = _answer(obs)
+    # the node says it runs what it got
+    result = {"counter": body["counter"], "hash": body["hash"], "ok": True, "source": "server"}
+    obs.publish("home/node1/config", json.dumps(result), qos=1, retain=True)
+    poll_until(lambda: server.status()["node1"]["drift"] == "in sync", 10, "in sync")
+    args = ["-c", str(config_folder), "--store", str(server.store), "--allow-package", "testparts."]
+
+    def table(*extra):
+        done = run_cli("status", *args, *extra)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    lines = table()
+    assert lines[0].split() == [
+        "device",
+        "state",
+        "version",
+        "platform",
+        "uptime",
+        "ram",
+        "ip",
+        "reset",
+        "last",
+        "error",
+        "config",
+    ]
+    node1 = next(x for x in lines if x.startswith("node1 (living)"))
+    assert node1.split()[2:9] == [
+        "online",
+        "7.0.0.dev0",
+        "unix",
+        "1h02m",
+        "41200",
+        "10.0.0.7",
+        "watchdog",
+    ]
+    assert node1.endswith("in sync")
+    assert next(x for x in lines if x.startswith("node5")).endswith("no config")
+    (config_folder / "living.hjson").write_text(GOOD.replace("pin: 4", "pin: 14"))
+    poll_until(lambda: server.status()["node1"]["drift"] == "drift", 10, "drift")
+    assert [x.split()[0] for x in table("--drift")[1:]] == ["node1", "node5"]
+    assert table("living")[1].startswith("node1 (living)") and len(table("living")) == 2
+    assert [x.split() for x in table("--state", "lost")] == [lines[0].split()]  # header only
