@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import queue
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -179,6 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
         srv = self.web.server
         q = srv.hub.subscribe()
         try:
+            # small events one after another: without this Nagle holds each for a delayed ACK
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
