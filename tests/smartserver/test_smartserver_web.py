@@ -9,13 +9,28 @@ import urllib.request
 
 from conftest import run_cli
 from harness import free_port
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+
+try:  # without selenium the browser fixture skips (fails under CI=true) the browser tests
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    By = WebDriverWait = None
 
 
 def _state(driver, device):
-    cells = driver.find_elements(By.CSS_SELECTOR, f"#dev-{device} td[data-field=availability]")
-    return cells[0].text if cells else None
+    # read in one script: the live table re-renders rows, so a found element can go stale
+    return driver.execute_script(
+        "const td = document.querySelector(arguments[0]); return td ? td.textContent : null;",
+        f"#dev-{device} td[data-field=availability]",
+    )
+
+
+def _row(driver, device):
+    return driver.execute_script(
+        "const tr = document.getElementById(arguments[0]);"
+        "return tr ? [tr.innerText, !tr.hidden] : null;",
+        f"dev-{device}",
+    )
 
 
 def test_the_fleet_page_shows_a_node_going_offline_within_seconds(
@@ -27,14 +42,14 @@ def test_the_fleet_page_shows_a_node_going_offline_within_seconds(
     browser.get(server.url + "/")
     wait = WebDriverWait(browser, 10, poll_frequency=0.1)
     wait.until(lambda d: _state(d, "node1") == "online" and _state(d, "node7") == "online")
-    row = browser.find_element(By.ID, "dev-node1").text
+    row = _row(browser, "node1")[0]
     assert "living" in row and "7.0.0.dev0" in row and "10.0.0.7" in row and "watchdog" in row
     node.kill()  # no page reload from here on: the event stream must bring it
     wait.until(lambda d: _state(d, "node1") == "lost")
     assert _state(browser, "node7") == "online"
     browser.find_element(By.ID, "filter").send_keys("lost")
-    wait.until(lambda d: not d.find_element(By.ID, "dev-node7").is_displayed())
-    assert browser.find_element(By.ID, "dev-node1").is_displayed()
+    wait.until(lambda d: _row(d, "node7")[1] is False)
+    assert _row(browser, "node1")[1] is True
     other.kill()
 
 
