@@ -32,7 +32,12 @@ def test_pip_install_provides_the_smartserver_command(tmp_path):
     smartserver = str(venv / "bin" / "smartserver")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the installed code only
     version = subprocess.run(
-        [smartserver, "--version"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+        [smartserver, "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env=env,
     )
     assert version.returncode == 0 and version.stdout.startswith("smartserver "), version.stderr
     check = subprocess.run(
@@ -41,6 +46,7 @@ def test_pip_install_provides_the_smartserver_command(tmp_path):
         text=True,
         cwd=tmp_path,
         timeout=60,
+        env=env,
     )
     assert check.returncode == 1
     assert f"{folder / 'node1.hjson'}:2: error: status: constructor argument 'mqtt' is missing" in (
