@@ -122,8 +122,13 @@ async def start(demo):
         from pysmartnode.demo import announce
 
         announce(config, device_id, port)
-    await _load_components(log, demo)
-    await mqtt.connect()
+    if config.MQTT_RECEIVE_CONFIG and not demo:
+        connecting = asyncio.create_task(mqtt.connect())  # the config comes over MQTT
+        await _load_components(log, demo, mqtt)
+        await connecting
+    else:
+        await _load_components(log, demo, mqtt)
+        await mqtt.connect()
     platform.collect()
 
 
@@ -144,28 +149,27 @@ def _client_options(config, host, port, link):
     return options
 
 
-async def _load_components(log, demo):
-    # Components come from components.py (beside config.py, or on the board's root): its code
-    # runs, and a COMPONENTS dict in it goes to the registry (pysmartnode.utils.registry).
+async def _load_components(log, demo, mqtt):
+    # Components come from the SmartServer (MQTT_RECEIVE_CONFIG), else from components.py
+    # (beside config.py, or on the board's root): its code runs, and a COMPONENTS dict in it
+    # goes to the registry (pysmartnode.utils.registry).
     from pysmartnode import config
 
-    if config.MQTT_RECEIVE_CONFIG:
-        log.warning(
-            "MQTT_RECEIVE_CONFIG: remote config comes with the registry; using components.py"
-        )
+    COMPONENTS, remote = None, None
+    if config.MQTT_RECEIVE_CONFIG and not demo:
+        from pysmartnode.networking.remote_config import obtain
+
+        COMPONENTS, remote = await obtain(mqtt, config, node.parts.get("folder", ""), log)
+        drop("networking.remote_config")
     if demo:
         from pysmartnode.demo import COMPONENTS
-    else:
-        try:
-            import components
-        except ImportError as e:
-            if not str(e).endswith("'components'"):
-                log.error("components.py failed: %s", e)
-            return
-        except Exception as e:  # a broken components.py must not stop the node
-            log.error("components.py failed: %s: %s", type(e).__name__, e)
-            return
-        COMPONENTS = getattr(components, "COMPONENTS", None)
+    elif COMPONENTS is None:
+        COMPONENTS = _local_components(log)
+        if remote is not None:
+            source = "local" if COMPONENTS else "none"
+            if not COMPONENTS:
+                log.warning("no components: no server config, no saved copy, no components.py")
+            asyncio.create_task(remote.report(source, None))
     if not COMPONENTS:
         return
     try:
@@ -177,6 +181,19 @@ async def _load_components(log, demo):
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure
         log.error("registry failed: %s: %s", type(e).__name__, e)
+
+
+def _local_components(log):
+    try:
+        import components
+    except ImportError as e:
+        if not str(e).endswith("'components'"):
+            log.error("components.py failed: %s", e)
+        return None
+    except Exception as e:  # a broken components.py must not stop the node
+        log.error("components.py failed: %s: %s", type(e).__name__, e)
+        return None
+    return getattr(components, "COMPONENTS", None)
 
 
 def _catch_sigterm():
