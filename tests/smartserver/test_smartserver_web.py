@@ -54,7 +54,7 @@ def test_the_fleet_page_shows_a_node_going_offline_within_seconds(
 
 
 def test_the_device_page_shows_logs_and_config_and_pushes_on_a_click(
-    mosquitto, config_folder, start_server, fake_node, browser
+    mosquitto, observer, config_folder, start_server, fake_node, browser
 ):
     server = start_server(mosquitto, config_folder)
     node = fake_node(mosquitto, "node1")
@@ -64,6 +64,11 @@ def test_the_device_page_shows_logs_and_config_and_pushes_on_a_click(
     wait.until(lambda d: "last reset: watchdog" in d.find_element(By.ID, "logs").text)
     assert "living_temp" in browser.find_element(By.ID, "config").text
     assert "# the living room" in browser.find_element(By.ID, "config").text  # the file as is
+    obs = observer(mosquitto)
+    obs.publish("home/log/error/node1", "[pump] dry run", qos=1)  # arrives on the open page
+    obs.publish("home/log/error/node2", "[other] not this device", qos=1)
+    wait.until(lambda d: "dry run" in d.find_element(By.ID, "logs").text)
+    assert "not this device" not in browser.find_element(By.ID, "logs").text
     mark = node.mark()
     browser.find_element(By.ID, "push").click()
     wait.until(lambda d: "sent (counter" in d.find_element(By.ID, "msg").text)
@@ -112,3 +117,17 @@ def test_a_password_a_loopback_host_and_a_header_guard_the_web_page(
     assert _get(push, good, "POST")[0] == 403  # a cross-site form cannot add the header
     status, body = _get(push, {**good, "X-SmartServer": "1"}, "POST")
     assert status == 200 and "sent (counter 1)" in json.loads(body)["message"]
+
+
+def test_a_flood_of_logs_does_not_crowd_device_changes_out_of_the_fleet_stream():
+    from smartserver.service import Hub
+
+    hub = Hub()
+    fleet, device_page = hub.subscribe(), hub.subscribe(logs_of="node1")
+    for i in range(5000):
+        hub.publish("log", {"device": "node1" if i % 2 else "node2", "message": str(i)})
+    hub.publish("device", {"id": "node1", "availability": "lost"})
+    assert fleet.get_nowait() == ("device", {"id": "node1", "availability": "lost"})
+    events = [device_page.get_nowait() for _ in range(device_page.qsize())]
+    assert len(events) == 1000  # bounded: the newest are dropped, the server goes on
+    assert {e[1]["device"] for e in events} == {"node1"}

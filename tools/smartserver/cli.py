@@ -184,9 +184,13 @@ def _cmd_status(args) -> int:
     from smartserver.store import Store
 
     folder = folders.load(args.config_dir, _allow(args))
-    store = Store(args.store)
-    rows = {r["id"]: r for r in store.devices()}
-    store.close()
+    rows = {}
+    if Path(args.store).exists():
+        store = Store(args.store)
+        rows = {r["id"]: r for r in store.devices()}
+        store.close()
+    else:
+        print(f"smartserver: no store {args.store} yet (has serve run?)", file=sys.stderr)
     for device in folder.devices:
         rows.setdefault(device, {"id": device})
     table = [view(rows[k], folder) for k in sorted(rows)]
@@ -228,6 +232,9 @@ def _cmd_status(args) -> int:
 def _cmd_logs(args) -> int:
     from smartserver.store import Store
 
+    if not Path(args.store).exists():
+        print(f"smartserver: no store {args.store} (has serve run?)", file=sys.stderr)
+        return 1
     store = Store(args.store)
     rows = store.logs(args.device, args.level, args.grep, args.limit)
     store.close()

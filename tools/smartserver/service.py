@@ -46,27 +46,32 @@ class Options:
 
 
 class Hub:
-    """Fans device changes out to the web page's event streams (bounded queue per client)."""
+    """Fans changes out to the web page's event streams (a bounded queue per client).
+
+    Every client gets device changes; log lines only for the one device it asked for, so a
+    flood of logs cannot crowd the fleet table's updates out of its queue.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._clients: list[queue.Queue] = []
+        self._clients: list[tuple[queue.Queue, str | None]] = []
 
-    def subscribe(self) -> queue.Queue:
+    def subscribe(self, logs_of: str | None = None) -> queue.Queue:
         q: queue.Queue = queue.Queue(maxsize=1000)
         with self._lock:
-            self._clients.append(q)
+            self._clients.append((q, logs_of))
         return q
 
     def unsubscribe(self, q: queue.Queue) -> None:
         with self._lock:
-            if q in self._clients:
-                self._clients.remove(q)
+            self._clients = [c for c in self._clients if c[0] is not q]
 
     def publish(self, event: str, data: dict[str, Any]) -> None:
         with self._lock:
             clients = list(self._clients)
-        for q in clients:
+        for q, logs_of in clients:
+            if event == "log" and data.get("device") != logs_of:
+                continue
             try:
                 q.put_nowait((event, data))
             except queue.Full:  # a stalled browser loses events, never the server

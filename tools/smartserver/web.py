@@ -119,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not parts:
                 self._send(200, "text/html; charset=utf-8", FLEET_PAGE.encode())
             elif parts == ["events"]:
-                self._events()
+                self._events(query.get("logs"))
             elif len(parts) == 2 and parts[0] == "device":
                 self._send(200, "text/html; charset=utf-8", DEVICE_PAGE.encode())
             elif parts == ["api", "devices"]:
@@ -176,9 +176,9 @@ class _Handler(BaseHTTPRequestHandler):
         out["status_json"] = row.get("status_json")
         return out
 
-    def _events(self) -> None:
+    def _events(self, logs_of: str | None) -> None:
         srv = self.web.server
-        q = srv.hub.subscribe()
+        q = srv.hub.subscribe(logs_of)
         try:
             # small events one after another: without this Nagle holds each for a delayed ACK
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -320,7 +320,7 @@ async function post(what){
 document.getElementById('push').onclick=()=>post('push');
 document.getElementById('restart').onclick=()=>post('restart');
 document.getElementById('q').addEventListener('input',loadLogs);
-const es=new EventSource('/events');
+const es=new EventSource('/events?logs='+encodeURIComponent(id));
 es.addEventListener('device',e=>{const d=JSON.parse(e.data);if(d.id===id)show(d);});
 let pending=false;  // at most one reload of the logs a second, however many arrive
 es.addEventListener('log',e=>{const l=JSON.parse(e.data);if(l.device!==id||pending)return;
