@@ -12,11 +12,12 @@ from pysmartnode import node
 
 def drop(name):
     """Forgets the module pysmartnode.<name>, so its code can be collected."""
-    import pysmartnode
-
-    sys.modules.pop("pysmartnode." + name, None)
-    if hasattr(pysmartnode, name):
-        delattr(pysmartnode, name)
+    full = "pysmartnode." + name
+    sys.modules.pop(full, None)
+    parent, leaf = full.rsplit(".", 1)
+    parent = sys.modules.get(parent)
+    if parent is not None and hasattr(parent, leaf):
+        delattr(parent, leaf)
 
 
 def load_settings(argv):
@@ -160,7 +161,8 @@ async def _load_components(log, demo, mqtt):
         from pysmartnode.networking.remote_config import obtain
 
         COMPONENTS, remote = await obtain(mqtt, config, node.parts.get("folder", ""), log)
-        drop("networking.remote_config")
+        for name in ("networking.remote_config", "utils.signing", "utils.hmac_sha256"):
+            drop(name)  # needed again only at the next start
     if demo:
         from pysmartnode.demo import COMPONENTS
     elif COMPONENTS is None:

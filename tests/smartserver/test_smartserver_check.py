@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ALLOW, GOOD, run_cli
+from smartserver_helpers import ALLOW, GOOD, run_cli
 
 BAD = """{
   temp: {

@@ -12,8 +12,8 @@ import hashlib
 import json
 
 import pytest
-from conftest import SECRET, attach
 from harness import REPO, Proc, poll_until
+from smartserver_helpers import SECRET, attach
 
 from pysmartnode.utils.canonical import dumps as canonical
 from pysmartnode.utils.signing import seal

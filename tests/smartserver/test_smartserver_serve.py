@@ -8,8 +8,8 @@ import hmac
 import json
 import signal
 
-from conftest import GOOD, SECRET, run_cli
 from harness import poll_until
+from smartserver_helpers import GOOD, SECRET, run_cli
 
 from pysmartnode.utils.canonical import dumps as canonical
 

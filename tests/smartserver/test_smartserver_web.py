@@ -7,8 +7,8 @@ import json
 import urllib.error
 import urllib.request
 
-from conftest import run_cli
 from harness import free_port
+from smartserver_helpers import run_cli
 
 try:  # without selenium the browser fixture skips (fails under CI=true) the browser tests
     from selenium.webdriver.common.by import By
