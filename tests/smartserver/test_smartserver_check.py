@@ -28,6 +28,7 @@ BAD = """{
   b: { package: "testparts.parts", component: "Relay", constructor_args: { pin: 2, sensor: { ref: "a" } } }
   c: { package: "testparts.parts", component: "Relay", constructor_args: { pin: 3, sensor: { ref: "nope" } } }
   Temp: { package: "testparts.parts", component: "Thermo", constructor_args: { pin: 5 }, extra: 1 }
+  hygro: { package: "testparts.parts", component: "Hygro", constructor_args: { pin: 6, interval_publish: 30, colour: 1 } }
 }
 """
 
@@ -72,6 +73,11 @@ def test_check_reports_every_error_of_every_file_with_file_and_line(folder):
         (20, "c: refers to 'nope', which is not a component of this device"),
         (21, "keys 'temp' and 'Temp' give the same entity id"),
         (21, "Temp: unknown key 'extra' (allowed: package, component, constructor_args)"),
+        (
+            22,
+            "hygro: constructor argument 'colour' is not accepted by Hygro(name, pin, **kwargs)"
+            " and its base classes (friendly_name, interval_publish)",
+        ),
     ]
     for line, message in expected:
         assert any(x.startswith(f"{bad}:{line}: error: {message}") for x in lines), (message, lines)
@@ -81,7 +87,7 @@ def test_check_reports_every_error_of_every_file_with_file_and_line(folder):
         for x in lines
     )
     assert not any(str(folder / "good.hjson") in x for x in lines)
-    assert re.search(r"4 device\(s\) checked: 12 error\(s\)", summary), summary
+    assert re.search(r"4 device\(s\) checked: 13 error\(s\)", summary), summary
 
 
 def test_check_passes_a_valid_folder_and_maps_readable_names(folder):

@@ -310,8 +310,15 @@ def _check_signature(dev, key, target, args, line, lines) -> bool:
         params = params[1:]
     names = {p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     takes_any = any(p.kind == p.VAR_KEYWORD for p in params)
-    ok = True
     shown = f"{getattr(target, '__name__', target)}{sig}"
+    if takes_any and inspect.isclass(target):
+        # **kwargs usually goes on to the base class (ComponentSensor's intervals, ...): what
+        # the bases take is what it accepts, unless one of them takes anything too
+        bases_names, takes_any = _base_parameters(target)
+        names |= bases_names
+        if not takes_any:
+            shown += " and its base classes (" + ", ".join(sorted(bases_names)) + ")"
+    ok = True
     for arg in args:
         if arg not in names and not takes_any:
             dev.problems.append(
@@ -333,6 +340,26 @@ def _check_signature(dev, key, target, args, line, lines) -> bool:
             )
             ok = False
     return ok
+
+
+def _base_parameters(cls) -> tuple[set[str], bool]:
+    """The keyword names the base classes' __init__ take, and whether one takes any."""
+    names: set[str] = set()
+    for base in inspect.getmro(cls)[1:]:
+        init = base.__dict__.get("__init__")
+        if init is None:
+            continue
+        if base is object:
+            return names, False
+        try:
+            params = list(inspect.signature(init).parameters.values())[1:]  # without self
+        except (TypeError, ValueError):
+            return names, True
+        names |= {p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        names.discard("name")  # the config key, passed on by the subclass
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return names, False
+    return names, False
 
 
 def references(value: Any) -> list[str]:

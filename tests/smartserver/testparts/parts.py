@@ -10,3 +10,16 @@ class Thermo:
 class Relay:
     def __init__(self, name, pin, sensor=None):
         self.name, self.pin, self.sensor = name, pin, sensor
+
+
+class SensorBase:
+    """Stands in for ComponentSensor: the arguments a subclass passes on with **kwargs."""
+
+    def __init__(self, name, interval_publish=60, friendly_name=None):
+        self.name = name
+
+
+class Hygro(SensorBase):
+    def __init__(self, name, pin, **kwargs):
+        super().__init__(name, **kwargs)
+        self.pin = pin
