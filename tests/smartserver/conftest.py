@@ -68,9 +68,13 @@ def start_server(tmp_path: Path, request):
             "0.2",
             *extra,
         ]
-        if broker.user:
-            args += ["--user", broker.user, "--password", broker.password]
-        proc = Proc("cpython", HERE / "server_app.py", *args, env=server_env())
+        env = server_env()
+        if broker.user:  # the password by environment variable, as the docs advise
+            args += ["--user", broker.user]
+            env["SMARTSERVER_MQTT_PASSWORD"] = broker.password
+        if broker.tls:
+            args += ["--tls-ca", str(broker.tls.ca_file)]
+        proc = Proc("cpython", HERE / "server_app.py", *args, env=env)
         procs.append(proc)
         attach(request, f"smartserver pid {proc.pid} output", proc.output)
         proc.wait_line("connected to mqtt", timeout=20)

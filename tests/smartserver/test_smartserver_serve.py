@@ -8,6 +8,7 @@ import hmac
 import json
 import signal
 
+import pytest
 from harness import poll_until
 from smartserver_helpers import GOOD, SECRET, run_cli
 
@@ -239,3 +240,16 @@ def test_status_shows_the_fleet_table_filtered_with_config_drift(
     assert [x.split()[0] for x in table("--drift")[1:]] == ["node1", "node5"]
     assert table("living")[1].startswith("node1 (living)") and len(table("living")) == 2
     assert [x.split() for x in table("--state", "lost")] == [lines[0].split()]  # header only
+
+
+@pytest.mark.parametrize("kind", ["mosquitto_tls", "mosquitto_auth"])
+def test_serve_connects_with_tls_or_a_password(
+    kind, request, observer, config_folder, start_server
+):
+    broker = request.getfixturevalue(kind)
+    server = start_server(broker, config_folder)
+    obs = observer(broker)
+    obs.subscribe("home/login/node1")
+    obs.publish("home/login/node1/set", json.dumps({"counter": 0}), qos=1)
+    _answer(obs)
+    assert broker.password is None or broker.password not in server.proc.output()
