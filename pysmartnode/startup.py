@@ -161,8 +161,9 @@ async def _load_components(log, demo, mqtt):
         from pysmartnode.networking.remote_config import obtain
 
         COMPONENTS, remote = await obtain(mqtt, config, node.parts.get("folder", ""), log)
-        for name in ("networking.remote_config", "utils.signing", "utils.hmac_sha256"):
-            drop(name)  # needed again only at the next start
+        if remote is not None:
+            remote.listen()  # signed commands from the server (restart) while the node runs
+            node.parts["remote_config"] = remote
     if demo:
         from pysmartnode.demo import COMPONENTS
     elif COMPONENTS is None:

@@ -39,12 +39,17 @@ class RemoteConfig:
         self._answer = None  # (body, payload) of the accepted answer
         self.counter = 0  # the last counter accepted
 
-    def check(self, payload):
-        """The body of payload if it is a config this node may run; else raises ValueError."""
+    def verify(self, payload):
+        """The body of a message signed for this node, newer than the last; else ValueError."""
         from pysmartnode.utils.signing import check, unseal
 
         body = unseal(self._secret, payload)
         check(body, self._mqtt.device_id, self.counter)
+        return body
+
+    def check(self, payload):
+        """The body of payload if it is a config this node may run; else raises ValueError."""
+        body = self.verify(payload)
         if body.get("kind") != "config":
             raise ValueError("not a config: %r" % (body.get("kind"),))
         components, order = body.get("components"), body.get("order")
@@ -77,19 +82,30 @@ class RemoteConfig:
         self.counter = body["counter"]
         return body
 
-    def save(self, payload):
-        """Writes the signed payload atomically; a failure is logged, never raised."""
+    def load_counter(self):
+        """Raises the replay floor to the counter of the last command (kept across starts)."""
+        try:
+            with open(self._path + ".counter") as f:
+                self.counter = max(self.counter, int(f.read()))
+        except (OSError, ValueError):
+            pass  # none yet, or unreadable: the saved copy's counter is the floor
+
+    def _write(self, path, data):
         import os
 
-        tmp = self._path + ".tmp"
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
         try:
-            with open(tmp, "wb") as f:
-                f.write(payload)
-            try:
-                os.rename(tmp, self._path)
-            except OSError:  # FAT cannot rename over a file: the old copy goes first
-                os.remove(self._path)
-                os.rename(tmp, self._path)
+            os.rename(tmp, path)
+        except OSError:  # FAT cannot rename over a file: the old one goes first
+            os.remove(path)
+            os.rename(tmp, path)
+
+    def save(self, payload):
+        """Writes the signed payload atomically; a failure is logged, never raised."""
+        try:
+            self._write(self._path, payload)
         except OSError as e:
             self._log.error("cannot save the config: %s", e)
 
@@ -139,6 +155,46 @@ class RemoteConfig:
         finally:
             self._mqtt.unsubscribe(self._topic, self._on_answer)
 
+    def listen(self):
+        """After start: takes signed commands (restart) from the server while the node runs."""
+        self._mqtt.subscribe(self._topic, self._on_command, qos=1)
+
+    def _on_command(self, topic, msg, retained):
+        if retained:
+            return
+        try:
+            body = self.verify(msg.encode() if isinstance(msg, str) else msg)
+        except ValueError as e:
+            self._log.warning("message from %s rejected: %s", self._topic, e)
+            return
+        self.counter = body["counter"]
+        try:  # before acting on it: a replay must find it used, also after a restart
+            self._write(self._path + ".counter", str(self.counter).encode())
+        except OSError as e:
+            self._log.error("cannot save the counter: %s", e)
+        kind = body.get("kind")
+        if kind == "restart":
+            asyncio.create_task(self._restart())
+        elif kind == "config":
+            self._log.info(
+                "config pushed (counter %d): it takes effect at the next start", self.counter
+            )
+        else:
+            self._log.warning("unknown command %r from %s", kind, self._topic)
+
+    async def _restart(self):
+        from pysmartnode import logging
+        from pysmartnode.logging import logger
+        from pysmartnode.platform import restart
+
+        reason = "restart requested by the SmartServer"
+        self._log.warning(reason)
+        logger.record_reset(reason)
+        logging.getLogger("node").info("stopping")  # a clean stop: the server shows offline
+        await logger.flush(1)
+        await self._mqtt.stop()
+        restart(1)  # a supervisor (systemd Restart=on-failure) starts the node again
+
     async def report(self, source, body, ok=True, error=None):
         """Publishes what the node runs, retained, on ./config."""
         result = {
@@ -176,9 +232,11 @@ async def obtain(mqtt, config, folder, log):
         return None, None
     remote = RemoteConfig(mqtt, config.MQTT_CONFIG_SECRET, folder, config.MQTT_CONFIG_ALLOW, log)
     saved = remote.load_saved()
+    remote.load_counter()
     answer = await remote.fetch(config.MQTT_CONFIG_WAIT, saved.get("hash") if saved else None)
     if answer is not None:
         body, payload = answer
+        remote.counter = body["counter"]
         remote.save(payload.encode() if isinstance(payload, str) else payload)
         source = "server"
         log.info("config %s from the server (counter %d)", body["hash"][:8], body["counter"])

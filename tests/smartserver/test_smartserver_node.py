@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.request
 
 import pytest
 from harness import REPO, Proc, poll_until
@@ -144,3 +145,32 @@ def test_tampered_forged_unsigned_replayed_and_not_allowed_configs_are_rejected(
     report = _config(obs)
     assert (report["source"], report["counter"]) == ("server", 6)
     assert json.loads((boot.folder / "remote_config.json").read_bytes())["body"]["counter"] == 6
+
+
+def test_the_restart_button_restarts_the_node_once_and_a_replay_is_rejected(
+    mosquitto, observer, config_folder, start_server, boot
+):
+    server = start_server(mosquitto, config_folder)
+    obs = observer(mosquitto)
+    obs.subscribe("home/login/node1")
+    obs.subscribe("home/node1/config")
+    node = boot(mosquitto)
+    _config(obs)
+    req = urllib.request.Request(
+        server.url + "/api/devices/node1/restart", method="POST", headers={"X-SmartServer": "1"}
+    )
+    n = obs.mark()
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200
+    command = obs.wait_message("home/login/node1", after=n)
+    assert node.wait(timeout=20) == 1  # ended for its supervisor to start it again
+    assert "restart requested by the SmartServer" in node.output()
+    poll_until(lambda: server.status()["node1"]["availability"] == "offline", 10, "offline")
+    server.proc.stop()  # the server is down now: the saved config (an older counter) it is
+    node = boot(mosquitto, wait=2)
+    node.wait_line("last reset: restart requested by the SmartServer")
+    node.wait_line("using the saved copy")
+    mark = node.mark()
+    obs.publish("home/login/node1", command.payload, qos=1)  # the same restart, replayed
+    node.wait_line("rejected: replayed or stale message", after=mark)
+    assert node.returncode is None
