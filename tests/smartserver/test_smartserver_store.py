@@ -61,3 +61,21 @@ def test_the_signing_counter_only_grows(tmp_path):
     assert store.next_counter("n", at_least=3) == 43
     store.close()
     assert Store(tmp_path / "s.db").next_counter("n") == 44  # kept across restarts
+
+
+def test_serve_says_when_it_cannot_open_its_store(tmp_path, config_folder):
+    from smartserver_helpers import run_cli
+
+    done = run_cli(
+        "serve",
+        "-c",
+        str(config_folder),
+        "--store",
+        str(tmp_path / "no" / "s.db"),
+        "--broker",
+        "127.0.0.1:1",
+        "--http",
+        "off",
+    )
+    assert done.returncode == 2
+    assert f"smartserver: cannot open the store {tmp_path / 'no' / 's.db'}:" in done.stderr

@@ -118,7 +118,10 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_serve(args) -> int:
+    import sqlite3
+
     from smartserver.service import Options, SmartServer
+    from smartserver.store import StoreError
     from smartserver.web import Web, WebError
 
     logging.basicConfig(
@@ -142,7 +145,11 @@ def _cmd_serve(args) -> int:
         log_days=args.log_days,
         log_rows=args.log_rows,
     )
-    server = SmartServer(opts)
+    try:
+        server = SmartServer(opts)
+    except (sqlite3.Error, StoreError) as e:
+        print(f"smartserver: cannot open the store {args.store}: {e}", file=sys.stderr)
+        return 2
     web = None
     if args.http != "off":
         http_host, _, http_port = args.http.rpartition(":")
