@@ -116,7 +116,8 @@ def test_a_password_a_loopback_host_and_a_header_guard_the_web_page(
     push = server.url + "/api/devices/node1/push"
     assert _get(push, good, "POST")[0] == 403  # a cross-site form cannot add the header
     status, body = _get(push, {**good, "X-SmartServer": "1"}, "POST")
-    assert status == 200 and "sent (counter 1)" in json.loads(body)["message"]
+    assert status == 409  # nothing is sent to a node that is not online
+    assert json.loads(body)["message"] == "node1 is unknown: it gets its config at its next login"
 
 
 def test_a_flood_of_logs_does_not_crowd_device_changes_out_of_the_fleet_stream():

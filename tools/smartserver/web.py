@@ -151,6 +151,11 @@ class _Handler(BaseHTTPRequestHandler):
         srv = self.web.server
         if len(parts) == 4 and parts[:2] == ["api", "devices"] and parts[3] in ("push", "restart"):
             device = parts[2]
+            state = (srv.store.device(device) or {}).get("availability")
+            if state != "online":
+                why = f"{device} is {state or 'unknown'}: it gets its config at its next login"
+                self._json({"ok": False, "message": why}, 409)
+                return
             with srv._lock:
                 if parts[3] == "push":
                     ok, why = srv.send_config(device, "web")
