@@ -29,6 +29,12 @@ MQTT_AVAILABILITY_SUBTOPIC = "available"  # <home>/<id>/available: "online" / "o
 MQTT_DISCOVERY_PREFIX = "homeassistant"  # Home Assistant's discovery prefix
 MQTT_DISCOVERY_ENABLED = True  # publish discovery, and re-announce when HA says "online"
 MQTT_RECEIVE_CONFIG = False  # True: components come from the SmartServer, not components.py
+# With MQTT_RECEIVE_CONFIG (docs/smartserver.md): the device's signing secret (`smartserver
+# secret <id>`), the seconds to wait for the server at start (then the saved copy, then
+# components.py), and the package prefixes a remote config may import (comma-separated)
+MQTT_CONFIG_SECRET = None
+MQTT_CONFIG_WAIT = 10
+MQTT_CONFIG_ALLOW = "pysmartnode.components."
 
 # --- the node --------------------------------------------------------------------------------
 DEVICE_NAME = None  # the node's id in topics and the client id; None: the chip id on a board,

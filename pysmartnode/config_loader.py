@@ -24,6 +24,7 @@ _NULLABLE = {
     "MQTT_TLS_CERT": (str,),
     "MQTT_TLS_KEY": (str,),
     "WIFI_LED": (int, str),
+    "MQTT_CONFIG_SECRET": (str,),
 }
 _WHOLE_NUMBERS = ("MQTT_PORT", "MQTT_KEEPALIVE", "LOG_QUEUE_LEN")
 # Options of the 6.x series that are gone, and what replaced them
@@ -135,6 +136,8 @@ def _check_range(name, value, source):
         problem = "seconds, or 0 to turn the watchdog off"
     elif name == "LOG_QUEUE_LEN" and value < 1:
         problem = "at least 1"
+    elif name == "MQTT_CONFIG_WAIT" and value <= 0:
+        problem = "seconds, more than 0"
     elif name in ("MQTT_HOME", "DEVICE_NAME", "MQTT_AVAILABILITY_SUBTOPIC") and value is not None:
         if not value or "+" in value or "#" in value or (name == "DEVICE_NAME" and "/" in value):
             problem = "a non-empty topic level without + # or /"

@@ -12,11 +12,12 @@ from pysmartnode import node
 
 def drop(name):
     """Forgets the module pysmartnode.<name>, so its code can be collected."""
-    import pysmartnode
-
-    sys.modules.pop("pysmartnode." + name, None)
-    if hasattr(pysmartnode, name):
-        delattr(pysmartnode, name)
+    full = "pysmartnode." + name
+    sys.modules.pop(full, None)
+    parent, leaf = full.rsplit(".", 1)
+    parent = sys.modules.get(parent)
+    if parent is not None and hasattr(parent, leaf):
+        delattr(parent, leaf)
 
 
 def load_settings(argv):
@@ -129,8 +130,13 @@ async def start(demo):
         from pysmartnode.demo import announce
 
         announce(config, device_id, port)
-    await _load_components(log, demo)
-    await mqtt.connect()
+    if config.MQTT_RECEIVE_CONFIG and not demo:
+        connecting = asyncio.create_task(mqtt.connect())  # the config comes over MQTT
+        await _load_components(log, demo, mqtt)
+        await connecting
+    else:
+        await _load_components(log, demo, mqtt)
+        await mqtt.connect()
     platform.collect()
 
 
@@ -151,15 +157,10 @@ def _client_options(config, host, port, link):
     return options
 
 
-async def _load_components(log, demo):
-    # Components come from components.py (beside config.py, or on the board's root): its code
-    # runs, and a COMPONENTS dict in it goes to the registry (pysmartnode.utils.registry).
-    from pysmartnode import config
-
-    if config.MQTT_RECEIVE_CONFIG:
-        log.warning(
-            "MQTT_RECEIVE_CONFIG: remote config comes with the registry; using components.py"
-        )
+async def _load_components(log, demo, mqtt):
+    # Components come from the SmartServer (MQTT_RECEIVE_CONFIG), else from components.py
+    # (beside config.py, or on the board's root): its code runs, and a COMPONENTS dict in it
+    # goes to the registry (pysmartnode.utils.registry).
     # The tasks components start are noted, so that a stop ends them while node.mqtt is still
     # there (pysmartnode.main._stop); MicroPython has no asyncio.all_tasks() to find them later
     create_task = asyncio.create_task
@@ -172,25 +173,31 @@ async def _load_components(log, demo):
 
     asyncio.create_task = noted
     try:
-        await _build_components(log, demo)
+        await _build_components(log, demo, mqtt)
     finally:
         asyncio.create_task = create_task
 
 
-async def _build_components(log, demo):
+async def _build_components(log, demo, mqtt):
+    from pysmartnode import config
+
+    COMPONENTS, remote = None, None
+    if config.MQTT_RECEIVE_CONFIG and not demo:
+        from pysmartnode.networking.remote_config import obtain
+
+        COMPONENTS, remote = await obtain(mqtt, config, node.parts.get("folder", ""), log)
+        if remote is not None:
+            remote.listen()  # signed commands from the server (restart) while the node runs
+            node.parts["remote_config"] = remote
     if demo:
         from pysmartnode.demo import COMPONENTS
-    else:
-        try:
-            import components
-        except ImportError as e:
-            if not str(e).endswith("'components'"):
-                log.error("components.py failed: %s", e)
-            return
-        except Exception as e:  # a broken components.py must not stop the node
-            log.error("components.py failed: %s: %s", type(e).__name__, e)
-            return
-        COMPONENTS = getattr(components, "COMPONENTS", None)
+    elif COMPONENTS is None:
+        COMPONENTS = _local_components(log)
+        if remote is not None:
+            source = "local" if COMPONENTS else "none"
+            if not COMPONENTS:
+                log.warning("no components: no server config, no saved copy, no components.py")
+            asyncio.create_task(remote.report(source, None))
     if not COMPONENTS:
         return
     try:
@@ -202,6 +209,19 @@ async def _build_components(log, demo):
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure
         log.error("registry failed: %s: %s", type(e).__name__, e)
+
+
+def _local_components(log):
+    try:
+        import components
+    except ImportError as e:
+        if not str(e).endswith("'components'"):
+            log.error("components.py failed: %s", e)
+        return None
+    except Exception as e:  # a broken components.py must not stop the node
+        log.error("components.py failed: %s: %s", type(e).__name__, e)
+        return None
+    return getattr(components, "COMPONENTS", None)
 
 
 def _catch_sigterm():

@@ -1,0 +1,79 @@
+"""Canonical JSON: sorted keys, no spaces, UTF-8 as is; the same bytes on CPython and MicroPython.
+
+Used for signatures and for the hash of a running config. Numbers are written as each
+runtime's json writes them, which agree for ints and double-precision floats (MicroPython's
+unix port; boards with single-precision floats print fewer digits, so a node verifies the bytes
+it received and never re-serialises them). NaN and infinities are refused, as JSON has none.
+"""
+
+import json
+
+
+def dumps(obj):
+    """obj as canonical JSON text (str).
+
+    Raises:
+        TypeError: a value JSON cannot hold, or a dict key that is not a str.
+        ValueError: NaN or an infinity.
+    """
+    parts = []
+    _write(obj, parts)
+    return "".join(parts)
+
+
+def _write(obj, parts):
+    if obj is None:
+        parts.append("null")
+    elif obj is True:
+        parts.append("true")
+    elif obj is False:
+        parts.append("false")
+    elif isinstance(obj, str):
+        parts.append(_string(obj))
+    elif isinstance(obj, int):
+        parts.append(str(int(obj)))
+    elif isinstance(obj, float):
+        if obj != obj or obj in (float("inf"), float("-inf")):
+            raise ValueError("canonical JSON has no NaN or infinity")
+        parts.append(json.dumps(obj))
+    elif isinstance(obj, dict):
+        parts.append("{")
+        first = True
+        for key in sorted(obj):
+            if not isinstance(key, str):
+                raise TypeError("canonical JSON keys must be str, got %r" % (key,))
+            if not first:
+                parts.append(",")
+            first = False
+            parts.append(_string(key))
+            parts.append(":")
+            _write(obj[key], parts)
+        parts.append("}")
+    elif isinstance(obj, (list, tuple)):
+        parts.append("[")
+        for i, item in enumerate(obj):
+            if i:
+                parts.append(",")
+            _write(item, parts)
+        parts.append("]")
+    else:
+        raise TypeError("canonical JSON cannot hold %s" % type(obj).__name__)
+
+
+_ESCAPED = '"\\\n\r\t\b\f'  # these characters are written as a backslash and ...
+_ESCAPES = '"\\nrtbf'  # ... these
+
+
+def _string(text):
+    # Written here, not by json.dumps: MicroPython's writes \b and \f as \u0008 and \u000c
+    out = ['"']
+    start = 0
+    for i, ch in enumerate(text):
+        if ch < " " or ch == '"' or ch == "\\":
+            out.append(text[start:i])
+            short = _ESCAPED.find(ch)
+            out.append("\\" + _ESCAPES[short] if short >= 0 else "\\u%04x" % ord(ch))
+            start = i + 1
+    out.append(text[start:])
+    out.append('"')
+    return "".join(out)

@@ -1,0 +1,5 @@
+import sys
+
+from smartserver.cli import main
+
+sys.exit(main())
