@@ -103,6 +103,10 @@ async def start(demo):
     from pysmartnode.components.machine.status import Status
 
     node.status = Status(mqtt, config.INTERVAL_SENSOR_PUBLISH, node.link)
+    if config.MQTT_DISCOVERY_ENABLED:
+        from pysmartnode.utils.component import discovery
+
+        node.discovery = discovery.start(mqtt, config, device_id, VERSION, platform.PLATFORM)
     if config.WIFI_LED is not None:
         from pysmartnode.networking.wifi_led import WifiLed
 
@@ -146,7 +150,8 @@ def _client_options(config, host, port, link):
 
 async def _load_components(log, demo):
     # Components come from components.py (beside config.py, or on the board's root): its code
-    # runs, and a COMPONENTS dict in it goes to the registry (pysmartnode.utils.registry).
+    # runs, and a COMPONENTS dict in it goes to the registry (pysmartnode.utils.registry),
+    # which logs each bad entry itself and loads the rest.
     from pysmartnode import config
 
     if config.MQTT_RECEIVE_CONFIG:
@@ -168,15 +173,13 @@ async def _load_components(log, demo):
         COMPONENTS = getattr(components, "COMPONENTS", None)
     if not COMPONENTS:
         return
-    try:
-        from pysmartnode.utils import registry
-    except ImportError:
-        log.error("COMPONENTS found, but this build has no pysmartnode.utils.registry")
-        return
+    from pysmartnode.utils import registry
+
     try:
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure
         log.error("registry failed: %s: %s", type(e).__name__, e)
+    drop("utils.registry")  # built: its code is not needed again
 
 
 def _catch_sigterm():

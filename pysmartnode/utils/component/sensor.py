@@ -387,8 +387,8 @@ class ComponentSensor(ComponentBase):
             self._publishing = None
 
     async def _publish_state(self):
-        if self._payload() is not None:
-            self._publish_soon()
+        if self._publishing is None and self._payload() is not None:
+            self._publish_soon()  # one under way already sends the latest values
 
     def stop(self):
         if self._publishing is not None:
