@@ -445,6 +445,20 @@ def _topic(value: Any, where: str, publish: bool, problems: list[str]) -> None:
             problems.append("%s: malformed wildcard in %r" % (where, value))
 
 
+_JSON_ATTRIBUTE = re.compile(r"value_json\.([^\s|}()\[.]+)")
+
+
+def _template(text: str, where: str, problems: list[str]) -> None:
+    """The Jinja mistakes a builder makes: unbalanced braces, `value_json.<not a name>`."""
+    if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
+        problems.append("%s: unbalanced template braces in %r" % (where, text))
+    for name in _JSON_ATTRIBUTE.findall(text):
+        if not name.isidentifier():
+            problems.append(
+                "%s: value_json.%s is not valid Jinja: use value_json['%s']" % (where, name, name)
+            )
+
+
 def _string(value: Any, where: str, problems: list[str], none_ok: bool = False) -> None:
     if value is None and none_ok:
         return
@@ -594,6 +608,9 @@ def _entity(platform: str, config: dict, where: str, problems: list[str], compat
     _availability(config, where, problems)
     if "expire_after" in config:
         _int(config["expire_after"], where + ".expire_after", problems, minimum=1)
+    for key, value in config.items():
+        if key.endswith("template") and isinstance(value, str):
+            _template(value, "%s.%s" % (where, key), problems)
     check = _PLATFORM_CHECKS.get(platform)
     if check is not None:
         check(config, where, problems, compat)
