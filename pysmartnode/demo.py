@@ -9,8 +9,29 @@ import asyncio
 import logging as std_logging
 import socket
 
-# The components every Linux box can run; they arrive with the component library
-COMPONENTS = {}
+# The components every Linux box can run (pysmartnode/components/unix)
+COMPONENTS = {
+    "cpu_load": {"package": ".unix.load", "component": "CPULoad"},
+    "memory": {"package": ".unix.memory", "component": "Memory"},
+    "disk": {"package": ".unix.disk", "component": "Disk", "constructor_args": {"path": "/"}},
+    "uptime": {"package": ".unix.uptime", "component": "Uptime"},
+    "network": {"package": ".unix.link", "component": "NetworkLink"},
+    "lamp": {"package": ".unix.file_switch", "component": "FileSwitch"},  # /tmp/pysmartnode-lamp
+    "refresh": {"package": ".unix.refresh_button", "component": "RefreshButton"},
+}
+
+
+def _add_cpu_temperature():
+    from pysmartnode.components.unix.cpu_temperature import find_zone
+
+    if find_zone():  # VMs and containers have none: no entity that never gets a value
+        COMPONENTS["cpu_temperature"] = {
+            "package": ".unix.cpu_temperature",
+            "component": "CPUTemperature",
+        }
+
+
+_add_cpu_temperature()
 
 _DEMO_DEFAULTS = {"DEVICE_NAME": "demo", "INTERVAL_SENSOR_PUBLISH": 30}
 

@@ -31,7 +31,8 @@ def load_settings(argv):
             from pysmartnode.demo import settings
 
             settings(config, options, demo)
-            config.MQTT_HOST = "embedded"
+            if not config.MQTT_HOST:  # `--demo` with MQTT_HOST set: the demo on that broker
+                config.MQTT_HOST = "embedded"
         else:
             raise ConfigError("the embedded broker needs CPython: set MQTT_HOST to your broker")
     if not config.MQTT_HOST:
