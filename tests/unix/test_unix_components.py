@@ -76,7 +76,7 @@ def test_system_sensors_publish_the_hosts_values(runtime, mosquitto, node_with, 
     memory = obs.wait_message(node.topic("memory"), timeout=20).json()
     info = proc_meminfo()
     total, available = info["MemTotal"], info["MemAvailable"]
-    assert abs(memory["available"] - available / 1024) <= 0.05 * total / 1024, (memory, info)
+    assert abs(memory["available"] - available / 1024) <= 0.01 * total / 1024, (memory, info)
     assert abs(memory["used"] - 100 * (total - available) / total) <= 5, memory
 
     disk = obs.wait_message(node.topic("disk"), timeout=20).json()
