@@ -6,7 +6,7 @@ way a door contact would be read from a pin.
 
 Example config (hjson):
     front_door: {
-        package: binary_sensor_template   # this file's name, without .py
+        package: "binary_sensor_template"  # this file's name, without .py
         component: MyBinarySensor
         constructor_args: {
             path: "front_door_open"       # optional: the file that means ON

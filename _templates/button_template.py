@@ -6,7 +6,7 @@ can see the press arrive (mosquitto_sub -t '<home>/#' -v).
 
 Example config (hjson):
     greeter: {
-        package: button_template   # this file's name, without .py
+        package: "button_template"    # this file's name, without .py
         component: MyButton
         constructor_args: {
             greeting: "hello"      # optional: the word it publishes

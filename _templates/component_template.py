@@ -7,7 +7,7 @@ published on `<home>/<device>/<name>`; the command `reset` on `.../<name>/set` s
 
 Example config (hjson):
     ticker: {
-        package: component_template   # this file's name, without .py
+        package: "component_template"  # this file's name, without .py
         component: MyComponent
         constructor_args: {
             interval: 5               # optional, seconds between counts

@@ -5,7 +5,7 @@ every reading, so you can watch it in Home Assistant before you wire anything.
 
 Example config (hjson):
     room_climate: {
-        package: sensor_template      # this file's name, without .py
+        package: "sensor_template"    # this file's name, without .py
         component: MySensor
         constructor_args: {
             start_temperature: 21.5   # optional, °C: where the simulation starts

@@ -6,7 +6,7 @@ shows a switch that answers.
 
 Example config (hjson):
     garden_pump: {
-        package: switch_template   # this file's name, without .py
+        package: "switch_template"    # this file's name, without .py
         component: MySwitch
         constructor_args: {
             pin: 5                 # optional: the GPIO your relay would be on (unused here)
