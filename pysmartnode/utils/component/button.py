@@ -45,6 +45,7 @@ class ComponentButton(ComponentBase):
             return False
         self._running = True
         try:
+            self._log.info("pressed")
             await self._press()
             self.presses += 1
             return True

@@ -158,8 +158,10 @@ class Builder:
         seen = {}
         out = []
         for provider in providers:
-            if not getattr(provider, "discover", True):
-                continue
+            if not getattr(provider, "discover", False) or not hasattr(
+                provider, "discovery_entities"
+            ):
+                continue  # a plain object or service from COMPONENTS has no entities
             try:
                 entities = provider.discovery_entities()
             except Exception as e:  # one broken component must not hide the others

@@ -280,7 +280,9 @@ class ComponentSensor(ComponentBase):
             or not msg
             or [k for k in msg if k not in ("reading", "publish")]
         ):
-            self._log.warning('ignored intervals %.60r: want {"reading": s, "publish": s}', msg)
+            what = "unknown key" if isinstance(msg, dict) and msg else type(msg).__name__
+            # the type only: a repr of deep JSON would recurse
+            self._log.warning('ignored intervals (%s): want {"reading": s, "publish": s}', what)
             return None
         try:
             self.set_intervals(msg.get("reading"), msg.get("publish"))
