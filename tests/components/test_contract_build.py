@@ -75,7 +75,6 @@ def test_example_discovery_payloads_are_valid(cc: ComponentClass, clean_node):
 
 def test_every_payload_the_tree_can_produce_is_valid_together(clean_node, ha_validate):
     """All examples (keys made unique) and the status entities in one node, both modes."""
-    from mqtt_as import MQTTClient  # noqa: F401  (the handle below needs the client importable)
     from pysmartnode.components.machine.status import Status
     from pysmartnode.networking.mqtt import MQTTHandle
 

@@ -290,7 +290,7 @@ def test_intervals_set_over_mqtt_survive_a_restart(contract_node):
         obs.publish(node.topic(key + "/interval/set"), json.dumps({"reading": 2, "publish": 3 + i}))
     for i, key in enumerate(sensors):
         echo = obs.wait_message(
-            node.topic(key + "/interval"), lambda m: m.json()["publish"] == 3 + i
+            node.topic(key + "/interval"), lambda m, i=i: m.json()["publish"] == 3 + i
         )
         assert echo.json() == {"reading": 2, "publish": 3 + i}
     node.stop()
