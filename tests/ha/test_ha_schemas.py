@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from harness import ha_check
+from harness import ha_rules as rules
 from harness.ha_rules import validate_device_discovery, validate_entity_discovery
 from test_ha_rules import (
     BAD_DEVICE,
@@ -60,3 +61,35 @@ def test_our_rules_reject_everything_home_assistant_rejects(ha_validate):
             else validate_entity_discovery(*message)
         )
         assert ours, "HA rejects what our rules accept: %s" % ha
+
+
+HA_TABLES = """
+import json
+from homeassistant.components.sensor.const import DEVICE_CLASS_UNITS, DEVICE_CLASS_STATE_CLASSES
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass
+from homeassistant.components.mqtt import abbreviations as a
+print(json.dumps({
+    "units": {k.value: [None if u is None else str(u) for u in v]
+              for k, v in DEVICE_CLASS_UNITS.items()},
+    "state_classes": {k.value: [s.value for s in v] for k, v in DEVICE_CLASS_STATE_CLASSES.items()},
+    "binary": [c.value for c in BinarySensorDeviceClass],
+    "abbreviations": a.ABBREVIATIONS, "device": a.DEVICE_ABBREVIATIONS,
+}))
+"""
+
+
+def test_our_tables_include_everything_home_assistant_2025_4_knows(ha_validate):
+    # HA 2026.11's tables are ours; every unit, class and abbreviation of the HA we can run
+    # must be in them (a unit HA 2025.4 allows and ours does not is a transcription slip)
+    ha = json.loads(ha_check.run_code(HA_TABLES))
+    for device_class, units in ha["units"].items():
+        ours = rules.SENSOR_DEVICE_CLASS_UNITS[device_class]
+        for unit in units:
+            assert rules.AMBIGUOUS_UNITS.get(unit, unit) in ours, (device_class, unit)
+    for device_class, classes in ha["state_classes"].items():
+        assert set(classes) <= set(rules.SENSOR_DEVICE_CLASS_STATE_CLASSES[device_class])
+    assert set(ha["binary"]) <= rules.BINARY_SENSOR_DEVICE_CLASSES
+    removed = {"obj_id", "clrm"}  # object_id: ignored since 2026.4; color_mode: gone in 2026.5
+    for short, full in ha["abbreviations"].items():
+        assert short in removed or rules.ABBREVIATIONS.get(short) == full, (short, full)
+    assert ha["device"].items() <= rules.DEVICE_ABBREVIATIONS.items()

@@ -156,5 +156,15 @@ def validate(messages: list[tuple[str, str | bytes]]) -> list[list[str]]:
     return json.loads(proc.stdout)
 
 
+def run_code(code: str) -> str:
+    """Runs Python code in the HA venv; its stdout (e.g. a table of HA's, as JSON)."""
+    proc = subprocess.run(
+        [str(ensure_venv()), "-c", code], capture_output=True, text=True, timeout=120
+    )
+    if proc.returncode != 0:
+        raise RuntimeError("code in the HA venv failed:\n" + proc.stderr[-3000:])
+    return proc.stdout
+
+
 if __name__ == "__main__":  # python tests/harness/ha_check.py: build the venv, say where
     print(ensure_venv(), file=sys.stdout)
