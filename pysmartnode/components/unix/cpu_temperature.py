@@ -9,8 +9,8 @@ Example config (hjson):
         package: .unix.cpu_temperature
         component: CPUTemperature
         constructor_args: {
-            path: "/sys/class/thermal/thermal_zone0/temp"  # optional: the file to read
-            interval_reading: 30                           # optional, seconds (ComponentSensor)
+            # path: "/sys/class/thermal/thermal_zone0/temp"  # optional: default the CPU's zone
+            interval_reading: 30   # optional, seconds (ComponentSensor)
         }
     }
 """

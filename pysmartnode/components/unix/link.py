@@ -8,8 +8,8 @@ Example config (hjson):
         package: .unix.link
         component: NetworkLink
         constructor_args: {
-            interface: "eth0"     # optional: default the interface of the default route
-            interval_reading: 10  # optional, seconds between polls
+            # interface: "eth0"   # optional: default the interface of the default route
+            interval_reading: 10    # optional, seconds between polls
         }
     }
 """
