@@ -78,7 +78,7 @@ def _build_one(name, components, built, chain, log, start):
         built[name] = obj
         if start and hasattr(obj, "start"):
             obj.start()
-        log.info("added %s", name)
+        log.debug("added %s", name)  # the summary is logged: a queue of 16 fills fast
     return obj
 
 

@@ -259,6 +259,8 @@ class Discovery:
         await self.publish()
         self._ready.set()
         for provider in self._providers():
+            if not hasattr(provider, "_publish_state"):
+                continue  # a plain object or a service: no state
             try:
                 await provider._publish_state()
             except Exception as e:
