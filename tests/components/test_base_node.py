@@ -3,9 +3,6 @@ runtimes, watched from a paho client the way Home Assistant watches it."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
 from harness.ha_rules import validate_device_discovery, validate_entity_discovery
 
 
@@ -157,7 +154,7 @@ def test_per_entity_discovery_for_old_home_assistant(runtime, mosquitto, observe
         topic = f"homeassistant/{platform}/{device_id}/{key}/config"
         msg = obs.wait_message(topic, timeout=15)
         assert validate_entity_discovery(topic, msg.payload) == []
-    assert not obs.matching(f"homeassistant/device/#")
+    assert not obs.matching("homeassistant/device/#")
 
 
 def test_switch_restores_its_retained_state_and_turns_off_without_the_broker(
@@ -171,7 +168,7 @@ def test_switch_restores_its_retained_state_and_turns_off_without_the_broker(
         "lamp": entry("Relay", restore="on"),
         "fan": entry("Relay", restore="off"),
     }
-    obs.publish(f"home/bpump01/pump", "ON", qos=1, retain=True)  # as a previous run left it
+    obs.publish("home/bpump01/pump", "ON", qos=1, retain=True)  # as a previous run left it
     proc, device_id, _ = component_node(
         runtime, proxy, components, device_id="bpump01", MQTT_KEEPALIVE=4
     )

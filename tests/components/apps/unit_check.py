@@ -93,7 +93,7 @@ async def main():
     try:
         Slow("bad name")
         report("bad_name", None)
-    except ValueError as e:
+    except ValueError:
         report("bad_name", "ValueError")
 
 
