@@ -49,11 +49,19 @@ async def build(components, start=True):
             continue
         _build_one(name, components, built, [], log, start)
         await asyncio.sleep(0)  # let the network and the garbage collector breathe
+    _forget("pysmartnode.utils.component", "definitions")  # only constructors read it
     ok, failed = len(built), len(node.failed)
     log.info("%d components running, %d failed", ok, failed)
     if node.discovery is not None:
         node.discovery.refresh()
     return built
+
+
+def _forget(package, name):
+    sys.modules.pop(package + "." + name, None)
+    parent = sys.modules.get(package)
+    if parent is not None and name in parent.__dict__:
+        delattr(parent, name)
 
 
 def _build_one(name, components, built, chain, log, start):

@@ -146,3 +146,19 @@ def test_a_removed_entity_is_sent_as_its_platform_alone_then_omitted(clean_node)
     assert payload["cmps"] == {"pump": {"p": "switch"}}
     b = builder(per_entity=True)
     assert b.payloads([], {"pump": "switch"}) == [("homeassistant/switch/node1/pump/config", "")]
+
+
+def test_the_device_text_a_node_publishes_is_the_payload_the_tests_check(clean_node):
+    """Discovery publishes device_text() (built one component at a time, RAM); the tests
+    above check payloads(): both must say the same."""
+    components = {}
+    for i, cc in enumerate(CLASSES):
+        for key, entry in (cc.example or {}).items():
+            components[f"{key}_{i}"] = entry
+    built = list(build(components).values())
+    b = builder()
+    ((topic, payload),) = b.payloads(built, {"gone": "switch"})
+    text = b.device_text(built, {"gone": "switch"})
+    assert json.loads(text) == payload
+    assert validate_device_discovery(topic, text) == []
+    assert b.device_text([]) is None

@@ -154,9 +154,12 @@ class Builder:
     def entities(self, providers):
         """[(object_id, platform, config)] of every discovered entity of providers, each
         object id once (a duplicate is dropped and recorded in self.problems)."""
+        return list(self.entities_iter(providers))
+
+    def entities_iter(self, providers):
+        """entities(), one at a time."""
         self.problems = []
         seen = {}
-        out = []
         for provider in providers:
             if not getattr(provider, "discover", False) or not hasattr(
                 provider, "discovery_entities"
@@ -179,8 +182,7 @@ class Builder:
                     )
                     continue
                 seen[object_id] = getattr(provider, "name", object_id)
-                out.append((object_id, platform, self._component(object_id, platform, fields)))
-        return out
+                yield object_id, platform, self._component(object_id, platform, fields)
 
     def payloads(self, providers, removed=None):
         """Every (topic, payload) to publish for providers: a dict, or "" to remove.
@@ -214,6 +216,26 @@ class Builder:
             "cmps": components,
         }
         return [(self.device_topic(), payload)]
+
+    def device_text(self, providers, removed=None):
+        """The device payload as JSON text, built one component at a time (device mode).
+
+        Same content as payloads()[0] but the whole dict tree never exists at once: on a
+        board that is the difference between fitting the heap and not. None: nothing to
+        announce (then publish "" to remove the device).
+        """
+        import json
+
+        parts = []
+        removed = removed or {}
+        for object_id, platform in removed.items():
+            parts.append("%s: %s" % (json.dumps(object_id), json.dumps({"p": platform})))
+        for object_id, _, config in self.entities_iter(providers):
+            parts.append("%s: %s" % (json.dumps(object_id), json.dumps(config)))
+        if not parts:
+            return None
+        head = json.dumps({"dev": self._device(), "o": self._origin(), "avty_t": self.availability})
+        return '%s, "cmps": {%s}}' % (head[:-1], ", ".join(parts))
 
     def device_topic(self):
         return "%s/device/%s/config" % (self.prefix, self.node_id)
@@ -268,20 +290,28 @@ class Discovery:
 
     async def publish(self):
         """Publishes the config (retained, QoS 1); True if the broker took all of it."""
-        ok = True
-        payloads = self.builder.payloads(self._providers(), self._removed)
-        for object_id, why in self.builder.problems:
-            self._log.error("%s: %s", object_id, why)
-        for topic, payload in payloads:
-            ok = await self._mqtt.publish(topic, payload, True, 1) and ok
+        ok = await self._publish_config(self._removed)
         if ok and self._removed:
             self._removed = {}
-            if self.builder.per_entity:
-                pass  # the empty payloads removed them for good
-            else:
-                # sent once as {"p": ...}; from now on omitted
-                await self._mqtt.publish(*self.builder.payloads(self._providers())[0], True, 1)
+            if not self.builder.per_entity:  # sent once as {"p": ...}; from now on omitted
+                ok = await self._publish_config(None)
         self.publications += 1
+        return ok
+
+    async def _publish_config(self, removed):
+        builder = self.builder
+        if builder.per_entity:
+            payloads = builder.payloads(self._providers(), removed)
+        else:
+            payloads = [
+                (builder.device_topic(), builder.device_text(self._providers(), removed) or "")
+            ]
+        for object_id, why in builder.problems:
+            self._log.error("%s: %s", object_id, why)
+        ok = True
+        while payloads:
+            topic, payload = payloads.pop(0)  # each payload can go once it is sent
+            ok = await self._mqtt.publish(topic, payload, True, 1) and ok
         return ok
 
     def refresh(self):

@@ -91,7 +91,7 @@ class ComponentSensor(ComponentBase):
         self._last_ok = False
         self._lock = asyncio.Lock()
         self._event = None
-        self._wake = asyncio.Event()
+        self._loop_task = None
         self._publishing = None
         self._again = False
 
@@ -246,7 +246,10 @@ class ComponentSensor(ComponentBase):
         check_intervals(reading, publish)
         changed = (reading, publish) != self.intervals
         self._interval_reading, self._interval_publish = reading, publish
-        self._wake.set()
+        if changed and self._loop_task is not None:  # count from now, with the new intervals
+            self._loop_task.cancel()
+            self._tasks.remove(self._loop_task)
+            self._loop_task = self._spawn(self._loop)
         if changed and self.discover:
             from pysmartnode import node
 
@@ -272,7 +275,7 @@ class ComponentSensor(ComponentBase):
         self._subscribe(
             self._topic + "/interval/set", self._on_intervals, restore_state=True, parse_json=True
         )
-        self._spawn(self._loop)
+        self._loop_task = self._spawn(self._loop)
 
     def _on_intervals(self, topic, msg, retained):
         if (
@@ -320,8 +323,9 @@ class ComponentSensor(ComponentBase):
         return ok
 
     async def _loop(self):
-        now = ticks_ms()
-        next_read = next_publish = now
+        # A change of intervals restarts this loop (set_intervals): no Event and no wait_for
+        # task per sensor, which on MicroPython cost a few hundred bytes each
+        next_read = next_publish = ticks_ms()
         while True:
             reading, publish = self._interval_reading, self._interval_publish
             now = ticks_ms()
@@ -336,22 +340,14 @@ class ComponentSensor(ComponentBase):
                     await self._read_now()
                 if self._fresh and (self._gate is None or self._gate.due(self._types)):
                     self._publish_soon()
-            waits = []
+            if reading <= 0 and publish <= 0:
+                return  # on demand only; set_intervals starts the loop again
+            wait = 1 << 30
             if reading > 0:
-                waits.append(ticks_diff(next_read, ticks_ms()))
+                wait = ticks_diff(next_read, ticks_ms())
             if publish > 0:
-                waits.append(ticks_diff(next_publish, ticks_ms()))
-            try:
-                if waits:
-                    await asyncio.wait_for(self._wake.wait(), max(0, min(waits)) / 1000)
-                else:
-                    await self._wake.wait()
-            except asyncio.TimeoutError:
-                continue
-            self._wake.clear()  # the intervals changed: count from now
-            now = ticks_ms()
-            next_read = ticks_add(now, int(self._interval_reading * 1000))
-            next_publish = ticks_add(now, int(self._interval_publish * 1000))
+                wait = min(wait, ticks_diff(next_publish, ticks_ms()))
+            await asyncio.sleep(max(0, wait) / 1000)
 
     def _payload(self):
         if self._bare():
