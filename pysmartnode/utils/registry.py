@@ -96,12 +96,15 @@ def _fail(name, reason, log):
 
 
 def _make(name, components, built, chain, log, start):
+    from pysmartnode import config
     from pysmartnode.utils.component.base import check_name
 
     entry = components.get(name)
     if not isinstance(entry, dict):
         raise ComponentError("the entry must be a dict with package and component")
     check_name(name)
+    if name in ("status", "restart", "log", "login", config.MQTT_AVAILABILITY_SUBTOPIC):
+        raise ComponentError("the name %r is the node's own topic: choose another" % name)
     for key in entry:
         if key not in _ARGS:
             raise ComponentError("unknown key %r (want package, component, constructor_args)" % key)

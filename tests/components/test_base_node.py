@@ -30,6 +30,7 @@ REGISTRY_CASES = {
     "cycle_b": entry("Uses", other={"ref": "cycle_a"}),
     "no_package": {"component": "Counter"},
     "bad name": entry("Counter"),
+    "status": entry("Counter"),
     "service": {
         "package": "testparts",
         "component": "service",
@@ -51,6 +52,7 @@ REASONS = {
     "cycle_b": "cyclic reference: cycle_",
     "no_package": "package is missing",
     "bad name": "ValueError: component name 'bad name'",
+    "status": "the name 'status' is the node's own topic",
 }
 
 
@@ -84,7 +86,7 @@ def test_registry_logs_each_bad_entry_with_its_reason_and_runs_the_rest(
     obs.wait_messages(f"home/{device_id}/ok", 2, timeout=10)
     status = obs.wait_message(f"home/{device_id}/status", timeout=10).json()
     # ok, uses, service, ticker run; cycle_b fails too (its reference failed)
-    assert (status["components"], status["components_failed"]) == (4, 9)
+    assert (status["components"], status["components_failed"]) == (4, 10)
 
 
 def test_a_failing_reading_is_logged_once_per_streak_and_zero_is_published(
