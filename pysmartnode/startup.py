@@ -180,7 +180,7 @@ async def _load_components(log, demo):
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure
         log.error("registry failed: %s: %s", type(e).__name__, e)
-    drop("utils.registry")  # built: its code is not needed again
+    registry._forget("pysmartnode.utils", "registry")  # built: its code is not needed again
 
 
 def _catch_sigterm():
