@@ -17,7 +17,9 @@ Rules (reference homeassistant-2026.md §0, HA 2024.11 … 2026.11):
 import asyncio
 
 from pysmartnode import logging
+from pysmartnode.platform import collect, const
 
+_RESERVE = const(4096)  # bytes kept for the device payload, grown to the last one + 512
 _ORIGIN_URL = "https://github.com/kevinkk525/pysmartnode"
 # Units HA accepts per sensor device class (the classes of definitions.py), "class:u1|u2;"
 _UNITS = (
@@ -218,24 +220,34 @@ class Builder:
         return [(self.device_topic(), payload)]
 
     def device_text(self, providers, removed=None):
-        """The device payload as JSON text, built one component at a time (device mode).
+        """The device payload as JSON bytes (see device_pieces); None: nothing to announce."""
+        pieces = self.device_pieces(providers, removed)
+        return None if pieces is None else b"".join(pieces)
 
-        Same content as payloads()[0] but the whole dict tree never exists at once: on a
-        board that is the difference between fitting the heap and not. None: nothing to
-        announce (then publish "" to remove the device).
+    def device_pieces(self, providers, removed=None):
+        """The device payload as JSON bytes, built one component at a time (device mode).
+
+        Same content as payloads()[0], but the whole dict tree never exists at once and the
+        payload is allocated once (one join of small pieces; the client sends bytes as they
+        are): on a small heap the largest free block, not the free total, is the limit.
+        None: nothing to announce (then publish "" to remove the device).
         """
         import json
 
-        parts = []
+        head = json.dumps({"dev": self._device(), "o": self._origin(), "avty_t": self.availability})
+        pieces = [head[:-1].encode(), b', "cmps": {']
         removed = removed or {}
         for object_id, platform in removed.items():
-            parts.append("%s: %s" % (json.dumps(object_id), json.dumps({"p": platform})))
+            pieces.append(
+                ("%s: %s, " % (json.dumps(object_id), json.dumps({"p": platform}))).encode()
+            )
         for object_id, _, config in self.entities_iter(providers):
-            parts.append("%s: %s" % (json.dumps(object_id), json.dumps(config)))
-        if not parts:
+            pieces.append(("%s: %s, " % (json.dumps(object_id), json.dumps(config))).encode())
+        if len(pieces) == 2:
             return None
-        head = json.dumps({"dev": self._device(), "o": self._origin(), "avty_t": self.availability})
-        return '%s, "cmps": {%s}}' % (head[:-1], ", ".join(parts))
+        pieces[-1] = pieces[-1][:-2]  # no comma after the last component
+        pieces.append(b"}}")
+        return pieces
 
     def device_topic(self):
         return "%s/device/%s/config" % (self.prefix, self.node_id)
@@ -258,6 +270,11 @@ class Discovery:
         self._ready = asyncio.Event()
         self._removed = {}  # object_id -> platform, sent once as {"p": platform}
         self._refresh = None
+        # A small heap fragments while the node starts: the device payload then finds no
+        # block big enough although enough is free. This block, taken while the heap is still
+        # whole, is handed back just before the payload is joined, so there is one
+        self._reserve = None if builder.per_entity else bytearray(_RESERVE)
+        self._keep = _RESERVE
         self._log = logging.getLogger("discovery")
         self.publications = 0
         mqtt.on_connect(self._on_connect)
@@ -303,15 +320,28 @@ class Discovery:
         if builder.per_entity:
             payloads = builder.payloads(self._providers(), removed)
         else:
-            payloads = [
-                (builder.device_topic(), builder.device_text(self._providers(), removed) or "")
-            ]
+            pieces = builder.device_pieces(self._providers(), removed)
+            if self._reserve is not None:  # freed after the small pieces, before the join
+                self._keep = len(self._reserve)
+                self._reserve = None
+                collect()  # merge the reserve with its free neighbours
+            text = b"".join(pieces) if pieces else ""
+            del pieces
+            payloads = [(builder.device_topic(), text)]
+            self._keep = max(self._keep, len(text) + 512)
+            del text
         for object_id, why in builder.problems:
             self._log.error("%s: %s", object_id, why)
         ok = True
         while payloads:
             topic, payload = payloads.pop(0)  # each payload can go once it is sent
             ok = await self._mqtt.publish(topic, payload, True, 1) and ok
+            del payload
+        if not builder.per_entity and self._reserve is None:
+            try:
+                self._reserve = bytearray(self._keep)  # most likely in the payload's block
+            except MemoryError:
+                self._log.warning("no reserve for the next discovery payload")
         return ok
 
     def refresh(self):
