@@ -145,6 +145,7 @@ def contract_node(request, tmp_path_factory) -> Iterator[ContractNode]:
     node.start()
     try:
         obs.wait_message(node.topic("available"), b"online", timeout=20)
+        obs.wait_message(node.discovery_topic, timeout=20)  # then a new subscriber gets it retained
         yield node
     finally:
         node.stop()
