@@ -28,6 +28,7 @@ MQTT_HOME = "home"  # root topic: the node lives under <home>/<device id>/
 MQTT_AVAILABILITY_SUBTOPIC = "available"  # <home>/<id>/available: "online" / "offline", retained
 MQTT_DISCOVERY_PREFIX = "homeassistant"  # Home Assistant's discovery prefix
 MQTT_DISCOVERY_ENABLED = True  # publish discovery, and re-announce when HA says "online"
+MQTT_DISCOVERY_PER_ENTITY = False  # True: one config per entity, for Home Assistant before 2024.11
 MQTT_RECEIVE_CONFIG = False  # True: components come from the SmartServer, not components.py
 # With MQTT_RECEIVE_CONFIG (docs/smartserver.md): the device's signing secret (`smartserver
 # secret <id>`), the seconds to wait for the server at start (then the saved copy, then

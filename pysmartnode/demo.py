@@ -9,8 +9,29 @@ import asyncio
 import logging as std_logging
 import socket
 
-# The components every Linux box can run; they arrive with the component library
-COMPONENTS = {}
+# The components every Linux box can run (pysmartnode/components/unix)
+COMPONENTS = {
+    "cpu_load": {"package": ".unix.load", "component": "CPULoad"},
+    "memory": {"package": ".unix.memory", "component": "Memory"},
+    "disk": {"package": ".unix.disk", "component": "Disk", "constructor_args": {"path": "/"}},
+    "uptime": {"package": ".unix.uptime", "component": "Uptime"},
+    "network": {"package": ".unix.link", "component": "NetworkLink"},
+    "lamp": {"package": ".unix.file_switch", "component": "FileSwitch"},  # /tmp/pysmartnode-lamp
+    "refresh": {"package": ".unix.refresh_button", "component": "RefreshButton"},
+}
+
+
+def _add_cpu_temperature():
+    from pysmartnode.components.unix.cpu_temperature import find_zone
+
+    if find_zone():  # VMs and containers have none: no entity that never gets a value
+        COMPONENTS["cpu_temperature"] = {
+            "package": ".unix.cpu_temperature",
+            "component": "CPUTemperature",
+        }
+
+
+_add_cpu_temperature()
 
 _DEMO_DEFAULTS = {"DEVICE_NAME": "demo", "INTERVAL_SENSOR_PUBLISH": 30}
 
@@ -21,8 +42,10 @@ def settings(config, options, demo):
     Raises:
         ConfigError: amqtt, the embedded broker, is not installed.
     """
+    embedded = not config.MQTT_HOST or config.MQTT_HOST == "embedded"
     try:
-        import amqtt.broker  # noqa: F401
+        if embedded:  # `--demo` against the user's own broker needs no amqtt
+            import amqtt.broker  # noqa: F401
     except ImportError:
         raise config.ConfigError(
             "the embedded broker needs amqtt, which is not installed: run ./run.sh (it installs "
@@ -79,18 +102,19 @@ async def stop_broker(broker):
         print("pysmartnode: broker shutdown:", e)
 
 
-def announce(config, device_id, port):
+def announce(config, device_id, port, host="127.0.0.1"):
     """Prints what to watch, for the person who just ran `./run.sh`."""
     home = config.MQTT_HOME
     print("pysmartnode: demo node %r is starting. Watch it with:" % device_id)
     watch = _watch_command()
     if watch:
-        print("    %s -p %d --home %s %s" % (watch, port, home, device_id))
+        where = "" if host == "127.0.0.1" else "-H %s " % host
+        print("    %s %s-p %d --home %s %s" % (watch, where, port, home, device_id))
         print("  status now: type `now` and Enter there (or add --status).")
     print("  With mosquitto-clients (apt-get install mosquitto-clients):")
-    print("    mosquitto_sub -h 127.0.0.1 -p %d -t '%s/#' -v" % (port, home))
-    print("    mosquitto_pub -h 127.0.0.1 -p %d -t '%s/%s/status/set' -m now"
-          % (port, home, device_id))  # fmt: skip
+    print("    mosquitto_sub -h %s -p %d -t '%s/#' -v" % (host, port, home))
+    print("    mosquitto_pub -h %s -p %d -t '%s/%s/status/set' -m now"
+          % (host, port, home, device_id))  # fmt: skip
     print("  Ctrl-C stops the node and the broker.")
 
 

@@ -103,6 +103,12 @@ async def _stop():
     for name in ("watchdog", "wifi_led"):
         if name in node.parts:
             node.parts.pop(name).stop()
+    for name in list(node.components):
+        try:
+            node.components.pop(name).stop()
+        except Exception as e:  # one component's stop must not keep the node running
+            print("pysmartnode: stopping %s: %s" % (name, e))
+    node.discovery = None
     if node.status is not None:
         node.status.stop()
         node.status = None

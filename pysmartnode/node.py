@@ -10,4 +10,6 @@ mqtt = None  # the MQTTHandle (pysmartnode.networking.mqtt)
 link = None  # the platform's network Link
 status = None  # the built-in Status component
 components = {}  # config key -> component object, filled by the registry
+failed = {}  # config key -> why it did not load (the registry)
+discovery = None  # the Home Assistant discovery publisher, when discovery is on
 parts = {}  # what start-up built and a stop must end: watchdog, wifi_led, broker; and folder

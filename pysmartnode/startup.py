@@ -42,7 +42,8 @@ def load_settings(argv):
         from pysmartnode.demo import settings
 
         settings(config, options, demo)
-        config.MQTT_HOST = "embedded"
+        if not config.MQTT_HOST:  # `--demo` with MQTT_HOST set: the demo on that broker
+            config.MQTT_HOST = "embedded"
     if not config.MQTT_HOST:
         raise ConfigError("MQTT_HOST is not set: name your broker in %s" % (path or "config.py"))
     if path and "/" in path:
@@ -111,6 +112,10 @@ async def start(demo):
     from pysmartnode.components.machine.status import Status
 
     node.status = Status(mqtt, config.INTERVAL_SENSOR_PUBLISH, node.link)
+    if config.MQTT_DISCOVERY_ENABLED:
+        from pysmartnode.utils.component import discovery
+
+        node.discovery = discovery.start(mqtt, config, device_id, VERSION, platform.PLATFORM)
     if config.WIFI_LED is not None:
         from pysmartnode.networking.wifi_led import WifiLed
 
@@ -129,7 +134,7 @@ async def start(demo):
     if demo:
         from pysmartnode.demo import announce
 
-        announce(config, device_id, port)
+        announce(config, device_id, port, host)
     if config.MQTT_RECEIVE_CONFIG and not demo:
         connecting = asyncio.create_task(mqtt.connect())  # the config comes over MQTT
         await _load_components(log, demo, mqtt)
@@ -200,15 +205,13 @@ async def _build_components(log, demo, mqtt):
             asyncio.create_task(remote.report(source, None))
     if not COMPONENTS:
         return
-    try:
-        from pysmartnode.utils import registry
-    except ImportError:
-        log.error("COMPONENTS found, but this build has no pysmartnode.utils.registry")
-        return
+    from pysmartnode.utils import registry
+
     try:
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure
         log.error("registry failed: %s: %s", type(e).__name__, e)
+    registry._forget("pysmartnode.utils", "registry")  # built: its code is not needed again
 
 
 def _local_components(log):

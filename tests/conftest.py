@@ -184,3 +184,36 @@ def fault_proxy() -> Iterator[Callable[..., FaultProxy]]:
     yield make
     for proxy in proxies:
         proxy.close()
+
+
+# -- Home Assistant's own schemas (separate Python >= 3.13 venv, see harness/ha_check.py) ---
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:  # the first use may build the HA venv: more than the default timeout
+        if "ha_validate" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(1200))
+
+
+@pytest.fixture(scope="session")
+def ha_validate() -> Callable[..., list[str]]:
+    """``ha_validate([(topic, payload), ...]) -> problems`` ("<topic>: <problem>"; [] = valid)
+    by Home Assistant's own discovery schemas. Skips without Python >= 3.13 (fails in CI)."""
+    import os
+
+    from harness import ha_check
+
+    try:
+        ha_check.ensure_venv()
+    except ha_check.HAUnavailable as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(e))
+        pytest.skip(str(e))
+
+    def validate(messages: list[tuple[str, str | bytes]]) -> list[str]:
+        messages = list(messages)
+        results = ha_check.validate(messages)
+        pairs = zip(messages, results, strict=True)
+        return [f"{m[0]}: {p}" for m, problems in pairs for p in problems]
+
+    return validate

@@ -205,7 +205,7 @@ class MQTTHandle:
             if entry[3] & _JSON:
                 try:
                     value = json.loads(payload)
-                except ValueError:
+                except Exception:  # ValueError; RecursionError/MemoryError for deep nesting
                     self._log.warning("ignored a payload on %s: not JSON: %.40s", text, payload)
                     continue
             self._call(entry[1], text, value, payload, retained)

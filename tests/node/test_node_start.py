@@ -15,6 +15,8 @@ STATUS_KEYS = {
     "uptime",
     "ram_free",
     "reconnects",
+    "components",
+    "components_failed",
     "downtime",
     "dropped",
     "log_dropped",

@@ -2,10 +2,13 @@
 INTERVAL_SENSOR_PUBLISH seconds, and whenever anything is published to `./status/set`.
 
 Payload (JSON): version, platform, id, uptime (s), ram_free (bytes free after a garbage
-collection; null on CPython), reconnects, downtime (s the broker was unreachable since start),
+collection; null on CPython), reconnects, downtime (s the broker was unreachable since the first connect),
 dropped (publishes the client's offline queue dropped), log_dropped (log messages dropped), ip
-(null where unknown).
+(null where unknown), components (how many run), components_failed (how many did not load).
 Built in: pysmartnode.main starts it; it needs no config.
+
+Home Assistant shows it as diagnostic entities of the node (uptime, free RAM where the port
+knows it, reconnects, IP, version) and a restart button (`./restart/set`, payload PRESS).
 """
 
 import asyncio
@@ -32,13 +35,33 @@ class Status:
         self._ticks = ticks_ms()
         self._request = asyncio.Event()
         self._log = logging.getLogger("status")
+        self.name = "status"
+        self.discover = True
         mqtt.subscribe("./status/set", self._on_request, qos=0)
+        mqtt.subscribe("./restart/set", self._on_restart, qos=1)
         mqtt.on_connect(self._on_connect)
         self._task = asyncio.create_task(self._loop())
 
     def _on_request(self, topic, msg, retained):
         if not retained:
             self._request.set()
+
+    def _on_restart(self, topic, msg, retained):
+        if retained:
+            return  # a stale retained press must not restart the node at every start
+        if msg != "PRESS":
+            self._log.warning("ignored restart command %.40r: want PRESS", msg)
+            return
+        asyncio.create_task(self._restart())
+
+    async def _restart(self):
+        from pysmartnode.logging import logger
+        from pysmartnode.platform import restart
+
+        self._log.warning("restart requested over MQTT")
+        await logger.flush(2)
+        logger.record_reset("restart requested over MQTT")
+        restart(1)  # on Linux: exit; the supervisor (systemd Restart=on-failure) starts it again
 
     def _on_connect(self, reason):
         if reason != "homeassistant":
@@ -60,6 +83,7 @@ class Status:
 
     def report(self):
         """The status as a dict."""
+        from pysmartnode import node
         from pysmartnode.logging.logger import dropped
 
         stats = self._mqtt.stats()
@@ -74,6 +98,8 @@ class Status:
             "dropped": stats["dropped"],
             "log_dropped": dropped(),
             "ip": self._link.ip() if self._link else None,
+            "components": len(node.components),
+            "components_failed": len(node.failed),
         }
 
     async def _loop(self):
@@ -83,6 +109,10 @@ class Status:
             except asyncio.TimeoutError:
                 pass
             self._request.clear()
+            from pysmartnode import node
+
+            if node.discovery is not None:
+                await node.discovery.wait()  # Home Assistant gets the config before the state
             if self._mqtt.isconnected():
                 try:
                     await self._mqtt.publish("./status", self.report(), qos=1)
@@ -91,3 +121,32 @@ class Status:
 
     def stop(self):
         self._task.cancel()
+
+    async def _publish_state(self):
+        self._request.set()
+
+    def discovery_entities(self):
+        """Diagnostic entities read from the JSON on ./status, and the restart button."""
+        expire = int(self._interval * 2.1) + 5
+        entities = []
+        for key, name, fields in (
+            ("uptime", "Uptime", {"dev_cla": "duration", "unit_of_meas": "s",
+                                  "stat_cla": "total_increasing"}),
+            ("ram_free", "Free RAM", {"dev_cla": "data_size", "unit_of_meas": "B",
+                                      "stat_cla": "measurement"}),
+            ("reconnects", "Reconnects", {"stat_cla": "total_increasing"}),
+            ("ip", "IP address", {}),
+            ("version", "Version", {}),
+        ):  # fmt: skip
+            if key == "ram_free" and mem_free() is None:
+                continue  # CPython has no fixed heap: the value is always null
+            fields["name"] = name
+            fields["stat_t"] = "./status"
+            fields["val_tpl"] = "{{ value_json.%s }}" % key
+            fields["ent_cat"] = "diagnostic"
+            fields["exp_aft"] = expire
+            entities.append(("status_" + key, "sensor", fields))
+        restart = {"name": "Restart", "cmd_t": "./restart/set", "pl_prs": "PRESS",
+                   "dev_cla": "restart", "ent_cat": "config"}  # fmt: skip
+        entities.append(("status_restart", "button", restart))
+        return entities

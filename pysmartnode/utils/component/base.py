@@ -1,0 +1,152 @@
+"""ComponentBase: identity, logger, supervised loops, subscriptions and discovery of a component.
+
+See docs/components.md. Every other base class (sensor, switch, button, binary sensor) builds on
+this one; a component that fits none of them subclasses it directly.
+"""
+
+import asyncio
+
+from pysmartnode import logging
+from pysmartnode.platform import const, ticks_diff, ticks_ms
+
+_BACKOFF_MAX = const(60)  # seconds between restarts of a loop that keeps failing
+_HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts again at once-ish
+
+
+def check_name(name):
+    """Raises ValueError unless name can be a topic level and a Home Assistant id."""
+    if not isinstance(name, str) or not 0 < len(name) <= 64:
+        raise ValueError("component name must be a string of 1 to 64 characters, got %r" % (name,))
+    for c in name:
+        if not (c.isalpha() or c.isdigit() or c == "_" or c == "-") or ord(c) > 127:
+            raise ValueError(
+                "component name %r: use letters, digits, _ and - only "
+                "(it becomes MQTT topics and Home Assistant ids)" % name
+            )
+
+
+class ComponentBase:
+    """The base of every component.
+
+    The config key (`name`) is the component's identity: its topics (`./<name>`), unique ids and
+    entity ids derive from it, never from load order. The constructor only builds (no I/O, no
+    tasks); `start()` subscribes and starts the loops, `stop()` ends all of them.
+
+    Args:
+        name: the config key: letters, digits, `_`, `-` (at most 64).
+        discover: announce the entities to Home Assistant (default True).
+        friendly_name: the entity name Home Assistant shows (default: name, `_` as spaces).
+
+    Raises:
+        ValueError: name is not a valid identity.
+    """
+
+    def __init__(self, name, discover=True, friendly_name=None):
+        check_name(name)
+        self.name = name
+        self.discover = bool(discover)
+        self.friendly_name = friendly_name
+        self._log = logging.getLogger(name)
+        self._mqtt = None  # the node's MQTTHandle, from start()
+        self._tasks = []
+        self._subscriptions = []  # (topic, callback) this component registered
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self):
+        """Subscribes and starts the component's loops (the registry calls it once, after
+        building). Subclasses extend `_start()`, not this."""
+        from pysmartnode import node
+
+        self._mqtt = node.mqtt
+        self._start()
+
+    def _start(self):
+        """Hook: subscribe (`_subscribe`) and start loops (`_spawn`) here."""
+
+    def stop(self):
+        """Cancels every task the component started and drops its subscriptions."""
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+        if self._mqtt is not None:
+            for topic, callback in self._subscriptions:
+                self._mqtt.unsubscribe(topic, callback)
+        self._subscriptions = []
+
+    # ------------------------------------------------------------------ helpers for subclasses
+
+    def _subscribe(self, topic, callback, qos=1, restore_state=False, parse_json=False):
+        """node.mqtt.subscribe(...), undone by stop(). topic: `./x` or a full topic."""
+        self._mqtt.subscribe(topic, callback, qos, restore_state, parse_json)
+        self._subscriptions.append((topic, callback))
+
+    def _spawn(self, func, *args):
+        """Runs `await func(*args)` as a supervised task: if it raises, the error is logged
+        (over MQTT) and it starts again after 1, 2, 4 ... 60 s; if it returns, it is done.
+        The task is cancelled by stop(). Returns the task."""
+        task = asyncio.create_task(self._supervise(func, args))
+        self._tasks.append(task)
+        return task
+
+    async def _supervise(self, func, args):
+        backoff = 1
+        while True:
+            started = ticks_ms()
+            try:
+                await func(*args)
+                return
+            except Exception as e:  # CancelledError is not an Exception: stop() still works
+                if ticks_diff(ticks_ms(), started) > _HEALTHY_MS:
+                    backoff = 1
+                self._log.error(
+                    "%s failed: %s: %s; restarting in %d s",
+                    getattr(func, "__name__", "loop"),
+                    type(e).__name__,
+                    e,
+                    backoff,
+                )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _BACKOFF_MAX)
+
+    async def _publish(self, topic, msg, retain=False, qos=1):
+        """Publishes once Home Assistant has the discovery config (config before state).
+
+        Returns what MQTTHandle.publish returns (True once sent or acknowledged)."""
+        from pysmartnode import node
+
+        gate = node.discovery
+        if gate is not None and self.discover:
+            await gate.wait()
+        if self._mqtt is None:
+            return False
+        return await self._mqtt.publish(topic, msg, retain, qos)
+
+    def _entity_name(self, part=None):
+        # HA shows "<device name> <entity name>"; the entity part only, never the device's
+        base = self.friendly_name or _capital(self.name.replace("_", " "))
+        if part:
+            return "%s %s" % (base, part.replace("_", " "))
+        return base
+
+    # ------------------------------------------------------------------ discovery and state
+
+    def discovery_entities(self):
+        """The Home Assistant entities of this component, for the discovery builder.
+
+        Returns a list of (object_id, platform, fields): object_id is `name` or
+        `name_<suffix>` (unique in the node); platform an HA platform ("sensor", "switch",
+        "button", "binary_sensor", ...); fields a dict of HA discovery keys in their short
+        form ("stat_t", "cmd_t", "dev_cla", "unit_of_meas", "val_tpl", "name", ...). Topics may
+        be device topics (`./x`). The builder adds uniq_id, def_ent_id, qos, device, origin and
+        availability. The base class has none; a component with entities overrides this.
+        """
+        return []
+
+    async def _publish_state(self):
+        """Hook: publish the current state again (after discovery on every connect and when
+        Home Assistant comes online). Sensors, switches and binary sensors implement it."""
+
+
+def _capital(text):
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,389 @@
+"""Home Assistant MQTT discovery: the payload builder and the publisher. Imported only when
+discovery is on (MQTT_DISCOVERY_ENABLED).
+
+Rules (reference homeassistant-2026.md §0, HA 2024.11 … 2026.11):
+- device-based discovery by default: one retained QoS 1 payload on
+  `<prefix>/device/<node>/config` with every entity under `cmps`; per entity
+  (`<prefix>/<platform>/<node>/<object_id>/config`) for HA older than 2024.11;
+- a strict top level (dev, o, avty_t, cmps only), `qos` in each component;
+- `uniq_id` = `<device id>_<object_id>`, `def_ent_id` = `<platform>.<device id>_<object_id>`,
+  never `obj_id`; ids only `[a-zA-Z0-9_-]`; no two entities share one;
+- a unit the device class does not allow drops the device class (logged), so the entity
+  still shows;
+- config on every connect and 1–5 s after Home Assistant's birth message, then the states;
+- a removed component is sent as `{"p": platform}`, then omitted.
+"""
+
+import asyncio
+
+from pysmartnode import logging
+from pysmartnode.platform import collect, const
+
+_RESERVE = const(4096)  # bytes kept for the device payload, grown to the last one + 512
+_ORIGIN_URL = "https://github.com/kevinkk525/pysmartnode"
+# Units HA accepts per sensor device class (the classes of definitions.py), "class:u1|u2;"
+_UNITS = (
+    ";apparent_power:VA|kVA|mVA;battery:%;carbon_dioxide:ppm"
+    ";carbon_monoxide:mg/m³|ppb|ppm|μg/m³;current:A|mA|μA"
+    ";data_rate:B/s|GB/s|Gbit/s|GiB/s|KiB/s|MB/s|Mbit/s|MiB/s|bit/s|kB/s|kbit/s"
+    ";data_size:B|EB|EiB|GB|Gbit|GiB|KiB|MB|Mbit|MiB|PB|PiB|TB|TiB|YB|YiB|ZB|ZiB|bit|kB|kbit"
+    ";distance:cm|ft|in|km|m|mi|mm|nmi|yd;duration:d|h|min|ms|s|μs"
+    ";energy:GJ|GWh|Gcal|J|MJ|MWh|Mcal|TWh|Wh|cal|kJ|kWh|kcal|mWh;frequency:GHz|Hz|MHz|kHz"
+    ";gas:CCF|L|ft³|m³;humidity:%;illuminance:lx;irradiance:BTU/(h⋅ft²)|W/m²;moisture:%"
+    ";ph:;pm1:μg/m³;pm10:μg/m³;pm25:μg/m³;power_factor:%|;power:GW|MW|TW|W|kW|mW"
+    ";precipitation:cm|in|mm;pressure:Pa|bar|cbar|hPa|inHg|kPa|mbar|mmHg|psi"
+    ";atmospheric_pressure:Pa|bar|cbar|hPa|inHg|kPa|mbar|mmHg|psi;signal_strength:dB|dBm"
+    ";sound_pressure:dB|dBA;speed:ft/s|in/d|in/h|in/s|km/h|kn|m/s|mm/d|mm/s|mph"
+    ";temperature:K|°C|°F;volatile_organic_compounds:mg/m³|μg/m³;voltage:V|kV|mV|μV"
+    ";volume:CCF|L|fl. oz.|ft³|gal|mL|m³;water:CCF|L|ft³|gal|m³;weight:g|kg|lb|mg|oz|st|μg"
+    ";wind_speed:ft/s|in/s|km/h|kn|m/s|mph;aqi:;timestamp:;date:;enum:;"
+)
+# Device classes whose state class must be total or total_increasing
+_TOTAL_ONLY = " energy gas water volume "
+
+
+def ha_id(text):
+    """text with every character outside [a-zA-Z0-9_-] replaced by `_` (discovery topic ids)."""
+    out = []
+    for c in text:
+        out.append(c if (c.isalpha() or c.isdigit() or c in "_-") and ord(c) < 128 else "_")
+    return "".join(out)
+
+
+def entity_id(text):
+    """An entity id's object part: lowercase [a-z0-9_], no doubled or edge `_`."""
+    out = []
+    for c in text.lower():
+        if not (("a" <= c <= "z") or ("0" <= c <= "9")):
+            c = "_"
+        if c != "_" or (out and out[-1] != "_"):
+            out.append(c)
+    while out and out[-1] == "_":
+        out.pop()
+    return "".join(out) or "node"
+
+
+def unit_problem(device_class, unit):
+    """Why HA (≥ 2025.7) rejects unit for device_class, or None if it takes it."""
+    start = _UNITS.find(";%s:" % device_class)
+    if start < 0:
+        return None  # a class without a table here: HA's own check decides
+    start += len(device_class) + 2
+    allowed = _UNITS[start : _UNITS.find(";", start)].split("|")
+    if (unit or "") in allowed:
+        return None
+    if allowed == [""]:
+        return "device class %s takes no unit, got %r" % (device_class, unit)
+    return "unit %r is not valid for device class %s (use %s)" % (
+        unit,
+        device_class,
+        ", ".join(u or "none" for u in allowed),
+    )
+
+
+class Builder:
+    """Builds every discovery payload of a node; pure (no I/O), so tests can check them all.
+
+    Args:
+        device_id: the node's id (`<home>/<device_id>/...`).
+        home: MQTT_HOME.
+        prefix: Home Assistant's discovery prefix (MQTT_DISCOVERY_PREFIX).
+        availability: the availability topic (full).
+        device_name: the name HA shows for the device (default: device_id).
+        model: the device model (default: the platform).
+        version: the software version.
+        per_entity: one payload per entity (HA < 2024.11) instead of one per device.
+    """
+
+    def __init__(self, device_id, home, prefix, availability, device_name=None, model=None,
+                 version=None, per_entity=False):  # fmt: skip
+        self.device_id = device_id
+        self.node_id = ha_id(device_id)
+        self._base = "%s/%s/" % (home, device_id)
+        self.prefix = prefix
+        self.availability = availability
+        self.device_name = device_name or device_id
+        self.model = model
+        self.version = version
+        self.per_entity = per_entity
+        self.problems = []  # (object_id, why) of the last build: what was dropped or changed
+
+    def _device(self):
+        device = {"ids": [self.node_id], "name": self.device_name, "mf": "pysmartnode"}
+        if self.model:
+            device["mdl"] = self.model
+        if self.version:
+            device["sw"] = self.version
+        return device
+
+    def _origin(self):
+        origin = {"name": "pysmartnode", "url": _ORIGIN_URL}
+        if self.version:
+            origin["sw"] = self.version
+        return origin
+
+    def _topic(self, topic):
+        return self._base + topic[2:] if topic[:2] == "./" else topic
+
+    def _component(self, object_id, platform, fields):
+        config = {"p": platform}
+        for key, value in fields.items():
+            if key[-2:] == "_t" and isinstance(value, str):
+                value = self._topic(value)
+            config[key] = value
+        config["uniq_id"] = "%s_%s" % (self.node_id, object_id)
+        config["def_ent_id"] = "%s.%s" % (platform, entity_id(config["uniq_id"]))
+        config["qos"] = 1
+        config.pop("obj_id", None)  # ignored since HA 2026.4; def_ent_id replaces it
+        if platform == "sensor":
+            self._check_sensor(object_id, config)
+        return config
+
+    def _check_sensor(self, object_id, config):
+        device_class = config.get("dev_cla")
+        if device_class:
+            why = unit_problem(device_class, config.get("unit_of_meas"))
+            if why:
+                self.problems.append((object_id, why + "; announced without device class"))
+                del config["dev_cla"]
+                device_class = None
+        state_class = config.get("stat_cla")
+        if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
+            config["stat_cla"] = "total_increasing"
+        if not config.get("unit_of_meas"):
+            config.pop("unit_of_meas", None)
+
+    def entities(self, providers):
+        """[(object_id, platform, config)] of every discovered entity of providers, each
+        object id once (a duplicate is dropped and recorded in self.problems)."""
+        return list(self.entities_iter(providers))
+
+    def entities_iter(self, providers):
+        """entities(), one at a time."""
+        self.problems = []
+        seen = {}
+        for provider in providers:
+            if not getattr(provider, "discover", False) or not hasattr(
+                provider, "discovery_entities"
+            ):
+                continue  # a plain object or service from COMPONENTS has no entities
+            try:
+                entities = provider.discovery_entities()
+            except Exception as e:  # one broken component must not hide the others
+                self.problems.append(
+                    (getattr(provider, "name", "?"), "%s: %s" % (type(e).__name__, e))
+                )
+                continue
+            for object_id, platform, fields in entities:
+                if ha_id(object_id) != object_id:
+                    self.problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
+                    continue
+                if object_id in seen:
+                    self.problems.append(
+                        (object_id, "id already used by %s: dropped" % seen[object_id])
+                    )
+                    continue
+                seen[object_id] = getattr(provider, "name", object_id)
+                yield object_id, platform, self._component(object_id, platform, fields)
+
+    def payloads(self, providers, removed=None):
+        """Every (topic, payload) to publish for providers: a dict, or "" to remove.
+
+        removed: {object_id: platform} of entities that went away since the last publication.
+        """
+        entities = self.entities(providers)
+        removed = removed or {}
+        if self.per_entity:
+            out = []
+            for object_id, platform, config in entities:
+                config["dev"] = self._device()
+                config["o"] = self._origin()
+                config["avty_t"] = self.availability
+                del config["p"]
+                out.append((self.entity_topic(platform, object_id), config))
+            for object_id, platform in removed.items():
+                out.append((self.entity_topic(platform, object_id), ""))
+            return out
+        components = {}
+        for object_id, platform in removed.items():
+            components[object_id] = {"p": platform}
+        for object_id, _, config in entities:
+            components[object_id] = config
+        if not components:
+            return [(self.device_topic(), "")]
+        payload = {
+            "dev": self._device(),
+            "o": self._origin(),
+            "avty_t": self.availability,
+            "cmps": components,
+        }
+        return [(self.device_topic(), payload)]
+
+    def device_text(self, providers, removed=None):
+        """The device payload as JSON bytes (see device_pieces); None: nothing to announce."""
+        pieces = self.device_pieces(providers, removed)
+        return None if pieces is None else b"".join(pieces)
+
+    def device_pieces(self, providers, removed=None):
+        """The device payload as JSON bytes, built one component at a time (device mode).
+
+        Same content as payloads()[0], but the whole dict tree never exists at once and the
+        payload is allocated once (one join of small pieces; the client sends bytes as they
+        are): on a small heap the largest free block, not the free total, is the limit.
+        None: nothing to announce (then publish "" to remove the device).
+        """
+        import json
+
+        head = json.dumps({"dev": self._device(), "o": self._origin(), "avty_t": self.availability})
+        pieces = [head[:-1].encode(), b', "cmps": {']
+        removed = removed or {}
+        for object_id, platform in removed.items():
+            pieces.append(
+                ("%s: %s, " % (json.dumps(object_id), json.dumps({"p": platform}))).encode()
+            )
+        for object_id, _, config in self.entities_iter(providers):
+            pieces.append(("%s: %s, " % (json.dumps(object_id), json.dumps(config))).encode())
+        if len(pieces) == 2:
+            return None
+        pieces[-1] = pieces[-1][:-2]  # no comma after the last component
+        pieces.append(b"}}")
+        return pieces
+
+    def device_topic(self):
+        return "%s/device/%s/config" % (self.prefix, self.node_id)
+
+    def entity_topic(self, platform, object_id):
+        return "%s/%s/%s/%s/config" % (self.prefix, platform, self.node_id, object_id)
+
+
+class Discovery:
+    """Publishes the node's discovery on every connect and after Home Assistant's birth
+    message, then asks every component for its state (config before state).
+
+    `node.discovery` is this object. Components wait for `wait()` before they publish state.
+    """
+
+    def __init__(self, mqtt, builder, providers):
+        self._mqtt = mqtt
+        self.builder = builder
+        self._providers = providers  # a function returning the entity providers
+        self._ready = asyncio.Event()
+        self._removed = {}  # object_id -> platform, sent once as {"p": platform}
+        self._refresh = None
+        # A small heap fragments while the node starts: the device payload then finds no
+        # block big enough although enough is free. This block, taken while the heap is still
+        # whole, is handed back just before the payload is joined, so there is one
+        self._reserve = None if builder.per_entity else bytearray(_RESERVE)
+        self._keep = _RESERVE
+        self._log = logging.getLogger("discovery")
+        self.publications = 0
+        mqtt.on_connect(self._on_connect)
+        mqtt.on_link(self._on_link)
+
+    async def wait(self):
+        """Returns once the discovery config is out on the current connection."""
+        if not self._ready.is_set():
+            await self._ready.wait()
+
+    def _on_link(self, up):
+        if not up:
+            self._ready.clear()
+
+    async def _on_connect(self, reason):
+        if reason == "homeassistant":
+            from random import getrandbits
+
+            # the handle waited 0.5–2.5 s already; together 1–5 s, spread over many nodes
+            await asyncio.sleep(0.5 + getrandbits(8) / 128)
+        await self.publish()
+        self._ready.set()
+        for provider in self._providers():
+            if not hasattr(provider, "_publish_state"):
+                continue  # a plain object or a service: no state
+            try:
+                await provider._publish_state()
+            except Exception as e:
+                self._log.error("state of %s: %s", getattr(provider, "name", "?"), e)
+
+    async def publish(self):
+        """Publishes the config (retained, QoS 1); True if the broker took all of it."""
+        ok = await self._publish_config(self._removed)
+        if ok and self._removed:
+            self._removed = {}
+            if not self.builder.per_entity:  # sent once as {"p": ...}; from now on omitted
+                ok = await self._publish_config(None)
+        self.publications += 1
+        return ok
+
+    async def _publish_config(self, removed):
+        builder = self.builder
+        if builder.per_entity:
+            payloads = builder.payloads(self._providers(), removed)
+        else:
+            pieces = builder.device_pieces(self._providers(), removed)
+            if self._reserve is not None:  # freed after the small pieces, before the join
+                self._keep = len(self._reserve)
+                self._reserve = None
+                collect()  # merge the reserve with its free neighbours
+            text = b"".join(pieces) if pieces else ""
+            del pieces
+            payloads = [(builder.device_topic(), text)]
+            self._keep = max(self._keep, len(text) + 512)
+            del text
+        for object_id, why in builder.problems:
+            self._log.error("%s: %s", object_id, why)
+        ok = True
+        while payloads:
+            topic, payload = payloads.pop(0)  # each payload can go once it is sent
+            ok = await self._mqtt.publish(topic, payload, True, 1) and ok
+            del payload
+        if not builder.per_entity and self._reserve is None:
+            try:
+                self._reserve = bytearray(self._keep)  # most likely in the payload's block
+            except MemoryError:
+                self._log.warning("no reserve for the next discovery payload")
+        return ok
+
+    def refresh(self):
+        """Publishes the config again soon (a component was added, removed or changed)."""
+        if self._ready.is_set() and self._refresh is None:
+            self._refresh = asyncio.create_task(self._publish_later())
+
+    async def _publish_later(self):
+        try:
+            await asyncio.sleep(0.1)  # one publication for a burst of changes
+            await self.publish()
+        except Exception as e:
+            self._log.error("publishing discovery failed: %s", e)
+        finally:
+            self._refresh = None
+
+    async def remove(self, component):
+        """Removes component's entities from Home Assistant."""
+        for object_id, platform, _ in component.discovery_entities():
+            self._removed[object_id] = platform
+        if self._ready.is_set():
+            await self.publish()
+
+
+def start(mqtt, config, device_id, version, model):
+    """Makes the node's Discovery from the settings; returns it."""
+    from pysmartnode import node
+
+    builder = Builder(
+        device_id,
+        config.MQTT_HOME,
+        config.MQTT_DISCOVERY_PREFIX,
+        mqtt.availability_topic,
+        config.DEVICE_NAME,
+        model,
+        version,
+        config.MQTT_DISCOVERY_PER_ENTITY,
+    )
+
+    def providers():
+        found = [] if node.status is None else [node.status]
+        found.extend(node.components.values())
+        return found
+
+    return Discovery(mqtt, builder, providers)

@@ -1,0 +1,199 @@
+"""ComponentSwitch: on/off/toggle with a retained state, restore mode and fail-safes. See
+docs/components.md."""
+
+import asyncio
+
+from pysmartnode.utils.component.base import ComponentBase
+
+_RESTORE_MODES = ("restore", "off", "on")
+
+
+class ComponentSwitch(ComponentBase):
+    """A switch: the subclass drives the hardware, the base owns topics, state and safety.
+
+    Subclasses implement `async _on()` and `async _off()`: return True once the hardware has
+    switched (False or raising: it has not; the state stays as it was and it is logged).
+
+    Commands on `./<name>/set`: `ON`, `OFF`, `TOGGLE` (anything else is logged and ignored).
+    The state is published retained on `./<name>` after every change, and after discovery on
+    every connect. Commands never run at the same time: they queue, in order.
+
+    Args:
+        name: the config key (see ComponentBase).
+        restore: at start, "restore" the retained state (default), or start "off" or "on".
+        max_on_time: seconds after which the switch turns itself off again (None: never).
+        offline_off: seconds without the broker after which the switch turns off (None: never);
+            a pump must not run on because its controller vanished.
+        discover, friendly_name: see ComponentBase.
+
+    Events: `getStateChangeEvent()` is set on every change (the consumer clears it).
+    """
+
+    def __init__(self, name, restore="restore", max_on_time=None, offline_off=None,
+                 discover=True, friendly_name=None):  # fmt: skip
+        super().__init__(name, discover, friendly_name)
+        if restore not in _RESTORE_MODES:
+            raise ValueError("restore must be 'restore', 'off' or 'on', got %r" % (restore,))
+        for key, value in (("max_on_time", max_on_time), ("offline_off", offline_off)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or value <= 0):  # fmt: skip
+                raise ValueError("%s must be seconds > 0 or None, got %r" % (key, value))
+        self._restore = restore
+        self._max_on_time = max_on_time
+        self._offline_off = offline_off
+        self._topic = "./" + name
+        self._state = None  # None: unknown until the first switch or restore
+        self._lock = asyncio.Lock()
+        self._event = asyncio.Event()
+        self._timer = None  # the max_on_time task
+        self._offline_timer = None
+
+    # ------------------------------------------------------------------ public API
+
+    def state(self):
+        """True (on), False (off) or None (unknown: not switched or restored yet)."""
+        return self._state
+
+    def topic(self):
+        """The state topic (device form); commands go to topic() + "/set"."""
+        return self._topic
+
+    def getStateChangeEvent(self):
+        """An asyncio.Event set on every change of state (the consumer clears it)."""
+        return self._event
+
+    async def on(self):
+        """Turns on; returns True if the switch is on afterwards."""
+        async with self._lock:
+            return await self._switch(True)
+
+    async def off(self):
+        """Turns off; returns True if the switch is off afterwards."""
+        async with self._lock:
+            return await self._switch(False)
+
+    async def toggle(self):
+        """Turns off if on, else on; returns True if it switched."""
+        async with self._lock:  # decided and done under one lock: no deadlock, no race
+            return await self._switch(not self._state)
+
+    # ------------------------------------------------------------------ for subclasses
+
+    async def _on(self):
+        """Hook: switch the hardware on; return True on success."""
+        raise NotImplementedError("%s has no _on()" % type(self).__name__)
+
+    async def _off(self):
+        """Hook: switch the hardware off; return True on success."""
+        raise NotImplementedError("%s has no _off()" % type(self).__name__)
+
+    # ------------------------------------------------------------------ internals
+
+    async def _switch(self, state, why=None):
+        try:
+            done = await (self._on() if state else self._off())
+        except Exception as e:  # the hardware failed: log, keep the state we know
+            self._log.error(
+                "turning %s failed: %s: %s", "on" if state else "off", type(e).__name__, e
+            )
+            return False
+        if done is not True:
+            self._log.error("turning %s failed", "on" if state else "off")
+            return False
+        changed = state != self._state
+        self._state = state
+        if why:
+            self._log.warning("turned off: %s", why)
+        if state and self._max_on_time:
+            self._cancel_timer()
+            self._timer = asyncio.create_task(self._expire())
+        elif not state:
+            self._cancel_timer()
+        if changed:
+            self._event.set()
+        self._publish_soon()
+        return True
+
+    def _cancel_timer(self):
+        if self._timer is not None and self._timer is not _current():
+            self._timer.cancel()
+        self._timer = None
+
+    async def _expire(self):
+        await asyncio.sleep(self._max_on_time)
+        async with self._lock:
+            self._timer = None
+            if self._state:
+                await self._switch(False, "on for max_on_time (%s s)" % self._max_on_time)
+
+    def _on_link(self, up):
+        if up:
+            if self._offline_timer is not None:
+                self._offline_timer.cancel()
+                self._offline_timer = None
+        elif self._offline_timer is None:
+            self._offline_timer = asyncio.create_task(self._offline())
+
+    async def _offline(self):
+        await asyncio.sleep(self._offline_off)
+        self._offline_timer = None
+        async with self._lock:
+            if self._state or self._state is None:
+                await self._switch(False, "broker unreachable for %s s" % self._offline_off)
+
+    def _start(self):
+        self._subscribe(
+            self._topic + "/set", self._on_command, restore_state=self._restore == "restore"
+        )
+        if self._offline_off:
+            self._mqtt.on_link(self._on_link)
+        if self._restore != "restore":
+            self._spawn(self.on if self._restore == "on" else self.off)
+
+    def _on_command(self, topic, msg, retained):
+        # retained: the state topic's retained value, delivered once at start (restore)
+        if msg == "ON" or msg == "OFF" or (msg == "TOGGLE" and not retained):
+            asyncio.create_task(self._command(msg, retained))
+        else:
+            self._log.warning("ignored command %.40r: want ON, OFF or TOGGLE", msg)
+
+    async def _command(self, msg, retained):
+        if retained:
+            self._log.info("restoring %s", msg)
+        if msg == "TOGGLE":
+            await self.toggle()
+        elif msg == "ON":
+            await self.on()
+        else:
+            await self.off()
+
+    def _publish_soon(self):
+        if self._state is not None:
+            asyncio.create_task(self._publish_state())
+
+    async def _publish_state(self):
+        state = self._state
+        if state is None:
+            return
+        try:
+            await self._publish(self._topic, "ON" if state else "OFF", True, 1)
+        except Exception as e:
+            self._log.error("publishing the state failed: %s", e)
+
+    def stop(self):
+        self._cancel_timer()
+        if self._offline_timer is not None:
+            self._offline_timer.cancel()
+            self._offline_timer = None
+        super().stop()
+
+    def discovery_entities(self):
+        fields = {"name": self._entity_name(), "stat_t": self._topic, "cmd_t": self._topic + "/set"}
+        return [(self.name, "switch", fields)]
+
+
+def _current():
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None

@@ -1,0 +1,122 @@
+"""Every component class in the tree, found by walking it, with the example config of its
+module docstring: what the contract tests run for each class.
+
+A component module's docstring carries an hjson example after a line ending in
+``Example config (hjson):`` (STYLE §3); each class must appear there as ``component``.
+Modules: ``pysmartnode/components/**.py`` and ``_templates/*.py`` (not ``components.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hjson
+from harness import REPO
+
+TEMPLATES = REPO / "_templates"
+LIBRARY = REPO / "pysmartnode" / "components"
+PARTS = Path(__file__).parent / "parts"  # test-only components: the suite checks itself on them
+_MARKER = "Example config (hjson):"
+
+
+@dataclass
+class ComponentClass:
+    module: str  # the package a COMPONENTS entry names (".unix.system", "sensor_template")
+    name: str  # the class name
+    path: Path  # the module's file
+    kind: str  # sensor, switch, button, binary_sensor, base
+    example: dict[str, Any] | None  # {config key: entry} for this class, None if missing
+    error: str | None = None  # why the module or its example could not be read
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.stem}.{self.name}"
+
+    @property
+    def in_tree(self) -> bool:
+        """False for the test-only parts."""
+        return self.path.parent != PARTS
+
+
+def _module_paths() -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted(LIBRARY.rglob("*.py")):
+        if path.name == "__init__.py" or "machine" in path.relative_to(LIBRARY).parts[:1]:
+            continue  # machine/: the built-in status, not a COMPONENTS class
+        rel = path.relative_to(LIBRARY).with_suffix("")
+        found.append(("." + ".".join(rel.parts), path))
+    for folder in (TEMPLATES, PARTS):
+        for path in sorted(folder.glob("*.py")):
+            if path.name != "components.py":
+                found.append((path.stem, path))
+    return found
+
+
+def _import(package: str, path: Path) -> Any:
+    if package.startswith("."):
+        return importlib.import_module("pysmartnode.components" + package)
+    if str(path.parent) not in sys.path:  # as in a node: the module beside components.py
+        sys.path.append(str(path.parent))
+    return importlib.import_module(package)
+
+
+def example_of(doc: str | None) -> dict[str, Any] | None:
+    """The hjson example of a module docstring, as {config key: entry}, or None."""
+    if not doc or _MARKER not in doc:
+        return None
+    text = doc.split(_MARKER, 1)[1]
+    lines = []
+    for line in text.splitlines()[1:]:
+        if line.strip() and not line.startswith((" ", "\t")):
+            break  # the indented block ended
+        lines.append(line)
+    return dict(hjson.loads("{" + textwrap.dedent("\n".join(lines)) + "}"))
+
+
+def _kind(cls: type) -> str:
+    from pysmartnode.utils.component import (
+        ComponentBinarySensor,
+        ComponentButton,
+        ComponentSensor,
+        ComponentSwitch,
+    )
+
+    for base, kind in (
+        (ComponentSensor, "sensor"),
+        (ComponentSwitch, "switch"),
+        (ComponentButton, "button"),
+        (ComponentBinarySensor, "binary_sensor"),
+    ):
+        if issubclass(cls, base):
+            return kind
+    return "base"
+
+
+def component_classes() -> list[ComponentClass]:
+    """Every ComponentBase subclass defined in the tree's component modules and templates."""
+    from pysmartnode.utils.component.base import ComponentBase
+
+    result = []
+    for package, path in _module_paths():
+        try:
+            module = _import(package, path)
+            example = example_of(module.__doc__)
+        except Exception as e:  # reported by the contract test for that module
+            result.append(
+                ComponentClass(package, "?", path, "base", None, f"{type(e).__name__}: {e}")
+            )
+            continue
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(cls, ComponentBase) or cls.__module__ != module.__name__:
+                continue
+            mine = None
+            if example is not None:
+                mine = {k: v for k, v in example.items() if v.get("component") == name} or None
+            result.append(ComponentClass(package, name, path, _kind(cls), mine))
+    return result

@@ -1,0 +1,78 @@
+"""The base classes' own logic (filters, readings, switching), on both runtimes, without a
+broker: tests/components/apps/unit_check.py prints what it saw."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from harness import REPO
+
+APP = REPO / "tests" / "components" / "apps" / "unit_check.py"
+
+
+@pytest.fixture(scope="module")
+def checks_by_runtime():
+    return {}
+
+
+@pytest.fixture
+def checks(runtime, run_py, checks_by_runtime) -> dict:
+    if runtime not in checks_by_runtime:
+        proc = run_py(runtime, APP)
+        assert proc.wait(timeout=30) == 0, proc.output()
+        found = {}
+        for line in proc.lines:
+            if line.startswith("{"):
+                item = json.loads(line)
+                found[item["check"]] = item["got"]
+        checks_by_runtime[runtime] = found
+    return checks_by_runtime[runtime]
+
+
+def test_median_filter_takes_the_middle_of_the_window(checks):
+    assert checks["median"] == [1, 3, 3, 5, 3]
+
+
+def test_average_then_linear_then_offset_then_precision(checks):
+    # averages 2, 3, 5, 7 -> *10+1 -> +0.5 -> 1 decimal
+    assert checks["average_linear_offset"] == [21.5, 31.5, 51.5, 71.5]
+
+
+def test_zero_and_false_are_readings_none_and_raise_are_failures(checks):
+    assert checks["zero_false_none_raise"] == [
+        [True, 0],
+        [True, False],
+        [False, False],
+        [False, False],
+    ]
+
+
+def test_concurrent_getvalue_calls_share_one_reading(checks):
+    assert checks["concurrent_getvalue_one_reading"] == [[7, 7, 7], 1]
+
+
+def test_delta_filter_passes_only_values_that_moved_enough(checks):
+    assert checks["delta"] == [True, False, True, False]
+
+
+def test_bad_sensor_options_raise_valueerror_naming_the_option(checks):
+    assert checks["bad_options"] == [
+        "interval_publish",
+        "interval_reading",
+        "unknown",
+        "filter",
+        "filter",
+        "precision",
+    ]
+
+
+def test_concurrent_commands_queue_in_order_without_deadlock(checks):
+    results, calls, state = checks["concurrent_switching"]
+    assert results == [True] * 7
+    assert calls == ["on", "off", "on", "off", "on", "on", "off"]
+    assert state is False
+
+
+def test_a_name_with_a_space_is_refused(checks):
+    assert checks["bad_name"] == "ValueError"
