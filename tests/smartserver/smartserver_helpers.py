@@ -17,12 +17,12 @@ TOOLS = str(REPO / "tools")
 if TOOLS not in sys.path:
     sys.path.append(TOOLS)  # appended: tools/build.py must not shadow a `build` package
 SECRET = "test-secret-of-node1"
-ALLOW = "testparts."
+ALLOW = "serverparts."
 
 GOOD = """{
   # the living room
   living_temp: {
-    package: testparts.parts
+    package: serverparts.parts
     component: Thermo
     constructor_args: {
       pin: 4         # GPIO
@@ -30,7 +30,7 @@ GOOD = """{
     }
   }
   fan: {
-    package: testparts.parts
+    package: serverparts.parts
     component: Relay
     constructor_args: { pin: 5, sensor: { ref: "living_temp" } }
   }

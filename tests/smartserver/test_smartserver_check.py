@@ -9,7 +9,7 @@ from smartserver_helpers import ALLOW, GOOD, run_cli
 
 BAD = """{
   temp: {
-    package: testparts.parts
+    package: serverparts.parts
     component: Thermo
     constructor_args: {
       pin: 4
@@ -17,24 +17,24 @@ BAD = """{
     }
   }
   relay: {
-    package: testparts.parts
+    package: serverparts.parts
     component: Relay
     constructor_args: {}
   }
   evil: { package: "os", component: "system", constructor_args: { command: "rm -rf /" } }
-  ghost: { package: "testparts.nothing", component: "X" }
-  typo: { package: "testparts.parts", component: "Thermometer", constructor_args: { pin: 1 } }
-  a: { package: "testparts.parts", component: "Relay", constructor_args: { pin: 1, sensor: { ref: "b" } } }
-  b: { package: "testparts.parts", component: "Relay", constructor_args: { pin: 2, sensor: { ref: "a" } } }
-  c: { package: "testparts.parts", component: "Relay", constructor_args: { pin: 3, sensor: { ref: "nope" } } }
-  Temp: { package: "testparts.parts", component: "Thermo", constructor_args: { pin: 5 }, extra: 1 }
-  hygro: { package: "testparts.parts", component: "Hygro", constructor_args: { pin: 6, interval_publish: 30, colour: 1 } }
+  ghost: { package: "serverparts.nothing", component: "X" }
+  typo: { package: "serverparts.parts", component: "Thermometer", constructor_args: { pin: 1 } }
+  a: { package: "serverparts.parts", component: "Relay", constructor_args: { pin: 1, sensor: { ref: "b" } } }
+  b: { package: "serverparts.parts", component: "Relay", constructor_args: { pin: 2, sensor: { ref: "a" } } }
+  c: { package: "serverparts.parts", component: "Relay", constructor_args: { pin: 3, sensor: { ref: "nope" } } }
+  Temp: { package: "serverparts.parts", component: "Thermo", constructor_args: { pin: 5 }, extra: 1 }
+  hygro: { package: "serverparts.parts", component: "Hygro", constructor_args: { pin: 6, interval_publish: 30, colour: 1 } }
 }
 """
 
 SYNTAX = """{
   temp: {
-    package: testparts.parts
+    package: serverparts.parts
     component: [
   }
 """
@@ -66,9 +66,9 @@ def test_check_reports_every_error_of_every_file_with_file_and_line(folder):
             "temp: constructor argument 'colour' is not accepted by Thermo(name, pin, interval=60)",
         ),
         (10, "relay: constructor argument 'pin' is missing"),
-        (15, "evil: package 'os' is outside the allow-list (testparts.): a node refuses it"),
-        (16, "ghost: unknown package 'testparts.nothing'"),
-        (17, "typo: testparts.parts has no class or function 'Thermometer'"),
+        (15, "evil: package 'os' is outside the allow-list (serverparts.): a node refuses it"),
+        (16, "ghost: unknown package 'serverparts.nothing'"),
+        (17, "typo: serverparts.parts has no class or function 'Thermometer'"),
         (18, "cyclic reference: a -> b -> a"),
         (20, "c: refers to 'nope', which is not a component of this device"),
         (21, "keys 'temp' and 'Temp' give the same entity id"),
@@ -100,12 +100,12 @@ def test_check_passes_a_valid_folder_and_maps_readable_names(folder):
 
 def test_check_warns_but_passes_a_component_that_only_imports_on_a_board(folder):
     (folder / "n.hjson").write_text(
-        '{\n  led: { package: "testparts.boardonly", component: "Led", constructor_args: { pin: 2 } }\n}\n'
+        '{\n  led: { package: "serverparts.boardonly", component: "Led", constructor_args: { pin: 2 } }\n}\n'
     )
     rc, lines, _ = _check(folder)
     assert rc == 0
     assert lines == [
-        f"{folder / 'n.hjson'}:2: warning: led: testparts.boardonly does not import on this host"
+        f"{folder / 'n.hjson'}:2: warning: led: serverparts.boardonly does not import on this host"
         " (ModuleNotFoundError: No module named 'machine'); its arguments are not checked"
     ]
 
@@ -114,6 +114,6 @@ def test_check_refuses_packages_outside_the_default_allow_list(folder):
     (folder / "n.hjson").write_text(GOOD)
     done = run_cli("check", "-c", str(folder))
     assert done.returncode == 1
-    assert "package 'testparts.parts' is outside the allow-list (pysmartnode.components.)" in (
+    assert "package 'serverparts.parts' is outside the allow-list (pysmartnode.components.)" in (
         done.stdout
     )

@@ -19,10 +19,10 @@ from smartserver_helpers import SECRET, attach
 from pysmartnode.utils.canonical import dumps as canonical
 from pysmartnode.utils.signing import seal
 
-ALLOW = "pysmartnode.components.,testparts."
+ALLOW = "pysmartnode.components.,serverparts."
 COMPONENTS = {
     "living_temp": {
-        "package": "testparts.parts",
+        "package": "serverparts.parts",
         "component": "Thermo",
         "constructor_args": {"pin": 4},
     }
