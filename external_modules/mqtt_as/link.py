@@ -62,6 +62,7 @@ class Link(Wire):
         self._last_rx = self._last_tx = self._ping_at = self._tx_at = 0
         self._pinging = self._ping_due = False
         self._down_since = None
+        self._view = None  # MicroPython: the reader's buffer, made by _reset_parser
         self._reset_parser()
         self._stats = {
             "connects": 0,

@@ -10,7 +10,7 @@ import asyncio
 from . import codec
 from .ticks import CPYTHON, const, ticks_diff, ticks_ms
 
-_CHUNK = const(512)  # bytes asked of the stream per read (MicroPython)
+_CHUNK = const(256)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
 _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
 
@@ -25,17 +25,19 @@ class Wire:
         self._head = None  # skipping: the first bytes, for the topic and packet id
         self._size = self._got = 0
         self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
+        if self._view is None and not CPYTHON:
+            # The reader's one buffer for the client's life (read(n) would ask the heap for n
+            # contiguous bytes on every call, even for a 4-byte PUBACK), made with the client
+            # while the heap is whole: on a fragmented heap a new one may not be found later
+            self._view = memoryview(bytearray(_CHUNK))
 
     async def _read_loop(self, reader):
         """MicroPython: read until the link fails; every failure is a fault, never a silent exit.
 
         (CPython parses in its protocol's data_received instead: see cpython.py.)
         """
+        view = self._view
         try:
-            # One buffer per connection: read(n) would ask the heap for n contiguous bytes on
-            # every call, even for a 4-byte PUBACK
-            chunk = bytearray(_CHUNK)
-            view = memoryview(chunk)
             while True:
                 body = self._body
                 if body is not None and self._size - self._got > _CHUNK:
@@ -46,7 +48,7 @@ class Wire:
                         if self._got == self._size:
                             self._finish()
                 else:
-                    got = await reader.readinto(chunk)
+                    got = await reader.readinto(view)
                     if got:
                         self._feed(view[:got])
                 if not got:
