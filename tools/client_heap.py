@@ -170,12 +170,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bits", type=int, choices=(32, 64), default=64)
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--map", action="store_true", help="print mem_info(1) (frozen)")
+    parser.add_argument("--cache", type=Path, help="firmware cache (default: tools/firmware.py's)")
     args = parser.parse_args(argv)
     fwtool = load_firmware_tool()
     source = args.source or fwtool.find_source()
     if source is None:
         parser.error("name the MicroPython source: " + fwtool.SOURCE_HINT)
-    fw = fwtool.build_firmware(source, args.bits)
+    fw = fwtool.build_firmware(source, args.bits, cache=args.cache)
     tmp = Path(tempfile.mkdtemp(prefix="client-heap-"))
     broker = None
     try:
