@@ -202,7 +202,9 @@ class Wire:
         if payload is not None and len(payload) <= _SMALL:
             data = data + payload  # one write, one TCP segment
             payload = None
-        async with self._lock:
+        # acquire/release, not `async with`: two coroutine frames less on the heap per packet
+        await self._lock.acquire()
+        try:
             writer = self._writer
             if writer is None:
                 raise OSError("not connected")
@@ -240,6 +242,8 @@ class Wire:
                 if self._writing is task:
                     self._writing = None
             self._last_tx = self._tx_at = ticks_ms()
+        finally:
+            self._lock.release()
 
     # ----------------------------------------------------------------- watching
 
