@@ -10,6 +10,11 @@ import asyncio
 from . import codec
 from .ticks import CPYTHON, const, ticks_diff, ticks_ms
 
+_PUBLISH = const(0x30)  # packet types (first byte) the reader tells apart
+_PUBACK = const(0x40)
+_SUBACK = const(0x90)
+_UNSUBACK = const(0xB0)
+_PINGRESP = const(0xD0)
 _CHUNK = const(256)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
 _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
@@ -94,7 +99,7 @@ class Wire:
 
     def _begin(self, first, size):
         """A large packet starts: make its buffer, or skip it if too big or the heap is short."""
-        if first & 0xF0 != codec.PUBLISH:
+        if first & 0xF0 != _PUBLISH:
             raise ValueError("packet 0x%02x of %d bytes" % (first, size))
         self._first = first
         self._size = size
@@ -160,7 +165,7 @@ class Wire:
 
     def _dispatch(self, first, body):
         kind = first & 0xF0
-        if kind == codec.PUBLISH:
+        if kind == _PUBLISH:
             if self._max_in and len(body) > self._max_in:
                 self._discard(first, body, len(body))
                 return
@@ -172,20 +177,20 @@ class Wire:
             self._deliver(topic, msg, retained)  # the client's: callbacks or queue
             if qos:
                 self._acks_due.append(pid)
-        elif first == codec.PUBACK:
+        elif first == _PUBACK:
             if not self._acked(codec.packet_id(body)):
                 self._stats["stray_acks"] += 1  # a late ack for a re-sent message: harmless
-        elif first == codec.SUBACK or first == codec.UNSUBACK:
-            short = len(body) < 3 if first == codec.SUBACK else len(body) != 2
+        elif first == _SUBACK or first == _UNSUBACK:
+            short = len(body) < 3 if first == _SUBACK else len(body) != 2
             if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
                 raise ValueError("ack 0x%02x of %d bytes" % (first, len(body)))
             w = self._waiters.pop(body[0] << 8 | body[1], None)
             if w is None:
                 self._stats["stray_acks"] += 1
             else:
-                w[1] = bytes(body[2:]) if first == codec.SUBACK else b"\x00"
+                w[1] = bytes(body[2:]) if first == _SUBACK else b"\x00"
                 w[0].set()
-        elif first == codec.PINGRESP and not len(body):
+        elif first == _PINGRESP and not len(body):
             self._pinging = False
         else:
             raise ValueError("unexpected packet 0x%02x of %d bytes" % (first, len(body)))
