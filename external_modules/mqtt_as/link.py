@@ -21,13 +21,15 @@ class Link(Wire):
     def __init__(self, c, client_id, will):
         keepalive = c["keepalive"]
         self._host = c["server"]
-        self._ssl = c["ssl"]
-        self._ssl_params = c["ssl_params"]
-        if self._ssl is True:  # configuration errors raise here, not as "unreachable" later
+        ssl = c["ssl"]
+        if ssl is True:  # configuration errors raise here, not as "unreachable" later
             from .tls import context
 
-            self._ssl = context(self._ssl_params)
-        self._port = c["port"] or (8883 if self._ssl else 1883)
+            ssl = context(c["ssl_params"])
+        # TLS: (context, the name the certificate must show); None: plain TCP
+        name = c["ssl_params"].get("server_hostname") or self._host
+        self._ssl = (ssl, name) if ssl else None
+        self._port = c["port"] or (8883 if ssl else 1883)
         # What every CONNECT says but the clean flag: one tuple, not five attributes (an
         # instance's attributes share one hash table, which grows in steps of ~25 %)
         user = codec.utf8(c["user"] or b"")
@@ -46,7 +48,8 @@ class Link(Wire):
 
             self._link = WLAN(c["ssid"], c["wifi_pw"])
         self._log_cb = c["log"]
-        self._lock = asyncio.Lock()  # one packet (write + drain) at a time
+        self._busy = False  # a packet is being written (see Wire._send: one at a time)
+        self._lockq = []  # events of the writers waiting for their turn, first first
         self._upev = asyncio.Event()  # set exactly while connected
         self._wake = asyncio.Event()  # wakes the supervisor after a fault
         self._slot = asyncio.Event()  # set when a QoS 1 message leaves flight

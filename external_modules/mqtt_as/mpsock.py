@@ -65,7 +65,7 @@ class Stream:
 
 async def open_connection(client):
     """(reader, writer) of a new connection; the first write waits for it to complete."""
-    ctx = client._ssl
+    tls = client._ssl
     addr = client._addr
     if addr is None:
         addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]
@@ -85,9 +85,8 @@ async def open_connection(client):
             sock.setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
         except (OSError, AttributeError):
             pass  # a port without the options still works
-        if ctx:
-            name = client._ssl_params.get("server_hostname") or client._host
-            sock = ctx.wrap_socket(sock, server_hostname=name, do_handshake_on_connect=False)
+        if tls:
+            sock = tls[0].wrap_socket(sock, server_hostname=tls[1], do_handshake_on_connect=False)
             sock.setblocking(False)
     except BaseException:
         sock.close()

@@ -2,7 +2,8 @@
 
 Wire is the bottom of MQTTClient (MQTTClient -> Session -> Link -> Wire). It calls what the
 classes above provide: _fault(where, e) when the link is dead, _deliver(topic, msg, retained)
-for each PUBLISH, _acked(pid) for each PUBACK, _resend(recs) for QoS 1 messages due again.
+for each PUBLISH, _discard(first, head, size) for one too big to keep, _acked(pid) for each
+PUBACK, _resend(recs) for QoS 1 messages due again.
 """
 
 import asyncio
@@ -10,7 +11,7 @@ import asyncio
 from . import codec
 from .ticks import CPYTHON, const, ticks_diff, ticks_ms
 
-_PUBLISH = const(0x30)  # packet types (first byte) the reader tells apart
+_PUBLISH = const(0x30)  # packet types the reader tells apart
 _PUBACK = const(0x40)
 _SUBACK = const(0x90)
 _UNSUBACK = const(0xB0)
@@ -37,10 +38,7 @@ class Wire:
             self._view = memoryview(bytearray(_CHUNK))
 
     async def _read_loop(self, reader):
-        """MicroPython: read until the link fails; every failure is a fault, never a silent exit.
-
-        (CPython parses in its protocol's data_received instead: see cpython.py.)
-        """
+        """MicroPython: read until the link fails, which is always a fault (CPython: cpython.py)."""
         view = self._view
         try:
             while True:
@@ -143,26 +141,6 @@ class Wire:
         else:
             self._discard(first, head, self._size)
 
-    def _discard(self, first, head, size):
-        """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""
-        qos = (first >> 1) & 3
-        tlen = head[0] << 8 | head[1] if len(head) >= 2 else 0
-        if qos:
-            if qos > 1 or len(head) < 4 + tlen:
-                raise ValueError("PUBLISH QoS %d of %d bytes" % (qos, size))
-            self._acks_due.append(head[2 + tlen] << 8 | head[3 + tlen])
-        self._stats["discarded"] += 1
-        if self._stats["discarded"] == 1:
-            try:
-                topic = bytes(head[2 : 2 + tlen])
-                self._log(
-                    "warning",
-                    "discarded a message of %d bytes on %s (max_incoming %d, or no heap for it); "
-                    "further ones are only counted in stats()" % (size, topic, self._max_in),
-                )
-            except MemoryError:
-                pass
-
     def _dispatch(self, first, body):
         kind = first & 0xF0
         if kind == _PUBLISH:
@@ -200,15 +178,28 @@ class Wire:
     async def _send(self, data, payload=None):
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
 
-        A write that makes no progress for response_time is a dead link (the watchdog faults
-        it, which wakes this call). A packet is written whole or the link is faulted: a
+        No progress for response_time is a dead link (the watchdog faults it, waking this); a
         caller cancelled half-way through a packet takes the link down with it.
         """
         if payload is not None and len(payload) <= _SMALL:
             data = data + payload  # one write, one TCP segment
             payload = None
-        # acquire/release, not `async with`: two coroutine frames less on the heap per packet
-        await self._lock.acquire()
+        # One packet at a time, FIFO, handed on to the first waiter as by asyncio.Lock, whose
+        # acquire() would put a generator on the heap per packet (and its module 0.6 KB)
+        if self._busy:
+            turn = asyncio.Event()
+            self._lockq.append(turn)
+            try:
+                await turn.wait()  # _busy stays True: the releasing writer hands it over
+            except asyncio.CancelledError:
+                if turn in self._lockq:
+                    self._lockq.remove(turn)
+                elif self._lockq:  # handed over just as we were cancelled: pass it on
+                    self._lockq.pop(0).set()
+                else:
+                    self._busy = False
+                raise
+        self._busy = True
         try:
             writer = self._writer
             if writer is None:
@@ -248,7 +239,10 @@ class Wire:
                     self._writing = None
             self._last_tx = self._tx_at = ticks_ms()
         finally:
-            self._lock.release()
+            if self._lockq:
+                self._lockq.pop(0).set()  # its turn: _busy stays True for it
+            else:
+                self._busy = False
 
     # ----------------------------------------------------------------- watching
 
@@ -291,7 +285,7 @@ class Wire:
                     ticks_diff(now, self._last_rx) >= ping_ms
                     or ticks_diff(now, self._last_tx) >= ping_ms
                 ):
-                    if self._lock.locked():
+                    if self._busy:
                         self._ping_due = True  # the writer sends it before its next packet
                     else:
                         writer.write(codec.PINGREQ_PACKET)  # never waits
