@@ -246,6 +246,10 @@ def build_firmware(
         logs.mkdir(exist_ok=True)
         _make(["-C", str(tree / "mpy-cross"), "-j%d" % jobs], "mpy-cross", logs / "mpy-cross.log")
         options = list(MAKE_OPTIONS) + (list(MAKE_32BIT) if bits == 32 else [])
+        # makemanifest recompiles a frozen module only if its source is newer than the .mpy it
+        # made before: another checkout's build into this folder would otherwise be kept for
+        # every file not edited since. Compiling them all again takes seconds.
+        shutil.rmtree(tree / "ports" / "unix" / variant / "frozen_mpy", ignore_errors=True)
         _make(
             ["-C", str(tree / "ports" / "unix"), "-j%d" % jobs, *options,
              "FROZEN_MANIFEST=" + str(MANIFEST), "BUILD=" + variant],

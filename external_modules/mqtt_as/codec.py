@@ -13,15 +13,13 @@ except ImportError:  # CPython
         return x
 
 
-CONNECT = const(0x10)
-CONNACK = const(0x20)
-PUBLISH = const(0x30)
-PUBACK = const(0x40)
-SUBSCRIBE = const(0x82)  # SUBSCRIBE and UNSUBSCRIBE carry the fixed flags 0b0010
-SUBACK = const(0x90)
-UNSUBSCRIBE = const(0xA2)
-UNSUBACK = const(0xB0)
-PINGRESP = const(0xD0)
+# Packet types: private, so they take no room in the module's dict on MicroPython (the
+# modules that read packets keep their own)
+_CONNECT = const(0x10)
+_PUBLISH = const(0x30)
+_PUBACK = const(0x40)
+_SUBSCRIBE = const(0x82)  # SUBSCRIBE and UNSUBSCRIBE carry the fixed flags 0b0010
+_UNSUBSCRIBE = const(0xA2)
 
 PINGREQ_PACKET = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"
@@ -92,7 +90,7 @@ def connect(client_id, keepalive, clean, user=b"", password=b"", will=None):
             flags |= 0x40
             payload += _field(password)
     body = b"\x00\x04MQTT\x04" + bytes((flags, keepalive >> 8, keepalive & 0xFF)) + payload
-    return bytes((CONNECT,)) + varint(len(body)) + body
+    return bytes((_CONNECT,)) + varint(len(body)) + body
 
 
 def publish_header(topic, payload_len, qos=0, retain=False, pid=0, dup=False):
@@ -101,7 +99,7 @@ def publish_header(topic, payload_len, qos=0, retain=False, pid=0, dup=False):
     Returns a bytearray so that a re-send can set the DUP bit in place.
     """
     rest = 2 + len(topic) + payload_len + (2 if qos else 0)
-    first = PUBLISH | (0x08 if dup else 0) | (qos << 1) | (1 if retain else 0)
+    first = _PUBLISH | (0x08 if dup else 0) | (qos << 1) | (1 if retain else 0)
     hdr = bytearray((first,))
     hdr += varint(rest)
     hdr += _field(topic)
@@ -116,7 +114,7 @@ def subscribe(pid, topics):
     for topic, qos in topics:
         body += _field(topic)
         body.append(qos)
-    return bytes((SUBSCRIBE,)) + varint(len(body)) + body
+    return bytes((_SUBSCRIBE,)) + varint(len(body)) + body
 
 
 def unsubscribe(pid, topics):
@@ -124,11 +122,11 @@ def unsubscribe(pid, topics):
     body = bytearray((pid >> 8, pid & 0xFF))
     for topic in topics:
         body += _field(topic)
-    return bytes((UNSUBSCRIBE,)) + varint(len(body)) + body
+    return bytes((_UNSUBSCRIBE,)) + varint(len(body)) + body
 
 
 def puback(pid):
-    return bytes((PUBACK, 2, pid >> 8, pid & 0xFF))
+    return bytes((_PUBACK, 2, pid >> 8, pid & 0xFF))
 
 
 def packet_id(body):

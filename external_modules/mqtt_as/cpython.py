@@ -114,8 +114,7 @@ async def open_connection(client):
     conn = Connection()
     kw = {}
     if client._ssl:
-        kw["ssl"] = client._ssl
-        kw["server_hostname"] = client._ssl_params.get("server_hostname") or client._host
+        kw["ssl"], kw["server_hostname"] = client._ssl
     make = asyncio.get_running_loop().create_connection(
         lambda: conn, client._host, client._port, **kw
     )

@@ -12,6 +12,7 @@ from .errors import MQTTError, MQTTRefused, refused, why
 from .ticks import CPYTHON, const, rand8, ticks_diff, ticks_ms
 from .wire import Wire
 
+_CONNACK = const(0x20)
 _SUMMARY_MS = const(60000)  # while the broker stays away: one log line per minute
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
 
@@ -19,19 +20,20 @@ _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked 
 class Link(Wire):
     def __init__(self, c, client_id, will):
         keepalive = c["keepalive"]
-        self._will = will
         self._host = c["server"]
-        self._ssl = c["ssl"]
-        self._ssl_params = c["ssl_params"]
-        if self._ssl is True:  # configuration errors raise here, not as "unreachable" later
+        ssl = c["ssl"]
+        if ssl is True:  # configuration errors raise here, not as "unreachable" later
             from .tls import context
 
-            self._ssl = context(self._ssl_params)
-        self._port = c["port"] or (8883 if self._ssl else 1883)
-        self._client_id = client_id
-        self._user = codec.utf8(c["user"] or b"")
-        self._password = codec.utf8(c["password"] or b"")
-        self._keepalive = keepalive
+            ssl = context(c["ssl_params"])
+        # TLS: (context, the name the certificate must show); None: plain TCP
+        name = c["ssl_params"].get("server_hostname") or self._host
+        self._ssl = (ssl, name) if ssl else None
+        self._port = c["port"] or (8883 if ssl else 1883)
+        # What every CONNECT says but the clean flag: one tuple, not five attributes (an
+        # instance's attributes share one hash table, which grows in steps of ~25 %)
+        user = codec.utf8(c["user"] or b"")
+        self._hello = (client_id, keepalive, user, codec.utf8(c["password"] or b""), will)
         ping = c["ping_interval"] or (keepalive / 4 if keepalive else 20)
         if keepalive:
             ping = min(ping, keepalive)
@@ -46,14 +48,15 @@ class Link(Wire):
 
             self._link = WLAN(c["ssid"], c["wifi_pw"])
         self._log_cb = c["log"]
-        self._lock = asyncio.Lock()  # one packet (write + drain) at a time
+        self._busy = False  # a packet is being written (see Wire._send: one at a time)
+        self._lockq = []  # events of the writers waiting for their turn, first first
         self._upev = asyncio.Event()  # set exactly while connected
         self._wake = asyncio.Event()  # wakes the supervisor after a fault
         self._slot = asyncio.Event()  # set when a QoS 1 message leaves flight
         self._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
         self._waiters = {}  # pid -> [event, result] of a SUBSCRIBE or UNSUBSCRIBE
         self._tasks = set()  # every task this client started and has not seen finish
-        self._reader = self._writer = self._supervisor = self._writing = None
+        self._writer = self._supervisor = self._writing = None
         self._addr = None  # MicroPython: the broker's address, looked up once
         self._conn_tasks = ()
         self._connected = False
@@ -62,6 +65,7 @@ class Link(Wire):
         self._last_rx = self._last_tx = self._ping_at = self._tx_at = 0
         self._pinging = self._ping_due = False
         self._down_since = None
+        self._view = None  # MicroPython: the reader's buffer, made by _reset_parser
         self._reset_parser()
         self._stats = {
             "connects": 0,
@@ -89,25 +93,19 @@ class Link(Wire):
             await self._link.up()
         reader, writer = await self._connect()
         try:
-            packet = codec.connect(
-                self._client_id,
-                self._keepalive,
-                clean,
-                self._user,
-                self._password,
-                self._will,
-            )
+            client_id, keepalive, user, password, will = self._hello
+            packet = codec.connect(client_id, keepalive, clean, user, password, will)
             writer.write(packet)
             await asyncio.wait_for(writer.drain(), self._resp_s)
             ack = await asyncio.wait_for(reader.readexactly(4), self._resp_s)
-            if ack[0] != codec.CONNACK or ack[1] != 2:
+            if ack[0] != _CONNACK or ack[1] != 2:
                 raise MQTTError("broker sent 0x%02x 0x%02x instead of CONNACK" % (ack[0], ack[1]))
             if ack[3]:
                 raise refused(self._host, self._port, ack[3])
         except BaseException:
             _close_writer(writer)
             raise
-        self._reader, self._writer = reader, writer
+        self._writer = writer  # the same object as reader, on both runtimes
         self._last_rx = self._last_tx = self._tx_at = ticks_ms()
         self._pinging = self._ping_due = False
         self._connected = True
@@ -192,7 +190,7 @@ class Link(Wire):
             task.cancel()  # a writer blocked in drain; CPython's abort wakes it instead
         if self._writer is not None:
             _close_writer(self._writer)
-        self._reader = self._writer = None
+        self._writer = None
         # SUBACK/UNSUBACK waiters retry after the reconnect; QoS 1 records stay in flight
         for pid in list(self._waiters):
             w = self._waiters.pop(pid)

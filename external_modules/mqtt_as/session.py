@@ -76,6 +76,26 @@ class Session(Link):
         elif self._subs_cb is not None:
             self._call(self._subs_cb, topic, msg, retained)
 
+    def _discard(self, first, head, size):
+        """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""
+        qos = (first >> 1) & 3
+        tlen = head[0] << 8 | head[1] if len(head) >= 2 else 0
+        if qos:
+            if qos > 1 or len(head) < 4 + tlen:
+                raise ValueError("PUBLISH QoS %d of %d bytes" % (qos, size))
+            self._acks_due.append(head[2 + tlen] << 8 | head[3 + tlen])
+        self._stats["discarded"] += 1
+        if self._stats["discarded"] == 1:
+            try:
+                topic = bytes(head[2 : 2 + tlen])
+                self._log(
+                    "warning",
+                    "discarded a message of %d bytes on %s (max_incoming %d, or no heap for it); "
+                    "further ones are only counted in stats()" % (size, topic, self._max_in),
+                )
+            except MemoryError:
+                pass
+
     def _acked(self, pid):
         """Called by the link for each PUBACK; False if no publish waited for it."""
         rec = self._inflight.pop(pid, None)

@@ -2,7 +2,8 @@
 
 Wire is the bottom of MQTTClient (MQTTClient -> Session -> Link -> Wire). It calls what the
 classes above provide: _fault(where, e) when the link is dead, _deliver(topic, msg, retained)
-for each PUBLISH, _acked(pid) for each PUBACK, _resend(recs) for QoS 1 messages due again.
+for each PUBLISH, _discard(first, head, size) for one too big to keep, _acked(pid) for each
+PUBACK, _resend(recs) for QoS 1 messages due again.
 """
 
 import asyncio
@@ -10,7 +11,12 @@ import asyncio
 from . import codec
 from .ticks import CPYTHON, const, ticks_diff, ticks_ms
 
-_CHUNK = const(512)  # bytes asked of the stream per read (MicroPython)
+_PUBLISH = const(0x30)  # packet types the reader tells apart
+_PUBACK = const(0x40)
+_SUBACK = const(0x90)
+_UNSUBACK = const(0xB0)
+_PINGRESP = const(0xD0)
+_CHUNK = const(256)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
 _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
 
@@ -25,17 +31,16 @@ class Wire:
         self._head = None  # skipping: the first bytes, for the topic and packet id
         self._size = self._got = 0
         self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
+        if self._view is None and not CPYTHON:
+            # The reader's one buffer for the client's life (read(n) would ask the heap for n
+            # contiguous bytes on every call, even for a 4-byte PUBACK), made with the client
+            # while the heap is whole: on a fragmented heap a new one may not be found later
+            self._view = memoryview(bytearray(_CHUNK))
 
     async def _read_loop(self, reader):
-        """MicroPython: read until the link fails; every failure is a fault, never a silent exit.
-
-        (CPython parses in its protocol's data_received instead: see cpython.py.)
-        """
+        """MicroPython: read until the link fails, which is always a fault (CPython: cpython.py)."""
+        view = self._view
         try:
-            # One buffer per connection: read(n) would ask the heap for n contiguous bytes on
-            # every call, even for a 4-byte PUBACK
-            chunk = bytearray(_CHUNK)
-            view = memoryview(chunk)
             while True:
                 body = self._body
                 if body is not None and self._size - self._got > _CHUNK:
@@ -46,7 +51,7 @@ class Wire:
                         if self._got == self._size:
                             self._finish()
                 else:
-                    got = await reader.readinto(chunk)
+                    got = await reader.readinto(view)
                     if got:
                         self._feed(view[:got])
                 if not got:
@@ -92,7 +97,7 @@ class Wire:
 
     def _begin(self, first, size):
         """A large packet starts: make its buffer, or skip it if too big or the heap is short."""
-        if first & 0xF0 != codec.PUBLISH:
+        if first & 0xF0 != _PUBLISH:
             raise ValueError("packet 0x%02x of %d bytes" % (first, size))
         self._first = first
         self._size = size
@@ -136,29 +141,9 @@ class Wire:
         else:
             self._discard(first, head, self._size)
 
-    def _discard(self, first, head, size):
-        """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""
-        qos = (first >> 1) & 3
-        tlen = head[0] << 8 | head[1] if len(head) >= 2 else 0
-        if qos:
-            if qos > 1 or len(head) < 4 + tlen:
-                raise ValueError("PUBLISH QoS %d of %d bytes" % (qos, size))
-            self._acks_due.append(head[2 + tlen] << 8 | head[3 + tlen])
-        self._stats["discarded"] += 1
-        if self._stats["discarded"] == 1:
-            try:
-                topic = bytes(head[2 : 2 + tlen])
-                self._log(
-                    "warning",
-                    "discarded a message of %d bytes on %s (max_incoming %d, or no heap for it); "
-                    "further ones are only counted in stats()" % (size, topic, self._max_in),
-                )
-            except MemoryError:
-                pass
-
     def _dispatch(self, first, body):
         kind = first & 0xF0
-        if kind == codec.PUBLISH:
+        if kind == _PUBLISH:
             if self._max_in and len(body) > self._max_in:
                 self._discard(first, body, len(body))
                 return
@@ -170,20 +155,20 @@ class Wire:
             self._deliver(topic, msg, retained)  # the client's: callbacks or queue
             if qos:
                 self._acks_due.append(pid)
-        elif first == codec.PUBACK:
+        elif first == _PUBACK:
             if not self._acked(codec.packet_id(body)):
                 self._stats["stray_acks"] += 1  # a late ack for a re-sent message: harmless
-        elif first == codec.SUBACK or first == codec.UNSUBACK:
-            short = len(body) < 3 if first == codec.SUBACK else len(body) != 2
+        elif first == _SUBACK or first == _UNSUBACK:
+            short = len(body) < 3 if first == _SUBACK else len(body) != 2
             if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
                 raise ValueError("ack 0x%02x of %d bytes" % (first, len(body)))
             w = self._waiters.pop(body[0] << 8 | body[1], None)
             if w is None:
                 self._stats["stray_acks"] += 1
             else:
-                w[1] = bytes(body[2:]) if first == codec.SUBACK else b"\x00"
+                w[1] = bytes(body[2:]) if first == _SUBACK else b"\x00"
                 w[0].set()
-        elif first == codec.PINGRESP and not len(body):
+        elif first == _PINGRESP and not len(body):
             self._pinging = False
         else:
             raise ValueError("unexpected packet 0x%02x of %d bytes" % (first, len(body)))
@@ -193,14 +178,29 @@ class Wire:
     async def _send(self, data, payload=None):
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
 
-        A write that makes no progress for response_time is a dead link (the watchdog faults
-        it, which wakes this call). A packet is written whole or the link is faulted: a
+        No progress for response_time is a dead link (the watchdog faults it, waking this); a
         caller cancelled half-way through a packet takes the link down with it.
         """
         if payload is not None and len(payload) <= _SMALL:
             data = data + payload  # one write, one TCP segment
             payload = None
-        async with self._lock:
+        # One packet at a time, FIFO, handed on to the first waiter as by asyncio.Lock, whose
+        # acquire() would put a generator on the heap per packet (and its module 0.6 KB)
+        if self._busy:
+            turn = asyncio.Event()
+            self._lockq.append(turn)
+            try:
+                await turn.wait()  # _busy stays True: the releasing writer hands it over
+            except asyncio.CancelledError:
+                if turn in self._lockq:
+                    self._lockq.remove(turn)
+                elif self._lockq:  # handed over just as we were cancelled: pass it on
+                    self._lockq.pop(0).set()
+                else:
+                    self._busy = False
+                raise
+        self._busy = True
+        try:
             writer = self._writer
             if writer is None:
                 raise OSError("not connected")
@@ -238,6 +238,11 @@ class Wire:
                 if self._writing is task:
                     self._writing = None
             self._last_tx = self._tx_at = ticks_ms()
+        finally:
+            if self._lockq:
+                self._lockq.pop(0).set()  # its turn: _busy stays True for it
+            else:
+                self._busy = False
 
     # ----------------------------------------------------------------- watching
 
@@ -280,7 +285,7 @@ class Wire:
                     ticks_diff(now, self._last_rx) >= ping_ms
                     or ticks_diff(now, self._last_tx) >= ping_ms
                 ):
-                    if self._lock.locked():
+                    if self._busy:
                         self._ping_due = True  # the writer sends it before its next packet
                     else:
                         writer.write(codec.PINGREQ_PACKET)  # never waits

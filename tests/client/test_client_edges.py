@@ -197,6 +197,28 @@ def test_cancelling_a_publish_mid_write_never_desynchronises_the_stream(
     assert "protocol error" not in log and "malformed" not in log.lower()
 
 
+def test_a_publish_cancelled_while_waiting_its_turn_to_write_holds_up_no_one_behind_it(
+    mosquitto, fault_proxy, observer, client_app
+):
+    obs = observer(mosquitto)
+    obs.subscribe("turn/#", qos=1)
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, keepalive=10, ping_interval=5, response_time=5)
+    app.call("connect")
+    proxy.throttle(200_000)
+    big = app.start("publish", topic="turn/big", size=300_000)  # writes for about 1.5 s
+    gone = app.start("publish_cancel", topic="turn/cancelled", size=10, after=0.3)
+    behind = [app.start("publish", topic="turn/%d" % i, msg=str(i)) for i in range(3)]
+    assert app.result(gone, timeout=10) == "cancelled"  # while the big one held the writer
+    proxy.throttle(0)
+    assert app.result(big, timeout=30) is True
+    assert [app.result(cid, timeout=10) for cid in behind] == [True, True, True]
+    got = obs.wait_messages("turn/#", 4, timeout=10)
+    assert [m.topic for m in got] == ["turn/big", "turn/0", "turn/1", "turn/2"]
+    assert obs.count("turn/cancelled") == 0
+    assert app.call("publish", topic="turn/later", msg="x", qos=1, timeout=10) is True
+
+
 # ----------------------------------------------------------------- 8: big incoming messages
 
 
