@@ -1,0 +1,313 @@
+"""The node's HTTP API and web page (optional: a node without this entry serves nothing).
+
+REST + server-sent events over the same entities as MQTT, on microdot (PyPI `microdot`; on a
+board copy its `.mpy` files, see docs/http.md), behind our own guards: a deadline for reading
+a request and for each write, a cap on concurrent connections and event streams, 503 below a
+free-heap floor, a cap on the request head and body, and constant-time credential checks.
+The routes are in http_api.py; docs/http.md lists them.
+
+Example config (hjson):
+    http: {
+        package: ".net.http"
+        component: "HTTP"
+        constructor_args: {
+            host: "127.0.0.1"     # optional, address to listen on; "0.0.0.0": every interface
+            port: 8080            # optional
+            user: "admin"         # optional, with password: HTTP Basic auth
+            password: "secret"    # optional
+            token: null           # optional, a bearer token (Authorization: Bearer <token>)
+            auth: null            # optional: null = on unless host is 127.0.0.1; true; false
+            max_connections: 4    # optional, requests served at once; more get 503
+            max_events: 2         # optional, event streams at once; more get 503
+            timeout: 5            # optional, s to read a request, to handle it, per write
+            min_free: 8192        # optional, bytes of free heap below which requests get 503
+            max_head: 4096        # optional, bytes of request line and headers (else 431)
+            max_body: 2048        # optional, bytes of a request body (else 413)
+            log_lines: 20         # optional, log lines kept for /api/v1/logs
+            page: null            # optional, the gzipped page (default: http_page.html.gz here)
+        }
+    }
+"""
+
+import asyncio
+
+from pysmartnode.platform import collect, mem_free
+from pysmartnode.utils.component.base import ComponentBase
+
+_LOCAL = ("127.0.0.1", "localhost", "::1")
+
+
+def same(given, expected):
+    """Compares two byte strings in a time that depends on len(expected) only."""
+    diff = len(given) ^ len(expected)
+    n = len(given)
+    for i in range(len(expected)):
+        diff |= expected[i] ^ (given[i] if i < n else 0)
+    return diff == 0
+
+
+class HTTP(ComponentBase):
+    """The HTTP server component. See the module docstring for the arguments.
+
+    Raises:
+        ValueError: auth is on (the default beyond 127.0.0.1) and no credentials are given,
+            or a limit is not a positive number.
+    """
+
+    def __init__(self, name, host="127.0.0.1", port=8080, user=None, password=None, token=None,
+                 auth=None, max_connections=4, max_events=2, timeout=5, min_free=8192,
+                 max_head=4096, max_body=2048, log_lines=20, page=None):  # fmt: skip
+        super().__init__(name, discover=False)
+        for key, value in (("port", port), ("max_connections", max_connections),
+                           ("max_events", max_events), ("timeout", timeout),
+                           ("max_head", max_head), ("max_body", max_body),
+                           ("log_lines", log_lines)):  # fmt: skip
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError("%s must be a number > 0, got %r" % (key, value))
+        if auth is None:
+            auth = host not in _LOCAL
+        self._credentials = []  # full Authorization header values that are let in
+        if user is not None or password is not None:
+            if not user or not password:
+                raise ValueError("give both user and password, or neither")
+            from binascii import b2a_base64
+
+            basic = b2a_base64(("%s:%s" % (user, password)).encode()).strip()
+            self._credentials.append(b"Basic " + basic)
+        if token:
+            self._credentials.append(b"Bearer " + str(token).encode())
+        if auth and not self._credentials:
+            raise ValueError(
+                "listening on %s needs credentials: give user and password or a token "
+                "(or auth: false on a trusted network)" % host
+            )
+        self.auth = bool(auth)
+        self.host = host
+        self.port = port
+        self.max_connections = max_connections
+        self.max_events = max_events
+        self.timeout = timeout
+        self.min_free = min_free or 0
+        self.max_head = max_head
+        self.max_body = max_body
+        self._log_lines = log_lines
+        self.page = page
+        self.active = 0  # requests being served now (event streams not counted)
+        self.counts = {"requests": 0, "busy": 0, "low_memory": 0, "bad": 0, "timeouts": 0,
+                       "unauthorized": 0}  # fmt: skip
+        self._server = None
+        self._app = None
+        self.entities = None
+        self.hub = None
+
+    def _start(self):
+        self._spawn(self._serve)
+
+    async def _serve(self):
+        from pysmartnode.components.net import http_api
+        from pysmartnode.components.net.http_entities import Entities
+        from pysmartnode.components.net.http_events import Hub
+
+        if self._app is None:
+            self.entities = Entities(self._log)
+            self.hub = Hub(self.entities, self.info, self._log_lines, 15)
+            self._app = http_api.build(self)
+        self._server = await asyncio.start_server(self._connection, self.host, self.port)
+        self._log.info("serving http://%s:%d/", self.host, self.port)
+        while True:
+            await asyncio.sleep(3600)
+
+    def stop(self):
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if self.hub is not None:
+            self.hub.stop()
+        if self.entities is not None:
+            self.entities.stop()
+        super().stop()
+
+    def info(self):
+        """The node's status (the status component's report) and the server's counters."""
+        from pysmartnode import node
+        from pysmartnode.platform import reset_cause
+
+        out = node.status.report() if node.status is not None else {}
+        out["reset_cause"] = reset_cause()
+        http = dict(self.counts)
+        http["active"] = self.active
+        http["events"] = self.hub.clients() if self.hub else 0
+        http["events_dropped"] = self.hub.dropped if self.hub else 0
+        out["http"] = http
+        return out
+
+    # ------------------------------------------------------------------ the guard layer
+
+    def _refusal(self, status, why):
+        from microdot import Response
+
+        return Response({"error": why}, status, {"Connection": "close"})
+
+    async def _connection(self, reader, writer):
+        from microdot import Request
+
+        self.counts["requests"] += 1
+        out = _Writer(writer, self.timeout)
+        if self.active >= self.max_connections:
+            self.counts["busy"] += 1
+            await self._send(out, self._refusal(503, "busy: too many connections"))
+            return
+        if self.min_free and mem_free() is not None and mem_free() < self.min_free:
+            collect()
+            if mem_free() < self.min_free:
+                self.counts["low_memory"] += 1
+                await self._send(out, self._refusal(503, "low memory"))
+                return
+        self.active += 1
+        counted = True
+        try:
+            peer = writer.get_extra_info("peername")
+            try:
+                req = await asyncio.wait_for(
+                    Request.create(self._app, _Reader(reader, self.max_head), out, peer),
+                    self.timeout,
+                )
+            except asyncio.TimeoutError:
+                self.counts["timeouts"] += 1
+                await self._send(out, self._refusal(408, "request not complete in time"))
+                return
+            except HeadTooLong:
+                self.counts["bad"] += 1
+                await self._send(out, self._refusal(431, "request head too long"))
+                return
+            except OSError:
+                return  # the client went away
+            except Exception:  # a request line or header that does not parse
+                self.counts["bad"] += 1
+                await self._send(out, self._refusal(400, "bad request"))
+                return
+            if req is None:
+                return  # connected and closed without a request
+            res = self._guard(req)
+            if res is None:
+                try:
+                    res = await asyncio.wait_for(self._app.dispatch_request(req), self.timeout)
+                except asyncio.TimeoutError:
+                    self.counts["timeouts"] += 1
+                    res = self._refusal(504, "not handled in time")
+            if res.headers.get("Content-Type") == "text/event-stream":
+                self.active -= 1  # a stream has a cap of its own (max_events)
+                counted = False
+                await res.write(out)  # every write has the deadline; a slow reader is dropped
+            else:
+                await self._send(out, res)
+        except Exception as e:  # one connection must never take the server down
+            self._log.warning("connection failed: %s: %s", type(e).__name__, e)
+        finally:
+            if counted:
+                self.active -= 1
+            await out.aclose()
+
+    async def _send(self, out, res):
+        try:
+            await asyncio.wait_for(res.write(out), self.timeout)
+        except (OSError, asyncio.TimeoutError):
+            pass  # the client went away or stopped reading
+
+    def _guard(self, req):
+        # Credentials, then cross-site requests; None lets the request through
+        if req.content_length > self.max_body:
+            self.counts["bad"] += 1
+            return self._refusal(413, "body larger than %d bytes" % self.max_body)
+        if self.auth:
+            given = (req.headers.get("Authorization") or "").encode()
+            ok = False
+            for expected in self._credentials:
+                ok = same(given, expected) or ok  # every one compared: no early exit
+            if not ok:
+                self.counts["unauthorized"] += 1
+                self._log.warning(
+                    "unauthorized %s %s from %s", req.method, req.path, req.client_addr[0]
+                )
+                res = self._refusal(401, "unauthorized")
+                res.headers["WWW-Authenticate"] = 'Basic realm="pysmartnode"'
+                return res
+        origin = req.headers.get("Origin")
+        if origin and req.method not in ("GET", "HEAD"):
+            host = req.headers.get("Host") or ""
+            if origin.split("://", 1)[-1] != host:
+                return self._refusal(403, "cross-origin request refused")
+        return None
+
+
+class HeadTooLong(ValueError):
+    pass
+
+
+class _Reader:
+    """The client's stream with a cap on the request line and headers.
+
+    MicroPython's readline() gathers a line of any length; this one reads in small pieces and
+    stops at max_head bytes, so a 1 MB header costs the node max_head bytes, not 1 MB.
+    """
+
+    def __init__(self, reader, max_head):
+        self._r = reader
+        self._buf = b""
+        self._left = max_head
+
+    async def readline(self):
+        while True:
+            i = self._buf.find(b"\n")
+            if i >= 0:
+                line = self._buf[: i + 1]
+                self._buf = self._buf[i + 1 :]
+                return line
+            if self._left <= 0:
+                raise HeadTooLong("request head too long")
+            data = await self._r.read(min(256, self._left))
+            if not data:
+                line, self._buf = self._buf, b""
+                return line
+            self._left -= len(data)
+            self._buf += data
+
+    async def read(self, n=-1):
+        if self._buf:
+            data = self._buf if n < 0 else self._buf[:n]
+            self._buf = self._buf[len(data) :]
+            return data
+        return await self._r.read(n)
+
+    async def readexactly(self, n):
+        data = self._buf[:n]
+        self._buf = self._buf[len(data) :]
+        if len(data) < n:
+            data += await self._r.readexactly(n - len(data))
+        return data
+
+
+class _Writer:
+    """The client's stream: every write must drain within the deadline, else OSError(EPIPE),
+    which microdot treats as a client that went away (an event stream is then closed)."""
+
+    def __init__(self, writer, timeout):
+        self._w = writer
+        self._timeout = timeout
+
+    async def awrite(self, data):
+        self._w.write(data)
+        try:
+            await asyncio.wait_for(self._w.drain(), self._timeout)
+        except asyncio.TimeoutError:
+            raise OSError(32, "client too slow") from None
+
+    async def aclose(self):
+        try:
+            self._w.close()
+            await asyncio.wait_for(self._w.wait_closed(), 1)
+        except Exception:  # closed already, reset by the client, or too slow to close
+            pass
+
+    def get_extra_info(self, name):
+        return self._w.get_extra_info(name)
