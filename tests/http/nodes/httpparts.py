@@ -1,0 +1,40 @@
+"""Test-only components for the HTTP tests (device code: CPython and the MicroPython unix port).
+
+Example config (hjson):
+    lamp: {package: httpparts, component: Lamp}
+    bell: {package: httpparts, component: Bell}
+    meter: {package: httpparts, component: Meter, constructor_args: {interval_reading: 1}}
+"""
+
+from pysmartnode.utils.component import ComponentButton, ComponentSensor, ComponentSwitch
+
+
+class Lamp(ComponentSwitch):
+    """A switch that switches at once."""
+
+    async def _on(self):
+        self._log.debug("relay on")
+        return True
+
+    async def _off(self):
+        return True
+
+
+class Bell(ComponentButton):
+    async def _press(self):
+        self._log.info("ring")
+
+
+class Meter(ComponentSensor):
+    """Two types: count goes 0, 1, 2 ... with each reading; volts stays 3.3."""
+
+    def __init__(self, name, **kwargs):
+        super().__init__(name, **kwargs)
+        self._add_sensor_type("count", state_class="total_increasing")
+        self._add_sensor_type("volts", unit="V", precision=1)
+        self._n = 0
+
+    async def _read(self):
+        self._set_value("count", self._n)
+        self._set_value("volts", 3.3)
+        self._n += 1
