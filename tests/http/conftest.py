@@ -115,3 +115,82 @@ def http_node(run_py: Callable[..., Proc], tmp_path: Path, microdot_dir: Path):
         return HttpNode(proc, device_id, port, folder)
 
     return start
+
+
+class EventStream:
+    """A raw-socket client of /api/v1/events that parses frames as they come."""
+
+    def __init__(self, port: int, path: str = "/api/v1/events", rcvbuf: int | None = None,
+                 headers: str = "") -> None:  # fmt: skip
+        import socket
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.connect(("127.0.0.1", port))
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode())
+        self._buf = b""
+        self.head: str | None = None
+        self.events: list[tuple[str, Any]] = []
+
+    def _fill(self, deadline: float) -> bool:
+        import time
+
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            data = self.sock.recv(65536)
+        except TimeoutError:
+            return False
+        if not data:
+            raise EOFError("the node closed the stream")
+        self._buf += data
+        if self.head is None and b"\r\n\r\n" in self._buf:
+            head, self._buf = self._buf.split(b"\r\n\r\n", 1)
+            self.head = head.decode()
+        while self.head is not None and b"\n\n" in self._buf:
+            raw, self._buf = self._buf.split(b"\n\n", 1)
+            name, data_line = "message", None
+            for line in raw.decode().split("\n"):
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data_line = line[6:]
+            if data_line is not None:
+                self.events.append((name, json.loads(data_line)))
+        return True
+
+    def wait(self, name: str, predicate: Callable[[Any], bool] = lambda d: True,
+             timeout: float = 10, after: int = 0) -> tuple[int, Any]:  # fmt: skip
+        """(index, data) of the first event `name` from index `after` that satisfies predicate."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        checked = after
+        while True:
+            for i in range(checked, len(self.events)):
+                if self.events[i][0] == name and predicate(self.events[i][1]):
+                    return i, self.events[i][1]
+            checked = max(checked, len(self.events))
+            if not self._fill(deadline):
+                raise AssertionError(f"no {name} event in {timeout} s; got {self.events[-5:]}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def event_stream():
+    """Factory: ``event_stream(port, path=..., rcvbuf=None) -> EventStream``; closed at teardown."""
+    streams: list[EventStream] = []
+
+    def make(*args: Any, **kwargs: Any) -> EventStream:
+        stream = EventStream(*args, **kwargs)
+        streams.append(stream)
+        return stream
+
+    yield make
+    for stream in streams:
+        stream.close()

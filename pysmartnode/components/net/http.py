@@ -25,6 +25,7 @@ Example config (hjson):
             max_body: 2048        # optional, bytes of a request body (else 413)
             log_lines: 20         # optional, log lines kept for /api/v1/logs
             page: null            # optional, the gzipped page (default: http_page.html.gz here)
+            ping: 15              # optional, s between pings on an event stream
         }
     }
 """
@@ -46,6 +47,15 @@ def same(given, expected):
     return diff == 0
 
 
+def address(peer):
+    """The client's IP address as text, from what the stream says on either runtime."""
+    if isinstance(peer, (bytes, bytearray)) and len(peer) >= 8:
+        return "%d.%d.%d.%d" % (peer[4], peer[5], peer[6], peer[7])  # unix port: a sockaddr_in
+    if isinstance(peer, (tuple, list)) and peer:
+        return str(peer[0])
+    return "?"
+
+
 class HTTP(ComponentBase):
     """The HTTP server component. See the module docstring for the arguments.
 
@@ -56,12 +66,12 @@ class HTTP(ComponentBase):
 
     def __init__(self, name, host="127.0.0.1", port=8080, user=None, password=None, token=None,
                  auth=None, max_connections=4, max_events=2, timeout=5, min_free=8192,
-                 max_head=4096, max_body=2048, log_lines=20, page=None):  # fmt: skip
+                 max_head=4096, max_body=2048, log_lines=20, page=None, ping=15):  # fmt: skip
         super().__init__(name, discover=False)
         for key, value in (("port", port), ("max_connections", max_connections),
                            ("max_events", max_events), ("timeout", timeout),
                            ("max_head", max_head), ("max_body", max_body),
-                           ("log_lines", log_lines)):  # fmt: skip
+                           ("log_lines", log_lines), ("ping", ping)):  # fmt: skip
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError("%s must be a number > 0, got %r" % (key, value))
         if auth is None:
@@ -92,6 +102,7 @@ class HTTP(ComponentBase):
         self.max_body = max_body
         self._log_lines = log_lines
         self.page = page
+        self._ping = ping
         self.active = 0  # requests being served now (event streams not counted)
         self.counts = {"requests": 0, "busy": 0, "low_memory": 0, "bad": 0, "timeouts": 0,
                        "unauthorized": 0}  # fmt: skip
@@ -110,7 +121,7 @@ class HTTP(ComponentBase):
 
         if self._app is None:
             self.entities = Entities(self._log)
-            self.hub = Hub(self.entities, self.info, self._log_lines, 15)
+            self.hub = Hub(self.entities, self.info, self._log_lines, self._ping)
             self._app = http_api.build(self)
         self._server = await asyncio.start_server(self._connection, self.host, self.port)
         self._log.info("serving http://%s:%d/", self.host, self.port)
@@ -199,6 +210,10 @@ class HTTP(ComponentBase):
                 self.active -= 1  # a stream has a cap of its own (max_events)
                 counted = False
                 await res.write(out)  # every write has the deadline; a slow reader is dropped
+                if res.body.why:
+                    self._log.warning(
+                        "event stream from %s closed: %s", address(peer), res.body.why
+                    )
             else:
                 await self._send(out, res)
         except Exception as e:  # one connection must never take the server down
@@ -227,7 +242,7 @@ class HTTP(ComponentBase):
             if not ok:
                 self.counts["unauthorized"] += 1
                 self._log.warning(
-                    "unauthorized %s %s from %s", req.method, req.path, req.client_addr[0]
+                    "unauthorized %s %s from %s", req.method, req.path, address(req.client_addr)
                 )
                 res = self._refusal(401, "unauthorized")
                 res.headers["WWW-Authenticate"] = 'Basic realm="pysmartnode"'
@@ -296,6 +311,9 @@ class _Writer:
         self._timeout = timeout
 
     async def awrite(self, data):
+        closing = getattr(self._w, "is_closing", None)  # CPython writes into a lost link silently
+        if closing is not None and closing():
+            raise OSError(32, "client gone")
         self._w.write(data)
         try:
             await asyncio.wait_for(self._w.drain(), self._timeout)

@@ -29,19 +29,22 @@ class Client:
         self._queue_len = queue_len
         self._event = asyncio.Event()
         self.closed = False
+        self.why = None  # why the node closed the stream
 
     def push(self, data):
         if self.closed:
             return
         if len(self._queue) >= self._queue_len:
-            self.close()  # too slow: dropped, its queue freed
-            self._hub.dropped += 1
+            self.why = "client too slow"
+            self.close()  # dropped, its queue freed
             return
         self._queue.append(data)
         self._event.set()
 
     def close(self):
         if not self.closed:
+            if self.why:
+                self._hub.dropped += 1
             self.closed = True
             self._queue = []
             self._event.set()
@@ -61,6 +64,9 @@ class Client:
         return self._queue.pop(0)
 
     async def aclose(self):
+        # microdot calls this at the end of the stream, also when a write failed
+        if not self.closed:
+            self.why = "a write failed: client too slow or gone"
         self.close()
 
 

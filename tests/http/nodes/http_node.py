@@ -5,6 +5,7 @@ COMPONENTS = {
     "http": {"package": ".net.http", "component": "HTTP", "constructor_args": ARGS},
     "lamp": {"package": "httpparts", "component": "Lamp", "constructor_args": {"restore": "off"}},
     "bell": {"package": "httpparts", "component": "Bell"},
+    "chatter": {"package": "httpparts", "component": "Chatter"},
     "meter": {
         "package": "httpparts",
         "component": "Meter",

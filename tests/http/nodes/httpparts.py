@@ -38,3 +38,16 @@ class Meter(ComponentSensor):
         self._set_value("count", self._n)
         self._set_value("volts", 3.3)
         self._n += 1
+
+
+class Chatter(ComponentButton):
+    """Each press logs `lines` lines of `size` characters (a flood for the event-stream tests)."""
+
+    def __init__(self, name, lines=100, size=100, **kwargs):
+        super().__init__(name, **kwargs)
+        self._lines = lines
+        self._text = "x" * size
+
+    async def _press(self):
+        for i in range(self._lines):
+            self._log.info("%d %s", i, self._text)
