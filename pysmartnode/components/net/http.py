@@ -123,7 +123,11 @@ class HTTP(ComponentBase):
             self.entities = Entities(self._log)
             self.hub = Hub(self.entities, self.info, self._log_lines, self._ping)
             self._app = http_api.build(self)
-        self._server = await asyncio.start_server(self._connection, self.host, self.port)
+        # A queue of connections the kernel holds for us: the unix port's default of 5 makes a
+        # burst of clients wait for SYN retries (seconds); each waiting one costs us no heap
+        self._server = await asyncio.start_server(
+            self._connection, self.host, self.port, backlog=self.max_connections * 8
+        )
         self._log.info("serving http://%s:%d/", self.host, self.port)
         while True:
             await asyncio.sleep(3600)
@@ -167,12 +171,14 @@ class HTTP(ComponentBase):
         if self.active >= self.max_connections:
             self.counts["busy"] += 1
             await self._send(out, self._refusal(503, "busy: too many connections"))
+            await out.aclose()
             return
         if self.min_free and mem_free() is not None and mem_free() < self.min_free:
             collect()
             if mem_free() < self.min_free:
                 self.counts["low_memory"] += 1
                 await self._send(out, self._refusal(503, "low memory"))
+                await out.aclose()
                 return
         self.active += 1
         counted = True
