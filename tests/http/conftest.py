@@ -83,13 +83,19 @@ def http_node(run_py: Callable[..., Proc], tmp_path: Path, microdot_dir: Path):
     """Factory: ``http_node(runtime, broker, **http_args) -> HttpNode`` once it serves."""
     count = 0
 
-    def start(runtime: str, broker: Any, heapsize: int | str | None = None, **args: Any):
+    def start(runtime: str, broker: Any, heapsize: int | str | None = None,
+              folder: Path | None = None, **args: Any):  # fmt: skip
         nonlocal count
         count += 1
-        folder = tmp_path / f"http{count}"
-        folder.mkdir()
-        device_id = f"h{secrets.token_hex(3)}"
-        port = free_port()
+        if folder is not None:  # the same node again: its id and port from http_args.py
+            saved = (folder / "node.json").read_text()
+            device_id, port = json.loads(saved)
+        else:
+            folder = tmp_path / f"http{count}"
+            folder.mkdir()
+            device_id = f"h{secrets.token_hex(3)}"
+            port = free_port()
+            (folder / "node.json").write_text(json.dumps([device_id, port]))
         args = {"host": "127.0.0.1", "port": port} | args
         settings = {
             "DEVICE_NAME": device_id,

@@ -86,6 +86,25 @@ def build(http):
             entity_id, action, _arg(req, body, "value"), _arg(req, body, "for")
         )
 
+    def system():
+        from pysmartnode import node
+
+        for comp in node.components.values():
+            if hasattr(comp, "apply") and hasattr(comp, "params"):
+                return comp
+        raise HTTPError(404, "parameters need the .machine.system component (docs/http.md)")
+
+    @route("GET", "/api/v1/params")
+    async def params(req):
+        return system().params()
+
+    @route("PATCH", "/api/v1/params")
+    async def set_params(req):
+        errors = system().apply(_body(req))
+        if errors:
+            return {"errors": errors, "params": system().params()}, 400
+        return system().params()
+
     @route("GET", "/api/v1/logs")
     async def logs(req):
         return {"lines": hub.lines(_level(req.args.get("level"), 0))}

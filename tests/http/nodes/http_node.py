@@ -6,6 +6,8 @@ COMPONENTS = {
     "lamp": {"package": "httpparts", "component": "Lamp", "constructor_args": {"restore": "off"}},
     "bell": {"package": "httpparts", "component": "Bell"},
     "chatter": {"package": "httpparts", "component": "Chatter"},
+    "thermostat": {"package": "httpparts", "component": "Thermostat"},
+    "system": {"package": ".machine.system", "component": "System"},
     "meter": {
         "package": "httpparts",
         "component": "Meter",

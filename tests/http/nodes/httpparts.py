@@ -51,3 +51,31 @@ class Chatter(ComponentButton):
     async def _press(self):
         for i in range(self._lines):
             self._log.info("%d %s", i, self._text)
+
+
+class Thermostat(ComponentSwitch):
+    """A switch with declared parameters: a number, a select and a text."""
+
+    def __init__(self, name, **kwargs):
+        super().__init__(name, **kwargs)
+        self._values = {"target": 21.0, "mode": "eco", "label": "hall"}
+
+    async def _on(self):
+        return True
+
+    async def _off(self):
+        return True
+
+    def parameters(self):
+        return [
+            {"key": "target", "type": "number", "min": 5, "max": 30, "step": 0.5, "unit": "°C"},
+            {"key": "mode", "type": "select", "options": ["eco", "comfort"]},
+            {"key": "label", "type": "text"},
+        ]
+
+    def get_parameter(self, key):
+        return self._values[key]
+
+    def set_parameter(self, key, value):
+        self._values[key] = value
+        self._log.info("%s = %s", key, value)
