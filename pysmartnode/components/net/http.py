@@ -26,6 +26,8 @@ Example config (hjson):
             log_lines: 20         # optional, log lines kept for /api/v1/logs
             page: null            # optional, the gzipped page (default: http_page.html.gz here)
             ping: 15              # optional, s between pings on an event stream
+            pico_home_hub: false  # optional, Pico-Home-Hub's GET /<name>/<on|off> (http_compat)
+            esphome: false        # optional, ESPHome's /<domain>/<name>[/<action>] (http_compat)
         }
     }
 """
@@ -66,7 +68,8 @@ class HTTP(ComponentBase):
 
     def __init__(self, name, host="127.0.0.1", port=8080, user=None, password=None, token=None,
                  auth=None, max_connections=4, max_events=2, timeout=5, min_free=8192,
-                 max_head=4096, max_body=2048, log_lines=20, page=None, ping=15):  # fmt: skip
+                 max_head=4096, max_body=2048, log_lines=20, page=None, ping=15,
+                 pico_home_hub=False, esphome=False):  # fmt: skip
         super().__init__(name, discover=False)
         for key, value in (("port", port), ("max_connections", max_connections),
                            ("max_events", max_events), ("timeout", timeout),
@@ -103,6 +106,8 @@ class HTTP(ComponentBase):
         self._log_lines = log_lines
         self.page = page
         self._ping = ping
+        self.pico_home_hub = bool(pico_home_hub)
+        self.esphome = bool(esphome)
         self.active = 0  # requests being served now (event streams not counted)
         self.counts = {"requests": 0, "busy": 0, "low_memory": 0, "bad": 0, "timeouts": 0,
                        "unauthorized": 0}  # fmt: skip

@@ -145,6 +145,10 @@ def build(http):
             f, 200, {"Content-Type": "text/html; charset=UTF-8", "Content-Encoding": "gzip"}
         )
 
+    if http.pico_home_hub or http.esphome:
+        from pysmartnode.components.net import http_compat
+
+        http_compat.add_routes(app, http, route, http.pico_home_hub, http.esphome)
     return app
 
 
