@@ -118,6 +118,7 @@ def http_node(run_py: Callable[..., Proc], tmp_path: Path, microdot_dir: Path):
             heapsize=heapsize, env=env, cwd=folder,
         )  # fmt: skip
         proc.wait_line(f"serving http://127.0.0.1:{port}/", timeout=20)
+        proc.wait_line("components running", timeout=20)  # every entity built
         return HttpNode(proc, device_id, port, folder)
 
     return start

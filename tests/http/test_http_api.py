@@ -28,7 +28,8 @@ def test_entities_lists_every_entity_with_its_state_and_actions(runtime, mosquit
     assert by_id["bell"]["actions"] == ["press"]
     assert by_id["meter_volts"]["unit"] == "V"
     assert by_id["meter_volts"]["writable"] is False and by_id["meter_volts"]["actions"] == []
-    assert node.request("GET", "/api/v1/entities/meter_volts") == (200, by_id["meter_volts"])
+    status, volts = node.request("GET", "/api/v1/entities/meter_volts")
+    assert status == 200 and volts | {"state": None} == by_id["meter_volts"] | {"state": None}
 
 
 def test_an_action_over_http_runs_the_mqtt_command_and_is_seen_on_mqtt(

@@ -140,3 +140,17 @@ def test_the_node_survives_and_recovers(runtime, mosquitto, http_node, observer,
     if before is not None:
         after = ram(node)
         assert after >= before - MEMORY_SLACK, (before, after)
+
+
+def test_requests_get_503_below_the_heap_floor_and_mqtt_goes_on(mosquitto, http_node, observer):
+    from harness import micropython_path
+
+    micropython_path()  # the unix port has a fixed heap; CPython has none to guard
+    obs = observer(mosquitto)
+    node = http_node("micropython", mosquitto, min_free=1 << 30)
+    obs.subscribe(node.topic("lamp"))
+    obs.wait_message(node.topic("lamp"), b"OFF")
+    assert node.request("GET", "/api/v1/info") == (503, {"error": "low memory"})
+    mark = obs.mark()
+    obs.publish(node.topic("lamp/set"), "ON")
+    obs.wait_message(node.topic("lamp"), b"ON", after=mark)

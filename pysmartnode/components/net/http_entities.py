@@ -181,9 +181,13 @@ def _seconds(value):
 
 
 async def _settle(row, want):
+    # The command runs as a task of its own: most switches are done after a few turns of the
+    # loop, a relay with a delay takes longer
     started = ticks_ms()
+    turns = 0
     while state(row) != want:
         if ticks_diff(ticks_ms(), started) > _SETTLE_MS:
             return False
-        await asyncio.sleep(0.02)
+        turns += 1
+        await asyncio.sleep(0 if turns < 20 else 0.01)
     return True
