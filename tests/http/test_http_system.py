@@ -105,3 +105,21 @@ def test_parameters_are_home_assistant_entities(runtime, mosquitto, http_node, o
     assert by_id["thermostat_mode"]["ops"] == ["eco", "comfort"]
     assert by_id["thermostat_label"]["p"] == "text"
     assert by_id["meter_interval_reading"]["cmd_t"] == node.topic("params/set")
+
+
+def test_an_action_with_for_over_mqtt_reverts_on_the_node(runtime, mosquitto, http_node,
+                                                          observer):  # fmt: skip
+    obs = observer(mosquitto)
+    node = http_node(runtime, mosquitto)
+    online(obs, node)
+    obs.subscribe(node.topic("actions/result"))
+    mark = obs.mark()
+    obs.publish(node.topic("actions/run"), json.dumps({"id": "lamp", "action": "on", "for": 1}))
+    result = obs.wait_message(node.topic("actions/result"), after=mark).json()
+    assert result == {"id": "lamp", "action": "on", "ok": True, "state": "ON"}
+    on = obs.wait_message(node.topic("lamp"), b"ON", after=mark)
+    obs.wait_message(node.topic("lamp"), b"OFF", after=on.index + 1)  # reverted by the node
+    mark = obs.mark()
+    obs.publish(node.topic("actions/run"), json.dumps({"id": "lamp", "action": "explode"}))
+    result = obs.wait_message(node.topic("actions/result"), after=mark).json()
+    assert result["ok"] is False and "has no action 'explode'" in result["error"]

@@ -9,6 +9,10 @@ Topics (device form, `./x` = `<home>/<id>/x`):
   component. Each parameter is a Home Assistant `number`, `select` or `text` (category config).
 - `<sensor topic>/get` (any payload): the sensor reads now and publishes (reverse topic).
 - `./actions/set` (any payload) -> `./actions`: `{"<entity id>": ["on", "off", ...]}`.
+- `./actions/run` with `{"id": "pump", "action": "on", "for": 30}` (`for`, `value` optional)
+  runs an action as `POST /api/v1/entities/<id>/<action>` does, `for` reverting it on the node;
+  the answer goes to `./actions/result`: `{"id", "action", "ok": true, "state"}` or
+  `{"id", "action", "ok": false, "error"}`.
 
 Parameters: every sensor has `interval_reading` and `interval_publish` (set through its own
 `./<name>/interval/set` handler, kept retained by the broker as before). A component declares
@@ -44,6 +48,7 @@ class System(ComponentBase):
     def _start(self):
         self._subscribe("./sysinfo/set", self._on_sysinfo, qos=0)
         self._subscribe("./actions/set", self._on_actions, qos=0)
+        self._subscribe("./actions/run", self._on_run, parse_json=True)
         self._subscribe("./params/set", self._on_params, parse_json=True)
         self._mqtt.on_connect(self._on_connect)
 
@@ -100,6 +105,30 @@ class System(ComponentBase):
     def _on_actions(self, topic, msg, retained):
         if not retained:
             asyncio.create_task(self._publish("./actions", self.actions(), qos=1))
+
+    def _on_run(self, topic, msg, retained):
+        if not retained:  # a retained command must not run again at every start
+            asyncio.create_task(self._run(msg))
+
+    async def _run(self, msg):
+        from pysmartnode.components.net.http_entities import HTTPError, shared
+
+        if not isinstance(msg, dict):
+            msg = {}
+        answer = {"id": msg.get("id"), "action": msg.get("action")}
+        try:
+            if not isinstance(answer["id"], str) or not isinstance(answer["action"], str):
+                raise HTTPError(400, 'want {"id": "<entity>", "action": "<action>"}')
+            done = await shared(self._log).act(
+                answer["id"], answer["action"], msg.get("value"), msg.get("for")
+            )
+            answer["ok"] = True
+            answer["state"] = done["state"]
+        except HTTPError as e:
+            self._log.warning("action refused: %s", e.message)
+            answer["ok"] = False
+            answer["error"] = e.message
+        await self._publish("./actions/result", answer, qos=1)
 
     # ------------------------------------------------------------------ reverse topics
 

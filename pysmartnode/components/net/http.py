@@ -127,11 +127,11 @@ class HTTP(ComponentBase):
 
     async def _serve(self):
         from pysmartnode.components.net import http_api
-        from pysmartnode.components.net.http_entities import Entities
+        from pysmartnode.components.net.http_entities import shared
         from pysmartnode.components.net.http_events import Hub
 
         if self._app is None:
-            self.entities = Entities(self._log)
+            self.entities = shared(self._log)
             self.hub = Hub(self.entities, self.info, self._log_lines, self._ping)
             self._app = http_api.build(self)
         # A queue of connections the kernel holds for us: the unix port's default of 5 makes a

@@ -145,6 +145,17 @@ class Entities:
         self._reverts = {}
 
 
+def shared(log):
+    """The node's one Entities table: the HTTP API and the system topics share it, so a new
+    command over either cancels a revert (for=) the other scheduled."""
+    from pysmartnode import node
+
+    entities = node.parts.get("entities")
+    if entities is None:
+        entities = node.parts["entities"] = Entities(log)
+    return entities
+
+
 def state(row):
     """The entity's current state: "ON"/"OFF" for switches and binary sensors, the last value
     for a sensor, None when unknown (or for a button)."""
