@@ -28,6 +28,7 @@ _sender = None
 _loggers = {}
 _clock_offset = 0  # seconds added to time.time() for printed timestamps (boards keep UTC)
 _reason_file = "reset_reason.txt"
+_taps = []  # callbacks tap(level, name, text) for every message that is not local_only
 
 
 class Logger:
@@ -85,6 +86,30 @@ def configure(debug=False, queue_len=16, reason_file=None):
         _reason_file = reason_file
 
 
+def set_level(level):
+    """Sets the node's level (DEBUG .. CRITICAL); loggers with a level of their own keep it."""
+    global _level
+    _level = level
+
+
+def level():
+    """The node's level."""
+    return _level
+
+
+def tap(callback):
+    """callback(level, name, text) runs for every message published from now on (the HTTP
+    API's log tail and event stream). It must not raise, block or log. Returns callback;
+    untap(callback) removes it."""
+    _taps.append(callback)
+    return callback
+
+
+def untap(callback):
+    if callback in _taps:
+        _taps.remove(callback)
+
+
 def set_clock_offset(seconds):
     """Seconds added to the clock for printed timestamps (boards keep UTC; see networking.ntp)."""
     global _clock_offset
@@ -110,6 +135,8 @@ def emit(level, name, text, local_only=False):
         _queue.append((level_name, "[%s] %s" % (name, text)))
         if _wake is not None:
             _wake.set()
+        for callback in _taps:
+            callback(level, name, text)
     except Exception as e:  # MemoryError or a broken stdout: nothing sensible is left to do
         try:
             print("logging failed:", e)

@@ -242,6 +242,19 @@ class MQTTHandle:
             state = payload if result is True else result
             asyncio.create_task(self.publish(topic[:-4], state, retain=True, qos=1))
 
+    def deliver(self, topic, payload):
+        """Runs the callbacks registered for topic as if payload had come from the broker (not
+        retained); returns how many there were. The HTTP API sends its commands through here,
+        so a command over HTTP does exactly what the same command over MQTT does."""
+        full = self.topic(topic).encode()
+        count = 0
+        for entry in self._subs:
+            if not entry[3] & _RESTORE and matches(entry[0], full):
+                count += 1
+        if count:
+            self._on_message(full, payload.encode(), False)
+        return count
+
     def _on_homeassistant(self, topic, msg, retained):
         # Home Assistant's birth message: it has just started and forgot us. A retained copy
         # is stale and ignored; the random delay spreads the load when many nodes answer
