@@ -72,6 +72,24 @@ def _free_port(preferred):
     raise OSError("no free port on 127.0.0.1")
 
 
+def _add_http():
+    # The node's own web page and HTTP API on 127.0.0.1 (components/net/http.py), where the
+    # demo extra brought microdot; FmPyIOT-style system topics beside it
+    try:
+        import microdot  # noqa: F401
+    except ImportError:
+        return
+    COMPONENTS["http"] = {
+        "package": ".net.http",
+        "component": "HTTP",
+        "constructor_args": {"host": "127.0.0.1", "port": _free_port(8080)},
+    }
+    COMPONENTS["system"] = {"package": ".machine.system", "component": "System"}
+
+
+_add_http()
+
+
 async def start_broker(port=1883):
     """Starts amqtt on 127.0.0.1; returns (broker, port)."""
     try:
@@ -115,6 +133,9 @@ def announce(config, device_id, port, host="127.0.0.1"):
     print("    mosquitto_sub -h %s -p %d -t '%s/#' -v" % (host, port, home))
     print("    mosquitto_pub -h %s -p %d -t '%s/%s/status/set' -m now"
           % (host, port, home, device_id))  # fmt: skip
+    http = COMPONENTS.get("http")
+    if http:
+        print("  web page:    http://127.0.0.1:%d/" % http["constructor_args"]["port"])
     print("  Ctrl-C stops the node and the broker.")
 
 
