@@ -246,6 +246,11 @@ def build_firmware(
         logs.mkdir(exist_ok=True)
         _make(["-C", str(tree / "mpy-cross"), "-j%d" % jobs], "mpy-cross", logs / "mpy-cross.log")
         options = list(MAKE_OPTIONS) + (list(MAKE_32BIT) if bits == 32 else [])
+        # makemanifest regenerates the frozen code only when a frozen file is newer than its
+        # output: a module dropped from the manifest would stay frozen. Start that step afresh.
+        stale = tree / "ports" / "unix" / variant / "frozen_content.c"
+        if stale.exists():
+            stale.unlink()
         _make(
             ["-C", str(tree / "ports" / "unix"), "-j%d" % jobs, *options,
              "FROZEN_MANIFEST=" + str(MANIFEST), "BUILD=" + variant],
