@@ -246,8 +246,11 @@ def build_firmware(
         logs.mkdir(exist_ok=True)
         _make(["-C", str(tree / "mpy-cross"), "-j%d" % jobs], "mpy-cross", logs / "mpy-cross.log")
         options = list(MAKE_OPTIONS) + (list(MAKE_32BIT) if bits == 32 else [])
-        # makemanifest regenerates the frozen code only when a frozen file is newer than its
-        # output: a module dropped from the manifest would stay frozen. Start that step afresh.
+        # makemanifest recompiles a frozen module only when its source is newer than the .mpy
+        # it made before, and regenerates the frozen code only when a module is newer than it:
+        # a module dropped from the manifest, or an older copy of a file (another checkout),
+        # would stay frozen. Start that step afresh (about a second).
+        shutil.rmtree(tree / "ports" / "unix" / variant / "frozen_mpy", ignore_errors=True)
         stale = tree / "ports" / "unix" / variant / "frozen_content.c"
         if stale.exists():
             stale.unlink()
