@@ -1,7 +1,8 @@
 # Worker for client_edges.py: our client (mqtt_as) at the edges, the same file under CPython and
 # the MicroPython unix port. Modes:
 #   fds       connect; print the open file descriptors after every (re)connect; the driver
-#             forces the reconnects (it takes the client id over). Ends after n reconnects.
+#             forces the reconnects (it takes the client id over). After n reconnects,
+#             disconnect and print them again, with the count from before the first connect.
 #   will      connect with a will, then close() (no DISCONNECT); prints the time of close().
 #   retained  optionally fill the heap until `free` bytes are left (ballast), subscribe to a
 #             retained message and report its length (or the fault), and the heap in use.
@@ -27,6 +28,8 @@ def fds():
 
 async def mode_fds(p):
     c = MQTTClient({"server": "127.0.0.1", "port": p["port"], "client_id": p["client_id"]})
+    gc.collect()
+    before = fds()  # no connection yet: compared with the count after disconnect
     await c.connect()
     gc.collect()
     emit("up", n=0, fds=fds())
@@ -41,7 +44,9 @@ async def mode_fds(p):
             emit("up", n=seen - first, fds=fds())
     await c.disconnect()
     gc.collect()
-    emit("result", reconnects=c.stats()["reconnects"], fds=fds())
+    await asyncio.sleep(0.1)  # a close the runtime defers to the next turns of the loop
+    gc.collect()
+    emit("result", reconnects=c.stats()["reconnects"], before=before, fds=fds())
 
 
 async def mode_will(p):

@@ -3,9 +3,11 @@
     python3 bench/fw_heap.py                 # hold 60 s; writes the RESULTS.md section
     python3 bench/fw_heap.py --quick         # hold 10 s, nothing written
     python3 bench/fw_heap.py --source DIR    # a MicroPython tree or tarball (default: as tools/firmware.py)
+    python3 bench/fw_heap.py --bits 32       # 4-byte words, as on a board (needs gcc-multilib)
 
 tools/firmware.py builds (or takes from its cache) the unix port with pysmartnode and mqtt_as
-frozen in. Every figure here runs on that one binary (64-bit), so .py, .mpy and frozen differ
+frozen in. Every figure here runs on that one binary (64-bit, or 32-bit with --bits 32: the
+heap figures a board's free RAM compares with), so .py, .mpy and frozen differ
 only in where the code lives:
 - .py: the repository's sources first on the path (compiled at import, into the heap);
 - .mpy: tools/build.py's tree (bytecode loaded into the heap);
@@ -42,7 +44,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 EXT = REPO / "external_modules"
 RESULTS = BENCH / "RESULTS.md"
-SECTION = "## Heap, frozen vs .mpy vs .py"
+SECTION = "## Heap, frozen vs .mpy vs .py"  # + " (32-bit)" for --bits 32
 KINDS = ("py", "mpy", "frozen")
 # micropython.mem_info(1) block types (py/gc.c gc_dump_alloc_table)
 BLOCK_TYPES = {
@@ -221,7 +223,7 @@ def imports(s: Setup, kind: str) -> dict:
     return out
 
 
-def heap_map(output: str) -> dict:
+def heap_map(output: str, bits: int = 64) -> dict:
     """Bytes per block type in a mem_info(1) heap map ('=' tails count for their head)."""
     text = output.split("HEAP alloc", 1)[-1]
     m = re.search(r"GC memory layout; from [0-9a-fx]+:\n(.*?)HEAP end", text, re.S)
@@ -242,7 +244,7 @@ def heap_map(output: str) -> dict:
             else:
                 last = ch
                 blocks[ch] += 1
-    width = 4 * 8  # bytes per block on the 64-bit port: 4 words
+    width = 4 * bits // 8  # bytes per block: 4 words
     out = {BLOCK_TYPES.get(k, k): v * width for k, v in blocks.most_common()}
     if total:
         out["_heap_total"] = int(total.group(1))
@@ -260,7 +262,7 @@ def breakdown(s: Setup, port: int, delay: float) -> dict:
     )
     for kind in KINDS:
         status, output = node_run(s, kind, port, 512, delay + 3, components=probe)
-        out["map"][kind] = heap_map(output)
+        out["map"][kind] = heap_map(output, s.fw.bits)
     return out
 
 
@@ -276,7 +278,7 @@ def render(res: dict, hold: float, info: str) -> str:
     lines = [
         info,
         "",
-        "| smallest `-X heapsize` (64-bit unix port) | .py | .mpy | frozen |",
+        "| smallest `-X heapsize` (%d-bit unix port) | .py | .mpy | frozen |" % res["bits"],
         "|---|---|---|---|",
         "| (a) the client alone: connect, subscribe, 100 QoS 1 publishes | "
         + " | ".join(k(c[x]["heap_k"]) for x in KINDS) + " |",
@@ -318,11 +320,12 @@ def render(res: dict, hold: float, info: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(table: str) -> None:
+def write_section(table: str, bits: int) -> None:
+    section = SECTION + (" (32-bit)" if bits == 32 else "")
     text = RESULTS.read_text()
-    body = f"{SECTION}\n\nWritten by `python3 bench/fw_heap.py` (see its docstring).\n\n{table}\n"
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
+    body = f"{section}\n\nWritten by `python3 bench/fw_heap.py` (see its docstring).\n\n{table}\n"
+    if section + "\n" in text:
+        head, _, rest = text.partition(section + "\n")
         nxt = rest.find("\n## ")
         text = head + body + (rest[nxt:] if nxt >= 0 else "")
     else:
@@ -336,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hold", type=float, help="seconds the idle node must live (default 60)")
     ap.add_argument("--source", type=Path, help="MicroPython source (tools/firmware.py)")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--bits", type=int, choices=(32, 64), default=64)
     args = ap.parse_args(argv)
     hold = args.hold or (10.0 if args.quick else 60.0)
     firmware = load_tool("firmware")
@@ -344,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         print("fw_heap: no MicroPython source: " + firmware.SOURCE_HINT, file=sys.stderr)
         return 2
     started = time.monotonic()
-    fw = firmware.build_firmware(source)
+    fw = firmware.build_firmware(source, bits=args.bits)
     info = (
         f"MicroPython {fw.version} unix port, {fw.bits}-bit, built by tools/firmware.py with "
         f"pysmartnode and mqtt_as frozen; mosquitto on loopback; {time.strftime('%Y-%m-%d')}; "
@@ -353,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-fw-heap-") as tmp, Mosquitto() as broker:
         s = Setup(fw, Path(tmp))
         res = {
+            "bits": fw.bits,
             "client": client_figures(s, broker.port),
             "node": node_figures(s, broker.port, hold),
             "breakdown": breakdown(s, broker.port, min(hold, 20.0)),
@@ -366,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{what} {k}" for what in ("client", "node") for k in KINDS if not res[what][k]["heap_k"]
     ]
     if not args.quick and not args.no_write and not failed:
-        write_section(table)
+        write_section(table, fw.bits)
     print(f"total {time.monotonic() - started:.0f} s")
     for f in failed:
         print("FAILED:", f)

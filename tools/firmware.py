@@ -11,7 +11,7 @@ its submodules only for what is switched off here (btree, SSL); the build needs 
 pkg-config and libffi-dev (Debian names; gcc-multilib too for --bits 32). About 30 s per binary
 on 2 cores.
 
-Builds are cached under ~/.cache/pysmartnode/firmware ($PYSMARTNODE_CACHE overrides), keyed by
+Builds are cached under $XDG_CACHE_HOME/pysmartnode/firmware (~/.cache/...; or --cache), keyed by
 a hash of the source (the tarball's bytes; a clone's HEAD), the make options, the manifests and
 every frozen source file: from an unchanged tarball nothing is rebuilt; in a clone make runs
 each time (incremental: only what changed).
@@ -42,7 +42,8 @@ MANIFEST = TOOLS / "manifest_unix.py"
 # The trimmed source tree has no berkeley-db, mbedtls or axtls: switch off what needs them
 MAKE_OPTIONS = ("MICROPY_PY_BTREE=0", "MICROPY_SSL_MBEDTLS=0", "MICROPY_PY_SSL=0")
 MAKE_32BIT = ("CC=gcc -m32", "LD=gcc -m32", "MICROPY_PY_FFI=0")
-SOURCE_ENV = "PYSMARTNODE_MICROPYTHON_SOURCE"
+# Not PYSMARTNODE_*: the node reads every such variable as a config option (and refuses others)
+SOURCE_ENV = "MICROPYTHON_SOURCE"
 SOURCE_HINT = (
     "a MicroPython source tree: `git clone https://github.com/micropython/micropython` "
     "(1.29 or later) and name it, or set %s to its folder or a source tarball; the CI "
@@ -65,7 +66,7 @@ class Firmware:
 
 
 def find_source(repo: Path = REPO) -> Path | None:
-    """The MicroPython source named by $PYSMARTNODE_MICROPYTHON_SOURCE, else one in
+    """The MicroPython source named by $MICROPYTHON_SOURCE, else one in
     ../shared/toolchains/ beside the repository (newest tarball), else None."""
     named = os.environ.get(SOURCE_ENV)
     if named:
@@ -76,10 +77,7 @@ def find_source(repo: Path = REPO) -> Path | None:
 
 
 def cache_root() -> Path:
-    named = os.environ.get("PYSMARTNODE_CACHE")
-    base = (
-        Path(named) if named else Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "pysmartnode"
-    )
+    base = Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache") / "pysmartnode"
     return base.expanduser() / "firmware"
 
 
@@ -246,10 +244,14 @@ def build_firmware(
         logs.mkdir(exist_ok=True)
         _make(["-C", str(tree / "mpy-cross"), "-j%d" % jobs], "mpy-cross", logs / "mpy-cross.log")
         options = list(MAKE_OPTIONS) + (list(MAKE_32BIT) if bits == 32 else [])
-        # makemanifest recompiles a frozen module only if its source is newer than the .mpy it
-        # made before: another checkout's build into this folder would otherwise be kept for
-        # every file not edited since. Compiling them all again takes seconds.
+        # makemanifest recompiles a frozen module only when its source is newer than the .mpy
+        # it made before, and regenerates the frozen code only when a module is newer than it:
+        # a module dropped from the manifest, or an older copy of a file (another checkout),
+        # would stay frozen. Start that step afresh (about a second).
         shutil.rmtree(tree / "ports" / "unix" / variant / "frozen_mpy", ignore_errors=True)
+        stale = tree / "ports" / "unix" / variant / "frozen_content.c"
+        if stale.exists():
+            stale.unlink()
         _make(
             ["-C", str(tree / "ports" / "unix"), "-j%d" % jobs, *options,
              "FROZEN_MANIFEST=" + str(MANIFEST), "BUILD=" + variant],

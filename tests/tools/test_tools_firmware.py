@@ -108,3 +108,12 @@ def test_the_cache_key_changes_with_the_frozen_code_and_the_options(tmp_path, mo
     changed = firmware_tool.build_key("tar:abc", 64)
     extra.write_text("x = 2\n")
     assert key != changed != firmware_tool.build_key("tar:abc", 64)
+
+
+def test_the_command_prints_where_the_binaries_are_and_copies_them(firmware, tmp_path, capsys):
+    source = firmware_tool.find_source()
+    assert firmware_tool.main([str(source), "--out", str(tmp_path / "bin")]) == 0
+    out = capsys.readouterr().out
+    assert "MicroPython %s, .mpy %s" % (firmware.version, firmware.mpy_abi) in out
+    copied = tmp_path / "bin" / "micropython"
+    assert str(copied) in out and copied.read_bytes() == firmware.micropython.read_bytes()
