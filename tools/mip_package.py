@@ -36,13 +36,23 @@ def version() -> str:
 
 
 def optional_components() -> list[str]:
-    """Device paths of the components installable one by one."""
+    """Device paths of the modules installed one component at a time (helpers included)."""
     out = []
     for _, rel in device_sources():
         m = _COMPONENT.match(rel)
         if m and m.group(2) != "__init__" and rel not in BUILT_IN:
             out.append(rel)
     return out
+
+
+def _helper_of(rel: str, optional: set[str]) -> str | None:
+    # http_api.py beside http.py is a part of the http component, not a component of its own
+    folder, name = rel.rsplit("/", 1)
+    stem = name[:-3]
+    for i in range(len(stem) - 1, 0, -1):
+        if stem[i] == "_" and "%s/%s.py" % (folder, stem[:i]) in optional:
+            return "%s/%s.py" % (folder, stem[:i])
+    return None
 
 
 def packages() -> dict[Path, dict]:
@@ -55,11 +65,19 @@ def packages() -> dict[Path, dict]:
         if rel not in optional
     ]
     out = {REPO / "package.json": {"urls": core, "deps": [], "version": ver}}
+    helpers: dict[str, list[str]] = {}
     for rel in sorted(optional):
+        owner = _helper_of(rel, optional)
+        if owner:
+            helpers.setdefault(owner, []).append(rel)
+    for rel in sorted(optional):
+        if _helper_of(rel, optional):
+            continue
         path = REPO / Path(rel).with_suffix(".json")
         kind_init = rel.rsplit("/", 1)[0] + "/__init__.py"
+        files = [rel, *helpers.get(rel, [])]
         out[path] = {
-            "urls": [[kind_init, "__init__.py"], [rel, Path(rel).name]],
+            "urls": [[kind_init, "__init__.py"], *([f, Path(f).name] for f in files)],
             "deps": [],
             "version": ver,
         }

@@ -202,7 +202,14 @@ def test_status_shows_the_fleet_table_filtered_with_config_drift(
     result = {"counter": body["counter"], "hash": body["hash"], "ok": True, "source": "server"}
     obs.publish("home/node1/config", json.dumps(result), qos=1, retain=True)
     poll_until(lambda: server.status()["node1"]["drift"] == "in sync", 10, "in sync")
-    args = ["-c", str(config_folder), "--store", str(server.store), "--allow-package", "serverparts."]
+    args = [
+        "-c",
+        str(config_folder),
+        "--store",
+        str(server.store),
+        "--allow-package",
+        "serverparts.",
+    ]
 
     def table(*extra):
         done = run_cli("status", *args, *extra)
