@@ -89,3 +89,28 @@ def test_a_broker_outage_costs_two_log_lines_not_one_per_attempt(
     lines = [m.text for m in obs.matching(node.log_topic(), after=mark)]
     assert len(lines) == 2, lines  # "link ... lost" and "connected ..., back after N s"
     assert "lost" in lines[0] and back.text == lines[1]
+
+
+@pytest.mark.slow
+def test_a_refused_subscription_is_retried_with_growing_pauses_and_logged_as_a_summary(
+    runtime, make_broker, start_node, observer
+):
+    # amqtt's taboo plugin refuses SUBSCRIBE "prohibited" (0x80); mosquitto grants everything
+    taboo = {"plugins": {"amqtt.plugins.topic_checking.TopicTabooPlugin": {}}}
+    broker = make_broker("amqtt", extra_config=taboo)
+    obs = observer(broker)
+    node = start_node(runtime, broker, components="refused")
+    obs.subscribe(node.log_topic())
+
+    def refusal(m):
+        return b"subscribing prohibited failed" in m.payload
+
+    first = obs.wait_message(node.log_topic(), refusal, timeout=20)
+    second = obs.wait_message(node.log_topic(), refusal, after=first.index + 1, timeout=20)
+    pauses = [int(re.search(r"next attempt in (\d+) s", m.text)[1]) for m in (first, second)]
+    assert pauses[1] > pauses[0] >= 1, pauses  # the pause grows: no retry every 5 s for ever
+    # The third refusal comes one pause later and is not logged (summaries at 1, 2, 4, 8...):
+    # the node says nothing more about it until well after that
+    with pytest.raises(AssertionError):
+        obs.wait_message(node.log_topic(), refusal, after=second.index + 1, timeout=pauses[1] + 3)
+    assert node.proc.returncode is None  # the node runs on
