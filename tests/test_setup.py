@@ -110,8 +110,10 @@ def test_readme_commands_set_up_a_fresh_clone_with_the_systems_externally_manage
         try:
             obs.subscribe("home/#")
             obs.wait_message("home/demo/available", b"online", timeout=30)
+            # Ctrl-C once start-up is over (its status is out), as a person would
+            obs.wait_message("home/demo/status", timeout=30)
             node.send_signal(signal.SIGINT)
-            obs.wait_message("home/demo/available", b"offline", timeout=15)
+            obs.wait_message("home/demo/available", b"offline", timeout=30)
         finally:
             obs.close()
         assert node.wait(timeout=20) == 0, node.output()

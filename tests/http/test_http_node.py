@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def test_the_log_tail_holds_the_last_lines_and_filters_by_level(runtime, mosquitto, http_node):
     node = http_node(runtime, mosquitto, log_lines=3)
+    node.proc.wait_line("connected to")  # the start-up's last line: none comes between ours
     node.request("POST", "/api/v1/entities/bell/press")
     node.proc.wait_line("bell: ring")
     status, logs = node.request("GET", "/api/v1/logs")
