@@ -40,20 +40,26 @@ def run(argv=None):
     except asyncio.CancelledError:
         pass  # SIGTERM on CPython: _main has stopped the node already
     except Exception as e:  # the node itself failed: record why, then start again
+        _leave_if_heap_locked(stopped)  # a Ctrl-C in the collector surfaced as MemoryError
         _crashed(e)
     return 0
 
 
-def _interrupted(stopped):
+def _leave_if_heap_locked(stopped):
     # The unix port raises Ctrl-C at once wherever the interpreter is, also in the middle of a
     # garbage collection, which then leaves the heap locked: nothing can be allocated again.
-    # Skip the clean stop then (the broker publishes the will, `offline`) and leave with an
-    # exception made beforehand
+    # The clean stop may then fail first with MemoryError instead of KeyboardInterrupt. Skip
+    # the stop (the broker publishes the will, `offline`) and leave with an exception made
+    # beforehand
     try:
         bytearray(8)
     except MemoryError:
         print("pysmartnode: Ctrl-C hit the garbage collector; the will reports offline")
         raise stopped from None
+
+
+def _interrupted(stopped):
+    _leave_if_heap_locked(stopped)
     try:
         asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
     except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
