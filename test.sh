@@ -17,4 +17,4 @@ ensure_venv test
 # not on every user's PATH
 export PATH="$PWD/$VENV/bin:$PATH:/usr/sbin"
 export VIRTUAL_ENV="$PWD/$VENV"
-exec "$VENV/bin/python" -m pytest "$@"
+exec "$VENV/bin/python" -m pytest --durations=40 "$@"
