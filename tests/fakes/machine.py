@@ -24,11 +24,14 @@ def reset():
 class Pin:
     OUT = 1
     IN = 0
+    PULL_UP = 1
+    PULL_DOWN = 2
 
-    def __init__(self, pin, mode=IN):
+    def __init__(self, pin, mode=IN, pull=None, value=None):
         self.pin = pin
         self.mode = mode
-        self._value = 0
+        self.pull = pull
+        self._value = 0 if value is None else (1 if value else 0)
 
     def value(self, v=None):
         if v is None:
