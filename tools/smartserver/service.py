@@ -92,6 +92,7 @@ class SmartServer:
         self.garbage = 0
         self._garbage_window = (0.0, 0)
         self.connected = False
+        self._subscribe_mid: int | None = None
         self.client = self._make_client()
 
     # -- life ----------------------------------------------------------------------------
@@ -140,6 +141,7 @@ class SmartServer:
         c.will_set(self._server_topic(), "offline", qos=1, retain=True)
         c.reconnect_delay_set(min_delay=1, max_delay=5)
         c.on_connect = self._on_connect
+        c.on_subscribe = self._on_subscribe
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         return c
@@ -152,8 +154,19 @@ class SmartServer:
             log.error("mqtt refused the connection: %s", reason_code)
             return
         self.connected = True
+        result, self._subscribe_mid = client.subscribe(
+            [(t, 1) for t in protocol.subscriptions(self.opts.home)]
+        )
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties=None) -> None:
+        # Only now does the broker route the nodes' requests to us: "connected" and "online"
+        # before the SUBACK would let a login request sent at that moment go unanswered
+        if mid != self._subscribe_mid:
+            return
+        refused = [str(rc) for rc in reason_codes if rc.is_failure]
+        if refused:
+            log.error("mqtt refused subscriptions: %s", ", ".join(refused))
         log.info("connected to mqtt %s:%d", self.opts.host, self.opts.port)
-        client.subscribe([(t, 1) for t in protocol.subscriptions(self.opts.home)])
         client.publish(self._server_topic(), "online", qos=1, retain=True)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None) -> None:
