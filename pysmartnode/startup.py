@@ -26,6 +26,7 @@ def load_settings(argv):
 
     path, options = config_loader.load(argv)
     drop("config_loader")  # its tables are not needed again
+    drop("config_values")
     asked = "--demo" in argv
     demo = asked or (path is None and not config.MQTT_HOST)
     if sys.implementation.name == "micropython":

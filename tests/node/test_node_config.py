@@ -12,7 +12,7 @@ sys.path.insert(0, str(REPO / "external_modules"))
 def _forget_config():
     import pysmartnode
 
-    for name in ("config", "config_loader"):
+    for name in ("config", "config_loader", "config_values"):
         sys.modules.pop("pysmartnode." + name, None)
         pysmartnode.__dict__.pop(name, None)
 
