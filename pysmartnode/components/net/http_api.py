@@ -87,16 +87,19 @@ def build(http):
         )
 
     def system():
-        from pysmartnode import node
-
-        for comp in node.components.values():
-            if hasattr(comp, "apply") and hasattr(comp, "params"):
-                return comp
-        raise HTTPError(404, "parameters need the .machine.system component (docs/http.md)")
+        found = _system()
+        if found is None:
+            raise HTTPError(404, "parameters need the .machine.system component (docs/http.md)")
+        return found
 
     @route("GET", "/api/v1/params")
     async def params(req):
         return system().params()
+
+    @route("GET", "/api/v1/params/declared")
+    async def declared(req):
+        system()
+        return parameters(True)
 
     @route("PATCH", "/api/v1/params")
     async def set_params(req):
@@ -150,6 +153,35 @@ def build(http):
 
         http_compat.add_routes(app, http, route, http.pico_home_hub, http.esphome)
     return app
+
+
+def _system():
+    from pysmartnode import node
+
+    for comp in node.components.values():
+        if hasattr(comp, "apply") and hasattr(comp, "declared"):
+            return comp
+    return None
+
+
+def parameters(declared=False):
+    """The node's parameters {"<component>.<key>": value}, or with declared a list of their
+    declarations with values ({"id", "component", "key", "type", "value", ...}); None without
+    the .machine.system component."""
+    system = _system()
+    if system is None:
+        return None
+    values = system.params()
+    if not declared:
+        return values
+    out = []
+    for full, comp, _key, spec in system.declared():
+        item = dict(spec)
+        item["id"] = full
+        item["component"] = comp.name
+        item["value"] = values.get(full)
+        out.append(item)
+    return out
 
 
 def _here():
