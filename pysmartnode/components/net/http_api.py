@@ -139,13 +139,10 @@ def build(http):
 
     @route("GET", "/")
     async def page(req):
-        path = http.page or _here() + "http_page.html.gz"
-        try:
-            f = open(path, "rb")
-        except OSError:
-            raise HTTPError(404, "no page on this node (%s)" % path) from None
         return Response(
-            f, 200, {"Content-Type": "text/html; charset=UTF-8", "Content-Encoding": "gzip"}
+            _page(http.page),
+            200,
+            {"Content-Type": "text/html; charset=UTF-8", "Content-Encoding": "gzip"},
         )
 
     if http.pico_home_hub or http.esphome:
@@ -182,6 +179,27 @@ def parameters(declared=False):
         item["value"] = values.get(full)
         out.append(item)
     return out
+
+
+def _page(path):
+    # The gzipped page: the file named by `page`, else the file beside this module (a tree of
+    # files: the repository, tools/build.py's output, mip), else the bytes a firmware froze in
+    # (tools/manifest.py: a frozen module has no file beside it)
+    from pysmartnode.components.net.http_entities import HTTPError
+
+    name = path or _here() + "http_page.html.gz"
+    try:
+        return open(name, "rb")
+    except OSError:
+        pass
+    if path is None:
+        try:
+            from pysmartnode.components.net.http_page import DATA
+
+            return DATA
+        except ImportError:
+            pass
+    raise HTTPError(404, "no page on this node (%s)" % name)
 
 
 def _here():
