@@ -23,7 +23,7 @@ def test_entities_lists_every_entity_with_its_state_and_actions(runtime, mosquit
     assert set(by_id) >= {"lamp", "bell", "chatter", "meter_count", "meter_volts"}
     assert by_id["lamp"] | {"state": None} == {
         "id": "lamp", "component": "lamp", "type": "switch", "name": "Lamp", "unit": None,
-        "state": None, "writable": True, "actions": ["on", "off", "toggle"],
+        "state": None, "writable": True, "actions": ["on", "off", "toggle"], "category": None,
     }  # fmt: skip
     assert by_id["bell"]["actions"] == ["press"]
     assert by_id["meter_volts"]["unit"] == "V"

@@ -128,6 +128,9 @@ def test_parameters_are_edited_on_the_page_and_validated_by_the_node(runtime, mo
     target = _field(browser, "thermostat.target")
     assert target.get_attribute("value") == "21"
     assert _field(browser, "thermostat.mode").get_attribute("value") == "eco"
+    # in the form, not a second time among the entities
+    assert browser.find_elements("id", "entity-system_thermostat_target") == []
+    assert browser.find_elements("id", "entity-lamp") != []
     # a change made elsewhere shows on the page
     obs.publish(node.topic("params/set"), json.dumps({"thermostat.target": 22.5}))
     WebDriverWait(browser, 5).until(lambda b: target.get_attribute("value") == "22.5")

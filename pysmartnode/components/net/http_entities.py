@@ -78,6 +78,7 @@ class Entities:
             "state": state(row),
             "writable": "cmd_t" in fields,
             "actions": actions(row),
+            "category": fields.get("ent_cat"),  # "config", "diagnostic" or None
         }
 
     def describe_all(self):
