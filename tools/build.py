@@ -4,7 +4,8 @@
     python3 tools/deploy.py build/esp32 --port /dev/ttyUSB0      # or: mpremote ... fs cp -r
 
 The device modules are tools/device_modules.py's list (the freeze manifest uses the same one);
-host-only modules (the demo broker, the CPython platform) are left out. The user's config file
+host-only modules (the demo broker, the CPython platform) are left out. Its data files (the
+HTTP component's page) are copied as they are, beside their modules. The user's config file
 lands as config.py (and --components as components.py) whatever it is called here.
 
 Without --march the .mpy files hold bytecode only and load on every port of the same .mpy
@@ -42,7 +43,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from device_modules import REPO, SOURCE_FILES, device_sources  # noqa: E402
+from device_modules import REPO, SOURCE_FILES, device_data, device_sources  # noqa: E402
 
 MARKER = ".pysmartnode-build"  # in every tree this tool writes; --out may replace such a tree
 # firmware release (major, minor) from which on an .mpy version is loaded, newest first
@@ -226,6 +227,10 @@ def _write_tree(staging, march, source, mpy_cross, keep_hints, say) -> list[str]
         if time.monotonic() - last > 2:
             last = time.monotonic()
             say("  %d/%d modules" % (count, len(sources)))
+    for src, rel in device_data():  # the HTTP page: found beside its module at run time
+        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, staging / rel)
+        written.append(rel)
     for name in SOURCE_FILES:
         shutil.copyfile(REPO / name, staging / name)
         written.append(name)

@@ -36,7 +36,7 @@ from pathlib import Path
 TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
-from device_modules import device_sources  # noqa: E402
+from device_modules import device_data, device_sources  # noqa: E402
 
 MANIFEST = TOOLS / "manifest_unix.py"
 # The trimmed source tree has no berkeley-db, mbedtls or axtls: switch off what needs them
@@ -124,7 +124,7 @@ def build_key(source_id: str, bits: int) -> str:
         digest.update(part.encode() + b"\0")
     for path in (MANIFEST, TOOLS / "manifest.py", TOOLS / "device_modules.py"):
         digest.update(path.read_bytes() + b"\0")
-    for src, rel in device_sources():
+    for src, rel in device_sources() + device_data():
         digest.update(rel.encode() + b"\0" + src.read_bytes() + b"\0")
     return digest.hexdigest()[:20]
 

@@ -9,8 +9,9 @@ On a board (or with mpremote), from a GitHub copy of this repository:
 
 - package.json (repository root): every device module but the optional components, mqtt_as
   included; main.py is not in it (mip installs into /lib): copy main.py to the board's root.
-- pysmartnode/components/<kind>/<name>.json beside each optional component: that file and its
-  kind's __init__.py (install the framework first).
+- pysmartnode/components/<kind>/<name>.json beside each optional component: that file, its
+  helper modules and data files (http_api.py, http_page.html.gz beside http.py) and its kind's
+  __init__.py (install the framework first).
 URLs are relative to each package.json, which mip resolves against the URL it was fetched from.
 """
 
@@ -23,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from device_modules import REPO, device_sources  # noqa: E402
+from device_modules import REPO, device_data, device_sources  # noqa: E402
 
 # Components the framework itself starts (not optional, so part of the core package)
 BUILT_IN = frozenset({"pysmartnode/components/machine/status.py"})
@@ -46,9 +47,10 @@ def optional_components() -> list[str]:
 
 
 def _helper_of(rel: str, optional: set[str]) -> str | None:
-    # http_api.py beside http.py is a part of the http component, not a component of its own
+    # http_api.py (or the data file http_page.html.gz) beside http.py is a part of the http
+    # component, not a component of its own
     folder, name = rel.rsplit("/", 1)
-    stem = name[:-3]
+    stem = name.split(".", 1)[0]
     for i in range(len(stem) - 1, 0, -1):
         if stem[i] == "_" and "%s/%s.py" % (folder, stem[:i]) in optional:
             return "%s/%s.py" % (folder, stem[:i])
@@ -70,6 +72,12 @@ def packages() -> dict[Path, dict]:
         owner = _helper_of(rel, optional)
         if owner:
             helpers.setdefault(owner, []).append(rel)
+    for _, rel in device_data():  # with the component it belongs to, else with the framework
+        owner = _helper_of(rel, optional)
+        if owner:
+            helpers.setdefault(owner, []).append(rel)
+        else:
+            core.append([rel, rel])
     for rel in sorted(optional):
         if _helper_of(rel, optional):
             continue

@@ -97,3 +97,61 @@ def test_a_click_on_a_switch_turns_it_and_mqtt_sees_it(runtime, mosquitto, http_
     browser.find_element(By.CSS_SELECTOR, "#entity-bell button").click()
     node.proc.wait_line("bell: ring", after=mark)
     WebDriverWait(browser, 5).until(lambda b: "ring" in b.find_element("id", "log").text)
+
+
+def _field(browser, key):
+    from selenium.webdriver.common.by import By
+
+    found = browser.find_elements(By.CSS_SELECTOR, f"input[name='{key}'], select[name='{key}']")
+    return found[0] if found else None
+
+
+def _field_error(browser, key):
+    from selenium.webdriver.common.by import By
+
+    return _field(browser, key).find_element(By.XPATH, "../../td[@class='err']").text
+
+
+def test_parameters_are_edited_on_the_page_and_validated_by_the_node(runtime, mosquitto,
+                                                                    http_node, observer,
+                                                                    browser):  # fmt: skip
+    import json
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    obs = observer(mosquitto)
+    node = http_node(runtime, mosquitto)
+    obs.subscribe(node.topic("params"))
+    obs.wait_message(node.topic("params"))
+    browser.get(node.url + "/")
+    WebDriverWait(browser, 10).until(lambda b: _field(b, "thermostat.target") is not None)
+    target = _field(browser, "thermostat.target")
+    assert target.get_attribute("value") == "21"
+    assert _field(browser, "thermostat.mode").get_attribute("value") == "eco"
+    # in the form, not a second time among the entities
+    assert browser.find_elements("id", "entity-system_thermostat_target") == []
+    assert browser.find_elements("id", "entity-lamp") != []
+    # a change made elsewhere shows on the page
+    obs.publish(node.topic("params/set"), json.dumps({"thermostat.target": 22.5}))
+    WebDriverWait(browser, 5).until(lambda b: target.get_attribute("value") == "22.5")
+    # an edit on the page is applied and published
+    mark = obs.mark()
+    target.clear()
+    target.send_keys("23.5")
+    browser.find_element("id", "psave").click()
+    published = obs.wait_message(node.topic("params"), after=mark).json()
+    assert published["thermostat.target"] == 23.5
+    assert node.request("GET", "/api/v1/params")[1]["thermostat.target"] == 23.5
+    WebDriverWait(browser, 5).until(lambda b: b.find_element("id", "pmsg").text == "saved")
+    # an invalid value: the node's error next to the field, nothing changes
+    mark = obs.mark()
+    target.clear()
+    target.send_keys("99")
+    browser.find_element("id", "psave").click()
+    WebDriverWait(browser, 5).until(
+        lambda b: "above the maximum" in _field_error(b, "thermostat.target")
+    )
+    assert target.get_attribute("value") == "99"  # what the user typed stays, to correct it
+    with pytest.raises(AssertionError):
+        obs.wait_message(node.topic("params"), after=mark, timeout=1)
+    assert node.request("GET", "/api/v1/params")[1]["thermostat.target"] == 23.5

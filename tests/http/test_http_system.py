@@ -59,6 +59,12 @@ def test_parameters_are_listed_set_validated_and_persisted(runtime, mosquitto, h
     obs.subscribe(node.topic("params"))
     params = obs.wait_message(node.topic("params")).json()
     assert params["thermostat.target"] == 21.0 and params["meter.interval_reading"] == 1
+    status, declared = node.request("GET", "/api/v1/params/declared")  # what the page builds
+    assert status == 200 and sorted(p["id"] for p in declared) == sorted(params)
+    assert declared[[p["id"] for p in declared].index("thermostat.target")] == {
+        "id": "thermostat.target", "component": "thermostat", "key": "target", "type": "number",
+        "min": 5, "max": 30, "step": 0.5, "unit": "°C", "value": 21.0,
+    }  # fmt: skip
     mark = obs.mark()
     obs.publish(node.topic("params/set"), json.dumps({"thermostat.target": 23.5}))
     assert obs.wait_message(node.topic("params"), after=mark).json()["thermostat.target"] == 23.5

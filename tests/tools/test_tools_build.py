@@ -45,9 +45,9 @@ def test_a_node_runs_from_the_compiled_tree_on_the_unix_port(tmp_path, mosquitto
     assert "pysmartnode" in output  # the node's own start line, not an import error
 
 
-def manifest_files(manifest: str, **options) -> list[str]:
+def manifest_files(manifest: str, **options) -> tuple[list[str], list[str], dict]:
     """The files a freeze manifest names, read with a stand-in for MicroPython's manifest API."""
-    files, included = [], []
+    files, included, modules = [], [], {}
 
     class Options:
         def __init__(self, given):
@@ -68,6 +68,7 @@ def manifest_files(manifest: str, **options) -> list[str]:
             "package": lambda name, files=None, base_path=".", opt=None: package(
                 here / base_path, name, files
             ),
+            "module": lambda name, base_path=".", opt=None: module(here / base_path, name),
         }
         old = os.getcwd()
         os.chdir(here)  # as MicroPython's makemanifest runs a manifest
@@ -81,6 +82,11 @@ def manifest_files(manifest: str, **options) -> list[str]:
         if "$(" not in path:
             run(here / path, kw)
 
+    def module(base, name):
+        assert name.endswith(".py") and (base / name).is_file(), name
+        files.append(name)
+        modules[name] = base / name
+
     def package(base, name, names):
         assert (base / name / "__init__.py").is_file()
         for sub in names if names is not None else []:
@@ -88,23 +94,37 @@ def manifest_files(manifest: str, **options) -> list[str]:
             files.append(f"{name}/{sub}")
 
     run(REPO / "tools" / manifest, options)
-    return files, included
+    return files, included, modules
+
+
+def _frozen() -> list[str]:
+    # every device module, and each data file as the module that holds its bytes
+    modules = [rel for _, rel in device_modules.device_sources()]
+    return sorted(modules + [module for _, module in device_modules.DATA_FILES])
 
 
 def test_the_freeze_manifest_freezes_exactly_the_device_modules_build_compiles():
-    files, included = manifest_files("manifest.py")
-    assert sorted(files) == sorted(rel for _, rel in device_modules.device_sources())
+    files, included, _ = manifest_files("manifest.py")
+    assert sorted(files) == _frozen()
     assert not set(files) & device_modules.HOST_ONLY
     assert included == ["$(PORT_DIR)/boards/manifest.py"]
 
 
+def test_the_freeze_manifest_freezes_each_data_file_as_its_bytes():
+    _, _, modules = manifest_files("manifest.py")
+    for rel, module in device_modules.DATA_FILES:
+        names: dict = {}
+        exec(modules[module].read_text(), names)  # noqa: S102 - the module we just wrote
+        assert names["DATA"] == (REPO / rel).read_bytes(), rel
+
+
 def test_the_unix_manifest_adds_asyncio_instead_of_a_board_manifest():
-    files, included = manifest_files("manifest_unix.py")
+    files, included, _ = manifest_files("manifest_unix.py")
     assert (
         included[0] == "$(MPY_DIR)/extmod/asyncio"
         and "$(PORT_DIR)/boards/manifest.py" not in included
     )
-    assert sorted(files) == sorted(rel for _, rel in device_modules.device_sources())
+    assert sorted(files) == _frozen()
 
 
 def test_host_only_modules_exist_so_the_list_cannot_go_stale():

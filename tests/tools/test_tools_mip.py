@@ -21,13 +21,13 @@ def test_the_committed_package_files_are_what_the_tool_makes_from_the_tree():
     assert mip_package.main(["--check"]) == 0, "run python3 tools/mip_package.py"
 
 
-def test_every_device_module_is_in_exactly_one_package_and_no_host_only_one():
+def test_every_device_file_is_in_exactly_one_package_and_no_host_only_one():
     placed = []
     for path, content in mip_package.packages().items():
         for target, url in content["urls"]:
             assert (path.parent / url).is_file(), (path, url)  # the relative URL resolves
             placed.append(target)
-    devices = [rel for _, rel in device_modules.device_sources()]
+    devices = [rel for _, rel in device_modules.device_sources() + device_modules.device_data()]
     kind_inits = [t for t in placed if t.endswith("/__init__.py") and placed.count(t) > 1]
     assert sorted(set(placed)) == sorted(devices)
     assert not [t for t in placed if placed.count(t) > 1 and t not in kind_inits]

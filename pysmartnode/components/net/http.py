@@ -132,7 +132,9 @@ class HTTP(ComponentBase):
 
         if self._app is None:
             self.entities = shared(self._log)
-            self.hub = Hub(self.entities, self.info, self._log_lines, self._ping)
+            self.hub = Hub(
+                self.entities, self.info, self._log_lines, self._ping, http_api.parameters
+            )
             self._app = http_api.build(self)
         # A queue of connections the kernel holds for us: the unix port's default of 5 makes a
         # burst of clients wait for SYN retries (seconds); each waiting one costs us no heap

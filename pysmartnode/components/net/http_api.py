@@ -87,16 +87,19 @@ def build(http):
         )
 
     def system():
-        from pysmartnode import node
-
-        for comp in node.components.values():
-            if hasattr(comp, "apply") and hasattr(comp, "params"):
-                return comp
-        raise HTTPError(404, "parameters need the .machine.system component (docs/http.md)")
+        found = _system()
+        if found is None:
+            raise HTTPError(404, "parameters need the .machine.system component (docs/http.md)")
+        return found
 
     @route("GET", "/api/v1/params")
     async def params(req):
         return system().params()
+
+    @route("GET", "/api/v1/params/declared")
+    async def declared(req):
+        system()
+        return parameters(True)
 
     @route("PATCH", "/api/v1/params")
     async def set_params(req):
@@ -136,13 +139,10 @@ def build(http):
 
     @route("GET", "/")
     async def page(req):
-        path = http.page or _here() + "http_page.html.gz"
-        try:
-            f = open(path, "rb")
-        except OSError:
-            raise HTTPError(404, "no page on this node (%s)" % path) from None
         return Response(
-            f, 200, {"Content-Type": "text/html; charset=UTF-8", "Content-Encoding": "gzip"}
+            _page(http.page),
+            200,
+            {"Content-Type": "text/html; charset=UTF-8", "Content-Encoding": "gzip"},
         )
 
     if http.pico_home_hub or http.esphome:
@@ -150,6 +150,56 @@ def build(http):
 
         http_compat.add_routes(app, http, route, http.pico_home_hub, http.esphome)
     return app
+
+
+def _system():
+    from pysmartnode import node
+
+    for comp in node.components.values():
+        if hasattr(comp, "apply") and hasattr(comp, "declared"):
+            return comp
+    return None
+
+
+def parameters(declared=False):
+    """The node's parameters {"<component>.<key>": value}, or with declared a list of their
+    declarations with values ({"id", "component", "key", "type", "value", ...}); None without
+    the .machine.system component."""
+    system = _system()
+    if system is None:
+        return None
+    values = system.params()
+    if not declared:
+        return values
+    out = []
+    for full, comp, _key, spec in system.declared():
+        item = dict(spec)
+        item["id"] = full
+        item["component"] = comp.name
+        item["value"] = values.get(full)
+        out.append(item)
+    return out
+
+
+def _page(path):
+    # The gzipped page: the file named by `page`, else the file beside this module (a tree of
+    # files: the repository, tools/build.py's output, mip), else the bytes a firmware froze in
+    # (tools/manifest.py: a frozen module has no file beside it)
+    from pysmartnode.components.net.http_entities import HTTPError
+
+    name = path or _here() + "http_page.html.gz"
+    try:
+        return open(name, "rb")
+    except OSError:
+        pass
+    if path is None:
+        try:
+            from pysmartnode.components.net.http_page import DATA
+
+            return DATA
+        except ImportError:
+            pass
+    raise HTTPError(404, "no page on this node (%s)" % name)
 
 
 def _here():

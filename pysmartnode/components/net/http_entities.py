@@ -35,6 +35,8 @@ class Entities:
         self._table = []  # [id, component, platform, fields]
         self._seen = None  # (count, ids) of node.components when the table was built
         self._reverts = {}  # entity id -> the task that undoes an action with for=
+        self._commands = {}  # entity id -> commands seen on its command topic (watched ones)
+        self._watching = []  # (topic, callback) of the command topics watched
 
     def table(self):
         from pysmartnode import node
@@ -76,6 +78,7 @@ class Entities:
             "state": state(row),
             "writable": "cmd_t" in fields,
             "actions": actions(row),
+            "category": fields.get("ent_cat"),  # "config", "diagnostic" or None
         }
 
     def describe_all(self):
@@ -109,24 +112,27 @@ class Entities:
             revert_after = _seconds(revert_after)
             if platform != "switch":
                 raise HTTPError(400, "for= is for switches (%s is a %s)" % (entity_id, platform))
+            self._watch(object_id, fields["cmd_t"])
         old = self._reverts.pop(object_id, None)
         if old is not None:
             old.cancel()  # a new command replaces a pending revert
         if not node.mqtt.deliver(fields["cmd_t"], payload):
             raise HTTPError(409, "%s does not listen to commands now" % entity_id)
+        seen = self._commands.get(object_id)  # our own command counted
         if platform == "switch":
             want = {"ON": "ON", "OFF": "OFF"}.get(payload)
             if want is None:
                 want = "ON" if before != "ON" else "OFF"
             if not await _settle(row, want):
                 raise HTTPError(502, "%s did not turn %s (see the log)" % (entity_id, want))
-            if revert_after is not None:
+            # a command that came while the switch settled is later than ours: no revert
+            if revert_after is not None and self._commands.get(object_id) == seen:
                 back = "OFF" if want == "ON" else "ON"
                 self._reverts[object_id] = asyncio.create_task(
                     self._revert(object_id, fields["cmd_t"], back, revert_after)
                 )
         result = self.describe(row)
-        if revert_after is not None:
+        if object_id in self._reverts and revert_after is not None:
             result["revert_in"] = revert_after
         return result
 
@@ -139,10 +145,37 @@ class Entities:
         self._log.info("%s: %s after %s s (for=)", object_id, payload, seconds)
         node.mqtt.deliver(topic, payload)
 
+    def _watch(self, object_id, topic):
+        # The latest command wins: any later command on the entity's command topic, over MQTT
+        # or the API, cancels its pending revert (the revert itself has left _reverts by then)
+        from pysmartnode import node
+
+        if object_id in self._commands:
+            return
+        self._commands[object_id] = 0
+
+        def heard(topic, msg, retained):
+            if retained or msg not in ("ON", "OFF", "TOGGLE"):
+                return  # a stale retained command, or one the switch ignores
+            self._commands[object_id] += 1
+            task = self._reverts.pop(object_id, None)
+            if task is not None:
+                task.cancel()
+                self._log.info("%s: %s cancelled the pending revert", object_id, msg)
+
+        node.mqtt.subscribe(topic, heard, qos=0)
+        self._watching.append((topic, heard))
+
     def stop(self):
+        from pysmartnode import node
+
         for task in self._reverts.values():
             task.cancel()
         self._reverts = {}
+        for topic, callback in self._watching:
+            node.mqtt.unsubscribe(topic, callback)
+        self._watching = []
+        self._commands = {}
 
 
 def shared(log):

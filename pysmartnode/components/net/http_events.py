@@ -11,6 +11,7 @@ import json
 import time
 
 _POLL = 0.25  # seconds between looks at the entities' states (a change shows within this)
+_PARAMS_EVERY = 4  # polls between looks at the parameters (they change seldom)
 _NAMES = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
 
 
@@ -73,9 +74,10 @@ class Client:
 class Hub:
     """The event stream's clients, the state watcher and the log ring buffer."""
 
-    def __init__(self, entities, info, log_lines, ping):
+    def __init__(self, entities, info, log_lines, ping, params=None):
         self._entities = entities
         self._info = info  # a function returning the node's status dict
+        self._params = params  # params(declared=False): the parameters, None without any
         self._clients = []
         self._lines = []  # the last log lines: [time, level, name, text]
         self._log_lines = log_lines
@@ -116,6 +118,9 @@ class Hub:
     def add(self, level, queue_len):
         client = Client(self, level, queue_len)
         snapshot = {"info": self._info(), "entities": self._entities.describe_all()}
+        declared = self._params(True) if self._params else None
+        if declared is not None:
+            snapshot["params"] = declared
         client.push(b"retry: 3000\n" + frame("snapshot", snapshot))
         self._clients.append(client)
         if self._task is None:
@@ -129,10 +134,18 @@ class Hub:
     async def _watch(self):
         try:
             last = self._entities.states()
+            params = self._params() if self._params else None
             since_ping = 0
+            turns = 0
             while self._clients:
                 await asyncio.sleep(_POLL)
                 since_ping += _POLL
+                turns += 1
+                if params is not None and turns % _PARAMS_EVERY == 0:
+                    now = self._params()  # changed over MQTT, the API or the sensor's topic
+                    if now != params:
+                        params = now
+                        self._send(frame("params", now))
                 now = self._entities.states()
                 for entity_id, value in now.items():
                     if entity_id not in last or last[entity_id] != value:
