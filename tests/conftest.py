@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ if _TESTS not in sys.path:  # `from harness import ...` from any test file, any 
 
 from harness import (  # noqa: E402
     KINDS,
+    REPO,
     RUNTIMES,
     Broker,
     FaultProxy,
@@ -217,3 +221,17 @@ def ha_validate() -> Callable[..., list[str]]:
         return [f"{m[0]}: {p}" for m, problems in pairs for p in problems]
 
     return validate
+
+
+@pytest.fixture
+def repo_server() -> Iterator[str]:
+    """The repository over HTTP on 127.0.0.1, as GitHub serves it to mip: its base URL."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(REPO))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

@@ -3,9 +3,7 @@ the firmware, and served by a node run on the unix port from each of those (not 
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import importlib.util
 import json
 import os
@@ -13,7 +11,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 
@@ -63,20 +60,6 @@ def _serves_the_page(proc, port: int) -> None:
 def test_the_http_components_mip_package_holds_the_page():
     urls = json.loads((NET / "http.json").read_text())["urls"]
     assert ["pysmartnode/components/net/http_page.html.gz", "http_page.html.gz"] in urls
-
-
-@pytest.fixture
-def repo_server():
-    """The repository over HTTP on 127.0.0.1, as GitHub serves it to mip."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(REPO))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 def test_a_node_installed_with_mip_serves_the_page(tmp_path, repo_server, mosquitto, run_py,

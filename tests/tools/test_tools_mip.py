@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
 import subprocess
-import threading
 
-import pytest
 from harness import REPO, micropython_path
 from tool_modules import load_tool
 
@@ -46,20 +42,6 @@ def test_a_new_component_gets_its_own_package(tmp_path, monkeypatch):
     ]
     core = [t for t, _ in packages[REPO / "package.json"]["urls"]]
     assert fake[1] not in core and "pysmartnode/components/machine/status.py" in core
-
-
-@pytest.fixture
-def repo_server():
-    """The repository over HTTP on 127.0.0.1, as GitHub serves it to mip."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(REPO))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 def test_mip_on_the_unix_port_installs_the_node_from_package_json(
