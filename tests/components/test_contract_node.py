@@ -147,7 +147,9 @@ def contract_node(request, tmp_path_factory) -> Iterator[ContractNode]:
         f"DEVICE_NAME = {device_id!r}\nMQTT_HOST = {broker.host!r}\nMQTT_PORT = {broker.port}\n"
         "MQTT_KEEPALIVE = 10\nRTC_SYNC_ACTIVE = False\nWATCHDOG_TIMEOUT = 30\n"
         "INTERVAL_SENSOR_PUBLISH = 5\n"
+        "LOG_QUEUE_LEN = 64\n"  # a restart logs every sensor's restored intervals before connecting
     )
+    components = json.loads(json.dumps(components))  # hjson's nested OrderedDicts: plain repr
     (folder / "components.py").write_text(f"COMPONENTS = {components!r}\n")
     obs = Observer(broker)
     obs.subscribe("#")
