@@ -11,9 +11,9 @@ from harness import REPO
 for _root in (str(REPO), str(REPO / "external_modules")):
     if _root not in sys.path:  # the in-process tests import the device code
         sys.path.insert(0, _root)
-FAKES = REPO / "tests" / "fakes"  # fake machine, onewire, dht: the hardware examples run on
-if str(FAKES) not in sys.path:  # last: only what no real module provides
-    sys.path.append(str(FAKES))
+_FAKES = str(REPO / "tests" / "fakes")  # fake machine, onewire, dht: the examples' hardware
+if _FAKES not in sys.path:  # last: only what no real module provides
+    sys.path.append(_FAKES)
 
 
 @pytest.fixture

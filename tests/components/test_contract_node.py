@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -16,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from catalog import ComponentClass, component_classes
-from harness import KINDS, REPO, RUNTIMES, Broker, Observer, Proc, import_roots, micropython_path
+from catalog import ComponentClass, component_classes, with_fakes
+from harness import KINDS, REPO, RUNTIMES, Broker, Observer, Proc, micropython_path
 from harness.ha_rules import validate_device_discovery
 from harness.runtimes import run_py
 
@@ -32,15 +31,6 @@ GARBAGE = [
     b"MAYBE",
     b"on please",
 ]
-
-
-def with_fakes(runtime: str, env: dict[str, str] | None = None) -> dict[str, str]:
-    """The node's environment with tests/fakes last on its import path: the fake machine,
-    onewire and dht the hardware examples run on (the unix port's `machine` is extensible)."""
-    roots = [*import_roots(), str(REPO / "tests" / "fakes")]
-    if runtime == "cpython":
-        return {"PYTHONPATH": os.pathsep.join(roots), **(env or {})}
-    return {"MICROPYPATH": ":".join([".frozen", *roots]), **(env or {})}
 
 
 def of_kind(*kinds: str) -> list[ComponentClass]:

@@ -49,7 +49,7 @@ class DHT22(ComponentSensor):
             raise OSError("bad data: %s" % (e,)) from None
         t, h = self._chip.temperature(), self._chip.humidity()
         if not (self._RANGE[0] <= t <= self._RANGE[1] and 0 <= h <= 100):
-            raise ValueError("out of range: %s °C, %s %%: a damaged sensor or noise" % (t, h))
+            raise ValueError("out of range: %.1f °C, %.1f %%: a damaged sensor or noise" % (t, h))
         self._set_value(SENSOR_TEMPERATURE, t)
         self._set_value(SENSOR_HUMIDITY, h)
 

@@ -37,7 +37,7 @@ class RemoteSensor(ComponentSensor):
         self._remote = topic
         self._key = key
         self._type = sensor_type
-        self._stale_ms = int(stale * 1000)
+        self._stale = stale
         self._value = None
         self._received = None  # ticks_ms of the last good message
         self._add_sensor_type(sensor_type, unit=unit)
@@ -61,7 +61,7 @@ class RemoteSensor(ComponentSensor):
         self._value, self._received = value, ticks_ms()
 
     def _fresh_value(self):
-        if self._received is None or ticks_diff(ticks_ms(), self._received) > self._stale_ms:
+        if self._received is None or ticks_diff(ticks_ms(), self._received) > self._stale * 1000:
             return None
         return self._value
 
@@ -73,7 +73,5 @@ class RemoteSensor(ComponentSensor):
     async def _read(self):
         value = self._fresh_value()
         if value is None:
-            raise OSError(
-                "stale: no message on %s for %d s" % (self._remote, self._stale_ms // 1000)
-            )
+            raise OSError("stale: no message on %s for %s s" % (self._remote, self._stale))
         self._set_value(self._type, value)
