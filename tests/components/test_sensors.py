@@ -162,7 +162,7 @@ FAULTS = {
     "battery_saturated": "ADC saturated",
     "battery_missing": "below min_volts",
     "mcp3208_absent": "null bit high",
-    "ezo_i2c_error": "answered syntax error",
+    "ezo_i2c_error": "answered code 2 to R",  # 2: syntax error
     "ezo_i2c_nan": "reading nan out of range",
     "ezo_uart_error": "answered *ER",
     "ezo_uart_nan": "reading nan out of range",

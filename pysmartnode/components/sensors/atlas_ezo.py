@@ -39,23 +39,22 @@ from pysmartnode.platform.hardware import i2c
 from pysmartnode.platform.hardware import uart as uart_bus
 from pysmartnode.utils.component import SENSOR_PH, ComponentSensor
 
-_WAIT = {"ph": 0.9, "ec": 0.6}  # seconds a reading takes (datasheets)
-_ADDRESS = {"ph": 0x63, "ec": 0x64}
-_I2C_ERRORS = {2: "syntax error", 254: "still processing", 255: "no data"}
+_WAIT_PH = 0.9  # seconds a reading takes (datasheets)
+_WAIT_EC = 0.6
 
 
 class AtlasEZO(ComponentSensor):
     def __init__(self, name, kind, sda=None, scl=None, address=None, uart=None, tx=None, rx=None,
                  temperature=None, temperature_type=None, **kwargs):  # fmt: skip
         super().__init__(name, **kwargs)
-        if kind not in _WAIT:
+        if kind not in ("ph", "ec"):
             raise ValueError('kind must be "ph" or "ec", got %r' % (kind,))
         if (uart is None) == (sda is None or scl is None):
             raise ValueError("give either sda and scl (I2C) or uart (UART)")
         if temperature is not None and not hasattr(temperature, "getValue"):
             raise ValueError('temperature must be a sensor: {"ref": "<its config key>"}')
         self._kind = kind
-        self._address = address or _ADDRESS[kind]
+        self._address = address or (0x63 if kind == "ph" else 0x64)
         self._uart_number = uart
         self._pins = (sda, scl, tx, rx)
         self._bus = None
@@ -78,15 +77,17 @@ class AtlasEZO(ComponentSensor):
         else:
             self._bus = uart_bus(self._uart_number, tx, rx, baudrate=9600)
 
+    def _wait(self):
+        return _WAIT_PH if self._kind == "ph" else _WAIT_EC
+
     async def _command(self, text):
         """The circuit's reply to a command, as text."""
         if self._uart_number is None:
             self._bus.writeto(self._address, text.encode())
-            await asyncio.sleep(_WAIT[self._kind])
+            await asyncio.sleep(self._wait())
             reply = self._bus.readfrom(self._address, 32)
-            if reply[0] != 1:
-                code = _I2C_ERRORS.get(reply[0], "code %d" % reply[0])
-                raise OSError("EZO %s answered %s to %s" % (self._kind, code, text))
+            if reply[0] != 1:  # 2 syntax error, 254 still processing, 255 no data
+                raise OSError("EZO %s answered code %d to %s" % (self._kind, reply[0], text))
             return reply[1:].split(b"\x00", 1)[0].decode()
         bus = self._bus
         if not self._continuous_off:
@@ -95,7 +96,7 @@ class AtlasEZO(ComponentSensor):
             self._continuous_off = True
         bus.read()  # drop what came before the command
         bus.write(text.encode() + b"\r")
-        await asyncio.sleep(_WAIT[self._kind])
+        await asyncio.sleep(self._wait())
         lines = (bus.read() or b"").decode().split("\r")
         for line in lines:
             if line == "*ER":

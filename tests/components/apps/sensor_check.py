@@ -26,7 +26,7 @@ from pysmartnode.components.sensors.pulse_counter import PulseCounter
 from pysmartnode.components.sensors.remote import RemoteSensor
 
 ds18b20._CONVERSION_S = 0.01  # the fakes convert at once: keep the run short
-atlas_ezo._WAIT["ph"] = atlas_ezo._WAIT["ec"] = 0.01
+atlas_ezo._WAIT_PH = atlas_ezo._WAIT_EC = 0.01
 
 
 def report(name, got):
