@@ -24,6 +24,7 @@ def entry(module: str, cls: str, **args) -> dict:
 
 COMPONENTS = {
     "water": entry("ds18b20", "DS18B20", pin=4, roms={"tank": TANK, "pipe": PIPE}),
+    "probes": entry("ds18b20", "DS18B20", pin=6),  # found at the first reading
     "climate": entry("bme280", "BME280", **I2C),
     "bath": entry("htu21d", "HTU21D", **I2C),
     "light": entry("bh1750", "BH1750", **I2C),
@@ -60,6 +61,7 @@ COMPONENTS = {
 # config key -> (fault set for its device, text its logged reason contains)
 FAULTS = {
     "water": ({"ow:" + PIPE: "range"}, "power-on value 85"),
+    "probes": ({"ow:pin6": "enodev"}, "no DS18B20 found"),  # found once the bus answers
     "climate": ({"i2c:118": "enodev"}, "ENODEV"),
     "bath": ({"i2c:64": "crc"}, "CRC mismatch"),
     "light": ({"i2c:35": "etimedout"}, "ETIMEDOUT"),
@@ -76,6 +78,7 @@ FAULTS = {
 # what each publishes once the faults are gone (the fake chips' datasheet values)
 GOOD = {
     "water": {"tank": 21.5, "pipe": -10.125},
+    "probes": {"t_16043c": 21.5, "t_160337": -10.125, "t_05069e": 85.0},
     "climate": {"temperature": 25.1, "humidity": 39.1, "pressure": 1006.5},
     "bath": {"temperature": 24.7, "humidity": 32.3},
     "light": 6667,
@@ -141,6 +144,12 @@ def test_every_sensor_fault_is_logged_publishes_nothing_and_clears(node):
     for key, value in GOOD.items():
         msg = obs.wait_message(f"home/{device_id}/{key}", timeout=15, after=mark)
         assert msg.json() == value, key
+    discovery = obs.wait_message(  # the DS18B20s found on the bus became entities
+        f"homeassistant/device/{device_id}/config",
+        lambda m: b"probes_t_05069e" in m.payload, timeout=10, after=mark,
+    ).json()["cmps"]  # fmt: skip
+    assert discovery["probes_t_16043c"]["dev_cla"] == "temperature"
+    assert discovery["probes_t_16043c"]["unit_of_meas"] == "°C"
     flow = obs.wait_message(f"home/{device_id}/flow", timeout=10, after=mark).json()
     assert 0 <= flow["flow"] < 10 and flow["water"] >= 0
     assert obs.wait_message(f"home/{device_id}/outside", timeout=10, after=mark).json() == 12.5
