@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import hjson
-from harness import REPO
+from harness import REPO, import_roots
 
 TEMPLATES = REPO / "_templates"
 LIBRARY = REPO / "pysmartnode" / "components"
+FAKES = REPO / "tests" / "fakes"  # fake machine, onewire, dht: the hardware examples run on
 PARTS = Path(__file__).parent / "parts"  # test-only components: the suite checks itself on them
 _MARKER = "Example config (hjson):"
 
@@ -120,3 +122,12 @@ def component_classes() -> list[ComponentClass]:
                 mine = {k: v for k, v in example.items() if v.get("component") == name} or None
             result.append(ComponentClass(package, name, path, _kind(cls), mine))
     return result
+
+
+def with_fakes(runtime: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The node's environment with tests/fakes last on its import path: the fake machine,
+    onewire and dht the hardware examples run on (the unix port's `machine` is extensible)."""
+    roots = [*import_roots(), str(FAKES)]
+    if runtime == "cpython":
+        return {"PYTHONPATH": os.pathsep.join(roots), **(env or {})}
+    return {"MICROPYPATH": ":".join([".frozen", *roots]), **(env or {})}

@@ -11,6 +11,9 @@ from harness import REPO
 for _root in (str(REPO), str(REPO / "external_modules")):
     if _root not in sys.path:  # the in-process tests import the device code
         sys.path.insert(0, _root)
+_FAKES = str(REPO / "tests" / "fakes")  # fake machine, onewire, dht: the examples' hardware
+if _FAKES not in sys.path:  # last: only what no real module provides
+    sys.path.append(_FAKES)
 
 
 @pytest.fixture

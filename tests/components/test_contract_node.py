@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from catalog import ComponentClass, component_classes
+from catalog import ComponentClass, component_classes, with_fakes
 from harness import KINDS, REPO, RUNTIMES, Broker, Observer, Proc, micropython_path
 from harness.ha_rules import validate_device_discovery
 from harness.runtimes import run_py
@@ -63,7 +63,7 @@ class ContractNode:
     def start(self) -> None:
         self.proc = run_py(
             self.runtime, REPO / "main.py", "--config", str(self.folder / "config.py"),
-            cwd=self.folder,
+            cwd=self.folder, env=with_fakes(self.runtime),
         )  # fmt: skip
 
     def stop(self) -> None:
@@ -137,7 +137,9 @@ def contract_node(request, tmp_path_factory) -> Iterator[ContractNode]:
         f"DEVICE_NAME = {device_id!r}\nMQTT_HOST = {broker.host!r}\nMQTT_PORT = {broker.port}\n"
         "MQTT_KEEPALIVE = 10\nRTC_SYNC_ACTIVE = False\nWATCHDOG_TIMEOUT = 30\n"
         "INTERVAL_SENSOR_PUBLISH = 5\n"
+        "LOG_QUEUE_LEN = 64\n"  # a restart logs every sensor's restored intervals before connecting
     )
+    components = json.loads(json.dumps(components))  # hjson's nested OrderedDicts: plain repr
     (folder / "components.py").write_text(f"COMPONENTS = {components!r}\n")
     obs = Observer(broker)
     obs.subscribe("#")

@@ -77,3 +77,187 @@ class Timer:
 
     def deinit(self):
         self.callback = None
+
+
+# -- buses and converters (lib-sensors)
+# I2C, SPI, UART and ADC answer from the chips simulated in fake_chips.py (faults per device,
+# set by the test); input pins read the value set for "pin:<n>"; Pin.irq makes pulses at the
+# rate set for "pin:<n>" (per second) from an asyncio task.
+IRQ_FALLING = 1
+IRQ_RISING = 2
+_selected = [None]  # the output pin last driven low: the SPI chip select
+
+
+def _pin_value(self, v=None, _plain=Pin.value):
+    if v is None and self.mode == Pin.IN:
+        import fake_chips
+
+        level = fake_chips.setting("pin:%s" % self.pin)
+        if isinstance(level, int) and level in (0, 1):
+            return level
+    if v is not None and self.mode == Pin.OUT and not v:
+        _selected[0] = self.pin
+    return _plain(self, v)
+
+
+def _pin_irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING, hard=False):
+    import asyncio
+
+    task = getattr(self, "_pulses", None)
+    if task is not None:
+        task.cancel()
+        self._pulses = None
+    if handler is not None:
+        self._pulses = asyncio.create_task(_pulse(self, handler))
+
+
+async def _pulse(pin, handler):
+    import asyncio
+
+    import fake_chips
+
+    owed = 0.0
+    while True:
+        await asyncio.sleep(0.05)
+        rate = fake_chips.setting("pin:%s" % pin.pin, 0)
+        owed += (rate if isinstance(rate, (int, float)) else 0) * 0.05
+        while owed >= 1:
+            owed -= 1
+            handler(pin)
+
+
+Pin.IRQ_FALLING = IRQ_FALLING
+Pin.IRQ_RISING = IRQ_RISING
+Pin.value = _pin_value
+Pin.irq = _pin_irq
+
+
+class SoftI2C:
+    def __init__(self, scl=None, sda=None, freq=100000, timeout=50000):
+        self.freq = freq
+        self._chips = {}
+
+    def _chip(self, addr):
+        import fake_chips
+
+        fake_chips.raise_bus_fault("i2c:%d" % addr)
+        chip = fake_chips.i2c_device(addr, self._chips)
+        if chip is None:
+            raise OSError(19)  # ENODEV: no ACK
+        return chip
+
+    def scan(self):
+        found = []
+        for addr in range(0x08, 0x78):
+            try:
+                self._chip(addr)
+                found.append(addr)
+            except OSError:
+                pass
+        return found
+
+    def writeto(self, addr, buf, stop=True):
+        self._chip(addr).write(bytes(buf))
+        return len(buf)
+
+    def writeto_mem(self, addr, memaddr, buf, addrsize=8):
+        self._chip(addr).write(bytes((memaddr,)) + bytes(buf))
+
+    def readfrom_into(self, addr, buf, stop=True):
+        data = self._chip(addr).read(None, len(buf))
+        buf[: len(data)] = data
+
+    def readfrom(self, addr, nbytes, stop=True):
+        return bytes(self._chip(addr).read(None, nbytes))
+
+    def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
+        data = self._chip(addr).read(memaddr, len(buf))
+        buf[: len(data)] = data
+
+    def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
+        return bytes(self._chip(addr).read(memaddr, nbytes))
+
+
+I2C = SoftI2C
+
+
+class SoftSPI:
+    MSB = 0
+
+    def __init__(self, baudrate=500000, polarity=0, phase=0, sck=None, mosi=None, miso=None):
+        self.baudrate = baudrate
+
+    def write_readinto(self, write_buf, read_buf):
+        import fake_chips
+
+        data = fake_chips.mcp3208(_selected[0], bytes(write_buf))
+        read_buf[: len(write_buf)] = data[: len(write_buf)]
+
+    def write(self, buf):
+        pass
+
+    def readinto(self, buf, write=0):
+        self.write_readinto(bytes((write,)) * len(buf), buf)
+
+
+SPI = SoftSPI
+
+
+class UART:
+    # An Atlas EZO circuit in UART mode: bus 1 a pH circuit, bus 2 an EC circuit; it starts in
+    # continuous mode (a reading a second) until it gets "C,0"
+    def __init__(self, bus, baudrate=9600, tx=None, rx=None, **kwargs):
+        import fake_chips
+
+        self.bus = bus
+        self._ezo = fake_chips.AtlasEZO(bus, "ph" if bus == 1 else "ec")
+        self._ezo.key = "uart:%d" % bus
+        self._continuous = True
+        self._out = b""
+        self._line = b""
+
+    def write(self, buf):
+        import fake_chips
+
+        fake_chips.raise_bus_fault(self._ezo.key)
+        self._line += bytes(buf)
+        while b"\r" in self._line:
+            command, self._line = self._line.split(b"\r", 1)
+            text = command.decode()
+            if text.upper() == "C,0":
+                self._continuous = False
+            reply = self._ezo.answer(text)
+            fault = fake_chips.setting(self._ezo.key)
+            if fault == "error":
+                self._out += b"*ER\r"
+            elif fault == "range":
+                self._out += b"nan\r*OK\r"
+            elif reply.startswith(b"*"):
+                self._out += reply + b"\r"
+            else:
+                self._out += reply + b"\r*OK\r"
+        return len(buf)
+
+    def any(self):
+        return len(self._out) + (8 if self._continuous else 0)
+
+    def read(self, nbytes=None):
+        if self._continuous:  # what the circuit sent on its own since the last read
+            self._out = self._ezo.answer("R") + b"\r" + self._out
+        if not self._out:
+            return None
+        nbytes = len(self._out) if nbytes is None else nbytes
+        data, self._out = self._out[:nbytes], self._out[nbytes:]
+        return data
+
+
+class ADC:
+    ATTN_11DB = 3
+
+    def __init__(self, pin, atten=None):
+        self.pin = pin.pin if isinstance(pin, Pin) else pin
+
+    def read_u16(self):
+        import fake_chips
+
+        return fake_chips.adc_value(self.pin)
