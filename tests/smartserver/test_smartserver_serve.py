@@ -229,6 +229,7 @@ def test_status_shows_the_fleet_table_filtered_with_config_drift(
         "last",
         "error",
         "config",
+        "push",
     ]
     node1 = next(x for x in lines if x.startswith("node1 (living)"))
     assert node1.split()[2:9] == [
@@ -240,7 +241,7 @@ def test_status_shows_the_fleet_table_filtered_with_config_drift(
         "10.0.0.7",
         "watchdog",
     ]
-    assert node1.endswith("in sync")
+    assert node1.split()[-3:] == ["in", "sync", "applied"]  # config, last push
     assert next(x for x in lines if x.startswith("node5")).endswith("no config")
     (config_folder / "living.hjson").write_text(GOOD.replace("pin: 4", "pin: 14"))
     poll_until(lambda: server.status()["node1"]["drift"] == "drift", 10, "drift")

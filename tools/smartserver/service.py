@@ -269,9 +269,11 @@ class SmartServer:
         if running:
             fields["running_hash"] = running
         if counter is not None and not retained:
-            self.store.set_push_outcome(device, counter, "applied" if ok else "failed", error)
+            outcome = protocol.push_outcome(r)
+            self.store.set_push_outcome(device, counter, outcome, error)
+            fields["last_push"] = f"{outcome}: {error}" if error else outcome
             if not ok:
-                log.warning("%s: config %d failed: %s", device, counter, error)
+                log.warning("%s: config %d %s: %s", device, counter, outcome, error)
         self._seen(device, **fields)
 
     def _on_log(self, device: str, level: str, payload: bytes) -> None:
@@ -313,6 +315,7 @@ class SmartServer:
             f"{self.opts.home}/login/{device}", protocol.signed(secret, body), qos=1
         )
         self.store.add_push(device, trigger, counter, dev.hash, "sent")
+        self.store.update_device(device, last_push=f"sent (counter {counter})")
         self.hub.publish("device", self.device_view(device))
         return True, f"config {dev.hash[:8]} sent (counter {counter})"
 
