@@ -262,6 +262,24 @@ def test_a_pushed_config_is_applied_live_and_a_failing_one_rolled_back_and_repor
         ("rolled back", folders.load(config_folder, ("serverparts.",)).devices["node1"].hash),
         ("applied", hash_b),
     ]
+
+    # two pushes at once (the web page's button): one apply at a time, the newest wins
+    n, mark, last = obs.mark(), node.mark(), r["counter"] + 2
+    for _ in range(2):
+        req = urllib.request.Request(
+            server.url + "/api/devices/node1/push", method="POST", headers={"X-SmartServer": "1"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as page:
+            assert page.status == 200
+    report = obs.wait_message("home/node1/config", lambda m: m.json()["counter"] == last, after=n)
+    assert report.json()["outcome"] == "rolled back"
+    first = obs.wait_message(
+        "home/node1/config", lambda m: m.json()["counter"] == last - 1, after=n
+    )
+    assert first.json()["outcome"] in ("rolled back", "superseded")
+    node.wait_line(
+        lambda line: "waits for the running apply" in line or "superseded by" in line, after=mark
+    )
     assert node.returncode is None
 
 
