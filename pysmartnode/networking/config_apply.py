@@ -4,17 +4,16 @@ Imported when a push arrives (pysmartnode.networking.remote_config, which checke
 counter and allow-list already) and dropped after it. The running config must be restorable
 (the saved copy, components.py, or none) or the push is refused and nothing changes. Then the
 old components stop, the registry builds the new set, and the node must be back at work within
-APPLY_WAIT seconds: discovery published (entities that went away removed) and a status report
-taken by the broker. If a component of the new set does not build, or the node is not back in
-time, the new components stop and the old set is built again (rolled back). Either way the
-outcome goes to the server on ./config; only an applied config is saved for the next start.
+MQTT_CONFIG_APPLY_WAIT seconds: discovery published (entities that went away removed) and a
+status report taken by the broker. If a component of the new set does not build, or the node
+is not back in time, the new components stop and the old set is built again (rolled back).
+Either way the outcome goes to the server on ./config; only an applied config is saved for the
+next start.
 """
 
 import asyncio
 
 from pysmartnode import logging, node
-
-APPLY_WAIT = 30  # s the new set has to get discovery and a status report out
 
 
 async def apply(remote, body, payload):
@@ -118,8 +117,8 @@ async def _build(components, log):
 
 
 async def _back(announced):
-    # Discovery (without what went away) and a status report out within APPLY_WAIT s; the
-    # reason if not, else None
+    # Discovery (without what went away) and a status report out within MQTT_CONFIG_APPLY_WAIT
+    # seconds; the reason if not, else None
     running = {}
     for obj in node.components.values():
         running.update(_entities(obj))
@@ -131,17 +130,19 @@ async def _back(announced):
             if object_id not in running or per_entity and running[object_id] != platform:
                 gone[object_id] = platform
         discovery.gone(gone)
+    from pysmartnode.config import MQTT_CONFIG_APPLY_WAIT as wait
+
     try:
-        await asyncio.wait_for(_publish(discovery), APPLY_WAIT)
+        await asyncio.wait_for(_publish(discovery), wait)
     except asyncio.TimeoutError:
-        return "the node was not back online (discovery and status) within %d s" % APPLY_WAIT
+        return "the node was not back online (discovery and status) within %s s" % wait
     return None
 
 
 async def _publish(discovery):
     if discovery is not None:
         while not await discovery.publish():
-            await asyncio.sleep(1)  # not taken (offline): again, until APPLY_WAIT is over
+            await asyncio.sleep(1)  # not taken (offline): again, until the wait is over
     status = node.status
     if status is not None:
         before = status.reports

@@ -283,6 +283,45 @@ def test_a_pushed_config_is_applied_live_and_a_failing_one_rolled_back_and_repor
     assert node.returncode is None
 
 
+def test_a_push_that_does_not_get_the_node_back_online_in_time_is_rolled_back(
+    mosquitto, fault_proxy, observer, boot
+):
+    ticker = {"package": "serverparts.live", "component": "Ticker"}
+    old, new = _body(1, {"a": ticker}), _body(2, {"a": ticker, "c": ticker})
+    (boot.folder / "remote_config.json").write_bytes(seal(SECRET, old))
+    shutil.copytree(HERE / "serverparts", boot.folder / "serverparts")
+    proxy = fault_proxy(mosquitto)
+    obs = observer(mosquitto)
+    for topic in ("home/node1/#", "homeassistant/device/node1/config"):
+        obs.subscribe(topic)
+    node = boot(proxy, wait=1, MQTT_CONFIG_APPLY_WAIT=2)
+    node.wait_line("using the saved copy")
+    obs.wait_message("home/node1/a")
+    n, mark = obs.mark(), node.mark()
+    proxy.throttle(1)  # the uplink dies: the node hears the push but cannot answer
+    obs.publish("home/login/node1", seal(SECRET, new), qos=1)
+    line = node.wait_line("not back online (discovery and status) within 2 s", after=mark)
+    assert "failed: " in line and "rolling back" in line
+    proxy.throttle(0)
+    report = obs.wait_message("home/node1/config", lambda m: m.json()["counter"] == 2, timeout=20)
+    r = report.json()
+    assert (r["ok"], r["outcome"], r["hash"], r["source"]) == (
+        False,
+        "rolled back",
+        old["hash"],
+        "saved",
+    )
+    assert "within 2 s" in r["error"]
+    obs.wait_message("home/node1/a", after=report.index + 1)  # the old set runs again
+    # what the stalled uplink held back may arrive late; what the node says last is the old set
+    status = obs.matching("home/node1/status", after=n)[-1].json()
+    assert (status["components"], status["config_hash"]) == (1, old["hash"])
+    cmps = obs.matching("homeassistant/device/node1/config", after=n)[-1].json()["cmps"]
+    assert "a" in cmps and cmps.get("c", {"p": "sensor"}) == {"p": "sensor"}
+    assert json.loads((boot.folder / "remote_config.json").read_bytes())["body"]["counter"] == 1
+    assert node.returncode is None
+
+
 REFS = """{
   temp: {
     package: serverparts.parts
