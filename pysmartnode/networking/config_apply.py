@@ -33,7 +33,7 @@ async def apply(remote, body, payload):
     old_hash = node.config_hash
     announced = _stop_all(log)
     node.config_hash = body["hash"]  # the status that says the node is back carries it
-    error = await _build(components(body), log)
+    error = await _build(components(body))
     if error is None:
         error = await _back(announced)
     if error is None:
@@ -49,7 +49,7 @@ async def apply(remote, body, payload):
     log.error("config %s (counter %d) failed: %s; rolling back", short, counter, error)
     announced.update(_stop_all(log))
     node.config_hash = old_hash
-    problem = await _build(old, log)
+    problem = await _build(old)
     problem = await _back(announced) or problem
     if problem:  # as at a start: what does not build is isolated, the rest runs
         log.error("rolled back, with problems: %s", problem)
@@ -103,7 +103,7 @@ def _stop_all(log):
     return entities
 
 
-async def _build(components, log):
+async def _build(components):
     # Builds components; the reason if any of them failed, else None
     from pysmartnode.utils import registry
 
@@ -136,6 +136,8 @@ async def _back(announced):
         await asyncio.wait_for(_publish(discovery), wait)
     except asyncio.TimeoutError:
         return "the node was not back online (discovery and status) within %s s" % wait
+    except Exception as e:  # whatever it was, the node is not back: the caller rolls back
+        return "discovery or status failed: %s: %s" % (type(e).__name__, e)
     return None
 
 

@@ -256,6 +256,11 @@ class SmartServer:
             "reset_reason": protocol.str_or_none(s.get("reset_reason")),
         }
         fields = {k: v for k, v in fields.items() if v is not None}
+        # A node that says null means it: no config runs ("" shows as drift), no reason recorded
+        if "config_hash" in s and s["config_hash"] is None:
+            fields["running_hash"] = ""
+        if "reset_reason" in s and s["reset_reason"] is None:
+            fields["reset_reason"] = None
         fields["status_json"] = json.dumps(s)[:4000]
         self._seen(device, **fields)
 
@@ -268,6 +273,8 @@ class SmartServer:
         running = protocol.str_or_none(r.get("hash"), 64)
         if running:
             fields["running_hash"] = running
+        elif "hash" in r and r["hash"] is None:
+            fields["running_hash"] = ""  # it runs no config
         if counter is not None and not retained:
             outcome = protocol.push_outcome(r)
             self.store.set_push_outcome(device, counter, outcome, error)
@@ -401,7 +408,7 @@ def view(row: dict[str, Any], folder: folders.Folder) -> dict[str, Any]:
         out["drift"] = "no config"
     elif not dev.valid:
         out["drift"] = "invalid"
-    elif not row.get("running_hash"):
+    elif row.get("running_hash") is None:
         out["drift"] = "unknown"
     else:
         out["drift"] = "in sync" if row["running_hash"] == dev.hash else "drift"
