@@ -32,9 +32,12 @@ MQTT_DISCOVERY_PER_ENTITY = False  # True: one config per entity, for Home Assis
 MQTT_RECEIVE_CONFIG = False  # True: components come from the SmartServer, not components.py
 # With MQTT_RECEIVE_CONFIG (docs/smartserver.md): the device's signing secret (`smartserver
 # secret <id>`), the seconds to wait for the server at start (then the saved copy, then
-# components.py), and the package prefixes a remote config may import (comma-separated)
+# components.py), the seconds a config pushed while the node runs has to get discovery and a
+# status report out (else the previous config is built again: rolled back), and the package
+# prefixes a remote config may import (comma-separated)
 MQTT_CONFIG_SECRET = None
 MQTT_CONFIG_WAIT = 10
+MQTT_CONFIG_APPLY_WAIT = 30
 MQTT_CONFIG_ALLOW = "pysmartnode.components."
 
 # --- the node --------------------------------------------------------------------------------

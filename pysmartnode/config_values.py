@@ -128,7 +128,7 @@ def _check_range(name, value, source):
         problem = "seconds, or 0 to turn the watchdog off"
     elif name == "LOG_QUEUE_LEN" and value < 1:
         problem = "at least 1"
-    elif name == "MQTT_CONFIG_WAIT" and value <= 0:
+    elif name in ("MQTT_CONFIG_WAIT", "MQTT_CONFIG_APPLY_WAIT") and value <= 0:
         problem = "seconds, more than 0"
     elif name in ("MQTT_HOME", "DEVICE_NAME", "MQTT_AVAILABILITY_SUBTOPIC") and value is not None:
         if not value or "+" in value or "#" in value or (name == "DEVICE_NAME" and "/" in value):

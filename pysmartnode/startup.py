@@ -87,6 +87,7 @@ async def start(demo):
         log.warning("last reset: %s", reason)
     elif platform.reset_cause():
         log.info("reset cause: %s", platform.reset_cause())
+    node.reset_reason = reason or platform.reset_cause()  # the status reports it
 
     node.link = platform.Link()
     await node.link.connect(config.WIFI_SSID, config.WIFI_PASSPHRASE, device_id)
@@ -199,8 +200,9 @@ async def _build_components(log, demo, mqtt):
         from pysmartnode.demo import COMPONENTS
     elif COMPONENTS is None:
         COMPONENTS = _local_components(log)
+        node.config_hash = _config_hash(COMPONENTS, log)
         if remote is not None:
-            source = "local" if COMPONENTS else "none"
+            remote.source = source = "local" if COMPONENTS else "none"
             if not COMPONENTS:
                 log.warning("no components: no server config, no saved copy, no components.py")
             asyncio.create_task(remote.report(source, None))
@@ -212,7 +214,22 @@ async def _build_components(log, demo, mqtt):
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure
         log.error("registry failed: %s: %s", type(e).__name__, e)
+    if config.MQTT_RECEIVE_CONFIG and not demo and node.status is not None:
+        await node.status._publish_state()  # it reported at connect, before these were built
     registry._forget("pysmartnode.utils", "registry")  # built: its code is not needed again
+
+
+def _config_hash(components, log):
+    # What the status reports as config_hash: the SmartServer hashes a folder file the same way
+    if not isinstance(components, dict) or not components:
+        return None
+    from pysmartnode.utils.canonical import config_hash
+
+    try:
+        return config_hash(components)
+    except (TypeError, ValueError) as e:  # a value JSON cannot hold: no hash, nothing else lost
+        log.info("components.py has no config hash: %s", e)
+        return None
 
 
 def _local_components(log):

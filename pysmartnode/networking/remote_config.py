@@ -7,8 +7,10 @@ accepted only if it is signed with MQTT_CONFIG_SECRET, names this node, carries 
 than the last accepted one (no replay), and imports only packages under MQTT_CONFIG_ALLOW;
 anything else is logged and ignored while the node waits on. The saved copy is the signed
 message itself, written atomically (temp file + rename): a corrupt copy fails its signature,
-is logged and skipped. What the node runs is reported, retained, on `./config`. See
-docs/smartserver.md ("Protocol").
+is logged and skipped. What the node runs is reported, retained, on `./config`. A config the
+server pushes while the node runs is checked the same way, then applied as one transaction
+(pysmartnode.networking.config_apply: rolled back if it fails). See docs/smartserver.md
+("Protocol", "The node side").
 """
 
 import asyncio
@@ -38,6 +40,9 @@ class RemoteConfig:
         self._got = asyncio.Event()
         self._answer = None  # (body, payload) of the accepted answer
         self.counter = 0  # the last counter accepted
+        self.source = "none"  # where the running config came from: server, saved, local, none
+        self._next = None  # (body, payload) of a pushed config waiting for the running apply
+        self._applying = False
 
     def verify(self, payload):
         """The body of a message signed for this node, newer than the last; else ValueError."""
@@ -50,6 +55,11 @@ class RemoteConfig:
     def check(self, payload):
         """The body of payload if it is a config this node may run; else raises ValueError."""
         body = self.verify(payload)
+        self.allowed(body)
+        return body
+
+    def allowed(self, body):
+        """Raises ValueError unless body is a well-formed config inside MQTT_CONFIG_ALLOW."""
         if body.get("kind") != "config":
             raise ValueError("not a config: %r" % (body.get("kind"),))
         components, order = body.get("components"), body.get("order")
@@ -65,7 +75,6 @@ class RemoteConfig:
             full = "pysmartnode.components" + package if package[:1] == "." else package
             if not any(full.startswith(prefix) for prefix in self._allow):
                 raise ValueError("%s: package %s is not in MQTT_CONFIG_ALLOW" % (key, full))
-        return body
 
     def load_saved(self):
         """The body of the saved copy, or None (none saved, or corrupt: logged)."""
@@ -156,7 +165,7 @@ class RemoteConfig:
             self._mqtt.unsubscribe(self._topic, self._on_answer)
 
     def listen(self):
-        """After start: takes signed commands (restart) from the server while the node runs."""
+        """After start: takes signed commands (restart, config) from the server while it runs."""
         self._mqtt.subscribe(self._topic, self._on_command, qos=1)
 
     def _on_command(self, topic, msg, retained):
@@ -176,11 +185,45 @@ class RemoteConfig:
         if kind == "restart":
             asyncio.create_task(self._restart())
         elif kind == "config":
-            self._log.info(
-                "config pushed (counter %d): it takes effect at the next start", self.counter
-            )
+            self._pushed(body, msg)
         else:
             self._log.warning("unknown command %r from %s", kind, self._topic)
+
+    def _pushed(self, body, payload):
+        # A config pushed while the node runs: checked before anything changes, then applied
+        # by pysmartnode.networking.config_apply. One apply at a time: a push that arrives
+        # meanwhile waits for it; a newer push replaces a waiting one (reported superseded)
+        counter = body["counter"]
+        try:
+            self.allowed(body)
+        except ValueError as e:
+            self._log.warning("config push (counter %d) refused, nothing changed: %s", counter, e)
+            asyncio.create_task(self.report(self.source, None, False, str(e), counter, "refused"))
+            return
+        if self._next is not None:
+            old = self._next[0]["counter"]
+            self._log.warning("config push (counter %d) superseded by %d", old, counter)
+            error = "superseded by counter %d before it was applied" % counter
+            asyncio.create_task(self.report(self.source, None, False, error, old, "superseded"))
+        self._next = (body, payload)
+        if self._applying:
+            self._log.info("config push (counter %d) waits for the running apply", counter)
+        else:
+            self._applying = True
+            asyncio.create_task(self._apply_pushed())
+
+    async def _apply_pushed(self):
+        try:
+            while self._next is not None:
+                body, payload = self._next
+                self._next = None
+                from pysmartnode.networking.config_apply import apply
+
+                await apply(self, body, payload)
+        finally:
+            self._applying = False
+            _drop("pysmartnode.networking", "config_apply")  # code not needed until the next push
+            _drop("pysmartnode.utils", "registry")
 
     async def _restart(self):
         from pysmartnode import logging
@@ -195,19 +238,36 @@ class RemoteConfig:
         await self._mqtt.stop()
         restart(1)  # a supervisor (systemd Restart=on-failure) starts the node again
 
-    async def report(self, source, body, ok=True, error=None):
-        """Publishes what the node runs, retained, on ./config."""
+    async def report(self, source, body, ok=True, error=None, counter=None, outcome=None):
+        """Publishes what the node runs, retained, on ./config.
+
+        body: the config that runs (None: local or none, node.config_hash is its hash).
+        counter, outcome: of a push that did not change what runs (rolled back, refused...).
+        """
+        from pysmartnode import node
+
         result = {
-            "counter": body.get("counter") if body else None,
-            "hash": body.get("hash") if body else None,
+            "counter": counter if counter is not None else body.get("counter") if body else None,
+            "hash": body.get("hash") if body else node.config_hash,
             "source": source,
             "ok": ok,
             "error": error,
         }
+        if outcome is not None:
+            result["outcome"] = outcome
         try:
             await self._mqtt.publish("./config", result, retain=True, qos=1)
         except Exception as e:  # a lost report is not worth failing the start for
             self._log.warning("config report failed: %s", e)
+
+
+def _drop(package, name):
+    import sys
+
+    sys.modules.pop(package + "." + name, None)
+    parent = sys.modules.get(package)
+    if parent is not None and name in parent.__dict__:
+        delattr(parent, name)
 
 
 def components(body):
@@ -248,5 +308,9 @@ async def obtain(mqtt, config, folder, log):
     else:
         log.warning("no config from the server in %s s and none saved", config.MQTT_CONFIG_WAIT)
         return None, remote
+    from pysmartnode import node
+
+    remote.source = source
+    node.config_hash = body["hash"]
     asyncio.create_task(remote.report(source, body))
     return components(body), remote

@@ -77,3 +77,27 @@ def _string(text):
     out.append(text[start:])
     out.append('"')
     return "".join(out)
+
+
+def config_hash(components, order=None):
+    """The hash of a component config, as the SmartServer computes a folder file's.
+
+    sha256 (64 lowercase hex characters, str) of the canonical JSON of
+    {"components": components, "order": order}. order defaults to the registry's build order:
+    the names in components["_order"], then the other keys ("_order" is no component).
+
+    Raises:
+        TypeError, ValueError: a value canonical JSON cannot hold (see dumps).
+    """
+    import hashlib
+    from binascii import hexlify
+
+    if order is None:
+        first = components.get("_order")
+        order = [n for n in first if n in components] if isinstance(first, list) else []
+        order += [n for n in components if n != "_order" and n not in order]
+    entries = {}
+    for name in order:
+        entries[name] = components[name]
+    text = dumps({"components": entries, "order": order})
+    return hexlify(hashlib.sha256(text.encode()).digest()).decode()

@@ -21,6 +21,8 @@ STATUS_KEYS = {
     "dropped",
     "log_dropped",
     "ip",
+    "config_hash",
+    "reset_reason",
 }
 
 

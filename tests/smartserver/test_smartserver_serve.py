@@ -229,6 +229,7 @@ def test_status_shows_the_fleet_table_filtered_with_config_drift(
         "last",
         "error",
         "config",
+        "push",
     ]
     node1 = next(x for x in lines if x.startswith("node1 (living)"))
     assert node1.split()[2:9] == [
@@ -240,13 +241,20 @@ def test_status_shows_the_fleet_table_filtered_with_config_drift(
         "10.0.0.7",
         "watchdog",
     ]
-    assert node1.endswith("in sync")
+    assert node1.split()[-3:] == ["in", "sync", "applied"]  # config, last push
     assert next(x for x in lines if x.startswith("node5")).endswith("no config")
     (config_folder / "living.hjson").write_text(GOOD.replace("pin: 4", "pin: 14"))
     poll_until(lambda: server.status()["node1"]["drift"] == "drift", 10, "drift")
     assert [x.split()[0] for x in table("--drift")[1:]] == ["node1", "node5"]
     assert table("living")[1].startswith("node1 (living)") and len(table("living")) == 2
     assert [x.split() for x in table("--state", "lost")] == [lines[0].split()]  # header only
+    # the status's config_hash drives drift; null (no config runs) is drift, not "unknown"
+    folder_hash = server.status()["node1"]["folder_hash"]
+    obs.publish("home/node1/status", json.dumps({"config_hash": folder_hash}), qos=1)
+    poll_until(lambda: server.status()["node1"]["drift"] == "in sync", 10, "in sync again")
+    obs.publish("home/node1/status", json.dumps({"config_hash": None, "reset_reason": None}), qos=1)
+    poll_until(lambda: server.status()["node1"]["drift"] == "drift", 10, "drift: runs none")
+    assert server.status()["node1"]["reset_reason"] is None  # it says: nothing recorded
 
 
 @pytest.mark.parametrize("kind", ["mosquitto_tls", "mosquitto_auth"])

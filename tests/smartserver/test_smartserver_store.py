@@ -17,10 +17,11 @@ def test_an_old_store_is_migrated_in_place_and_keeps_its_data(tmp_path):
     old.add_log("node1", "info", "node", "hello")
     old.close()
     store = Store(path)
-    assert store.version == SCHEMA_VERSION == 2
+    assert store.version == SCHEMA_VERSION == 3
     row = store.device("node1")
     assert (row["availability"], row["secret"], row["counter"]) == ("online", "k", 7)
     assert row["config_error"] is None  # the column migration 2 added
+    assert row["last_push"] is None  # migration 3
     assert [r["message"] for r in store.logs()] == ["hello"]
     store.add_push("node1", "web", 8, "h", "sent", "detail")  # pushes.detail exists now
     assert store.pushes("node1")[0]["detail"] == "detail"

@@ -227,6 +227,7 @@ def _cmd_status(args) -> int:
         ("reset", lambda d: (d["reset_reason"] or "")[:30]),
         ("last error", lambda d: (d["last_error"] or "")[:40]),
         ("config", lambda d: d["drift"]),
+        ("push", lambda d: (d["last_push"] or "")[:40]),
     ]
     cells = [[f(d) for _, f in cols] for d in table]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, (c, _) in enumerate(cols)]

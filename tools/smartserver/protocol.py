@@ -6,7 +6,8 @@ node -> server
     <home>/<id>/available   online | offline (retained; offline is also the will)
     <home>/<id>/status      the status JSON (docs/node.md)
     <home>/<id>/config      {"counter": 42, "hash": "...", "source": "server", "ok": true,
-                              "error": null}  (what it runs now and how the last config went)
+                              "error": null, "outcome": "applied"}  (what it runs now and how
+                              the last config went; outcome only after a push)
     <home>/log/<level>/<id> "[logger] message"
 server -> node
     <home>/login/<id>       a signed message (pysmartnode.utils.signing), body:
@@ -103,6 +104,18 @@ def command_body(device_id: str, counter: int, kind: str) -> dict[str, Any]:
 
 def signed(secret: str, body: dict[str, Any]) -> bytes:
     return seal(secret, body)
+
+
+PUSH_OUTCOMES = ("applied", "rolled back", "refused", "superseded")
+
+
+def push_outcome(report: dict[str, Any]) -> str:
+    """What became of the config a ./config report names: one of PUSH_OUTCOMES, or "failed"
+    (a node that does not say)."""
+    outcome = report.get("outcome")
+    if outcome in PUSH_OUTCOMES and (outcome == "applied") == (report.get("ok") is True):
+        return outcome
+    return "applied" if report.get("ok") is True else "failed"
 
 
 def int_or_none(value: Any) -> int | None:

@@ -269,6 +269,11 @@ class SmartServer:
             "reset_reason": protocol.str_or_none(s.get("reset_reason")),
         }
         fields = {k: v for k, v in fields.items() if v is not None}
+        # A node that says null means it: no config runs ("" shows as drift), no reason recorded
+        if "config_hash" in s and s["config_hash"] is None:
+            fields["running_hash"] = ""
+        if "reset_reason" in s and s["reset_reason"] is None:
+            fields["reset_reason"] = None
         fields["status_json"] = json.dumps(s)[:4000]
         self._seen(device, **fields)
 
@@ -281,10 +286,14 @@ class SmartServer:
         running = protocol.str_or_none(r.get("hash"), 64)
         if running:
             fields["running_hash"] = running
+        elif "hash" in r and r["hash"] is None:
+            fields["running_hash"] = ""  # it runs no config
         if counter is not None and not retained:
-            self.store.set_push_outcome(device, counter, "applied" if ok else "failed", error)
+            outcome = protocol.push_outcome(r)
+            self.store.set_push_outcome(device, counter, outcome, error)
+            fields["last_push"] = f"{outcome}: {error}" if error else outcome
             if not ok:
-                log.warning("%s: config %d failed: %s", device, counter, error)
+                log.warning("%s: config %d %s: %s", device, counter, outcome, error)
         self._seen(device, **fields)
 
     def _on_log(self, device: str, level: str, payload: bytes) -> None:
@@ -326,6 +335,7 @@ class SmartServer:
             f"{self.opts.home}/login/{device}", protocol.signed(secret, body), qos=1
         )
         self.store.add_push(device, trigger, counter, dev.hash, "sent")
+        self.store.update_device(device, last_push=f"sent (counter {counter})")
         self.hub.publish("device", self.device_view(device))
         return True, f"config {dev.hash[:8]} sent (counter {counter})"
 
@@ -411,7 +421,7 @@ def view(row: dict[str, Any], folder: folders.Folder) -> dict[str, Any]:
         out["drift"] = "no config"
     elif not dev.valid:
         out["drift"] = "invalid"
-    elif not row.get("running_hash"):
+    elif row.get("running_hash") is None:
         out["drift"] = "unknown"
     else:
         out["drift"] = "in sync" if row["running_hash"] == dev.hash else "drift"

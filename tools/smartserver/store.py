@@ -42,6 +42,10 @@ MIGRATIONS = [
     ALTER TABLE devices ADD COLUMN config_error TEXT;
     ALTER TABLE pushes ADD COLUMN detail TEXT;
     """,
+    # 2 -> 3: the outcome of the last push, for the fleet table
+    """
+    ALTER TABLE devices ADD COLUMN last_push TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 DEVICE_FIELDS = (
@@ -60,6 +64,7 @@ DEVICE_FIELDS = (
     "last_error_at",
     "running_hash",
     "config_error",
+    "last_push",
 )
 
 

@@ -239,7 +239,7 @@ FLEET_PAGE = (
 <p>Filter: <input id="filter" placeholder="id, state, version, drift ..."> <span id="live">connecting</span></p>
 <table><thead><tr><th>device</th><th>name</th><th>state</th><th>version</th><th>platform</th>
 <th>uptime</th><th>RAM free</th><th>IP</th><th>reset reason</th><th>last error</th><th>config</th>
-</tr></thead><tbody id="fleet"></tbody></table>
+<th>last push</th></tr></thead><tbody id="fleet"></tbody></table>
 <script>"""
     + _COMMON_JS
     + """
@@ -257,6 +257,7 @@ function render(d){
   cell(tr,d.version);cell(tr,d.platform);cell(tr,fmtUptime(d.uptime));
   cell(tr,d.ram_free==null?'':d.ram_free);cell(tr,d.ip);cell(tr,d.reset_reason);
   cell(tr,d.last_error);cell(tr,d.drift,d.drift==='in sync'?'':d.drift.replace(' ','-'));
+  cell(tr,d.last_push).dataset.field='last_push';
   tr.dataset.search=[d.id,d.name,d.availability,d.version,d.platform,d.drift,d.ip].join(' ').toLowerCase();
   applyFilter(tr);
 }

@@ -4,7 +4,10 @@ INTERVAL_SENSOR_PUBLISH seconds, and whenever anything is published to `./status
 Payload (JSON): version, platform, id, uptime (s), ram_free (bytes free after a garbage
 collection; null on CPython), reconnects, downtime (s the broker was unreachable since the first connect),
 dropped (publishes the client's offline queue dropped), log_dropped (log messages dropped), ip
-(null where unknown), components (how many run), components_failed (how many did not load).
+(null where unknown), components (how many run), components_failed (how many did not load),
+config_hash (sha256 hex of the component config that runs, as the SmartServer computes it; null
+without components), reset_reason (why the node last ended: the reason it recorded, else the
+board's reset cause; null where neither is known).
 Built in: pysmartnode.main starts it; it needs no config.
 
 Home Assistant shows it as diagnostic entities of the node (uptime, free RAM where the port
@@ -34,6 +37,7 @@ class Status:
         self._uptime_ms = 0
         self._ticks = ticks_ms()
         self._request = asyncio.Event()
+        self.reports = 0  # status reports the broker took (a config push waits for the next)
         self._log = logging.getLogger("status")
         self.name = "status"
         self.discover = True
@@ -100,6 +104,8 @@ class Status:
             "ip": self._link.ip() if self._link else None,
             "components": len(node.components),
             "components_failed": len(node.failed),
+            "config_hash": node.config_hash,
+            "reset_reason": node.reset_reason,
         }
 
     async def _loop(self):
@@ -115,7 +121,8 @@ class Status:
                 await node.discovery.wait()  # Home Assistant gets the config before the state
             if self._mqtt.isconnected():
                 try:
-                    await self._mqtt.publish("./status", self.report(), qos=1)
+                    if await self._mqtt.publish("./status", self.report(), qos=1):
+                        self.reports += 1
                 except Exception as e:  # a failed report must not end the reports
                     self._log.error("status report failed: %s", e)
 

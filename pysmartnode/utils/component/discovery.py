@@ -358,6 +358,10 @@ class Discovery:
         finally:
             self._refresh = None
 
+    def gone(self, entities):
+        """Entities ({object_id: platform}) that went away: removed by the next publish()."""
+        self._removed.update(entities)
+
     async def remove(self, component):
         """Removes component's entities from Home Assistant."""
         for object_id, platform, _ in component.discovery_entities():
