@@ -16,7 +16,6 @@ publishes that waited in its bounded offline queue. See docs/mqtt_as.md.
 import asyncio
 
 from . import codec
-from .errors import MQTTError, MQTTRefused, MQTTSubscribeError, why
 from .session import Session
 from .ticks import ticks_diff, ticks_ms
 from .topic import check_filter, check_topic
@@ -26,45 +25,47 @@ VERSION = (1, 1, 0)
 # mqtt_as keys that have no meaning here; accepted so that an mqtt_as config dict works as is
 _IGNORED = ("gateway", "mqttv5_con_props")
 
-config = {
-    "server": None,
-    "port": 0,  # 0: 1883, or 8883 with ssl
-    "client_id": None,  # None: derived from machine.unique_id() or random
-    "user": "",
-    "password": "",
-    "keepalive": 60,  # seconds, sent to the broker
-    "ping_interval": 0,  # seconds of silence before a PINGREQ; 0: keepalive / 4
-    "response_time": 10,  # seconds to wait for CONNACK, SUBACK, PINGRESP, PUBACK, write progress
-    "max_repubs": 4,  # QoS 1 re-sends per connection before the link is declared dead
-    "clean_init": True,  # clean session on the first connect
-    "clean": True,  # clean session on reconnects
-    "will": None,  # (topic, msg, retain, qos)
-    "subs_cb": None,  # subs_cb(topic: bytes, msg: bytes, retained: bool), sync or async
-    "wifi_coro": None,  # called with False on every outage, True after every connect
-    "connect_coro": None,  # called with the client after every connect
-    "ssl": False,  # True, or an ssl.SSLContext
-    "ssl_params": {},  # see tls.py: cadata, ca_certs, cert, key, certfile, keyfile...
-    "queue_len": 0,  # > 0: incoming messages go to client.queue (async iterator) instead
-    "out_queue_len": 20,  # publishes held while offline; see docs for the overflow policy
-    "max_inflight": 32,  # QoS 1 messages awaiting PUBACK at once; more publishers wait
-    "max_packet_size": 0,  # > 0: publish() refuses larger packets (the broker's limit)
-    "max_incoming": 0,  # > 0: incoming messages larger than this are discarded (and acked)
-    "reconnect_max": 0.5,  # seconds, cap of the reconnect backoff (30 s after a refusal)
-    "link": None,  # object with async up() and isconnected(): Wi-Fi and the like
-    "ssid": None,  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
-    "wifi_pw": None,
-    "log": None,  # log(level: str, msg: str); None prints warnings and errors
-    "mqttv5": False,  # not supported; True raises ValueError
-}
+# mqtt_as's config dict as (key, default) pairs: a tuple of constants, which costs no heap
+# when frozen. The dict `config` is made on first use (see __getattr__ below).
+_DEFAULTS = (
+    ("server", None),
+    ("port", 0),  # 0: 1883, or 8883 with ssl
+    ("client_id", None),  # None: derived from machine.unique_id() or random
+    ("user", ""),
+    ("password", ""),
+    ("keepalive", 60),  # seconds, sent to the broker
+    ("ping_interval", 0),  # seconds of silence before a PINGREQ; 0: keepalive / 4
+    ("response_time", 10),  # seconds to wait for CONNACK, SUBACK, PINGRESP, PUBACK, write progress
+    ("max_repubs", 4),  # QoS 1 re-sends per connection before the link is declared dead
+    ("clean_init", True),  # clean session on the first connect
+    ("clean", True),  # clean session on reconnects
+    ("will", None),  # (topic, msg, retain, qos)
+    ("subs_cb", None),  # subs_cb(topic: bytes, msg: bytes, retained: bool), sync or async
+    ("wifi_coro", None),  # called with False on every outage, True after every connect
+    ("connect_coro", None),  # called with the client after every connect
+    ("ssl", False),  # True, or an ssl.SSLContext
+    ("ssl_params", None),  # None: {}; see tls.py: cadata, ca_certs, cert, key, certfile...
+    ("queue_len", 0),  # > 0: incoming messages go to client.queue (async iterator) instead
+    ("out_queue_len", 20),  # publishes held while offline; see docs for the overflow policy
+    ("max_inflight", 32),  # QoS 1 messages awaiting PUBACK at once; more publishers wait
+    ("max_packet_size", 0),  # > 0: publish() refuses larger packets (the broker's limit)
+    ("max_incoming", 0),  # > 0: incoming messages larger than this are discarded (and acked)
+    ("reconnect_max", 0.5),  # seconds, cap of the reconnect backoff (30 s after a refusal)
+    ("link", None),  # object with async up() and isconnected(): Wi-Fi and the like
+    ("ssid", None),  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
+    ("wifi_pw", None),
+    ("log", None),  # log(level: str, msg: str); None prints warnings and errors
+    ("mqttv5", False),  # not supported; True raises ValueError
+)
 
 
 class MQTTClient(Session):
     DEBUG = False
 
     def __init__(self, cfg):
-        c = dict(config)
+        c = dict(_DEFAULTS)
         for key in cfg:
-            if key not in config and key not in _IGNORED:
+            if key not in c and key not in _IGNORED:
                 raise ValueError("unknown mqtt_as config key %r" % (key,))
         c.update(cfg)
         if c["mqttv5"]:
@@ -110,6 +111,8 @@ class MQTTClient(Session):
         `quick` is accepted for mqtt_as compatibility; there is no Wi-Fi stability wait here.
         """
         if self._running:
+            from .errors import MQTTError
+
             raise MQTTError("connect() called twice; the client reconnects by itself")
         self._running = True
         self._wake.clear()
@@ -124,6 +127,8 @@ class MQTTClient(Session):
         except Exception as e:
             self._running = False
             self._drop_connection()
+            from .errors import MQTTError, why
+
             if isinstance(e, MQTTError):
                 raise
             msg = "cannot connect to %s:%d: %s" % (self._host, self._port, why(e))
@@ -194,6 +199,8 @@ class MQTTClient(Session):
                 continue  # link lost before the SUBACK: try again once reconnected
             if codes[0] & 0x80:
                 self._subs.pop(f, None)
+                from .errors import MQTTSubscribeError
+
                 raise MQTTSubscribeError("broker refused the subscription to %r" % (topic,))
             self._granted[f] = (qos, codes[0])
             return codes[0]
@@ -238,6 +245,8 @@ class MQTTClient(Session):
             try:
                 await asyncio.wait_for(self._send(codec.DISCONNECT_PACKET), self._resp_s)
             except Exception as e:  # the broker is gone anyway; closing is all that is left
+                from .errors import why
+
                 self._log("debug", "DISCONNECT not sent: %s" % why(e))
         self._drop_connection()
         self._release_waiters()
@@ -269,6 +278,25 @@ class MQTTClient(Session):
     def dprint(self, msg, *args):
         if self.DEBUG:
             print(msg % args if args else msg)
+
+
+_LAZY = ("MQTTError", "MQTTRefused", "MQTTSubscribeError", "config")
+
+
+def __getattr__(name):
+    # What a connected client never needs is made on first use, so that it costs no heap until
+    # then: the exceptions (errors.py) and `config` (an application may pass its own dict)
+    if name not in _LAZY:
+        raise AttributeError(name)
+    if name == "config":
+        value = dict(_DEFAULTS)
+        value["ssl_params"] = {}
+    else:
+        from .errors import MQTTError, MQTTRefused, MQTTSubscribeError
+
+        value = (MQTTError, MQTTRefused, MQTTSubscribeError)[_LAZY.index(name)]
+    globals()[name] = value  # found directly from now on
+    return value
 
 
 def _default_client_id():

@@ -5,7 +5,6 @@ queue, and the application's callbacks. Session is the base of MQTTClient (see _
 import asyncio
 
 from . import codec
-from .errors import MQTTError, why
 from .link import Link
 from .ticks import const, ticks_diff, ticks_ms
 from .topic import matches
@@ -36,6 +35,8 @@ class Session(Link):
             if resubscribe:
                 codes = await self._request(lambda pid: codec.subscribe(pid, topics))
                 if codes is None or len(codes) != len(topics):
+                    from .errors import MQTTError
+
                     raise MQTTError("no valid SUBACK while re-subscribing")
             else:  # the broker kept the session and its subscriptions
                 codes = [q for _, q in topics]
@@ -114,6 +115,8 @@ class Session(Link):
                 rec[_SENT] = 0
                 rec[_DEATHS] += 1
                 if rec[_DEATHS] > self._max_repubs:
+                    from .errors import MQTTError
+
                     del self._inflight[pid]
                     self._done(
                         rec,
@@ -155,11 +158,12 @@ class Session(Link):
     # ----------------------------------------------------------------- requests
 
     async def _wait_up(self):
-        if not self._running:
-            raise MQTTError("not connected: call connect() first")
-        await self._upev.wait()
-        if not self._running:
-            raise MQTTError("client closed")
+        if self._running:
+            await self._upev.wait()
+            if self._running:
+                return
+            raise _error("client closed")
+        raise _error("not connected: call connect() first")
 
     async def _request(self, make):
         """Send a SUBSCRIBE/UNSUBSCRIBE and return the ack's codes, or None if the link failed."""
@@ -177,7 +181,7 @@ class Session(Link):
         finally:
             self._waiters.pop(pid, None)
         if waiter[1] is None and not self._running:
-            raise MQTTError("client closed")
+            raise _error("client closed")
         return waiter[1]
 
     def _next_pid(self):
@@ -288,6 +292,14 @@ class Session(Link):
     def _callback_failed(self, e):
         self._stats["callback_errors"] += 1
         try:
+            from .errors import why
+
             self._log("error", "callback raised %s" % why(e))
         except MemoryError:
             pass
+
+
+def _error(msg):
+    from .errors import MQTTError  # imported on the first error: an idle client needs none
+
+    return MQTTError(msg)
