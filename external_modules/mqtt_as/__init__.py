@@ -16,8 +16,8 @@ publishes that waited in its bounded offline queue. See docs/mqtt_as.md.
 import asyncio
 
 from . import codec
-from .session import Session
-from .ticks import ticks_diff, ticks_ms
+from .session import Session, error
+from .ticks import default_client_id, ticks_diff, ticks_ms
 from .topic import check_filter, check_topic
 
 VERSION = (1, 1, 0)
@@ -25,8 +25,7 @@ VERSION = (1, 1, 0)
 # mqtt_as keys that have no meaning here; accepted so that an mqtt_as config dict works as is
 _IGNORED = ("gateway", "mqttv5_con_props")
 
-# mqtt_as's config dict as (key, default) pairs: a tuple of constants, which costs no heap
-# when frozen. The dict `config` is made on first use (see __getattr__ below).
+# mqtt_as's config as (key, default) pairs: constants, no heap when frozen (see __getattr__)
 _DEFAULTS = (
     ("server", None),
     ("port", 0),  # 0: 1883, or 8883 with ssl
@@ -82,7 +81,7 @@ class MQTTClient(Session):
             if len(will) != 4 or will[3] not in (0, 1):
                 raise ValueError("will must be (topic, msg, retain, qos) with qos 0 or 1")
             will = (check_topic(will[0]), codec.utf8(will[1]), will[2], will[3])
-        super().__init__(c, codec.utf8(c["client_id"] or _default_client_id()), will)
+        super().__init__(c, codec.utf8(c["client_id"] or default_client_id()), will)
         self._clean_init = c["clean_init"]
         self._subs_cb = c["subs_cb"]
         self._wifi_coro = c["wifi_coro"]
@@ -111,9 +110,7 @@ class MQTTClient(Session):
         `quick` is accepted for mqtt_as compatibility; there is no Wi-Fi stability wait here.
         """
         if self._running:
-            from .errors import MQTTError
-
-            raise MQTTError("connect() called twice; the client reconnects by itself")
+            raise error("connect() called twice; the client reconnects by itself")
         self._running = True
         self._wake.clear()
         try:
@@ -280,36 +277,23 @@ class MQTTClient(Session):
             print(msg % args if args else msg)
 
 
-_LAZY = ("MQTTError", "MQTTRefused", "MQTTSubscribeError", "config")
+_ERRORS = ("MQTTError", "MQTTRefused", "MQTTSubscribeError")
 
 
 def __getattr__(name):
-    # What a connected client never needs is made on first use, so that it costs no heap until
-    # then: the exceptions (errors.py) and `config` (an application may pass its own dict)
-    if name not in _LAZY:
-        raise AttributeError(name)
+    # Made on first use, so that a connected client never pays for them: `config` (an
+    # application may pass its own dict) and the exceptions (errors.py)
     if name == "config":
         value = dict(_DEFAULTS)
         value["ssl_params"] = {}
-    else:
+    elif name in _ERRORS:
         from .errors import MQTTError, MQTTRefused, MQTTSubscribeError
 
-        value = (MQTTError, MQTTRefused, MQTTSubscribeError)[_LAZY.index(name)]
+        value = (MQTTError, MQTTRefused, MQTTSubscribeError)[_ERRORS.index(name)]
+    else:
+        raise AttributeError(name)
     globals()[name] = value  # found directly from now on
     return value
-
-
-def _default_client_id():
-    try:
-        from binascii import hexlify
-
-        from machine import unique_id
-
-        return hexlify(unique_id())
-    except ImportError:
-        from random import getrandbits
-
-        return "mqtt_as_%08x" % getrandbits(32)
 
 
 __all__ = ("MQTTClient", "MQTTError", "MQTTRefused", "MQTTSubscribeError", "VERSION", "config")

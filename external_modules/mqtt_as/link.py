@@ -54,7 +54,7 @@ class Link(Wire):
         self._wake = asyncio.Event()  # wakes the supervisor after a fault
         self._slot = asyncio.Event()  # set when a QoS 1 message leaves flight
         self._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
-        self._waiters = {}  # pid -> [event, result] of a SUBSCRIBE or UNSUBSCRIBE
+        self._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
         self._tasks = set()  # every task this client started and has not seen finish
         self._writer = self._supervisor = self._writing = None
         self._addr = None  # MicroPython: the broker's address, looked up once
@@ -256,17 +256,9 @@ class Link(Wire):
                 self._addr = None  # the broker may have moved
             if ticks_diff(ticks_ms(), said) >= _SUMMARY_MS:
                 said = ticks_ms()
-                self._log(
-                    "warning",
-                    "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
-                    % (
-                        self._host,
-                        self._port,
-                        ticks_diff(said, self._down_since or said) // 1000,
-                        fails,
-                        reason,
-                    ),
-                )
+                away = ticks_diff(said, self._down_since or said) // 1000
+                msg = "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
+                self._log("warning", msg % (self._host, self._port, away, fails, reason))
             attempt += 1
             self._drop_connection()
             self._wake.set()
