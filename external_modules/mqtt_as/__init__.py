@@ -7,10 +7,9 @@
     await client.subscribe("home/+/temp", qos=1)
     await client.publish("home/node/state", "ON", retain=True, qos=1)
 
-Reads are event driven (asyncio streams, no polling); a link that stops answering is declared
-dead within ping_interval + response_time; the client then reconnects with capped, jittered
-backoff, re-subscribes, re-sends unacknowledged QoS 1 messages (same id, DUP set) and flushes the
-publishes that waited in its bounded offline queue. See docs/mqtt_as.md.
+A dead link is found within ping_interval + response_time; the client then reconnects with
+backoff, re-subscribes, re-sends unacknowledged QoS 1 (same id, DUP set) and flushes its bounded
+offline queue. See docs/mqtt_as.md.
 """
 
 import asyncio
@@ -107,8 +106,7 @@ class MQTTClient(Session):
         """Connect once; raise MQTTError (MQTTRefused for a CONNACK refusal) on failure.
 
         After success the client keeps the connection by itself until disconnect() or close().
-        `quick` is accepted for mqtt_as compatibility; there is no Wi-Fi stability wait here.
-        """
+        `quick` is accepted for mqtt_as compatibility (there is no Wi-Fi stability wait)."""
         if self._running:
             raise error("connect() called twice; the client reconnects by itself")
         self._running = True
@@ -138,8 +136,7 @@ class MQTTClient(Session):
         While the link is down the message waits in the offline queue; the call returns False
         if the queue had to drop it (see docs/mqtt_as.md, "offline queue"). Raises ValueError
         for a bad topic or a packet over max_packet_size, MQTTError for a QoS 1 message that
-        killed the link on every send (see max_repubs).
-        """
+        killed the link on every send (see max_repubs)."""
         t = check_topic(topic)
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1, got %r" % (qos,))
@@ -175,8 +172,7 @@ class MQTTClient(Session):
         addition to subs_cb. Raises MQTTSubscribeError if the broker refuses the filter, and
         ValueError if the filter already has another callback. The same filter and QoS again
         on the same connection (mqtt_as applications re-subscribe in connect_coro) sends no
-        new SUBSCRIBE, so retained messages are not delivered twice.
-        """
+        new SUBSCRIBE, so retained messages are not delivered twice."""
         f = check_filter(topic)
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1, got %r" % (qos,))
@@ -281,8 +277,8 @@ _ERRORS = ("MQTTError", "MQTTRefused", "MQTTSubscribeError")
 
 
 def __getattr__(name):
-    # Made on first use, so that a connected client never pays for them: `config` (an
-    # application may pass its own dict) and the exceptions (errors.py)
+    # Made on first use, so that a connected client never pays for them: `config`, the errors;
+    # and submodules, as MicroPython asks here first for `from mqtt_as import tls`
     if name == "config":
         value = dict(_DEFAULTS)
         value["ssl_params"] = {}
@@ -291,6 +287,11 @@ def __getattr__(name):
 
         value = (MQTTError, MQTTRefused, MQTTSubscribeError)[_ERRORS.index(name)]
     else:
+        try:
+            return __import__(__name__ + "." + name, None, None, (name,))
+        except ImportError as e:
+            if name not in str(e):
+                raise  # the submodule is there but could not be imported
         raise AttributeError(name)
     globals()[name] = value  # found directly from now on
     return value
