@@ -7,18 +7,16 @@
     await client.subscribe("home/+/temp", qos=1)
     await client.publish("home/node/state", "ON", retain=True, qos=1)
 
-Reads are event driven (asyncio streams, no polling); a link that stops answering is declared
-dead within ping_interval + response_time; the client then reconnects with capped, jittered
-backoff, re-subscribes, re-sends unacknowledged QoS 1 messages (same id, DUP set) and flushes the
-publishes that waited in its bounded offline queue. See docs/mqtt_as.md.
+A dead link is found within ping_interval + response_time; the client then reconnects with
+backoff, re-subscribes, re-sends unacknowledged QoS 1 (same id, DUP set) and flushes its bounded
+offline queue. See docs/mqtt_as.md.
 """
 
 import asyncio
 
 from . import codec
-from .errors import MQTTError, MQTTRefused, MQTTSubscribeError, why
-from .session import Session
-from .ticks import ticks_diff, ticks_ms
+from .session import Session, error
+from .ticks import default_client_id, ticks_diff, ticks_ms
 from .topic import check_filter, check_topic
 
 VERSION = (1, 1, 0)
@@ -26,45 +24,46 @@ VERSION = (1, 1, 0)
 # mqtt_as keys that have no meaning here; accepted so that an mqtt_as config dict works as is
 _IGNORED = ("gateway", "mqttv5_con_props")
 
-config = {
-    "server": None,
-    "port": 0,  # 0: 1883, or 8883 with ssl
-    "client_id": None,  # None: derived from machine.unique_id() or random
-    "user": "",
-    "password": "",
-    "keepalive": 60,  # seconds, sent to the broker
-    "ping_interval": 0,  # seconds of silence before a PINGREQ; 0: keepalive / 4
-    "response_time": 10,  # seconds to wait for CONNACK, SUBACK, PINGRESP, PUBACK, write progress
-    "max_repubs": 4,  # QoS 1 re-sends per connection before the link is declared dead
-    "clean_init": True,  # clean session on the first connect
-    "clean": True,  # clean session on reconnects
-    "will": None,  # (topic, msg, retain, qos)
-    "subs_cb": None,  # subs_cb(topic: bytes, msg: bytes, retained: bool), sync or async
-    "wifi_coro": None,  # called with False on every outage, True after every connect
-    "connect_coro": None,  # called with the client after every connect
-    "ssl": False,  # True, or an ssl.SSLContext
-    "ssl_params": {},  # see tls.py: cadata, ca_certs, cert, key, certfile, keyfile...
-    "queue_len": 0,  # > 0: incoming messages go to client.queue (async iterator) instead
-    "out_queue_len": 20,  # publishes held while offline; see docs for the overflow policy
-    "max_inflight": 32,  # QoS 1 messages awaiting PUBACK at once; more publishers wait
-    "max_packet_size": 0,  # > 0: publish() refuses larger packets (the broker's limit)
-    "max_incoming": 0,  # > 0: incoming messages larger than this are discarded (and acked)
-    "reconnect_max": 0.5,  # seconds, cap of the reconnect backoff (30 s after a refusal)
-    "link": None,  # object with async up() and isconnected(): Wi-Fi and the like
-    "ssid": None,  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
-    "wifi_pw": None,
-    "log": None,  # log(level: str, msg: str); None prints warnings and errors
-    "mqttv5": False,  # not supported; True raises ValueError
-}
+# mqtt_as's config as (key, default) pairs: constants, no heap when frozen (see __getattr__)
+_DEFAULTS = (
+    ("server", None),
+    ("port", 0),  # 0: 1883, or 8883 with ssl
+    ("client_id", None),  # None: derived from machine.unique_id() or random
+    ("user", ""),
+    ("password", ""),
+    ("keepalive", 60),  # seconds, sent to the broker
+    ("ping_interval", 0),  # seconds of silence before a PINGREQ; 0: keepalive / 4
+    ("response_time", 10),  # seconds to wait for CONNACK, SUBACK, PINGRESP, PUBACK, write progress
+    ("max_repubs", 4),  # QoS 1 re-sends per connection before the link is declared dead
+    ("clean_init", True),  # clean session on the first connect
+    ("clean", True),  # clean session on reconnects
+    ("will", None),  # (topic, msg, retain, qos)
+    ("subs_cb", None),  # subs_cb(topic: bytes, msg: bytes, retained: bool), sync or async
+    ("wifi_coro", None),  # called with False on every outage, True after every connect
+    ("connect_coro", None),  # called with the client after every connect
+    ("ssl", False),  # True, or an ssl.SSLContext
+    ("ssl_params", None),  # None: {}; see tls.py: cadata, ca_certs, cert, key, certfile...
+    ("queue_len", 0),  # > 0: incoming messages go to client.queue (async iterator) instead
+    ("out_queue_len", 20),  # publishes held while offline; see docs for the overflow policy
+    ("max_inflight", 32),  # QoS 1 messages awaiting PUBACK at once; more publishers wait
+    ("max_packet_size", 0),  # > 0: publish() refuses larger packets (the broker's limit)
+    ("max_incoming", 0),  # > 0: incoming messages larger than this are discarded (and acked)
+    ("reconnect_max", 0.5),  # seconds, cap of the reconnect backoff (30 s after a refusal)
+    ("link", None),  # object with async up() and isconnected(): Wi-Fi and the like
+    ("ssid", None),  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
+    ("wifi_pw", None),
+    ("log", None),  # log(level: str, msg: str); None prints warnings and errors
+    ("mqttv5", False),  # not supported; True raises ValueError
+)
 
 
 class MQTTClient(Session):
     DEBUG = False
 
     def __init__(self, cfg):
-        c = dict(config)
+        c = dict(_DEFAULTS)
         for key in cfg:
-            if key not in config and key not in _IGNORED:
+            if key not in c and key not in _IGNORED:
                 raise ValueError("unknown mqtt_as config key %r" % (key,))
         c.update(cfg)
         if c["mqttv5"]:
@@ -81,7 +80,7 @@ class MQTTClient(Session):
             if len(will) != 4 or will[3] not in (0, 1):
                 raise ValueError("will must be (topic, msg, retain, qos) with qos 0 or 1")
             will = (check_topic(will[0]), codec.utf8(will[1]), will[2], will[3])
-        super().__init__(c, codec.utf8(c["client_id"] or _default_client_id()), will)
+        super().__init__(c, codec.utf8(c["client_id"] or default_client_id()), will)
         self._clean_init = c["clean_init"]
         self._subs_cb = c["subs_cb"]
         self._wifi_coro = c["wifi_coro"]
@@ -107,10 +106,9 @@ class MQTTClient(Session):
         """Connect once; raise MQTTError (MQTTRefused for a CONNACK refusal) on failure.
 
         After success the client keeps the connection by itself until disconnect() or close().
-        `quick` is accepted for mqtt_as compatibility; there is no Wi-Fi stability wait here.
-        """
+        `quick` is accepted for mqtt_as compatibility (there is no Wi-Fi stability wait)."""
         if self._running:
-            raise MQTTError("connect() called twice; the client reconnects by itself")
+            raise error("connect() called twice; the client reconnects by itself")
         self._running = True
         self._wake.clear()
         try:
@@ -124,6 +122,8 @@ class MQTTClient(Session):
         except Exception as e:
             self._running = False
             self._drop_connection()
+            from .errors import MQTTError, why
+
             if isinstance(e, MQTTError):
                 raise
             msg = "cannot connect to %s:%d: %s" % (self._host, self._port, why(e))
@@ -136,8 +136,7 @@ class MQTTClient(Session):
         While the link is down the message waits in the offline queue; the call returns False
         if the queue had to drop it (see docs/mqtt_as.md, "offline queue"). Raises ValueError
         for a bad topic or a packet over max_packet_size, MQTTError for a QoS 1 message that
-        killed the link on every send (see max_repubs).
-        """
+        killed the link on every send (see max_repubs)."""
         t = check_topic(topic)
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1, got %r" % (qos,))
@@ -173,8 +172,7 @@ class MQTTClient(Session):
         addition to subs_cb. Raises MQTTSubscribeError if the broker refuses the filter, and
         ValueError if the filter already has another callback. The same filter and QoS again
         on the same connection (mqtt_as applications re-subscribe in connect_coro) sends no
-        new SUBSCRIBE, so retained messages are not delivered twice.
-        """
+        new SUBSCRIBE, so retained messages are not delivered twice."""
         f = check_filter(topic)
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1, got %r" % (qos,))
@@ -194,6 +192,8 @@ class MQTTClient(Session):
                 continue  # link lost before the SUBACK: try again once reconnected
             if codes[0] & 0x80:
                 self._subs.pop(f, None)
+                from .errors import MQTTSubscribeError
+
                 raise MQTTSubscribeError("broker refused the subscription to %r" % (topic,))
             self._granted[f] = (qos, codes[0])
             return codes[0]
@@ -238,6 +238,8 @@ class MQTTClient(Session):
             try:
                 await asyncio.wait_for(self._send(codec.DISCONNECT_PACKET), self._resp_s)
             except Exception as e:  # the broker is gone anyway; closing is all that is left
+                from .errors import why
+
                 self._log("debug", "DISCONNECT not sent: %s" % why(e))
         self._drop_connection()
         self._release_waiters()
@@ -271,17 +273,28 @@ class MQTTClient(Session):
             print(msg % args if args else msg)
 
 
-def _default_client_id():
-    try:
-        from binascii import hexlify
+_ERRORS = ("MQTTError", "MQTTRefused", "MQTTSubscribeError")
 
-        from machine import unique_id
 
-        return hexlify(unique_id())
-    except ImportError:
-        from random import getrandbits
+def __getattr__(name):
+    # Made on first use, so that a connected client never pays for them: `config`, the errors;
+    # and submodules, as MicroPython asks here first for `from mqtt_as import tls`
+    if name == "config":
+        value = dict(_DEFAULTS)
+        value["ssl_params"] = {}
+    elif name in _ERRORS:
+        from .errors import MQTTError, MQTTRefused, MQTTSubscribeError
 
-        return "mqtt_as_%08x" % getrandbits(32)
+        value = (MQTTError, MQTTRefused, MQTTSubscribeError)[_ERRORS.index(name)]
+    else:
+        try:
+            return __import__(__name__ + "." + name, None, None, (name,))
+        except ImportError as e:
+            if name not in str(e):
+                raise  # the submodule is there but could not be imported
+        raise AttributeError(name)
+    globals()[name] = value  # found directly from now on
+    return value
 
 
 __all__ = ("MQTTClient", "MQTTError", "MQTTRefused", "MQTTSubscribeError", "VERSION", "config")

@@ -152,4 +152,5 @@ def parse_publish(first, body):
     pid = body[2 + tlen] << 8 | body[3 + tlen] if qos else 0
     if qos and pid == 0:
         raise ValueError("PUBLISH QoS 1 with packet id 0")
-    return topic, bytes(body[start:]), qos, bool(first & 1), pid
+    # One copy of the payload (slicing a bytearray first would make two)
+    return topic, bytes(memoryview(body)[start:]), qos, bool(first & 1), pid

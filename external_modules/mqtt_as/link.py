@@ -8,7 +8,6 @@ every connect and fault, _lost_inflight() when a connection dies.
 import asyncio
 
 from . import codec
-from .errors import MQTTError, MQTTRefused, refused, why
 from .ticks import CPYTHON, const, rand8, ticks_diff, ticks_ms
 from .wire import Wire
 
@@ -22,12 +21,13 @@ class Link(Wire):
         keepalive = c["keepalive"]
         self._host = c["server"]
         ssl = c["ssl"]
+        params = c["ssl_params"] or {}
         if ssl is True:  # configuration errors raise here, not as "unreachable" later
             from .tls import context
 
-            ssl = context(c["ssl_params"])
+            ssl = context(params)
         # TLS: (context, the name the certificate must show); None: plain TCP
-        name = c["ssl_params"].get("server_hostname") or self._host
+        name = params.get("server_hostname") or self._host
         self._ssl = (ssl, name) if ssl else None
         self._port = c["port"] or (8883 if ssl else 1883)
         # What every CONNECT says but the clean flag: one tuple, not five attributes (an
@@ -54,7 +54,7 @@ class Link(Wire):
         self._wake = asyncio.Event()  # wakes the supervisor after a fault
         self._slot = asyncio.Event()  # set when a QoS 1 message leaves flight
         self._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
-        self._waiters = {}  # pid -> [event, result] of a SUBSCRIBE or UNSUBSCRIBE
+        self._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
         self._tasks = set()  # every task this client started and has not seen finish
         self._writer = self._supervisor = self._writing = None
         self._addr = None  # MicroPython: the broker's address, looked up once
@@ -98,10 +98,12 @@ class Link(Wire):
             writer.write(packet)
             await asyncio.wait_for(writer.drain(), self._resp_s)
             ack = await asyncio.wait_for(reader.readexactly(4), self._resp_s)
-            if ack[0] != _CONNACK or ack[1] != 2:
+            if ack[0] != _CONNACK or ack[1] != 2 or ack[3]:
+                from .errors import MQTTError, refused
+
+                if ack[0] == _CONNACK and ack[1] == 2:
+                    raise refused(self._host, self._port, ack[3])
                 raise MQTTError("broker sent 0x%02x 0x%02x instead of CONNACK" % (ack[0], ack[1]))
-            if ack[3]:
-                raise refused(self._host, self._port, ack[3])
         except BaseException:
             _close_writer(writer)
             raise
@@ -120,6 +122,8 @@ class Link(Wire):
             )
         await self._restore(clean or not ack[2] & 1)
         if not self._connected:
+            from .errors import MQTTError
+
             raise MQTTError("link lost while restoring the session")
         if notify:
             self._on_up()
@@ -167,9 +171,12 @@ class Link(Wire):
             self._stats["last_fault"] = where
             self._lost_inflight()
             self._notify(False)
-            reason = where if e is None else "%s: %s" % (where, why(e))
-            self._stats["last_fault"] = reason
-            self._log("warning", "link to %s:%d lost: %s" % (self._host, self._port, reason))
+            if e is not None:
+                from .errors import why
+
+                where = "%s: %s" % (where, why(e))
+            self._stats["last_fault"] = where
+            self._log("warning", "link to %s:%d lost: %s" % (self._host, self._port, where))
         except MemoryError:
             pass
 
@@ -229,16 +236,19 @@ class Link(Wire):
                 up_at = ticks_ms()
                 cap = self._backoff_cap
                 continue
-            except MQTTRefused as e:
-                if not reason.startswith("broker"):
-                    self._log("error", str(e))  # the first refusal; the summaries repeat it
-                reason = str(e)
-                # A refusal will not heal in a second: wait 3 to 6 s, then up to 30 s
-                cap = max(30.0, self._backoff_cap)
-                attempt = max(attempt, 6)
-            except Exception as e:  # OSError, timeouts, MemoryError: all mean "try again"
-                try:
-                    reason = why(e)
+            except Exception as e:  # refusals, OSError, timeouts, MemoryError: "try again"
+                try:  # errors.py is imported on the first failure: an idle client needs none
+                    from .errors import MQTTRefused, why
+
+                    if isinstance(e, MQTTRefused):
+                        if not reason.startswith("broker"):
+                            self._log("error", str(e))  # the first refusal; summaries repeat it
+                        reason = str(e)
+                        # A refusal will not heal in a second: wait 3 to 6 s, then up to 30 s
+                        cap = max(30.0, self._backoff_cap)
+                        attempt = max(attempt, 6)
+                    else:
+                        reason = why(e)
                 except MemoryError:
                     reason = "MemoryError"
             fails += 1
@@ -246,17 +256,9 @@ class Link(Wire):
                 self._addr = None  # the broker may have moved
             if ticks_diff(ticks_ms(), said) >= _SUMMARY_MS:
                 said = ticks_ms()
-                self._log(
-                    "warning",
-                    "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
-                    % (
-                        self._host,
-                        self._port,
-                        ticks_diff(said, self._down_since or said) // 1000,
-                        fails,
-                        reason,
-                    ),
-                )
+                away = ticks_diff(said, self._down_since or said) // 1000
+                msg = "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
+                self._log("warning", msg % (self._host, self._port, away, fails, reason))
             attempt += 1
             self._drop_connection()
             self._wake.set()

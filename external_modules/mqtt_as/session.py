@@ -5,7 +5,6 @@ queue, and the application's callbacks. Session is the base of MQTTClient (see _
 import asyncio
 
 from . import codec
-from .errors import MQTTError, why
 from .link import Link
 from .ticks import const, ticks_diff, ticks_ms
 from .topic import matches
@@ -36,7 +35,7 @@ class Session(Link):
             if resubscribe:
                 codes = await self._request(lambda pid: codec.subscribe(pid, topics))
                 if codes is None or len(codes) != len(topics):
-                    raise MQTTError("no valid SUBACK while re-subscribing")
+                    raise error("no valid SUBACK while re-subscribing")
             else:  # the broker kept the session and its subscriptions
                 codes = [q for _, q in topics]
             for (f, q), code in zip(topics, codes):
@@ -87,22 +86,18 @@ class Session(Link):
         self._stats["discarded"] += 1
         if self._stats["discarded"] == 1:
             try:
-                topic = bytes(head[2 : 2 + tlen])
-                self._log(
-                    "warning",
-                    "discarded a message of %d bytes on %s (max_incoming %d, or no heap for it); "
-                    "further ones are only counted in stats()" % (size, topic, self._max_in),
-                )
+                msg = "discarded a message of %d bytes on %s (max_incoming %d, or no heap for it);"
+                msg += " further ones are only counted in stats()"
+                self._log("warning", msg % (size, bytes(head[2 : 2 + tlen]), self._max_in))
             except MemoryError:
                 pass
 
     def _acked(self, pid):
         """Called by the link for each PUBACK; False if no publish waited for it."""
         rec = self._inflight.pop(pid, None)
-        if rec is None:
-            return False
-        self._done(rec, True)
-        return True
+        if rec is not None:
+            self._done(rec, True)
+        return rec is not None
 
     def _lost_inflight(self):
         """The connection died: a message sent on it and never acknowledged counts a death;
@@ -115,20 +110,21 @@ class Session(Link):
                 rec[_DEATHS] += 1
                 if rec[_DEATHS] > self._max_repubs:
                     del self._inflight[pid]
-                    self._done(
-                        rec,
-                        MQTTError(
-                            "QoS 1 message to %s not acknowledged: the link died after each of "
-                            "its %d sends (too big for the broker, or a topic it rejects?)"
-                            % (rec[_TOPIC], rec[_DEATHS])
-                        ),
-                    )
+                    msg = "QoS 1 message to %s not acknowledged: the link died after each of its"
+                    msg += " %d sends (too big for the broker, or a topic it rejects?)"
+                    self._done(rec, error(msg % (rec[_TOPIC], rec[_DEATHS])))
 
     def _check_inflight(self, now, resp_ms):
-        """Watchdog tick: re-send (DUP, same id) what waited response_time for its PUBACK, up
-        to max_repubs times on one connection; after that the link is dead (as in mqtt_as)."""
+        """Watchdog tick: re-send (DUP, same id) what waited response_time for its PUBACK, up to
+        max_repubs times on one connection, then the link is dead (as in mqtt_as); so it is when
+        a SUBSCRIBE/UNSUBSCRIBE waited that long (the fault wakes _request, which retries)."""
         if self._writing is not None:
             return  # a long write: acks wait behind it
+        for w in self._waiters.values():
+            if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
+                if ticks_diff(now, self._tx_at) > resp_ms:
+                    self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s)
+                    return
         due = []
         for rec in self._inflight.values():
             sent = rec[_SENT]
@@ -155,29 +151,32 @@ class Session(Link):
     # ----------------------------------------------------------------- requests
 
     async def _wait_up(self):
-        if not self._running:
-            raise MQTTError("not connected: call connect() first")
-        await self._upev.wait()
-        if not self._running:
-            raise MQTTError("client closed")
+        if self._running:
+            await self._upev.wait()
+            if self._running:
+                return
+            raise error("client closed")
+        raise error("not connected: call connect() first")
 
     async def _request(self, make):
-        """Send a SUBSCRIBE/UNSUBSCRIBE and return the ack's codes, or None if the link failed."""
+        """Send a SUBSCRIBE/UNSUBSCRIBE and return the ack's codes, or None if the link failed.
+
+        No wait_for (on MicroPython it makes two tasks per call): the watchdog faults the link
+        when the ack is not in within response_time (_check_inflight), which wakes us.
+        """
         pid = self._next_pid()
-        waiter = [asyncio.Event(), None]
+        waiter = [asyncio.Event(), None, None]  # the event, the ack's codes, ticks when sent
         self._waiters[pid] = waiter
         try:
             await self._send(make(pid))
-            await asyncio.wait_for(waiter[0].wait(), self._resp_s)
+            waiter[2] = ticks_ms()
+            await waiter[0].wait()
         except OSError:
-            return None
-        except asyncio.TimeoutError:
-            self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s)
             return None
         finally:
             self._waiters.pop(pid, None)
         if waiter[1] is None and not self._running:
-            raise MQTTError("client closed")
+            raise error("client closed")
         return waiter[1]
 
     def _next_pid(self):
@@ -288,6 +287,14 @@ class Session(Link):
     def _callback_failed(self, e):
         self._stats["callback_errors"] += 1
         try:
+            from .errors import why
+
             self._log("error", "callback raised %s" % why(e))
         except MemoryError:
             pass
+
+
+def error(msg):
+    from .errors import MQTTError  # imported on the first error: an idle client needs none
+
+    return MQTTError(msg)

@@ -36,3 +36,17 @@ def rand8():
         return getrandbits(8)
     except ImportError:
         return ticks_ms() & 0xFF
+
+
+def default_client_id():
+    """machine.unique_id() in hex on a board, else a random id."""
+    try:
+        from binascii import hexlify
+
+        from machine import unique_id
+
+        return hexlify(unique_id())
+    except ImportError:
+        from random import getrandbits
+
+        return "mqtt_as_%08x" % getrandbits(32)

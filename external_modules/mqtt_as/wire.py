@@ -33,8 +33,7 @@ class Wire:
         self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
         if self._view is None and not CPYTHON:
             # The reader's one buffer for the client's life (read(n) would ask the heap for n
-            # contiguous bytes on every call, even for a 4-byte PUBACK), made with the client
-            # while the heap is whole: on a fragmented heap a new one may not be found later
+            # contiguous bytes on every call), made while the heap is whole
             self._view = memoryview(bytearray(_CHUNK))
 
     async def _read_loop(self, reader):
@@ -46,10 +45,9 @@ class Wire:
                 if body is not None and self._size - self._got > _CHUNK:
                     # A large message goes straight into its own buffer: no copies on the way
                     got = await reader.readinto(memoryview(body)[self._got :])
-                    if got:
-                        self._got += got
-                        if self._got == self._size:
-                            self._finish()
+                    self._got += got
+                    if got and self._got == self._size:
+                        self._finish()
                 else:
                     got = await reader.readinto(view)
                     if got:
@@ -177,81 +175,84 @@ class Wire:
 
     async def _send(self, data, payload=None):
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
-
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
-        caller cancelled half-way through a packet takes the link down with it.
-        """
+        caller cancelled half-way through a packet takes the link down with it. The rare parts
+        are coroutines of their own: this frame, made for every packet, stays small."""
         if payload is not None and len(payload) <= _SMALL:
             data = data + payload  # one write, one TCP segment
             payload = None
-        # One packet at a time, FIFO, handed on to the first waiter as by asyncio.Lock, whose
-        # acquire() would put a generator on the heap per packet (and its module 0.6 KB)
         if self._busy:
-            turn = asyncio.Event()
-            self._lockq.append(turn)
-            try:
-                await turn.wait()  # _busy stays True: the releasing writer hands it over
-            except asyncio.CancelledError:
-                if turn in self._lockq:
-                    self._lockq.remove(turn)
-                elif self._lockq:  # handed over just as we were cancelled: pass it on
-                    self._lockq.pop(0).set()
-                else:
-                    self._busy = False
-                raise
+            await self._turn()  # _busy stays True: the releasing writer handed it over
         self._busy = True
+        writer = self._writer
+        task = self._writing = asyncio.current_task()
+        self._tx_at = ticks_ms()
+        issued = False
         try:
-            writer = self._writer
             if writer is None:
                 raise OSError("not connected")
-            task = self._writing = asyncio.current_task()
-            self._tx_at = ticks_ms()
-            issued = False
-            try:
-                if self._ping_due:  # a ping the watchdog could not write while we held the lock
-                    self._ping_due = False
-                    writer.write(codec.PINGREQ_PACKET)
-                    self._pinging = True
-                    self._ping_at = self._tx_at
-                writer.write(data)
-                if payload is not None:
-                    if CPYTHON:
-                        writer.write(payload)  # the transport takes it all; drain paces it
-                    else:
-                        view = memoryview(payload)
-                        for i in range(0, len(view), _SLICE):
-                            await writer.drain()
-                            self._tx_at = ticks_ms()  # progress: the watchdog sees it
-                            writer.write(view[i : i + _SLICE])
-                issued = True
-                await writer.drain()
-            except asyncio.CancelledError:
-                if self._writing is not task:  # the watchdog aborted it: the link is dead
-                    raise OSError("link lost while writing") from None
-                if not issued or getattr(writer, "out_buf", None):
-                    self._fault("write cancelled in the middle of a packet")
-                raise
-            except Exception as e:
-                self._fault("writer", e)
-                raise OSError("link lost while writing") from None
-            finally:
-                if self._writing is task:
-                    self._writing = None
+            if self._ping_due:  # a ping the watchdog could not write while we held the lock
+                self._ping_due = False
+                writer.write(codec.PINGREQ_PACKET)
+                self._pinging = True
+                self._ping_at = self._tx_at
+            writer.write(data)
+            if payload is not None:
+                if CPYTHON:
+                    writer.write(payload)  # the transport takes it all; drain paces it
+                else:
+                    await self._write_slices(writer, payload)
+            issued = True
+            await writer.drain()
             self._last_tx = self._tx_at = ticks_ms()
+        except asyncio.CancelledError:
+            if self._writing is not task:  # the watchdog aborted it: the link is dead
+                raise OSError("link lost while writing") from None
+            if not issued or getattr(writer, "out_buf", None):
+                self._fault("write cancelled in the middle of a packet")
+            raise
+        except Exception as e:
+            if writer is None:
+                raise
+            self._fault("writer", e)
+            raise OSError("link lost while writing") from None
         finally:
+            if self._writing is task:
+                self._writing = None
             if self._lockq:
                 self._lockq.pop(0).set()  # its turn: _busy stays True for it
             else:
                 self._busy = False
 
+    async def _turn(self):
+        # One packet at a time, FIFO, handed on as by asyncio.Lock (whose acquire() would put a
+        # generator on the heap per packet, and its module 0.6 KB)
+        turn = asyncio.Event()
+        self._lockq.append(turn)
+        try:
+            await turn.wait()
+        except asyncio.CancelledError:
+            if turn in self._lockq:
+                self._lockq.remove(turn)
+            elif self._lockq:  # handed over just as we were cancelled: pass it on
+                self._lockq.pop(0).set()
+            else:
+                self._busy = False
+            raise
+
+    async def _write_slices(self, writer, payload):  # MicroPython: each drain shows progress
+        view = memoryview(payload)
+        for i in range(0, len(view), _SLICE):
+            await writer.drain()
+            self._tx_at = ticks_ms()  # progress: the watchdog sees it
+            writer.write(view[i : i + _SLICE])
+
     # ----------------------------------------------------------------- watching
 
     async def _ping_loop(self):
         """Watchdog of one connection: ping a quiet link, fault a dead one, re-send QoS 1.
-
         Dead: no answer within response_time of a PINGREQ while nothing is being written, or
-        a write that makes no progress for response_time. Write progress is liveness: the
-        kernel only takes bytes the peer acknowledges.
+        a write without progress for response_time (the kernel only takes acknowledged bytes).
         """
         ping_ms = self._ping_ms
         resp_ms = int(self._resp_s * 1000)
@@ -291,7 +292,7 @@ class Wire:
                         writer.write(codec.PINGREQ_PACKET)  # never waits
                         self._pinging = True
                         self._ping_at = self._last_tx = now
-                if self._inflight:
+                if self._inflight or self._waiters:
                     self._check_inflight(now, resp_ms)
         except asyncio.CancelledError:
             raise
