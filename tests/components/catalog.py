@@ -23,6 +23,8 @@ TEMPLATES = REPO / "_templates"
 LIBRARY = REPO / "pysmartnode" / "components"
 PARTS = Path(__file__).parent / "parts"  # test-only components: the suite checks itself on them
 _MARKER = "Example config (hjson):"
+# machine/: the built-in status and system topics, not COMPONENTS classes
+_NOT_COMPONENTS = ("machine/status.py", "machine/system.py")
 
 
 @dataclass
@@ -47,8 +49,8 @@ class ComponentClass:
 def _module_paths() -> list[tuple[str, Path]]:
     found = []
     for path in sorted(LIBRARY.rglob("*.py")):
-        if path.name == "__init__.py" or "machine" in path.relative_to(LIBRARY).parts[:1]:
-            continue  # machine/: the built-in status, not a COMPONENTS class
+        if path.name == "__init__.py" or path.relative_to(LIBRARY).as_posix() in _NOT_COMPONENTS:
+            continue
         rel = path.relative_to(LIBRARY).with_suffix("")
         found.append(("." + ".".join(rel.parts), path))
     for folder in (TEMPLATES, PARTS):

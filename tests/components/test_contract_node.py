@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from catalog import ComponentClass, component_classes
+from fake_hardware import node_env
 from harness import KINDS, REPO, RUNTIMES, Broker, Observer, Proc, micropython_path
 from harness.ha_rules import validate_device_discovery
 from harness.runtimes import run_py
@@ -63,7 +64,7 @@ class ContractNode:
     def start(self) -> None:
         self.proc = run_py(
             self.runtime, REPO / "main.py", "--config", str(self.folder / "config.py"),
-            cwd=self.folder,
+            cwd=self.folder, env=node_env(),  # hardware components build on tests/fakes
         )  # fmt: skip
 
     def stop(self) -> None:
