@@ -1,0 +1,216 @@
+"""switches/: GPIO relay, LED, dosing pump in-process on CPython against the fake `machine`
+(tests/fakes/machine.py records every pin write in `writes`, raises for pins in `faults`).
+The same components run in a unix-port node in test_switches_node.py."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+
+@pytest.fixture
+def machine(fake_hardware_modules, clean_node):
+    m = fake_hardware_modules["machine"]
+    m.writes.clear()
+    m.faults.clear()
+    return m
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 10))
+
+
+def of_pin(machine, pin):
+    return [(what, value) for p, what, value in machine.writes if p == pin]
+
+
+# -- GPIO ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("active_low", "off", "on"), [(False, 0, 1), (True, 1, 0)],
+                         ids=["active_high", "active_low"])  # fmt: skip
+def test_gpio_starts_at_the_off_level_and_switches_to_the_on_level(machine, active_low, off, on):
+    from pysmartnode.components.switches.gpio import GPIO
+
+    async def main():
+        relay = GPIO("relay", pin=5, active_low=active_low)
+        assert of_pin(machine, 5) == [("out", off)]  # the very first instruction: off
+        assert await relay.on() and relay.state() is True
+        assert await relay.off() and relay.state() is False
+
+    run(main())
+    assert of_pin(machine, 5) == [("out", off), ("level", on), ("level", off)]
+
+
+def test_gpio_write_that_fails_keeps_the_state_and_is_logged(machine, capsys):
+    from pysmartnode.components.switches.gpio import GPIO
+
+    async def main():
+        relay = GPIO("relay", pin="5")
+        assert await relay.off()
+        machine.faults.add(5)
+        assert await relay.on() is False
+        assert relay.state() is False
+        machine.faults.clear()
+        assert await relay.on() and relay.state() is True
+
+    run(main())
+    assert "relay: turning on failed: OSError" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", [{"pin": 5, "active_low": "yes"}, {"pin": 4.5}], ids=["low", "pin"])
+def test_gpio_bad_arguments_raise_valueerror(machine, bad):
+    from pysmartnode.components.switches.gpio import GPIO
+
+    with pytest.raises(ValueError):
+        GPIO("relay", **bad)
+    assert machine.writes == []
+
+
+# -- LED ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("active_low", "dark", "half"), [(False, 0, 32767), (True, 65535, 32768)],
+                         ids=["active_high", "active_low"])  # fmt: skip
+def test_led_brightness_sets_the_pwm_duty(machine, active_low, dark, half):
+    from pysmartnode.components.switches.led import LED
+
+    async def main():
+        led = LED("led", pin=2, brightness=50, freq=500, active_low=active_low)
+        assert of_pin(machine, 2) == [("out", 0), ("freq", 500), ("duty", dark)]
+        machine.writes.clear()
+        assert await led.on()
+        assert await led.set_brightness(100)
+        assert await led.set_brightness(0)  # off, and the brightness is kept for the next ON
+        assert led.state() is False and led.brightness() == 100
+        assert await led.toggle()
+
+    run(main())
+    full = dark ^ 65535
+    assert of_pin(machine, 2) == [("duty", half), ("duty", full), ("duty", dark), ("duty", full)]
+
+
+@pytest.mark.parametrize("bad", [101, -1, 50.5, True, "50"])
+def test_led_brightness_out_of_range_raises_and_changes_nothing(machine, bad):
+    from pysmartnode.components.switches.led import LED
+
+    async def main():
+        led = LED("led", pin=2)
+        machine.writes.clear()
+        with pytest.raises(ValueError, match="whole percent"):
+            await led.set_brightness(bad)
+        assert led.brightness() == 100 and led.state() is None
+
+    run(main())
+    assert machine.writes == []
+
+
+def test_led_is_a_light_with_brightness_in_percent(machine):
+    from pysmartnode.components.switches.led import LED
+
+    [(object_id, platform, fields)] = LED("desk", pin=2).discovery_entities()
+    assert (object_id, platform) == ("desk", "light")
+    assert fields["bri_cmd_t"] == "./desk/brightness/set"
+    assert fields["bri_stat_t"] == "./desk/brightness"
+    assert fields["bri_scl"] == 100
+
+
+# -- dosing pump --------------------------------------------------------------------------
+
+
+def pump(**kwargs):
+    from pysmartnode.components.switches.dosing_pump import DosingPump
+
+    return DosingPump("dose", **({"pin": 13, "flow": 20, "max_on_time": 5} | kwargs))
+
+
+async def until_off(p):
+    event = p.getStateChangeEvent()
+    while p.state():
+        event.clear()
+        await asyncio.wait_for(event.wait(), 5)
+
+
+def test_a_dose_runs_the_pump_then_turns_it_off(machine, capsys):
+    async def main():
+        p = pump()
+        assert await p.dose(4)  # 0.2 s at 20 ml/s
+        assert p.state() is True and p.dosing() == 4
+        await until_off(p)
+        assert p.dosing() == 0
+
+    run(main())
+    assert of_pin(machine, 13) == [("out", 0), ("level", 1), ("level", 0)]
+    assert "dose: dosed 4 ml" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("ml", [101, -1, float("nan"), float("inf"), True, "5"])
+def test_a_dose_beyond_the_fail_safe_or_not_a_number_is_refused(machine, ml):
+    async def main():
+        p = pump()  # at most 5 s * 20 ml/s = 100 ml
+        with pytest.raises(ValueError):
+            await p.dose(ml)
+        assert p.state() is None and p.dosing() == 0
+
+    run(main())
+    assert of_pin(machine, 13) == [("out", 0)]  # never switched on
+
+
+def test_a_dose_counts_the_time_the_pump_already_ran(machine):
+    async def main():
+        p = pump(max_on_time=1)
+        assert await p.on()
+        await asyncio.sleep(0.3)
+        with pytest.raises(ValueError, match="has run"):
+            await p.dose(19)  # 0.95 s more would pass 1 s on
+        assert await p.dose(4)
+        await until_off(p)
+
+    run(main())
+
+
+def test_a_new_dose_replaces_the_running_one(machine, capsys):
+    async def main():
+        p = pump()
+        assert await p.dose(4)  # 0.2 s
+        await asyncio.sleep(0.1)
+        assert await p.dose(40)  # the pump stays on, for 2 s from now
+        await asyncio.sleep(0.5)  # well past the end of the first dose
+        assert p.state() is True and p.dosing() == 40
+        assert await p.dose(0)
+
+    run(main())
+    out = capsys.readouterr().out
+    assert "dose of 4 ml stopped after" in out and ": a new dose of 40 ml" in out
+    assert "dosed 4 ml" not in out
+    assert of_pin(machine, 13) == [("out", 0), ("level", 1), ("level", 0)]  # no stop between
+
+
+@pytest.mark.parametrize("stop", ["off", "zero"])
+def test_off_or_a_zero_dose_stops_a_dose(machine, capsys, stop):
+    async def main():
+        p = pump()
+        assert await p.dose(80)
+        await asyncio.sleep(0.05)
+        assert await (p.off() if stop == "off" else p.dose(0))
+        assert p.state() is False and p.dosing() == 0
+        await asyncio.sleep(0.1)
+
+    run(main())
+    assert "dose of 80 ml stopped after" in capsys.readouterr().out
+    assert of_pin(machine, 13) == [("out", 0), ("level", 1), ("level", 0)]
+
+
+def test_a_pump_needs_a_fail_safe_and_a_flow(machine):
+    with pytest.raises(ValueError, match="max_on_time"):
+        pump(max_on_time=None)
+    with pytest.raises(ValueError, match="flow"):
+        pump(flow=0)
+
+
+def test_the_dose_is_a_number_up_to_what_max_on_time_allows(machine):
+    entities = pump(flow=1.5, max_on_time=60).discovery_entities()
+    assert [(o, p) for o, p, _ in entities] == [("dose", "switch"), ("dose_dose", "number")]
+    number = entities[1][2]
+    assert (number["min"], number["max"], number["unit_of_meas"]) == (0, 90.0, "mL")
