@@ -1,0 +1,176 @@
+"""switches/ in one MicroPython unix-port node against mosquitto, seen from outside: the fake
+`machine` appends every pin write to a file (FAKE_MACHINE_LOG) and raises for the pins listed in
+another (FAKE_MACHINE_FAULTS), so the tests see the levels the relay driver would get."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fake_hardware import node_env
+from harness import REPO, Broker, Observer, Proc, micropython_path
+from harness.runtimes import run_py
+
+COMPONENTS = {
+    "relay": {
+        "package": ".switches.gpio",
+        "component": "GPIO",
+        "constructor_args": {"pin": 5, "active_low": True},
+    },
+    "led": {
+        "package": ".switches.led",
+        "component": "LED",
+        "constructor_args": {"pin": 2, "brightness": 40},
+    },
+    "pump": {
+        "package": ".switches.dosing_pump",
+        "component": "DosingPump",
+        "constructor_args": {"pin": 13, "flow": 10, "max_on_time": 3},
+    },
+}
+
+
+@dataclass
+class Node:
+    proc: Proc
+    obs: Observer
+    device_id: str
+    pins: Path  # FAKE_MACHINE_LOG
+    faults: Path  # FAKE_MACHINE_FAULTS
+    broker: Broker
+
+    def topic(self, sub: str) -> str:
+        return f"home/{self.device_id}/{sub}"
+
+    def log(self, level: str) -> str:
+        return f"home/log/{level}/{self.device_id}"
+
+    def writes(self, pin: int) -> list[str]:
+        """The pin's writes so far, as "<what> <value>"."""
+        lines = self.pins.read_text().splitlines() if self.pins.exists() else []
+        return [line.split(" ", 1)[1] for line in lines if line.split(" ", 1)[0] == str(pin)]
+
+    def command(self, sub: str, payload: bytes | str, state: str, expect: bytes | str) -> int:
+        mark = self.obs.mark()
+        self.obs.publish(self.topic(sub), payload, qos=1)
+        self.obs.wait_message(self.topic(state), expect, timeout=10, after=mark)
+        return mark
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory) -> Iterator[Node]:
+    micropython_path()
+    broker = Broker("mosquitto", tmp_path_factory.mktemp("mosquitto"))
+    broker.start()
+    folder = tmp_path_factory.mktemp("node")
+    device_id = f"s{secrets.token_hex(3)}"
+    (folder / "config.py").write_text(
+        f"DEVICE_NAME = {device_id!r}\nMQTT_HOST = {broker.host!r}\nMQTT_PORT = {broker.port}\n"
+        "MQTT_KEEPALIVE = 10\nRTC_SYNC_ACTIVE = False\nWATCHDOG_TIMEOUT = 30\n"
+    )
+    (folder / "components.py").write_text(f"COMPONENTS = {COMPONENTS!r}\n")
+    pins, faults = folder / "pins.log", folder / "faults"
+    obs = Observer(broker)
+    obs.subscribe("#")
+    # a dose left retained on the command topic must not run at start
+    obs.publish(f"home/{device_id}/pump/dose/set", b"5", qos=1, retain=True)
+    env = node_env(FAKE_MACHINE_LOG=str(pins), FAKE_MACHINE_FAULTS=str(faults))
+    proc = run_py("micropython", REPO / "main.py", "--config", str(folder / "config.py"),
+                  cwd=folder, env=env)  # fmt: skip
+    try:
+        obs.wait_message(f"home/{device_id}/available", b"online", timeout=20)
+        yield Node(proc, obs, device_id, pins, faults, broker)
+    finally:
+        proc.stop()
+        obs.close()
+        broker.stop()
+
+
+def test_active_low_relay_is_off_from_the_first_instruction(node):
+    node.obs.wait_message(
+        node.log("warn"), lambda m: b"[pump] ignored a retained dose" in m.payload, timeout=10
+    )  # start-up is done
+    assert node.writes(5)[:1] == ["out 1"]
+    assert "level 0" not in node.writes(5)  # nothing ever pulled it to on
+    node.command("relay/set", "ON", "relay", b"ON")
+    assert node.writes(5)[-1] == "level 0"
+    node.command("relay/set", "OFF", "relay", b"OFF")
+    assert node.writes(5)[-1] == "level 1"
+
+
+def test_a_retained_dose_is_not_run_at_start(node):
+    node.obs.wait_message(
+        node.log("warn"), lambda m: b"[pump] ignored a retained dose" in m.payload, timeout=10
+    )
+    assert "level 1" not in node.writes(13)
+
+
+def test_a_failing_pin_write_is_logged_and_the_state_stays(node):
+    node.command("relay/set", "OFF", "relay", b"OFF")
+    node.faults.write_text("5\n")
+    try:
+        mark = node.obs.mark()
+        node.obs.publish(node.topic("relay/set"), "ON", qos=1)
+        node.obs.wait_message(
+            node.log("error"),
+            lambda m: m.payload.startswith(b"[relay] turning on failed: OSError"),
+            timeout=10,
+            after=mark,
+        )
+        assert node.obs.count(node.topic("relay"), b"ON", after=mark) == 0
+    finally:
+        node.faults.unlink()
+    node.command("relay/set", "ON", "relay", b"ON")  # and it works again
+    assert node.proc.returncode is None
+
+
+def test_led_brightness_over_mqtt_sets_the_duty_and_is_retained(node):
+    mark = node.command("led/brightness/set", "50", "led", b"ON")
+    node.obs.wait_message(node.topic("led/brightness"), b"50", timeout=10, after=mark)
+    assert node.writes(2)[-1] == "duty 32767"
+    node.command("led/set", "OFF", "led", b"OFF")
+    assert node.writes(2)[-1] == "duty 0"
+    fresh = Observer(node.broker)
+    try:
+        fresh.subscribe(node.topic("led/brightness"))
+        assert fresh.wait_message(node.topic("led/brightness"), lambda m: m.retain).payload == b"50"
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("payload", [b"150", b"dim", b"-3"])
+def test_a_bad_brightness_is_logged_and_changes_nothing(node, payload):
+    mark = node.obs.mark()
+    before = node.writes(2)
+    node.obs.publish(node.topic("led/brightness/set"), payload, qos=1)
+    node.obs.wait_message(
+        node.log("warn"), lambda m: m.payload.startswith(b"[led] ignored brightness"),
+        timeout=10, after=mark,
+    )  # fmt: skip
+    assert node.writes(2) == before
+
+
+def test_a_dose_over_mqtt_runs_the_pump_and_shows_it(node):
+    mark = node.command("pump/dose/set", "5", "pump", b"ON")  # 0.5 s at 10 ml/s
+    node.obs.wait_message(node.topic("pump/dose"), b"5.0", timeout=10, after=mark)
+    node.obs.wait_message(node.topic("pump"), b"OFF", timeout=10, after=mark)
+    node.obs.wait_message(node.topic("pump/dose"), b"0", timeout=10, after=mark)
+    node.obs.wait_message(node.log("info"), b"[pump] dosed 5.0 ml", timeout=10, after=mark)
+    assert node.writes(13)[-2:] == ["level 1", "level 0"]
+
+
+@pytest.mark.parametrize("payload", [b"31", b"nan", b"lots"])
+def test_a_dose_beyond_the_fail_safe_or_garbage_never_runs(node, payload):
+    mark = node.obs.mark()
+    before = node.writes(13)
+    node.obs.publish(node.topic("pump/dose/set"), payload, qos=1)
+    node.obs.wait_message(
+        node.log("+"),
+        lambda m: m.payload.startswith((b"[pump] dose refused", b"[pump] ignored dose")),
+        timeout=10, after=mark,
+    )  # fmt: skip
+    assert node.writes(13) == before
+    assert node.obs.count(node.topic("pump"), b"ON", after=mark) == 0
