@@ -214,3 +214,145 @@ def test_the_dose_is_a_number_up_to_what_max_on_time_allows(machine):
     assert [(o, p) for o, p, _ in entities] == [("dose", "switch"), ("dose_dose", "number")]
     number = entities[1][2]
     assert (number["min"], number["max"], number["unit_of_meas"]) == (0, 90.0, "mL")
+
+
+# -- button (machine/button) --------------------------------------------------------------
+
+
+class Doorbell:
+    """A button-like target: counts presses."""
+
+    def __init__(self):
+        self.rung = 0
+        self.fail = False
+
+    async def press(self):
+        if self.fail:
+            raise RuntimeError("bell wire cut")
+        self.rung += 1
+
+
+async def until(check, timeout=5.0):
+    async def poll():
+        while not check():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+def button_run(machine, script, **kwargs):
+    """Runs a Button on pin 0 (active low) through script(hold), returns (button, relay, bell)."""
+    from pysmartnode.components.machine.button import Button
+    from pysmartnode.components.switches.gpio import GPIO
+
+    async def hold(pressed, seconds):
+        machine.inputs[0] = 0 if pressed else 1
+        await asyncio.sleep(seconds)
+
+    async def main():
+        machine.inputs[0] = 1
+        relay, bell = GPIO("relay", pin=5), Doorbell()
+        options = {"debounce_ms": 20, "long_ms": 400, "double_ms": 150} | kwargs
+        button = Button("button", pin=0, short=relay, long=bell, **options)
+        button.start()
+        try:
+            await script(hold, button)
+        finally:
+            button.stop()
+        return button, relay, bell
+
+    return run(main())
+
+
+def test_a_short_press_toggles_the_switch(machine):
+    async def script(hold, button):
+        await hold(True, 0.1)
+        await hold(False, 0.05)
+        await until(lambda: button.presses["short"] == 1)
+        await hold(False, 0.2)  # nothing more comes
+
+    button, relay, bell = button_run(machine, script)
+    assert button.presses == {"short": 1, "long": 0, "double": 0}
+    assert relay.state() is True and bell.rung == 0
+
+
+def test_a_long_press_fires_while_held_and_no_short_follows(machine):
+    async def script(hold, button):
+        await hold(True, 0.1)
+        await until(lambda: button.presses["long"] == 1)
+        await hold(True, 0.1)
+        await hold(False, 0.4)
+
+    button, relay, bell = button_run(machine, script)
+    assert button.presses == {"short": 0, "long": 1, "double": 0}
+    assert bell.rung == 1 and relay.state() is None
+
+
+def test_two_quick_presses_are_one_double_press(machine):
+    async def script(hold, button):
+        await hold(True, 0.06)
+        await hold(False, 0.06)
+        await hold(True, 0.25)  # still held when double_ms has passed since the first release
+        await hold(False, 0.06)
+        await until(lambda: button.presses["double"] == 1)
+        await hold(False, 0.3)
+
+    button, relay, bell = button_run(machine, script)
+    assert button.presses == {"short": 0, "long": 0, "double": 1}
+    assert relay.state() is None  # no action for double: only the event
+
+
+def test_without_doubles_a_short_press_fires_at_release(machine):
+    async def script(hold, button):
+        for _ in range(2):
+            await hold(True, 0.06)
+            await hold(False, 0.06)
+        await until(lambda: button.presses["short"] == 2)
+
+    button, relay, bell = button_run(machine, script, double_ms=0)
+    assert button.presses == {"short": 2, "long": 0, "double": 0}
+    assert relay.state() is False  # toggled twice
+
+
+def test_a_glitch_shorter_than_debounce_is_no_press(machine):
+    async def script(hold, button):
+        for _ in range(3):
+            await hold(True, 0.04)  # seen by a few polls, shorter than debounce_ms
+            await hold(False, 0.2)
+
+    button, relay, bell = button_run(machine, script, debounce_ms=100, double_ms=0)
+    assert button.presses == {"short": 0, "long": 0, "double": 0}
+
+
+def test_a_failing_action_is_logged_and_the_button_goes_on(machine, capsys):
+    async def script(hold, button):
+        button._actions[1].fail = True  # the bell of the long press
+        await hold(True, 0.1)
+        await until(lambda: button.presses["long"] == 1)
+        await hold(False, 0.05)
+        await hold(True, 0.05)
+        await hold(False, 0.05)
+        await until(lambda: button.presses["short"] == 1)
+
+    button, relay, bell = button_run(machine, script, double_ms=0)
+    assert relay.state() is True
+    assert (
+        "button: long press action failed: RuntimeError: bell wire cut" in capsys.readouterr().out
+    )
+
+
+def test_a_button_action_must_be_a_switch_or_a_button(machine):
+    from pysmartnode.components.machine.button import Button
+
+    with pytest.raises(ValueError, match="short must be a switch or a button"):
+        Button("button", pin=0, short="relay")
+    with pytest.raises(ValueError, match="long_ms"):
+        Button("button", pin=0, long_ms=10, debounce_ms=30)
+
+
+def test_a_button_is_an_event_entity_with_three_types(machine):
+    from pysmartnode.components.machine.button import Button
+
+    [(object_id, platform, fields)] = Button("wall", pin=0).discovery_entities()
+    assert (object_id, platform, fields["stat_t"]) == ("wall", "event", "./wall")
+    assert fields["evt_typ"] == ["short", "long", "double"]

@@ -5,6 +5,7 @@ another (FAKE_MACHINE_FAULTS), so the tests see the levels the relay driver woul
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,12 @@ COMPONENTS = {
         "component": "DosingPump",
         "constructor_args": {"pin": 13, "flow": 10, "max_on_time": 3},
     },
+    "button": {
+        "package": ".machine.button",
+        "component": "Button",
+        "constructor_args": {"pin": 0, "long_ms": 3000, "double_ms": 0, "short": {"ref": "relay"}},
+    },
+    "_order": ["relay", "led", "pump", "button"],
 }
 
 
@@ -40,6 +47,7 @@ class Node:
     device_id: str
     pins: Path  # FAKE_MACHINE_LOG
     faults: Path  # FAKE_MACHINE_FAULTS
+    inputs: Path  # FAKE_MACHINE_INPUTS
     broker: Broker
 
     def topic(self, sub: str) -> str:
@@ -72,17 +80,20 @@ def node(tmp_path_factory) -> Iterator[Node]:
         "MQTT_KEEPALIVE = 10\nRTC_SYNC_ACTIVE = False\nWATCHDOG_TIMEOUT = 30\n"
     )
     (folder / "components.py").write_text(f"COMPONENTS = {COMPONENTS!r}\n")
-    pins, faults = folder / "pins.log", folder / "faults"
+    pins, faults, inputs = folder / "pins.log", folder / "faults", folder / "inputs"
+    inputs.write_text("0 1\n")  # the button, released
     obs = Observer(broker)
     obs.subscribe("#")
     # a dose left retained on the command topic must not run at start
     obs.publish(f"home/{device_id}/pump/dose/set", b"5", qos=1, retain=True)
-    env = node_env(FAKE_MACHINE_LOG=str(pins), FAKE_MACHINE_FAULTS=str(faults))
+    env = node_env(
+        FAKE_MACHINE_LOG=str(pins), FAKE_MACHINE_FAULTS=str(faults), FAKE_MACHINE_INPUTS=str(inputs)
+    )
     proc = run_py("micropython", REPO / "main.py", "--config", str(folder / "config.py"),
                   cwd=folder, env=env)  # fmt: skip
     try:
         obs.wait_message(f"home/{device_id}/available", b"online", timeout=20)
-        yield Node(proc, obs, device_id, pins, faults, broker)
+        yield Node(proc, obs, device_id, pins, faults, inputs, broker)
     finally:
         proc.stop()
         obs.close()
@@ -174,3 +185,17 @@ def test_a_dose_beyond_the_fail_safe_or_garbage_never_runs(node, payload):
     )  # fmt: skip
     assert node.writes(13) == before
     assert node.obs.count(node.topic("pump"), b"ON", after=mark) == 0
+
+
+def test_a_button_press_toggles_the_relay_and_is_an_event(node):
+    before = node.obs.matching(node.topic("relay"))
+    want = b"OFF" if before and before[-1].payload == b"ON" else b"ON"
+    mark = node.obs.mark()
+    with node.inputs.open("a") as f:
+        f.write("0 0\n")  # pressed (active low)
+    time.sleep(0.3)  # held, well past the debounce and far from a long press
+    with node.inputs.open("a") as f:
+        f.write("0 1\n")
+    event = node.obs.wait_message(node.topic("button"), timeout=10, after=mark)
+    assert event.json() == {"event_type": "short"} and not event.retain
+    node.obs.wait_message(node.topic("relay"), want, timeout=10, after=mark)

@@ -86,7 +86,8 @@ class Timer:
 #                        ("5 out 1" when the pin is made, "5 level 0", "6 duty 32768", "6 freq 1000")
 #   FAKE_MACHINE_FAULTS  the pins listed there (whitespace-separated) raise OSError on every write
 #   FAKE_MACHINE_INPUTS  lines "<pin> <level>": what an input pin reads (a pin's last line wins)
-# In-process tests read `writes` and fill `faults` and `inputs` instead.
+# In-process tests read `writes` and fill `faults` and `inputs` instead. (No Pin.irq: the
+# button component polls.)
 writes = []  # (pin, what, value) of every write, in order
 faults = set()  # pins whose writes raise OSError
 inputs = {}  # pin -> level an input pin reads
@@ -140,15 +141,13 @@ def _input(pin):
 _PlainPin = Pin
 
 
-class Pin(_PlainPin):  # noqa: F811  the plain Pin, plus writes seen from outside and irq()
-    IRQ_FALLING = 4
-    IRQ_RISING = 8
-
+class Pin(_PlainPin):  # noqa: F811  the plain Pin, its writes and inputs seen from outside
     def __init__(self, pin, mode=_PlainPin.IN, pull=None, value=None):
         super().__init__(pin, mode, pull, value)
-        self._handler = None
         if mode == _PlainPin.OUT:
             _write(pin, "out", self._value)
+        elif pull == _PlainPin.PULL_UP:
+            self._value = 1  # an open input with its pull-up reads high
 
     def value(self, v=None):
         if v is None:
@@ -165,22 +164,6 @@ class Pin(_PlainPin):  # noqa: F811  the plain Pin, plus writes seen from outsid
 
     def off(self):
         self.value(0)
-
-    def irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING):
-        self._handler = handler
-        self._trigger = trigger
-
-    def edge(self, level):
-        """In-process tests: the input goes to level, the handler runs as an interrupt would."""
-        old = self.value()
-        inputs[self.pin] = level
-        rising = level and not old
-        falling = old and not level
-        if self._handler is not None and (
-            (rising and self._trigger & Pin.IRQ_RISING)
-            or (falling and self._trigger & Pin.IRQ_FALLING)
-        ):
-            self._handler(self)
 
 
 class PWM:
