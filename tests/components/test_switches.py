@@ -356,3 +356,70 @@ def test_a_button_is_an_event_entity_with_three_types(machine):
     [(object_id, platform, fields)] = Button("wall", pin=0).discovery_entities()
     assert (object_id, platform, fields["stat_t"]) == ("wall", "event", "./wall")
     assert fields["evt_typ"] == ["short", "long", "double"]
+
+
+# -- buzzer -------------------------------------------------------------------------------
+
+
+def buzzer(**kwargs):
+    from pysmartnode.components.switches.buzzer import Buzzer
+
+    return Buzzer("buzzer", **({"pin": 15, "volume": 50} | kwargs))
+
+
+async def until_silent(b):
+    await until(lambda: b._beeping is None)
+
+
+def test_a_beep_plays_the_pattern_then_is_silent(machine):
+    async def main():
+        b = buzzer(pattern=[0.02, 0.02, 0.02])
+        await b.beep()
+        await until_silent(b)
+
+    run(main())
+    duties = [v for what, v in of_pin(machine, 15) if what == "duty"]
+    assert of_pin(machine, 15)[:3] == [("out", 0), ("freq", 2000), ("duty", 0)]
+    assert duties[1:] == [16384, 0, 16384, 0]
+
+
+def test_a_switch_command_stops_a_beep_and_a_beep_while_on_ends_on(machine):
+    async def main():
+        b = buzzer()
+        await b.beep([5])
+        await asyncio.sleep(0.02)  # it sounds
+        assert await b.on()  # stops the 5 s beep: a continuous tone
+        await asyncio.sleep(0.05)
+        assert b._beeping is None
+        await b.beep([0.02, 0.02])
+        await until_silent(b)
+
+    run(main())
+    duties = [v for what, v in of_pin(machine, 15) if what == "duty"]
+    assert duties == [0, 16384, 16384, 16384, 0, 16384]  # ends as the switch says: on
+
+
+@pytest.mark.parametrize(
+    "pattern", [[], [0.1] * 33, [0], [11], ["0.1"], [True], "0.1"],
+    ids=["empty", "long", "zero", "eleven_s", "text", "bool", "str"],
+)  # fmt: skip
+def test_a_bad_beep_pattern_raises_and_plays_nothing(machine, pattern):
+    async def main():
+        b = buzzer()
+        machine.writes.clear()
+        with pytest.raises(ValueError, match="pattern"):
+            await b.beep(pattern)
+
+    run(main())
+    assert machine.writes == []
+
+
+def test_a_beep_that_fails_is_logged(machine, capsys):
+    async def main():
+        b = buzzer()
+        machine.faults.add(15)
+        await b.beep()
+        await until_silent(b)
+
+    run(main())
+    assert "buzzer: beep failed: OSError" in capsys.readouterr().out

@@ -36,7 +36,12 @@ COMPONENTS = {
         "component": "Button",
         "constructor_args": {"pin": 0, "long_ms": 3000, "double_ms": 0, "short": {"ref": "relay"}},
     },
-    "_order": ["relay", "led", "pump", "button"],
+    "buzzer": {
+        "package": ".switches.buzzer",
+        "component": "Buzzer",
+        "constructor_args": {"pin": 15, "pattern": [0.05, 0.05, 0.05]},
+    },
+    "_order": ["relay", "led", "pump", "button", "buzzer"],
 }
 
 
@@ -199,3 +204,12 @@ def test_a_button_press_toggles_the_relay_and_is_an_event(node):
     event = node.obs.wait_message(node.topic("button"), timeout=10, after=mark)
     assert event.json() == {"event_type": "short"} and not event.retain
     node.obs.wait_message(node.topic("relay"), want, timeout=10, after=mark)
+
+
+def test_a_beep_over_mqtt_plays_the_pattern(node):
+    node.obs.publish(node.topic("buzzer/beep/set"), b"PRESS", qos=1)
+    want = ["duty 32768", "duty 0", "duty 32768", "duty 0"]  # the pattern, then silence
+    deadline = time.monotonic() + 10
+    while node.writes(15)[-4:] != want:
+        assert time.monotonic() < deadline, node.writes(15)
+        time.sleep(0.05)
