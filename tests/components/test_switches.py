@@ -106,6 +106,20 @@ def test_led_brightness_out_of_range_raises_and_changes_nothing(machine, bad):
     assert machine.writes == []
 
 
+def test_led_restored_brightness_waits_for_on_and_a_commanded_one_turns_it_on(machine):
+    from pysmartnode.components.switches.led import LED
+
+    async def main():
+        led = LED("led", pin=2)
+        await led._on_brightness("./led/brightness/set", "30", True)  # restored at start
+        assert led.state() is None and led.brightness() == 30
+        await led._on_brightness("./led/brightness/set", "60", False)
+        assert led.state() is True and led.brightness() == 60
+
+    run(main())
+    assert of_pin(machine, 2)[-1] == ("duty", 39321)  # 60 %
+
+
 def test_led_is_a_light_with_brightness_in_percent(machine):
     from pysmartnode.components.switches.led import LED
 
@@ -423,3 +437,76 @@ def test_a_beep_that_fails_is_logged(machine, capsys):
 
     run(main())
     assert "buzzer: beep failed: OSError" in capsys.readouterr().out
+
+
+# -- NeoPixel -----------------------------------------------------------------------------
+
+
+def strip(**kwargs):
+    from pysmartnode.components.switches.neopixel import NeoPixel
+
+    return NeoPixel("shelf", **({"pin": 4, "count": 2, "color": [255, 160, 60]} | kwargs))
+
+
+def pixels(machine):
+    return [v for what, v in of_pin(machine, 4) if what == "pixels"]
+
+
+def test_a_neopixel_starts_dark_and_shows_its_colour_at_its_brightness(machine):
+    async def main():
+        s = strip(brightness=50)
+        assert pixels(machine) == ["0,0,0;0,0,0"]  # dark from the start
+        assert await s.on()
+        assert await s.set_color([0, 0, 200])
+        assert await s.set_brightness(100)
+        assert await s.off()
+
+    run(main())
+    assert pixels(machine) == [
+        "0,0,0;0,0,0",
+        "127,80,30;127,80,30",
+        "0,0,100;0,0,100",
+        "0,0,200;0,0,200",
+        "0,0,0;0,0,0",
+    ]
+
+
+@pytest.mark.parametrize("payload", ["0,0", "0,0,256", "red", "1,2,3,4", "-1,0,0", ""])
+def test_a_bad_colour_is_logged_and_changes_nothing(machine, capsys, payload):
+    async def main():
+        s = strip()
+        await s._on_rgb("./shelf/rgb/set", payload, False)
+        assert s.color() == (255, 160, 60) and s.state() is None
+
+    run(main())
+    assert pixels(machine) == ["0,0,0;0,0,0"]
+    assert "shelf: ignored colour" in capsys.readouterr().out
+
+
+def test_a_colour_over_mqtt_turns_it_on_and_a_restored_one_waits_for_on(machine):
+    async def main():
+        s = strip(brightness=100)
+        await s._on_rgb("./shelf/rgb/set", "10,20,30", True)  # restored: no light yet
+        assert s.state() is None and s.color() == (10, 20, 30)
+        await s._on_rgb("./shelf/rgb/set", "1,2,3", False)
+        assert s.state() is True
+
+    run(main())
+    assert pixels(machine) == ["0,0,0;0,0,0", "1,2,3;1,2,3"]
+
+
+def test_a_neopixel_is_a_light_with_rgb_and_brightness(machine):
+    [(object_id, platform, fields)] = strip().discovery_entities()
+    assert (object_id, platform) == ("shelf", "light")
+    assert (fields["rgb_cmd_t"], fields["rgb_stat_t"]) == ("./shelf/rgb/set", "./shelf/rgb")
+    assert fields["bri_cmd_t"] == "./shelf/brightness/set"
+
+
+def test_a_neopixel_write_that_fails_keeps_the_state(machine, capsys):
+    async def main():
+        s = strip()
+        machine.faults.add(4)
+        assert await s.on() is False and s.state() is None
+
+    run(main())
+    assert "shelf: turning on failed: OSError" in capsys.readouterr().out

@@ -41,7 +41,12 @@ COMPONENTS = {
         "component": "Buzzer",
         "constructor_args": {"pin": 15, "pattern": [0.05, 0.05, 0.05]},
     },
-    "_order": ["relay", "led", "pump", "button", "buzzer"],
+    "shelf": {
+        "package": ".switches.neopixel",
+        "component": "NeoPixel",
+        "constructor_args": {"pin": 4, "count": 3, "brightness": 100},
+    },
+    "_order": ["relay", "led", "pump", "button", "buzzer", "shelf"],
 }
 
 
@@ -213,3 +218,10 @@ def test_a_beep_over_mqtt_plays_the_pattern(node):
     while node.writes(15)[-4:] != want:
         assert time.monotonic() < deadline, node.writes(15)
         time.sleep(0.05)
+
+
+def test_a_colour_over_mqtt_lights_the_strip_and_is_retained(node):
+    mark = node.command("shelf/rgb/set", "0,64,255", "shelf", b"ON")
+    node.obs.wait_message(node.topic("shelf/rgb"), b"0,64,255", timeout=10, after=mark)
+    assert node.writes(4)[0] == "out 0" and node.writes(4)[1] == "pixels 0,0,0;0,0,0;0,0,0"
+    assert node.writes(4)[-1] == "pixels 0,64,255;0,64,255;0,64,255"
