@@ -225,3 +225,72 @@ def test_a_colour_over_mqtt_lights_the_strip_and_is_retained(node):
     node.obs.wait_message(node.topic("shelf/rgb"), b"0,64,255", timeout=10, after=mark)
     assert node.writes(4)[0] == "out 0" and node.writes(4)[1] == "pixels 0,0,0;0,0,0;0,0,0"
     assert node.writes(4)[-1] == "pixels 0,64,255;0,64,255;0,64,255"
+
+
+# -- a remote switch: a second node (CPython) switching the relay of the first ---------------
+
+
+@pytest.fixture(scope="module")
+def remote_node(node, tmp_path_factory) -> Iterator[Node]:
+    folder = tmp_path_factory.mktemp("remote")
+    device_id = f"r{secrets.token_hex(3)}"
+    components = {
+        "remote": {
+            "package": ".switches.remote",
+            "component": "RemoteSwitch",
+            "constructor_args": {"topic": node.topic("relay")},
+        },
+        "ghost": {
+            "package": ".switches.remote",
+            "component": "RemoteSwitch",
+            "constructor_args": {"topic": "home/ghost/pump", "timeout": 1},
+        },
+    }
+    (folder / "config.py").write_text(
+        f"DEVICE_NAME = {device_id!r}\nMQTT_HOST = {node.broker.host!r}\n"
+        f"MQTT_PORT = {node.broker.port}\nMQTT_KEEPALIVE = 10\nRTC_SYNC_ACTIVE = False\n"
+    )
+    (folder / "components.py").write_text(f"COMPONENTS = {components!r}\n")
+    proc = run_py("cpython", REPO / "main.py", "--config", str(folder / "config.py"), cwd=folder)
+    try:
+        node.obs.wait_message(f"home/{device_id}/available", b"online", timeout=20)
+        yield Node(proc, node.obs, device_id, node.pins, node.faults, node.inputs, node.broker)
+    finally:
+        proc.stop()
+
+
+def test_a_remote_switch_commands_the_other_node_and_mirrors_its_state(node, remote_node):
+    node.command("relay/set", "OFF", "relay", b"OFF")
+    mark = remote_node.command("remote/set", "ON", "remote", b"ON")  # via the remote switch
+    node.obs.wait_message(node.topic("relay"), b"ON", timeout=10, after=mark)
+    assert node.writes(5)[-1] == "level 0"  # the relay, active low, is on
+    node.command("relay/set", "OFF", "relay", b"OFF")  # switched at its own node
+    remote_node.obs.wait_message(remote_node.topic("remote"), b"OFF", timeout=10, after=mark)
+
+
+def test_a_remote_switch_without_an_answer_logs_it(remote_node):
+    mark = remote_node.obs.mark()
+    remote_node.obs.publish(remote_node.topic("ghost/set"), b"ON", qos=1)
+    remote_node.obs.wait_message(
+        remote_node.log("error"), b"[ghost] no answer from home/ghost/pump within 1 s",
+        timeout=10, after=mark,
+    )  # fmt: skip
+    assert remote_node.obs.count(remote_node.topic("ghost"), after=mark) == 0
+
+
+def test_a_remote_switch_refuses_commands_while_its_node_is_offline(node, remote_node):
+    """Last: it stops the first node."""
+    node.proc.stop()  # killed: the broker sends its will at once
+    mark = remote_node.obs.mark()
+    remote_node.obs.wait_message(node.topic("available"), b"offline", timeout=10)
+    remote_node.obs.wait_message(
+        remote_node.log("warn"), lambda m: m.payload.endswith(b"is offline: commands are refused"),
+        timeout=10,
+    )  # fmt: skip
+    remote_node.obs.publish(remote_node.topic("remote/set"), b"ON", qos=1)
+    remote_node.obs.wait_message(
+        remote_node.log("error"),
+        f"[remote] not turned ON: {node.topic('available')} is offline".encode(),
+        timeout=10, after=mark,
+    )  # fmt: skip
+    assert remote_node.obs.count(node.topic("relay/set"), after=mark) == 0
