@@ -46,7 +46,12 @@ COMPONENTS = {
         "component": "NeoPixel",
         "constructor_args": {"pin": 4, "count": 3, "brightness": 100},
     },
-    "_order": ["relay", "led", "pump", "button", "buzzer", "shelf"],
+    "sleep": {
+        "package": ".machine.deepsleep",
+        "component": "DeepSleep",
+        "constructor_args": {"sleep": 60, "awake": 1},
+    },
+    "_order": ["relay", "led", "pump", "button", "buzzer", "shelf", "sleep"],
 }
 
 
@@ -225,6 +230,13 @@ def test_a_colour_over_mqtt_lights_the_strip_and_is_retained(node):
     node.obs.wait_message(node.topic("shelf/rgb"), b"0,64,255", timeout=10, after=mark)
     assert node.writes(4)[0] == "out 0" and node.writes(4)[1] == "pixels 0,0,0;0,0,0;0,0,0"
     assert node.writes(4)[-1] == "pixels 0,64,255;0,64,255;0,64,255"
+
+
+def test_deep_sleep_comes_after_awake_seconds_and_the_log_went_out(node):
+    node.obs.wait_message(node.log("info"), b"[sleep] going to deep sleep for 60 s", timeout=10)
+    node.obs.wait_message(node.log("warn"), b"[sleep] deep sleep returned without a reset: "
+                          b"staying awake", timeout=10)  # fmt: skip
+    assert node.writes("sleep") == ["deepsleep 60000"]
 
 
 # -- a remote switch: a second node (CPython) switching the relay of the first ---------------

@@ -192,3 +192,8 @@ class PWM:
 
     def deinit(self):
         _write(self.pin.pin, "deinit", 0)
+
+
+def deepsleep(ms=None):
+    """Written as "sleep deepsleep <ms>"; returns at once (a board would reset on waking)."""
+    _write("sleep", "deepsleep", ms)
