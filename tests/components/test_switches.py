@@ -201,6 +201,21 @@ def test_a_new_dose_replaces_the_running_one(machine, capsys):
     assert of_pin(machine, 13) == [("out", 0), ("level", 1), ("level", 0)]  # no stop between
 
 
+def test_two_doses_at_once_run_one_after_the_other(machine, capsys):
+    async def main():
+        p = pump()
+        async with p._lock:  # a switch command in progress: both doses wait for the pump
+            doses = asyncio.gather(p.dose(4), p.dose(40))  # 0.2 s, then 2 s
+            await asyncio.sleep(0.01)
+        assert await doses == [True, True]
+        await asyncio.sleep(0.5)  # well past the end of the first dose
+        assert p.state() is True and p.dosing() == 40
+        assert await p.dose(0)
+
+    run(main())
+    assert "dose of 4 ml stopped after" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("stop", ["off", "zero"])
 def test_off_or_a_zero_dose_stops_a_dose(machine, capsys, stop):
     async def main():

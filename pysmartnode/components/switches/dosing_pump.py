@@ -45,6 +45,7 @@ class DosingPump(ComponentSwitch):
         self._dose_ml = 0  # the dose in progress, 0: none
         self._dose_started = None  # ticks_ms when it started
         self._dose_task = None
+        self._dose_lock = asyncio.Lock()  # doses one after the other, each sees the last
 
     def dosing(self):
         """The ml of the dose in progress, 0 when none runs."""
@@ -55,29 +56,34 @@ class DosingPump(ComponentSwitch):
 
         Raises ValueError (nothing changes) if ml is not a number 0..max, or if the pump would
         run longer than max_on_time."""
-        if isinstance(ml, bool) or not isinstance(ml, (int, float)) or not 0 <= ml <= self._max_ml:
-            raise ValueError("a dose is 0..%s ml, got %r" % (self._max_ml, ml))
-        seconds = ml / self._flow
-        ran = ticks_diff(ticks_ms(), self._on_since) / 1000 if self._state else 0
-        if ran + seconds > self._max_on_time:
-            raise ValueError(
-                "a dose of %s ml needs %.1f s, the pump has run %.1f s of max_on_time %s s"
-                % (ml, seconds, ran, self._max_on_time)
-            )
-        if self._dose_task is not None:
-            self._stop_dose("a new dose of %s ml" % ml)
-        if not ml:
-            return await self.off()
-        self._dose_ml = ml
-        if self._state:
-            self._publish_soon()
-        elif not await self.on():
-            self._dose_ml = 0
-            return False
-        self._log.info("dosing %s ml (%.1f s)", ml, seconds)
-        self._dose_started = ticks_ms()
-        self._dose_task = asyncio.create_task(self._finish(ml, seconds))
-        return True
+        async with self._dose_lock:
+            if (
+                isinstance(ml, bool)
+                or not isinstance(ml, (int, float))
+                or not 0 <= ml <= self._max_ml
+            ):
+                raise ValueError("a dose is 0..%s ml, got %r" % (self._max_ml, ml))
+            seconds = ml / self._flow
+            ran = ticks_diff(ticks_ms(), self._on_since) / 1000 if self._state else 0
+            if ran + seconds > self._max_on_time:
+                raise ValueError(
+                    "a dose of %s ml needs %.1f s, the pump has run %.1f s of max_on_time %s s"
+                    % (ml, seconds, ran, self._max_on_time)
+                )
+            if self._dose_task is not None:
+                self._stop_dose("a new dose of %s ml" % ml)
+            if not ml:
+                return await self.off()
+            self._dose_ml = ml
+            if self._state:
+                self._publish_soon()
+            elif not await self.on():
+                self._dose_ml = 0
+                return False
+            self._log.info("dosing %s ml (%.1f s)", ml, seconds)
+            self._dose_started = ticks_ms()
+            self._dose_task = asyncio.create_task(self._finish(ml, seconds))
+            return True
 
     async def _finish(self, ml, seconds):
         await asyncio.sleep(seconds)
