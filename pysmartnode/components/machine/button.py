@@ -70,6 +70,7 @@ class Button(ComponentBase):
         self._double_ms = double_ms
         self._topic = "./" + name
         self.presses = {"short": 0, "long": 0, "double": 0}
+        self._action = None  # the task of the last action
 
     def _start(self):
         self._spawn(self._watch)
@@ -94,26 +95,34 @@ class Button(ComponentBase):
                     up = now
                     if clicks == 2:
                         clicks = 0
-                        await self._fire(_KINDS[2])
+                        self._fire(_KINDS[2])
             if pressed and not long_done and ticks_diff(now, down) >= self._long_ms:
                 long_done, clicks = True, 0
-                await self._fire(_KINDS[1])
+                self._fire(_KINDS[1])
             if clicks == 1 and not pressed and ticks_diff(now, up) >= self._double_ms:  # no 2nd
                 clicks = 0
-                await self._fire(_KINDS[0])
+                self._fire(_KINDS[0])
 
-    async def _fire(self, kind):
+    def _fire(self, kind):
         self.presses[kind] += 1
         self._log.info("%s press", kind)
         if self._mqtt is not None and self._mqtt.isconnected():  # a late event would mislead
             asyncio.create_task(self._send(kind))  # the action never waits for the broker
         action = self._actions[_KINDS.index(kind)]
-        if action is None:
-            return
+        if action is not None:  # in its own task: a remote switch may take seconds to answer
+            self._action = asyncio.create_task(self._act(kind, action))
+
+    async def _act(self, kind, action):
         try:
             await (action.toggle() if hasattr(action, "toggle") else action.press())
         except Exception as e:  # the action's component failed: the button goes on
             self._log.error("%s press action failed: %s: %s", kind, type(e).__name__, e)
+
+    def stop(self):
+        if self._action is not None:
+            self._action.cancel()
+            self._action = None
+        super().stop()
 
     async def _send(self, kind):
         try:
