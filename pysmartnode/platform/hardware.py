@@ -12,6 +12,8 @@ port have no `machine.Pin`: every call there raises OSError saying so.
     spi(sck, mosi, miso, baudrate=1000000)     one shared (Soft)SPI per pin triple
     uart(bus, tx=None, rx=None, baudrate=9600) machine.UART (hardware buses only)
     onewire(p)                                 onewire.OneWire on a pin
+    neopixel(p, n, bpp=3)                      neopixel.NeoPixel: n WS2812 LEDs on a pin
+    deepsleep_function()                       machine.deepsleep (takes ms)
 
 A bus made once is handed out again to the next component naming the same pins (with the first
 component's frequency): two sensors on one I2C bus share it instead of fighting over the pins.
@@ -115,3 +117,21 @@ def onewire(p):
         raise OSError("no 1-Wire on this platform: it has no `onewire` module") from None
     p = pin_id(p)
     return _shared(("onewire", p), lambda: onewire.OneWire(m.Pin(p)))
+
+
+def neopixel(p, n, bpp=3):
+    """A neopixel.NeoPixel of n LEDs (bpp 3: RGB, 4: RGBW) on pin p."""
+    m = _machine()
+    try:
+        import neopixel
+    except ImportError:
+        raise OSError("no NeoPixel driver on this platform: it has no `neopixel` module") from None
+    return neopixel.NeoPixel(m.Pin(pin_id(p), m.Pin.OUT), n, bpp=bpp)
+
+
+def deepsleep_function():
+    """machine.deepsleep, which takes milliseconds; OSError where the port has none."""
+    f = getattr(_machine(), "deepsleep", None)
+    if f is None:
+        raise OSError("no deep sleep on this platform: machine has no deepsleep()")
+    return f

@@ -25,6 +25,8 @@ LIBRARY = REPO / "pysmartnode" / "components"
 FAKES = REPO / "tests" / "fakes"  # fake machine, onewire, dht: the hardware examples run on
 PARTS = Path(__file__).parent / "parts"  # test-only components: the suite checks itself on them
 _MARKER = "Example config (hjson):"
+# machine/: the built-in status and system topics, not COMPONENTS classes
+_NOT_COMPONENTS = ("machine/status.py", "machine/system.py")
 
 
 @dataclass
@@ -49,8 +51,8 @@ class ComponentClass:
 def _module_paths() -> list[tuple[str, Path]]:
     found = []
     for path in sorted(LIBRARY.rglob("*.py")):
-        if path.name == "__init__.py" or "machine" in path.relative_to(LIBRARY).parts[:1]:
-            continue  # machine/: the built-in status, not a COMPONENTS class
+        if path.name == "__init__.py" or path.relative_to(LIBRARY).as_posix() in _NOT_COMPONENTS:
+            continue
         rel = path.relative_to(LIBRARY).with_suffix("")
         found.append(("." + ".".join(rel.parts), path))
     for folder in (TEMPLATES, PARTS):

@@ -21,7 +21,7 @@ from harness.ha_rules import validate_device_discovery
 from harness.runtimes import run_py
 
 CLASSES = [c for c in component_classes() if c.example and not c.error]
-MAX_ON_TIME = 2  # seconds, given to every switch: the fail-safe test waits for it
+MAX_ON_TIME = 1  # seconds, given to every switch: the fail-safe test waits for it
 GARBAGE = [
     b"",
     b"x" * 100_000,
@@ -63,7 +63,7 @@ class ContractNode:
     def start(self) -> None:
         self.proc = run_py(
             self.runtime, REPO / "main.py", "--config", str(self.folder / "config.py"),
-            cwd=self.folder, env=with_fakes(self.runtime),
+            cwd=self.folder, env=with_fakes(self.runtime),  # hardware builds on tests/fakes
         )  # fmt: skip
 
     def stop(self) -> None:

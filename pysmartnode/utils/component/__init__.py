@@ -11,6 +11,7 @@ _attrs = {
     "ComponentBase": "base",
     "ComponentSensor": "sensor",
     "ComponentSwitch": "switch",
+    "ComponentLight": "light",
     "ComponentButton": "button",
     "ComponentBinarySensor": "binary_sensor",
 }

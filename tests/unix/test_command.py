@@ -1,0 +1,65 @@
+"""unix/command (sensor), unix/command_switch and unix/file_value on both runtimes, without a
+broker: tests/unix/apps/command_check.py prints what it saw. Commands run without blocking the
+loop: an asyncio subprocess on CPython, a background shell polled for its status file on the
+unix port."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from harness import REPO
+
+APP = REPO / "tests" / "unix" / "apps" / "command_check.py"
+
+
+@pytest.fixture(scope="module")
+def checks_by_runtime():
+    return {}
+
+
+@pytest.fixture
+def checks(runtime, run_py, checks_by_runtime, tmp_path) -> dict:
+    if runtime not in checks_by_runtime:
+        proc = run_py(runtime, APP, str(tmp_path))
+        assert proc.wait(timeout=30) == 0, proc.output()
+        found = {}
+        for line in proc.lines:
+            if line.startswith("{"):
+                item = json.loads(line)
+                found[item["check"]] = item["got"]
+        checks_by_runtime[runtime] = found
+    return checks_by_runtime[runtime]
+
+
+def test_a_command_gives_its_exit_status_and_output_with_stderr(checks):
+    assert checks["output"] == [0, "5\noops\n"]
+    assert checks["exit"] == [3, ""]
+    assert checks["not_utf8"][1] in ("a\ufffd", "a?")  # replaced, never a crash
+
+
+def test_a_command_past_its_timeout_is_killed_and_the_loop_runs_meanwhile(checks):
+    assert checks["timeout"] == ["OSError", "timed out after 0.5 s (killed)"]
+    assert checks["loop_ran_meanwhile"] is True
+    assert checks["timeout_ends_what_it_started"] is True  # a background child too
+
+
+def test_command_sensor_takes_the_first_word_scaled_and_refuses_garbage(checks):
+    assert checks["sensor"] == ["ok", 43.0]
+    assert checks["sensor_garbage"] == ["ValueError", "printed 'nonsense', not a number"]
+    assert checks["sensor_exit"] == ["OSError", "exit status 7: "]
+
+
+def test_command_switch_switches_on_exit_0_and_keeps_its_state_otherwise(checks):
+    assert checks["switch_on"] == [True, True, True]
+    assert checks["switch_off"] == [True, False, False]
+    assert checks["switch_off_fails"] == [False, False]
+
+
+def test_file_value_reads_the_first_word_scaled_and_refuses_garbage(checks):
+    assert checks["file_value"] == [
+        ["ok", 42.0],
+        ["ok", -0.0015],
+        ["ValueError", None],
+        ["ValueError", None],
+    ]
