@@ -4,6 +4,7 @@ the broker's name resolved once on MicroPython, one log line per period while th
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from client_app import DriverError
@@ -76,6 +77,30 @@ def test_out_queue_len_0_drops_publishes_while_offline_and_raises_nothing(
     assert app.call("publish", topic="q0/back", msg="1", qos=1) is True
     obs.wait_message("q0/back")
     assert obs.count("q0/off") == 0
+
+
+# ----------------------------------------------------------------- reporting the link
+
+
+@pytest.fixture
+def small_packets(make_broker):
+    return make_broker("mosquitto", extra_config="max_packet_size 2000")
+
+
+def test_down_is_reported_only_for_a_link_that_was_reported_up(small_packets, client_app, runtime):
+    app = client_app(small_packets, reconnect_max=0.1, **FAST)
+    app.call("connect")
+    # A SUBSCRIBE over the broker's packet limit: mosquitto drops the link, and then every new
+    # link while it is being restored (the re-subscription), before it is reported up
+    app.start("subscribe", topic="big/" + "x" * 2100, qos=1)
+    deadline = time.monotonic() + 15
+    while app.call("status")["stats"]["faults"] < 4:
+        assert time.monotonic() < deadline, app.call("status")
+        time.sleep(0.05)
+    states = [e["up"] for e in app.events if e["ev"] == "state"]
+    assert states[:2] == [True, False], states
+    # never down twice in a row
+    assert all(states[i] != states[i + 1] for i in range(len(states) - 1)), states
 
 
 # ----------------------------------------------------------------- name resolution
