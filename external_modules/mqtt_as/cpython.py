@@ -26,6 +26,7 @@ class Connection(asyncio.Protocol):
         self._can_write = asyncio.Event()
         self._can_write.set()
         self._lost = None
+        self._cork = None  # packets written after the first in this loop turn, or None
 
     # -- the reader's side, for the handshake
 
@@ -50,7 +51,24 @@ class Connection(asyncio.Protocol):
     def write(self, data):
         if self._lost is not None or self._transport.is_closing():
             raise ConnectionResetError("connection lost")  # not "sent" into the void
-        self._transport.write(data)
+        cork = self._cork
+        if cork is None:  # the first packet of this loop turn goes out at once (latency)
+            self._transport.write(data)
+            self._cork = []
+            asyncio.get_running_loop().call_soon(self._flush)
+        elif len(data) > 4096:  # a large payload goes to the transport, whose drain paces it
+            self._flush(True)
+            self._transport.write(data)
+        else:  # the next ones leave together at the end of the turn: one send, not one each
+            cork.append(bytes(data))  # a copy of a bytearray the caller may reuse
+            if len(cork) >= 64:
+                self._flush(True)
+
+    def _flush(self, more=False):
+        cork = self._cork
+        self._cork = [] if more else None
+        if cork and self._lost is None:
+            self._transport.write(b"".join(cork))
 
     async def drain(self):
         await self._can_write.wait()  # set again by resume_writing or by connection_lost
@@ -63,7 +81,7 @@ class Connection(asyncio.Protocol):
 
     def abort(self):
         """Close at once, without waiting for the peer, and detach from the client."""
-        self._link = None
+        self._link = self._cork = None
         if self._lost is None:
             self._lost = ConnectionResetError("connection closed")
         self._can_write.set()
@@ -87,7 +105,7 @@ class Connection(asyncio.Protocol):
         try:
             link._feed(data)
             while link._acks_due:
-                self._transport.write(puback(link._acks_due.pop(0)))
+                self.write(puback(link._acks_due.pop(0)))
         except Exception as e:  # malformed input, MemoryError: the link is dead
             link._fault("reader", e)
 
