@@ -26,7 +26,8 @@ class Connection(asyncio.Protocol):
         self._can_write = asyncio.Event()
         self._can_write.set()
         self._lost = None
-        self._cork = None  # packets written after the first in this loop turn, or None
+        self._cork = None  # packets held for one send at the end of this loop turn, or None
+        self._hot = False  # written since data last arrived: the next packet is corked
 
     # -- the reader's side, for the handshake
 
@@ -51,22 +52,25 @@ class Connection(asyncio.Protocol):
     def write(self, data):
         if self._lost is not None or self._transport.is_closing():
             raise ConnectionResetError("connection lost")  # not "sent" into the void
-        cork = self._cork
-        if cork is None:  # the first packet of this loop turn goes out at once (latency)
+        if not self._hot or len(data) > 4096:
+            # The first packet since data arrived (a publish after its PUBACK, a reply) goes
+            # at once: no latency. So does a large payload: the transport's drain paces it
+            self._flush()
+            self._hot = True
             self._transport.write(data)
-            self._cork = []
+            return
+        # A burst (QoS 0 in a loop): the packets leave together at the end of the loop turn,
+        # one send for many, and the broker reads full segments
+        cork = self._cork
+        if cork is None:
+            cork = self._cork = []
             asyncio.get_running_loop().call_soon(self._flush)
-        elif len(data) > 4096:  # a large payload goes to the transport, whose drain paces it
-            self._flush(True)
-            self._transport.write(data)
-        else:  # the next ones leave together at the end of the turn: one send, not one each
-            cork.append(bytes(data))  # a copy of a bytearray the caller may reuse
-            if len(cork) >= 64:
-                self._flush(True)
+        cork.append(bytes(data))  # a copy of a bytearray the caller may reuse
+        if len(cork) >= 64:
+            self._flush()
 
-    def _flush(self, more=False):
-        cork = self._cork
-        self._cork = [] if more else None
+    def _flush(self):
+        cork, self._cork = self._cork, None
         if cork and self._lost is None:
             self._transport.write(b"".join(cork))
 
@@ -102,6 +106,7 @@ class Connection(asyncio.Protocol):
                 self._arrived.set()
             return
         link._last_rx = ticks_ms()
+        self._hot = False
         try:
             link._feed(data)
             while link._acks_due:
