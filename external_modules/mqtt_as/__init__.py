@@ -248,11 +248,11 @@ class MQTTClient(Session):
     def close(self):
         """Close the socket and cancel every task the client started; no DISCONNECT is sent."""
         self._running = False
+        self._end_records()  # first: the drop wakes publishers waiting for a slot in flight
         self._drop_connection()
         for task in list(self._tasks):
             self._cancel(task)
         self._release_waiters()
-        self._end_records()
 
     def _release_waiters(self):
         for pid in list(self._waiters):

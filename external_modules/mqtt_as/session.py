@@ -213,6 +213,8 @@ class Session(Link):
                     elif self._slotq:
                         self._slotq.pop(0)[_EVENT].set()  # pass on the slot handed to us
                     raise
+            if rec[_RESULT] is not None:  # close() ended it while it waited for a slot
+                return
             pid = self._next_pid()
             rec[_PID] = pid
             rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
@@ -248,8 +250,7 @@ class Session(Link):
             self._done(q.pop(victim), False)
             self._stats["dropped"] += 1
         q.append(rec)
-        if self._upev.is_set() and len(q) == 1:
-            # Connected but another publish was queued first: a flusher keeps the order
+        if self._upev.is_set() and len(q) == 1:  # queued behind another: a flusher keeps order
             self._spawn(self._flush())
 
     async def _flush(self):
@@ -271,10 +272,9 @@ class Session(Link):
         return result
 
     def _end_records(self):
-        for rec in self._outq + list(self._inflight.values()):
+        for rec in self._outq + self._slotq + list(self._inflight.values()):
             self._done(rec, False)
-        self._outq = []
-        self._inflight = {}
+        self._outq, self._inflight = [], {}
 
     # ----------------------------------------------------------------- callbacks
 

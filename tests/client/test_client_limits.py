@@ -47,6 +47,24 @@ def test_3000_concurrent_qos1_publishers_wait_for_a_slot_and_all_are_acknowledge
     assert status["stats"]["inflight"] == 0 and status["stats"]["faults"] == 0, status
 
 
+def test_close_ends_the_publishers_that_wait_for_a_slot_in_flight(
+    mosquitto, fault_proxy, client_app, runtime
+):
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, max_inflight=2)
+    app.call("connect")
+    proxy.freeze()  # no PUBACK comes: 2 in flight, 18 waiting for a slot
+    cid = app.start("publish_concurrent", topic="stuck", n=20)
+    deadline = time.monotonic() + 10
+    while app.call("status")["stats"]["inflight"] < 2:
+        assert time.monotonic() < deadline, app.call("status")
+        time.sleep(0.02)
+    app.call("close")
+    result = app.result(cid, timeout=10)  # before, the 18 waited for ever
+    assert result["ok"] == 0 and result["other"] == [False] * 5, result
+    assert app.call("status")["stats"]["inflight"] == 0  # none slipped into flight after all
+
+
 def test_max_inflight_beyond_65000_is_refused_so_packet_ids_never_run_out(runtime, client_app):
     # 65535 ids: the limit keeps some free for SUBSCRIBE and UNSUBSCRIBE, so finding a free id
     # always ends; publishers beyond the limit wait for a slot (the test above)
