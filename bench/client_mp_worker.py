@@ -24,6 +24,21 @@ except ImportError:  # CPython
         return a - b
 
 
+try:  # CPython 3.11+: a deadline on the waiting task itself; wait_for makes a task per wait
+    from asyncio import timeout as _timeout
+except (ImportError, AttributeError):  # MicroPython (its asyncio raises AttributeError)
+    _timeout = None
+
+
+async def wait_event(event, seconds):
+    """event.wait() with a timeout (asyncio.TimeoutError), as cheap as the runtime allows."""
+    if _timeout is None:
+        await asyncio.wait_for(event.wait(), seconds)
+    else:
+        async with _timeout(seconds):
+            await event.wait()
+
+
 # events emitted after each outage: the first ack may still belong to the old connection
 AFTER_OUTAGE = 3
 
@@ -128,7 +143,7 @@ class Bench:
             await c.publish(ping, want)
             try:
                 while True:
-                    await asyncio.wait_for(self.msg_ev.wait(), 2)
+                    await wait_event(self.msg_ev, 2)
                     self.msg_ev.clear()
                     if self.got is not None and self.got[1] == want:
                         break

@@ -49,6 +49,7 @@ _DEFAULTS = (
     ("max_packet_size", 0),  # > 0: publish() refuses larger packets (the broker's limit)
     ("max_incoming", 0),  # > 0: incoming messages larger than this are discarded (and acked)
     ("reconnect_max", 0.5),  # seconds, cap of the reconnect backoff (30 s after a refusal)
+    ("outage_summary", 60),  # seconds between the log lines that sum up a long outage
     ("link", None),  # object with async up() and isconnected(): Wi-Fi and the like
     ("ssid", None),  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
     ("wifi_pw", None),
@@ -73,6 +74,8 @@ class MQTTClient(Session):
         keepalive = c["keepalive"]
         if not 0 <= keepalive < 65536:
             raise ValueError("keepalive must be 0 to 65535 s, got %r" % (keepalive,))
+        if not c["outage_summary"] > 0:
+            raise ValueError("outage_summary must be > 0 s, got %r" % (c["outage_summary"],))
         if not 1 <= c["max_inflight"] <= 65000:
             raise ValueError("max_inflight must be 1 to 65000, got %r" % (c["max_inflight"],))
         will = c["will"]
@@ -247,11 +250,11 @@ class MQTTClient(Session):
     def close(self):
         """Close the socket and cancel every task the client started; no DISCONNECT is sent."""
         self._running = False
+        self._end_records()  # first: the drop wakes publishers waiting for a slot in flight
         self._drop_connection()
         for task in list(self._tasks):
             self._cancel(task)
         self._release_waiters()
-        self._end_records()
 
     def _release_waiters(self):
         for pid in list(self._waiters):

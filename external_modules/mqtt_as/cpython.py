@@ -26,6 +26,8 @@ class Connection(asyncio.Protocol):
         self._can_write = asyncio.Event()
         self._can_write.set()
         self._lost = None
+        self._cork = None  # packets held for one send at the end of this loop turn, or None
+        self._hot = False  # written since data last arrived: the next packet is corked
 
     # -- the reader's side, for the handshake
 
@@ -50,7 +52,27 @@ class Connection(asyncio.Protocol):
     def write(self, data):
         if self._lost is not None or self._transport.is_closing():
             raise ConnectionResetError("connection lost")  # not "sent" into the void
-        self._transport.write(data)
+        if not self._hot or len(data) > 4096:
+            # The first packet since data arrived (a publish after its PUBACK, a reply) goes
+            # at once: no latency. So does a large payload: the transport's drain paces it
+            self._flush()
+            self._hot = True
+            self._transport.write(data)
+            return
+        # A burst (QoS 0 in a loop): the packets leave together at the end of the loop turn,
+        # one send for many, and the broker reads full segments
+        cork = self._cork
+        if cork is None:
+            cork = self._cork = []
+            asyncio.get_running_loop().call_soon(self._flush)
+        cork.append(bytes(data))  # a copy of a bytearray the caller may reuse
+        if len(cork) >= 64:
+            self._flush()
+
+    def _flush(self):
+        cork, self._cork = self._cork, None
+        if cork and self._lost is None:
+            self._transport.write(b"".join(cork))
 
     async def drain(self):
         await self._can_write.wait()  # set again by resume_writing or by connection_lost
@@ -63,7 +85,7 @@ class Connection(asyncio.Protocol):
 
     def abort(self):
         """Close at once, without waiting for the peer, and detach from the client."""
-        self._link = None
+        self._link = self._cork = None
         if self._lost is None:
             self._lost = ConnectionResetError("connection closed")
         self._can_write.set()
@@ -84,10 +106,11 @@ class Connection(asyncio.Protocol):
                 self._arrived.set()
             return
         link._last_rx = ticks_ms()
+        self._hot = False
         try:
             link._feed(data)
             while link._acks_due:
-                self._transport.write(puback(link._acks_due.pop(0)))
+                self.write(puback(link._acks_due.pop(0)))
         except Exception as e:  # malformed input, MemoryError: the link is dead
             link._fault("reader", e)
 

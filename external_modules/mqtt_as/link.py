@@ -12,8 +12,8 @@ from .ticks import CPYTHON, const, rand8, ticks_diff, ticks_ms
 from .wire import Wire
 
 _CONNACK = const(0x20)
-_SUMMARY_MS = const(60000)  # while the broker stays away: one log line per minute
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
+_EVENT = const(4)  # of a message record (session.py)
 
 
 class Link(Wire):
@@ -40,7 +40,8 @@ class Link(Wire):
         self._ping_ms = int(ping * 1000)
         self._resp_s = c["response_time"]
         self._clean = c["clean"]
-        self._backoff_cap = c["reconnect_max"]
+        # Cap of the reconnect backoff (s), and ms between the log lines of a long outage
+        self._retry = (c["reconnect_max"], int(c["outage_summary"] * 1000))
         self._max_in = c["max_incoming"]
         self._link = c["link"]
         if self._link is None and c["ssid"]:
@@ -52,7 +53,7 @@ class Link(Wire):
         self._lockq = []  # events of the writers waiting for their turn, first first
         self._upev = asyncio.Event()  # set exactly while connected
         self._wake = asyncio.Event()  # wakes the supervisor after a fault
-        self._slot = asyncio.Event()  # set when a QoS 1 message leaves flight
+        self._slotq = []  # QoS 1 records waiting for a slot in flight, first first
         self._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
         self._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
         self._tasks = set()  # every task this client started and has not seen finish
@@ -202,13 +203,15 @@ class Link(Wire):
         for pid in list(self._waiters):
             w = self._waiters.pop(pid)
             w[0].set()
-        self._slot.set()
+        for rec in self._slotq:  # waiting for a slot: their messages wait in flight instead
+            rec[_EVENT].set()
+        self._slotq = []
 
     async def _keep_connected(self):
         """Supervisor: reconnect with capped exponential backoff and jitter after each fault.
-        Logs one line per minute while the link stays down (_fault and _on_up log the rest)."""
+        Logs a line each outage_summary s while it stays down (_fault and _on_up log the rest)."""
         attempt = 0  # failed tries since the last connection that lasted
-        cap = self._backoff_cap
+        cap = self._retry[0]
         up_at = ticks_ms()
         fails = 0
         said = None  # when the last summary line was logged
@@ -234,7 +237,7 @@ class Link(Wire):
                 self._drop_connection()  # finish a teardown that ran out of memory half-way
                 await self._open(self._clean)
                 up_at = ticks_ms()
-                cap = self._backoff_cap
+                cap = self._retry[0]
                 continue
             except Exception as e:  # refusals, OSError, timeouts, MemoryError: "try again"
                 try:  # errors.py is imported on the first failure: an idle client needs none
@@ -245,7 +248,7 @@ class Link(Wire):
                             self._log("error", str(e))  # the first refusal; summaries repeat it
                         reason = str(e)
                         # A refusal will not heal in a second: wait 3 to 6 s, then up to 30 s
-                        cap = max(30.0, self._backoff_cap)
+                        cap = max(30.0, self._retry[0])
                         attempt = max(attempt, 6)
                     else:
                         reason = why(e)
@@ -254,7 +257,7 @@ class Link(Wire):
             fails += 1
             if fails % _RESOLVE_AFTER == 0:
                 self._addr = None  # the broker may have moved
-            if ticks_diff(ticks_ms(), said) >= _SUMMARY_MS:
+            if ticks_diff(ticks_ms(), said) >= self._retry[1]:
                 said = ticks_ms()
                 away = ticks_diff(said, self._down_since or said) // 1000
                 msg = "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
@@ -290,7 +293,6 @@ class Link(Wire):
 def _close_writer(writer):
     # Close for real: MicroPython's Stream.close() does nothing; CPython's close() may wait
     # for the peer (TLS close_notify) and call back much later
-
     try:
         if CPYTHON:
             writer.abort()

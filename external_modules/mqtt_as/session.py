@@ -9,8 +9,7 @@ from .link import Link
 from .ticks import const, ticks_diff, ticks_ms
 from .topic import matches
 
-# indices of a message record
-_TOPIC = const(0)
+_TOPIC = const(0)  # indices of a message record
 _MSG = const(1)
 _QOS = const(2)
 _RETAIN = const(3)
@@ -179,8 +178,7 @@ class Session(Link):
             raise error("client closed")
         return waiter[1]
 
-    def _next_pid(self):
-        # max_inflight keeps ids free, so this always ends
+    def _next_pid(self):  # max_inflight keeps ids free, so this always ends
         pid = self._pid
         while True:
             pid = pid % 65535 + 1
@@ -197,15 +195,26 @@ class Session(Link):
     def _done(self, rec, result):
         rec[_RESULT] = result
         rec[_EVENT].set()
-        self._slot.set()
+        if self._slotq and len(self._inflight) < self._max_inflight:
+            self._slotq.pop(0)[_EVENT].set()  # a slot is free: its first waiter goes
 
     async def _emit(self, rec):
         """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK."""
         qos = rec[_QOS]
         if qos:
             while len(self._inflight) >= self._max_inflight and self._connected:
-                self._slot.clear()  # receive-maximum: wait until one leaves flight
-                await self._slot.wait()
+                self._slotq.append(rec)  # in line, on its own Event: _done wakes one, not all
+                rec[_EVENT].clear()
+                try:
+                    await rec[_EVENT].wait()
+                except asyncio.CancelledError:
+                    if rec in self._slotq:
+                        self._slotq.remove(rec)
+                    elif self._slotq:
+                        self._slotq.pop(0)[_EVENT].set()  # pass on the slot handed to us
+                    raise
+            if rec[_RESULT] is not None:  # close() ended it while it waited for a slot
+                return
             pid = self._next_pid()
             rec[_PID] = pid
             rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
@@ -219,10 +228,9 @@ class Session(Link):
             if not qos:
                 self._outq.insert(0, rec)  # not sent: first in line for the next link
             return  # QoS 1 is re-sent from _inflight after the reconnect
-        if qos:
-            if rec[_SENT]:
-                rec[_SENT] = ticks_ms()
-        else:
+        if qos and rec[_SENT]:
+            rec[_SENT] = ticks_ms()
+        elif not qos:
             self._done(rec, True)
 
     def _enqueue(self, rec):
@@ -242,8 +250,7 @@ class Session(Link):
             self._done(q.pop(victim), False)
             self._stats["dropped"] += 1
         q.append(rec)
-        if self._upev.is_set() and len(q) == 1:
-            # Connected but another publish was queued first: a flusher keeps the order
+        if self._upev.is_set() and len(q) == 1:  # queued behind another: a flusher keeps order
             self._spawn(self._flush())
 
     async def _flush(self):
@@ -252,7 +259,9 @@ class Session(Link):
 
     async def _await_record(self, rec):
         try:
-            await rec[_EVENT].wait()
+            while rec[_RESULT] is None:  # set without a result: a slot for _emit, not for us
+                rec[_EVENT].clear()
+                await rec[_EVENT].wait()
         except asyncio.CancelledError:
             if rec in self._outq:
                 self._outq.remove(rec)  # never sent: forget it; in flight: it still goes
@@ -263,10 +272,9 @@ class Session(Link):
         return result
 
     def _end_records(self):
-        for rec in self._outq + list(self._inflight.values()):
+        for rec in self._outq + self._slotq + list(self._inflight.values()):
             self._done(rec, False)
-        self._outq = []
-        self._inflight = {}
+        self._outq, self._inflight = [], {}
 
     # ----------------------------------------------------------------- callbacks
 

@@ -25,6 +25,7 @@ def client_app(run_py, runtime):
         port=None,
         fail_topics=(),
         log_fails=False,
+        count_resolves=False,
         heapsize=None,
         **config,
     ):
@@ -51,7 +52,13 @@ def client_app(run_py, runtime):
             cfg["port"] = port
         cfg.update(config)
         app.client_id = cfg["client_id"]
-        app.call("new", config=cfg, fail_topics=list(fail_topics), log_fails=log_fails)
+        app.call(
+            "new",
+            config=cfg,
+            fail_topics=list(fail_topics),
+            log_fails=log_fails,
+            count_resolves=count_resolves,
+        )
         return app
 
     yield make

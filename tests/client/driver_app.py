@@ -9,6 +9,7 @@ This file is test code, but it runs on MicroPython, so it sticks to the common s
 """
 
 import asyncio
+import gc
 import hashlib
 import json
 import sys
@@ -79,8 +80,31 @@ def make_config(cfg):
     return cfg
 
 
+class CountingSocket:
+    """The socket module with its getaddrinfo calls counted, for the client to import instead
+    (MicroPython's built-in module takes no new attributes)."""
+
+    def __init__(self, module):
+        self._module = module
+        self.resolves = 0
+
+    def getaddrinfo(self, *args):
+        self.resolves += 1
+        return self._module.getaddrinfo(*args)
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+
+_socket = [None]
+
+
 async def op_new(cmd):
     global _client
+    if cmd.get("count_resolves"):  # before the client's first connect imports its socket code
+        import socket
+
+        _socket[0] = sys.modules["socket"] = CountingSocket(socket)
     _fail_topics[:] = cmd.get("fail_topics", [])
     _log_fails[0] = cmd.get("log_fails", False)
     _client = MQTTClient(make_config(cmd["config"]))
@@ -161,6 +185,31 @@ async def op_publish_stream(cmd):
     return {"ok": ok, "n": i, "other": other}
 
 
+async def op_publish_concurrent(cmd):
+    # n QoS 1 publishers at once, each its own task; a sampler notes the most QoS 1 messages the
+    # client held in flight at any turn of the loop (and the most heap in use, MicroPython).
+    # Returns the count of True results, the first other results (exceptions by their names)
+    # and those maxima.
+    most = [0, 0]
+    running = [True]
+
+    async def sample():
+        while running[0]:
+            most[0] = max(most[0], len(_client._inflight))
+            if hasattr(gc, "mem_alloc"):
+                most[1] = max(most[1], gc.mem_alloc())
+            await asyncio.sleep(0)
+
+    sampler = asyncio.create_task(sample())
+    topic = cmd["topic"] + "/%d"
+    publishers = [_client.publish(topic % i, b"x", False, 1) for i in range(cmd["n"])]
+    results = await asyncio.gather(*publishers, return_exceptions=True)
+    running[0] = False
+    await sampler
+    other = [r if isinstance(r, bool) else type(r).__name__ for r in results if r is not True]
+    return {"ok": results.count(True), "other": other[:5], "max_inflight": most[0], "heap": most[1]}
+
+
 async def op_publish_cancel(cmd):
     # a publish the application gives up on after `after` seconds
     coro = _client.publish(cmd["topic"], bytes(cmd["size"]), False, cmd.get("qos", 0))
@@ -206,7 +255,10 @@ async def op_queue_info(cmd):
 
 async def op_status(cmd):
     live = [t for t in _client._tasks if not t.done()]
-    return {"connected": _client.isconnected(), "stats": _client.stats(), "tasks": len(live)}
+    status = {"connected": _client.isconnected(), "stats": _client.stats(), "tasks": len(live)}
+    if _socket[0] is not None:
+        status["resolves"] = _socket[0].resolves
+    return status
 
 
 async def op_all_tasks(cmd):
@@ -242,6 +294,7 @@ OPS = {
     "publish_paced": op_publish_paced,
     "publish_stream": op_publish_stream,
     "publish_cancel": op_publish_cancel,
+    "publish_concurrent": op_publish_concurrent,
     "subscribe": op_subscribe,
     "unsubscribe": op_unsubscribe,
     "disconnect": op_disconnect,

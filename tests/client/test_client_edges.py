@@ -180,6 +180,43 @@ def test_a_large_qos1_upload_over_a_slow_uplink_completes(mosquitto, fault_proxy
     assert app.call("status")["stats"]["faults"] == 0
 
 
+# ----------------------------------------------------------------- 6: a replaced connection
+
+
+@pytest.mark.parametrize("runtime", ["cpython"])  # callbacks of a transport: CPython only
+def test_a_replaced_tls_connection_delivers_nothing_late_into_the_new_one(
+    mosquitto_tls, fault_proxy, observer, client_app, runtime
+):
+    tls = mosquitto_tls.tls
+    proxy = fault_proxy(mosquitto_tls)
+    app = client_app(
+        proxy,
+        ssl=True,
+        ssl_params={"cadata_hex": tls.ca_der.hex(), "server_hostname": tls.server_hostname},
+        keepalive=4,
+        ping_interval=1,
+        response_time=2,
+    )
+    app.call("connect")
+    app.call("subscribe", topic="late/#", qos=0)
+    obs = observer(mosquitto_tls)
+    proxy.blackhole()  # the first connection goes silent, new ones flow
+    obs.publish("late/old", "stale", qos=1)  # sent on the first connection, held in the proxy
+    mark = wait_reconnected(app)
+    # The held bytes now reach the replaced connection: the late message, then the end of the
+    # connection (mosquitto closed it when the new one took the session over). Without abort
+    # and detach, its TLS shutdown ends here with a connection_lost that faults the new link
+    proxy.release()
+    proxy.wait_active(1)
+    assert app.call("publish", topic="late/new", msg="fresh", qos=1) is True
+    app.wait_event(lambda e: e["ev"] == "msg" and e["topic"] == "late/new", start=mark)
+    assert app.call("publish", topic="late/after", msg="1", qos=1) is True
+    status = app.call("status")
+    assert status["connected"] and status["stats"]["faults"] == 1, status
+    assert not any(went_down(e) for e in app.events[mark:]), app.events[mark:]
+    assert "late/old" not in [m[0] for m in app.messages()]
+
+
 # ----------------------------------------------------------------- 7: cancelling a write
 
 

@@ -121,8 +121,20 @@ def test_broker_closing_the_connection_leads_to_a_reconnect(broker, fault_proxy,
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"\xf0\x00", b"\x20\x02\x00\x00", b"\x30\xff\xff\xff\xff\x7f", b"\x90\x01\x00"],
-    ids=["reserved-type", "second-connack", "five-byte-length", "suback-too-short"],
+    [
+        b"\xf0\x00",
+        b"\x20\x02\x00\x00",
+        b"\x30\xff\xff\xff\xff\x7f",
+        b"\x90\x01\x00",
+        b"\x90\x02\x00\x01",  # an id and no return code: read as a stray ack it passed
+    ],
+    ids=[
+        "reserved-type",
+        "second-connack",
+        "five-byte-length",
+        "suback-too-short",
+        "suback-no-code",
+    ],
 )
 def test_a_malformed_packet_is_a_link_fault_followed_by_a_clean_reconnect(
     broker, fault_proxy, client_app, garbage

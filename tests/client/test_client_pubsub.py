@@ -59,6 +59,19 @@ def test_unsubscribe_stops_delivery(broker, observer, client_app):
     assert app.messages() == [("u/b", b"here", False)]
 
 
+def test_subscribing_again_with_another_callback_is_an_error_and_keeps_the_first(
+    broker, observer, client_app
+):
+    app = client_app(broker)
+    app.call("connect")
+    app.call("subscribe", topic="again/x", qos=1, cb=True)
+    with pytest.raises(DriverError) as err:
+        app.call("subscribe", topic="again/x", qos=1, cb=True)  # a new callback object
+    assert err.value.name == "ValueError" and "already has a callback" in err.value.text
+    observer(broker).publish("again/x", "1", qos=1)
+    assert app.wait_messages(1, src="again/x") == [("again/x", b"1", False)]
+
+
 def test_wildcard_filters_dispatch_to_every_matching_callback_once(broker, observer, client_app):
     app = client_app(broker)
     app.call("connect")

@@ -21,7 +21,7 @@ Fixtures (tests/conftest.py; function scope unless noted):
 - ``observer(target, **options) -> Observer``: a connected paho-mqtt client for a broker or a
   proxy (auth and TLS taken from it); disconnected at teardown.
 - ``fault_proxy(target) -> FaultProxy``: a TCP proxy to put between a node and the broker,
-  with ``freeze()``/``thaw()``, ``blackhole()``, ``throttle(bytes_per_second)``, ``drop()``,
+  with ``freeze()``/``thaw()``, ``blackhole()``/``release()``, ``throttle(bytes_per_second)``, ``drop()``,
   ``refuse(on)``, ``corrupt(data)``.
 
 Objects:

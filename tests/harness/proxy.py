@@ -134,6 +134,16 @@ class FaultProxy:
 
         self._call(apply)
 
+    def release(self) -> None:
+        """Let the connections held by ``blackhole()`` flow again: what they held arrives late,
+        after the peers may have given up on them."""
+
+        def apply() -> None:
+            for link in self._links:
+                link.blackholed = False
+
+        self._call(apply)
+
     def thaw(self) -> None:
         """Resume forwarding; what was buffered while frozen is delivered."""
         self._call(lambda: setattr(self, "_frozen", False))
