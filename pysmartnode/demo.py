@@ -74,7 +74,7 @@ def _free_port(preferred):
 
 def _add_http():
     # The node's own web page and HTTP API on 127.0.0.1 (components/net/http.py), where the
-    # demo extra brought microdot
+    # demo extra brought microdot; FmPyIOT-style system topics beside it
     try:
         import microdot  # noqa: F401
     except ImportError:
@@ -84,8 +84,7 @@ def _add_http():
         "component": "HTTP",
         "constructor_args": {"host": "127.0.0.1", "port": _free_port(8080)},
     }
-    # Not the .machine.system component yet: with it, a Ctrl-C in the moment the node connects
-    # loses the `offline` (its connect callback; see the open HTTP issue)
+    COMPONENTS["system"] = {"package": ".machine.system", "component": "System"}
 
 
 _add_http()

@@ -1,0 +1,32 @@
+"""A Ctrl-C or SIGTERM at any moment of start-up or running leaves `offline` with the broker's
+subscribers and the exit status 0 (the clean stop publishes it, or the will does)."""
+
+import re
+import signal
+from types import SimpleNamespace
+
+BROKER_LINE = re.compile(r"embedded MQTT broker on 127\.0\.0\.1:(\d+)")
+
+
+def test_ctrl_c_leaves_offline_with_a_client_of_the_embedded_broker_that_came_during_start_up(
+    start_node, observer
+):
+    # The stop ends the tasks the components started first. It once ended every task started
+    # while the components were built: also the embedded broker's side of a client that
+    # connected meanwhile, which was then gone before the `offline` (the demo with the system
+    # component, 4 runs of 6)
+    node = start_node(
+        "cpython", None, components="slow_build", MQTT_HOST="embedded", MQTT_PORT=1883
+    )
+    line = node.proc.wait_line(BROKER_LINE.search, timeout=30)
+    node.proc.wait_line("slow_build: waiting for go")
+    obs = observer(SimpleNamespace(host="127.0.0.1", port=int(BROKER_LINE.search(line)[1])))
+    obs.subscribe("home/#")  # SUBACK: the broker serves this client while the build waits
+    (node.folder / "go").touch()
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    mark = obs.mark()
+    node.proc.send_signal(signal.SIGINT)
+    # Live, on the connection it had: a copy of the retained one after a reconnect is no proof
+    offline = obs.wait_message(node.topic("available"), b"offline", after=mark)
+    assert not offline.retain
+    assert node.proc.wait(timeout=15) == 0
