@@ -5,6 +5,10 @@ import re
 import signal
 from types import SimpleNamespace
 
+import pytest
+from harness import micropython_path
+from node_helpers import retained
+
 BROKER_LINE = re.compile(r"embedded MQTT broker on 127\.0\.0\.1:(\d+)")
 
 
@@ -30,3 +34,42 @@ def test_ctrl_c_leaves_offline_with_a_client_of_the_embedded_broker_that_came_du
     offline = obs.wait_message(node.topic("available"), b"offline", after=mark)
     assert not offline.retain
     assert node.proc.wait(timeout=15) == 0
+
+
+def test_ctrl_c_in_the_moment_the_node_connects_leaves_offline_retained(
+    runtime, mosquitto, start_node, observer
+):
+    # unix port: the Ctrl-C lands in the client's connect, connected but not ready to publish;
+    # the stop's `offline` then waits in vain, and a DISCONNECT after it left no will either.
+    # CPython: the stop's `offline` went out while the node still subscribed, and the `online`
+    # after those subscriptions replaced it
+    node = start_node(runtime, mosquitto, components="interrupt_at_connect")
+    node.proc.wait_line("interrupt_at_connect: waiting for the signal", timeout=15)
+    node.proc.send_signal(signal.SIGINT)
+    assert node.proc.wait(timeout=15) == 0, node.proc.output()
+    assert retained(observer(mosquitto), node.topic("available")) == b"offline"
+
+
+@pytest.mark.parametrize(
+    "runtime, sig",
+    [
+        ("cpython", signal.SIGINT),
+        ("cpython", signal.SIGTERM),
+        ("micropython", signal.SIGINT),  # SIGTERM ends the unix port at once: the will's case
+    ],
+    ids=["cpython-sigint", "cpython-sigterm", "micropython-sigint"],
+)
+def test_signal_inside_the_connect_hooks_leaves_offline_retained(
+    runtime, sig, mosquitto, start_node, observer
+):
+    if runtime == "micropython":
+        micropython_path()
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto, components="hook_waits")
+    node.proc.wait_line("hook_waits: in the connect hooks", timeout=15)
+    mark = obs.mark()
+    node.proc.send_signal(sig)
+    assert node.proc.wait(timeout=15) == 0, node.proc.output()
+    obs.wait_message(node.topic("available"), b"offline", after=mark)
+    assert retained(observer(mosquitto), node.topic("available")) == b"offline"
