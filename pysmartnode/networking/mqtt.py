@@ -358,13 +358,10 @@ class MQTTHandle:
         return await self._client.publish(self.topic(topic), msg, retain, qos)
 
     async def stop(self, timeout=2):
-        """Publishes `offline` and disconnects.
-
-        A clean disconnect sends no will: only once the broker has acknowledged `offline` does
-        the handle send DISCONNECT. Otherwise (no link, a connect cut short, a broker that does
-        not answer in timeout seconds) it just closes the connection, and the broker publishes
-        the will, `offline`. No `online` and no connect hook follows the call.
-        """
+        """Publishes `offline`, then disconnects; no `online` or connect hook after it."""
+        # A clean disconnect sends no will: DISCONNECT only once the broker acknowledged
+        # `offline`. Else (no link, a connect cut short, no answer in timeout seconds) close
+        # the connection: the broker then publishes the will, `offline`
         self._stopping = True
         if self._worker is not None:
             self._worker.cancel()
