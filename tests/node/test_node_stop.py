@@ -6,7 +6,7 @@ import signal
 from types import SimpleNamespace
 
 import pytest
-from harness import micropython_path
+from harness import REPO, micropython_path
 from node_helpers import retained
 
 BROKER_LINE = re.compile(r"embedded MQTT broker on 127\.0\.0\.1:(\d+)")
@@ -73,3 +73,28 @@ def test_signal_inside_the_connect_hooks_leaves_offline_retained(
     assert node.proc.wait(timeout=15) == 0, node.proc.output()
     obs.wait_message(node.topic("available"), b"offline", after=mark)
     assert retained(observer(mosquitto), node.topic("available")) == b"offline"
+
+
+@pytest.mark.parametrize(
+    "runtime, sig",
+    [
+        ("cpython", signal.SIGINT),
+        ("cpython", signal.SIGTERM),
+        ("micropython", signal.SIGINT),
+    ],
+    ids=["cpython-sigint", "cpython-sigterm", "micropython-sigint"],
+)
+def test_signal_while_the_settings_load_exits_zero_without_a_traceback(
+    runtime, sig, run_py, tmp_path
+):
+    if runtime == "micropython":
+        micropython_path()
+    config = tmp_path / "config.py"
+    config.write_text(
+        "import time\nMQTT_HOST = '127.0.0.1'\nprint('config: loading')\ntime.sleep(30)\n"
+    )
+    proc = run_py(runtime, REPO / "main.py", "--config", str(config), cwd=tmp_path)
+    proc.wait_line("config: loading", timeout=15)
+    proc.send_signal(sig)
+    assert proc.wait(timeout=10) == 0, proc.output()
+    assert "Traceback" not in proc.output()
