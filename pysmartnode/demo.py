@@ -74,7 +74,7 @@ def _free_port(preferred):
 
 def _add_http():
     # The node's own web page and HTTP API on 127.0.0.1 (components/net/http.py), where the
-    # demo extra brought microdot
+    # demo extra brought microdot; FmPyIOT-style system topics beside it
     try:
         import microdot  # noqa: F401
     except ImportError:
@@ -84,8 +84,7 @@ def _add_http():
         "component": "HTTP",
         "constructor_args": {"host": "127.0.0.1", "port": _free_port(8080)},
     }
-    # Not the .machine.system component yet: with it, a Ctrl-C in the moment the node connects
-    # loses the `offline` (its connect callback; see the open HTTP issue)
+    COMPONENTS["system"] = {"package": ".machine.system", "component": "System"}
 
 
 _add_http()
@@ -115,10 +114,34 @@ async def start_broker(port=1883):
 
 
 async def stop_broker(broker):
+    await _passed_on(broker)
     try:
         await asyncio.wait_for(broker.shutdown(), 5)
     except Exception as e:  # the node is stopping anyway; say why the broker did not
-        print("pysmartnode: broker shutdown:", e)
+        print("pysmartnode: broker shutdown:", e or type(e).__name__)
+
+
+async def _passed_on(broker, timeout=1.0):
+    # amqtt acknowledges a message before it passes it on (a queue, then a task per subscriber
+    # that waits for its PUBACK). Wait until it has: the node's `offline` must reach the
+    # subscribers before the broker goes, and a PUBACK that arrives while amqtt shuts down can
+    # hang it (a cancelled read on CPython 3.11 may swallow the cancel: 5 s lost at every
+    # other Ctrl-C). amqtt has no call for this; another version without these: no wait
+    queue = getattr(broker, "_broadcast_queue", None)
+    tasks = getattr(broker, "_tasks_queue", None)
+    sessions = getattr(broker, "_sessions", None)
+    if queue is None or tasks is None or sessions is None:
+        return
+    quiet = 0
+    for _ in range(int(timeout / 0.02)):
+        busy = not queue.empty() or any(not task.done() for task in tasks)
+        for session, _handler in sessions.values():
+            incoming = getattr(session, "delivered_message_queue", None)
+            busy = busy or (incoming is not None and not incoming.empty())
+        quiet = 0 if busy else quiet + 1
+        if quiet == 3:  # three looks in a row: not just between two of its steps
+            return
+        await asyncio.sleep(0.02)
 
 
 def announce(config, device_id, port, host="127.0.0.1"):

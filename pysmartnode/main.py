@@ -22,12 +22,15 @@ def run(argv=None):
     if "--help" in argv or "-h" in argv:
         print(_USAGE)
         return 0
+    _sigterm_as_ctrl_c()
     from pysmartnode.config import ConfigError
 
     try:
         from pysmartnode.startup import load_settings
 
         demo = load_settings(argv)
+    except KeyboardInterrupt:  # stopped before it started: nothing to say offline
+        return 0
     except ConfigError as e:
         for line in str(e).split("\n"):  # every problem of the file, one line each
             print("pysmartnode: config error:", line)
@@ -43,6 +46,16 @@ def run(argv=None):
         _leave_if_heap_locked(stopped)  # a Ctrl-C in the collector surfaced as MemoryError
         _crashed(e)
     return 0
+
+
+def _sigterm_as_ctrl_c():
+    # CPython: SIGTERM before the event loop takes it over (startup._catch_sigterm) ends the
+    # node as Ctrl-C does, not with the default's exit status -15. The unix port has no signal
+    try:
+        import signal
+    except ImportError:
+        return
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _leave_if_heap_locked(stopped):

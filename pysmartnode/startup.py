@@ -172,10 +172,16 @@ async def _load_components(log, demo, mqtt):
     # there (pysmartnode.main._stop); MicroPython has no asyncio.all_tasks() to find them later
     create_task = asyncio.create_task
     tasks = node.parts.setdefault("tasks", [])
+    builder = asyncio.current_task()
 
     def noted(coro):
         task = create_task(coro)
-        tasks.append(task)
+        # Only what the components start: the registry and components.py run in this task.
+        # Other tasks run while it waits (the embedded broker's connections of clients that
+        # came meanwhile, the MQTT client's own); a stop that cancelled those first would cut
+        # a subscriber off before the `offline` reached it
+        if asyncio.current_task() is builder:
+            tasks.append(task)
         return task
 
     asyncio.create_task = noted

@@ -52,6 +52,7 @@ class MQTTHandle:
         self._wake = asyncio.Event()
         self._sync_lock = asyncio.Lock()
         self._worker = None
+        self._stopping = False  # stop() was called
         self._running = 0  # async callbacks running now
         self.callbacks_dropped = 0
         self.connects = 0
@@ -283,6 +284,8 @@ class MQTTHandle:
         return self._client.stats()
 
     async def _on_connect(self, client):
+        if self._stopping:
+            return
         self.connects += 1
         if self.connects == 1:
             # Subscribed before `online`: whoever sees online may send commands at once
@@ -294,6 +297,8 @@ class MQTTHandle:
             from random import getrandbits
 
             await asyncio.sleep(0.5 + getrandbits(8) / 128)
+        if self._stopping:  # `offline` is out or on its way: no `online` after it
+            return
         await self.publish(self.availability_topic, "online", retain=True, qos=1)
         for hook in self._hooks:
             try:
@@ -353,17 +358,23 @@ class MQTTHandle:
         return await self._client.publish(self.topic(topic), msg, retain, qos)
 
     async def stop(self, timeout=2):
-        """Publishes `offline` (a clean disconnect sends no will) and disconnects."""
+        """Publishes `offline`, then disconnects; no `online` or connect hook after it."""
+        # A clean disconnect sends no will: DISCONNECT only once the broker acknowledged
+        # `offline`. Else (no link, a connect cut short, no answer in timeout seconds) close
+        # the connection: the broker then publishes the will, `offline`
+        self._stopping = True
         if self._worker is not None:
             self._worker.cancel()
             self._worker = None
+        said = False
         if self._client.isconnected():
             try:
-                await asyncio.wait_for(
+                said = await asyncio.wait_for(
                     self._client.publish(self.availability_topic, "offline", True, 1), timeout
                 )
             except (OSError, asyncio.TimeoutError):
-                pass  # the broker shows the will instead
+                pass
+        if said:
             await self._client.disconnect()
         self._client.close()
 
