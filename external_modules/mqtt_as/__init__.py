@@ -9,8 +9,7 @@
 
 A dead link is found within ping_interval + response_time; the client then reconnects with
 backoff, re-subscribes, re-sends unacknowledged QoS 1 (same id, DUP set) and flushes its bounded
-offline queue. See docs/mqtt_as.md.
-"""
+offline queue. See docs/mqtt_as.md."""
 
 import asyncio
 
@@ -286,9 +285,7 @@ def __getattr__(name):
         value = dict(_DEFAULTS)
         value["ssl_params"] = {}
     elif name in _ERRORS:
-        from .errors import MQTTError, MQTTRefused, MQTTSubscribeError
-
-        value = (MQTTError, MQTTRefused, MQTTSubscribeError)[_ERRORS.index(name)]
+        value = getattr(__import__(__name__ + ".errors", None, None, (name,)), name)
     else:
         try:
             return __import__(__name__ + "." + name, None, None, (name,))

@@ -153,11 +153,9 @@ class Link(Wire):
         self._notify(True)
 
     def _fault(self, where, e=None):
-        """The link is dead: tear it down once and wake the supervisor to reconnect.
-
-        State first, words after: when RAM is short, formatting the reason may itself raise
-        MemoryError, and that must not leave a client that thinks it is connected.
-        """
+        """The link is dead: tear it down once and wake the supervisor to reconnect. State first,
+        words after: formatting the reason may raise MemoryError when RAM is short, and that must
+        not leave a client that thinks it is connected."""
         if not self._connected:
             return
         # These steps allocate nothing, so they happen even when the heap is exhausted; the

@@ -1,6 +1,5 @@
 """What MQTT keeps across connections: subscriptions, QoS 1 messages in flight, the offline
-queue, and the application's callbacks. Session is the base of MQTTClient (see __init__.py).
-"""
+queue, and the application's callbacks. Session is the base of MQTTClient (see __init__.py)."""
 
 import asyncio
 
@@ -42,8 +41,7 @@ class Session(Link):
                     self._log("error", "broker refused the re-subscription to %r" % (f,))
                 else:
                     self._granted[f] = (q, code)
-        # Unacknowledged QoS 1 messages go again with their ids and DUP set (MQTT 3.1.1 §4.4)
-        for rec in sorted(self._inflight.values(), key=lambda r: r[_SEQ]):
+        for rec in sorted(self._inflight.values(), key=lambda r: r[_SEQ]):  # same id, DUP (§4.4)
             rec[_HDR][0] |= 0x08
             rec[_REPUBS] = 0
             rec[_SENT] = ticks_ms()
@@ -147,8 +145,6 @@ class Session(Link):
         except OSError:
             pass  # the link died: the reconnect re-sends them
 
-    # ----------------------------------------------------------------- requests
-
     async def _wait_up(self):
         if self._running:
             await self._upev.wait()
@@ -158,11 +154,8 @@ class Session(Link):
         raise error("not connected: call connect() first")
 
     async def _request(self, make):
-        """Send a SUBSCRIBE/UNSUBSCRIBE and return the ack's codes, or None if the link failed.
-
-        No wait_for (on MicroPython it makes two tasks per call): the watchdog faults the link
-        when the ack is not in within response_time (_check_inflight), which wakes us.
-        """
+        """Send a SUBSCRIBE/UNSUBSCRIBE; the ack's codes, or None if the link failed. No wait_for
+        (2 tasks per call on MicroPython): the watchdog faults a link whose ack is late."""
         pid = self._next_pid()
         waiter = [asyncio.Event(), None, None]  # the event, the ack's codes, ticks when sent
         self._waiters[pid] = waiter
@@ -185,8 +178,6 @@ class Session(Link):
             if pid not in self._inflight and pid not in self._waiters:
                 self._pid = pid
                 return pid
-
-    # ----------------------------------------------------------------- publishing
 
     def _record(self, topic, msg, qos, retain):
         self._seq += 1
@@ -275,8 +266,6 @@ class Session(Link):
         for rec in self._outq + self._slotq + list(self._inflight.values()):
             self._done(rec, False)
         self._outq, self._inflight = [], {}
-
-    # ----------------------------------------------------------------- callbacks
 
     def _call(self, cb, *args):
         try:
