@@ -187,6 +187,14 @@ class MQTTHandle:
     # ------------------------------------------------------------------ incoming
 
     def _on_message(self, topic, msg, retained):
+        try:
+            self._dispatch(topic, msg, retained)
+        except MemoryError:  # a big payload's text or JSON needs blocks the heap may not have
+            self._log.warning(
+                "ignored a payload on %s: %d bytes, no heap for it", topic.decode(), len(msg)
+            )
+
+    def _dispatch(self, topic, msg, retained):
         text = None
         for entry in list(self._subs):
             if not matches(entry[0], topic):
