@@ -14,12 +14,13 @@ from harness import REPO, require_tool
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+FENCED = re.compile(r"```.*?```", re.S)
 
 
 def anchors(path: Path) -> set[str]:
     """GitHub's ids for the headings of a Markdown file."""
     found = set()
-    for line in CODE.sub("", path.read_text()).splitlines():
+    for line in FENCED.sub("", path.read_text()).splitlines():  # inline code counts
         heading = re.match(r"#{1,6}\s+(.*)", line)
         if heading:
             text = re.sub(r"[^\w\- ]", "", heading[1].strip().lower().replace("`", ""))
