@@ -106,9 +106,9 @@ class Plan:
                 qos0_n=2_000,
                 qos1_n=300,
                 rtt_n=100,
-                restart_down=2.0,
-                loss_restarts=3,
-                loss_up=1.5,
+                restart_down=1.0,
+                loss_restarts=2,
+                loss_up=1.0,
                 freeze_defaults=False,
             )
         return cls(quick=False, rounds=rounds or 3)
