@@ -14,8 +14,7 @@ offline queue. See docs/mqtt_as.md."""
 import asyncio
 
 from . import codec
-from .session import error
-from .subs import Subs
+from .session import Session, error
 from .ticks import default_client_id, ticks_diff, ticks_ms
 from .topic import check_size, check_topic
 
@@ -58,7 +57,7 @@ _DEFAULTS = (
 )
 
 
-class MQTTClient(Subs):
+class MQTTClient(Session):
     DEBUG = False
 
     def __init__(self, cfg):
@@ -162,6 +161,27 @@ class MQTTClient(Subs):
         rec = self._record(t, m, qos, retain)
         self._enqueue(rec)
         return await self._await_record(rec)
+
+    async def subscribe(self, topic, qos=0, cb=None):
+        """Subscribe and wait for the SUBACK; return the granted QoS.
+
+        cb(topic, msg, retained), sync or async, receives the messages matching this filter in
+        addition to subs_cb. Raises ValueError for an invalid filter (or one over
+        max_packet_size) or a filter that already has another callback, MQTTSubscribeError if
+        the broker refuses it, or closed the link after each of max_repubs + 1 SUBSCRIBEs of it.
+        The same filter and QoS again on the same connection (mqtt_as applications re-subscribe
+        in connect_coro) sends no new SUBSCRIBE, so retained messages are not delivered twice."""
+        from .subs import subscribe
+
+        return await subscribe(self, topic, qos, cb)
+
+    async def unsubscribe(self, topic):
+        """Unsubscribe and wait for the UNSUBACK. Not being subscribed is not an error. Raises
+        ValueError for an invalid filter, MQTTError if the link died after each of max_repubs
+        + 1 UNSUBSCRIBEs of it (the subscription is forgotten here all the same)."""
+        from .subs import unsubscribe
+
+        return await unsubscribe(self, topic)
 
     def isconnected(self):
         return self._connected

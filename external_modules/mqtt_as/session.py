@@ -1,5 +1,5 @@
 """What MQTT keeps across connections: QoS 1 messages in flight, the offline queue, and the
-application's callbacks. Session is the base of Subs (subs.py), the base of MQTTClient."""
+application's callbacks (subscriptions: subs.py). Session is the base of MQTTClient."""
 
 import asyncio
 
@@ -27,7 +27,11 @@ class Session(Link):
 
     async def _restore(self, resubscribe):
         """Called by the link on each new connection, before anyone is told it is up."""
-        await self._resubscribe(resubscribe)  # subs.py
+        self._granted = {}  # filter -> (qos asked, code granted) on this connection
+        if self._subs:
+            from .subs import resubscribe as renew
+
+            await renew(self, resubscribe)
         for rec in sorted(self._inflight.values(), key=lambda r: r[_SEQ]):  # same id, DUP (§4.4)
             rec[_HDR][0] |= 0x08
             rec[_REPUBS] = 0
@@ -97,7 +101,10 @@ class Session(Link):
                     msg = "QoS 1 message to %s not acknowledged: the link died after each of its"
                     msg += " %d sends (too big for the broker, or a topic it rejects?)"
                     self._done(rec, error(msg % (rec[_TOPIC], rec[_DEATHS])))
-        self._lost_subs()  # subs.py: the same for SUBSCRIBEs
+        if self._subs:
+            from .subs import lost
+
+            lost(self)  # the same for SUBSCRIBEs
 
     def _check_inflight(self, now, resp_ms):
         """Watchdog tick: re-send (DUP, same id) what waited response_time for its PUBACK, up to
