@@ -140,6 +140,14 @@ class Session(Link):
         except OSError:
             pass  # the link died: the reconnect re-sends them
 
+    async def _wait_up(self):
+        if self._running:
+            await self._upev.wait()
+            if self._running:
+                return
+            raise error("client closed")
+        raise error("not connected: call connect() first")
+
     def _next_pid(self):  # max_inflight keeps ids free, so this always ends
         pid = self._pid
         while True:

@@ -20,6 +20,10 @@ _QOS = const(0)  # indices of a subscription
 _CB = const(1)
 _PENDING = const(2)
 _DEATHS = const(3)
+_POISON = (
+    "the subscription to %r: the link died after each of its %d SUBSCRIBEs"
+    " (a filter the broker rejects by disconnecting: too long, or denied?)"
+)
 
 
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
@@ -34,11 +38,11 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
     sub = old if old is not None and old[_QOS] == qos else [qos, cb, False, 0]
     sub[_CB] = cb
     while True:
-        await _wait_up(c)
+        await c._wait_up()
         if sub[_DEATHS] > c._max_repubs:  # lost() dropped it (and logged why)
             from .errors import MQTTSubscribeError
 
-            raise MQTTSubscribeError(_poison(f, sub[_DEATHS]))
+            raise MQTTSubscribeError(_POISON % (f, sub[_DEATHS]))
         c._subs[f] = sub  # from here on, every reconnect re-subscribes it
         done = c._granted.get(f)
         if done is not None and done[0] == qos:
@@ -61,7 +65,7 @@ async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
     c._granted.pop(f, None)
     deaths = 0
     while True:
-        await _wait_up(c)
+        await c._wait_up()
         if await _request(c, lambda pid: codec.unsubscribe(pid, (f,))) is not None:
             return
         deaths += 1
@@ -106,16 +110,7 @@ def lost(c):
             sub[_DEATHS] += 1
             if sub[_DEATHS] > c._max_repubs:
                 del c._subs[f]  # a waiting subscribe() raises when it wakes
-                c._log("error", "dropped " + _poison(f, sub[_DEATHS]))
-
-
-async def _wait_up(c):
-    if c._running:
-        await c._upev.wait()
-        if c._running:
-            return
-        raise error("client closed")
-    raise error("not connected: call connect() first")
+                c._log("error", "dropped " + _POISON % (f, sub[_DEATHS]))
 
 
 async def _request(c, make, subs=()):
@@ -145,8 +140,3 @@ async def _request(c, make, subs=()):
             sub[_PENDING] = False
             sub[_DEATHS] = 0
     return waiter[1]
-
-
-def _poison(f, deaths):
-    msg = "the subscription to %r: the link died after each of its %d SUBSCRIBEs (a filter the"
-    return msg % (f, deaths) + " broker rejects by disconnecting: too long, or denied?)"
