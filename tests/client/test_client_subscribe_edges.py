@@ -40,6 +40,25 @@ def test_a_subscription_the_broker_rejects_by_disconnecting_is_dropped_and_the_r
     assert app.call("status")["stats"]["faults"] == 5
 
 
+def test_a_subscription_pending_beside_the_poison_one_when_a_link_died_is_not_dropped(
+    small_packets, fault_proxy, client_app
+):
+    proxy = fault_proxy(small_packets)
+    app = client_app(proxy, reconnect_max=0.2, **FAST)
+    app.call("connect")
+    assert app.call("subscribe", topic="keep/#", qos=1) == 1
+    proxy.blackhole()  # this link dies with both SUBSCRIBEs unanswered: a death for each
+    big = app.start("subscribe", topic=BIG, qos=1)
+    also = app.start("subscribe", topic="also/#", qos=1)
+    # the next links flow: each suspect goes alone, so only the poison one dies again
+    with pytest.raises(DriverError) as err:
+        app.result(big, timeout=30)
+    assert err.value.name == "MQTTSubscribeError"
+    assert app.result(also, timeout=30) == 1
+    assert app.call("status")["stats"]["faults"] == 5
+    assert len([line for line in app.logs() if "dropped the subscription" in line]) == 1
+
+
 def test_an_unsubscribe_the_broker_rejects_by_disconnecting_raises_and_the_rest_works(
     small_packets, client_app
 ):
