@@ -16,7 +16,7 @@ import asyncio
 from . import codec
 from .session import Session, error
 from .ticks import default_client_id, ticks_diff, ticks_ms
-from .topic import check_filter, check_topic
+from .topic import check_size, check_topic
 
 VERSION = (1, 1, 0)
 
@@ -98,7 +98,7 @@ class MQTTClient(Session):
             self.queue = MsgQueue(c["queue_len"])
             self.up = asyncio.Event()  # set on every connect; the application clears it
             self.down = asyncio.Event()  # set on every outage; the application clears it
-        self._subs = {}  # filter bytes -> [qos, callback or None]
+        self._subs = {}  # filter bytes -> [qos, callback or None, pending, deaths] (subs.py)
         self._granted = {}  # filter bytes -> (qos, granted code) on the current connection
         self._outq = []  # records waiting for the link
         self._seq = 0
@@ -146,12 +146,7 @@ class MQTTClient(Session):
         if isinstance(m, memoryview):
             m = bytes(m)
         if self._max_packet:
-            rest = 2 + len(t) + len(m) + 2 * qos
-            size = 1 + len(codec.varint(rest)) + rest
-            if size > self._max_packet:
-                raise ValueError(
-                    "PUBLISH of %d bytes is over max_packet_size %d" % (size, self._max_packet)
-                )
+            check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._max_packet)
         if self._upev.is_set() and not self._outq:
             if qos == 0:
                 try:
@@ -171,44 +166,22 @@ class MQTTClient(Session):
         """Subscribe and wait for the SUBACK; return the granted QoS.
 
         cb(topic, msg, retained), sync or async, receives the messages matching this filter in
-        addition to subs_cb. Raises MQTTSubscribeError if the broker refuses the filter, and
-        ValueError if the filter already has another callback. The same filter and QoS again
-        on the same connection (mqtt_as applications re-subscribe in connect_coro) sends no
-        new SUBSCRIBE, so retained messages are not delivered twice."""
-        f = check_filter(topic)
-        if qos not in (0, 1):
-            raise ValueError("qos must be 0 or 1, got %r" % (qos,))
-        old = self._subs.get(f)
-        if old is not None and cb is not None and old[1] is not None and old[1] is not cb:
-            raise ValueError("%r already has a callback; unsubscribe it first" % (topic,))
-        if old is not None and cb is None:
-            cb = old[1]
-        while True:
-            await self._wait_up()
-            self._subs[f] = [qos, cb]  # from here on, every reconnect re-subscribes it
-            done = self._granted.get(f)
-            if done is not None and done[0] == qos:
-                return done[1]
-            codes = await self._request(lambda pid: codec.subscribe(pid, ((f, qos),)))
-            if codes is None:
-                continue  # link lost before the SUBACK: try again once reconnected
-            if codes[0] & 0x80:
-                self._subs.pop(f, None)
-                from .errors import MQTTSubscribeError
+        addition to subs_cb. Raises ValueError for an invalid filter (or one over
+        max_packet_size) or a filter that already has another callback, MQTTSubscribeError if
+        the broker refuses it, or closed the link after each of max_repubs + 1 SUBSCRIBEs of it.
+        The same filter and QoS again on the same connection (mqtt_as applications re-subscribe
+        in connect_coro) sends no new SUBSCRIBE, so retained messages are not delivered twice."""
+        from .subs import subscribe
 
-                raise MQTTSubscribeError("broker refused the subscription to %r" % (topic,))
-            self._granted[f] = (qos, codes[0])
-            return codes[0]
+        return await subscribe(self, topic, qos, cb)
 
     async def unsubscribe(self, topic):
-        """Unsubscribe and wait for the UNSUBACK. Not being subscribed is not an error."""
-        f = check_filter(topic)
-        self._subs.pop(f, None)
-        self._granted.pop(f, None)
-        while True:
-            await self._wait_up()
-            if await self._request(lambda pid: codec.unsubscribe(pid, (f,))) is not None:
-                return
+        """Unsubscribe and wait for the UNSUBACK. Not being subscribed is not an error. Raises
+        ValueError for an invalid filter, MQTTError if the link died after each of max_repubs
+        + 1 UNSUBSCRIBEs of it (the subscription is forgotten here all the same)."""
+        from .subs import unsubscribe
+
+        return await unsubscribe(self, topic)
 
     def isconnected(self):
         return self._connected

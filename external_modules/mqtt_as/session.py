@@ -1,5 +1,5 @@
-"""What MQTT keeps across connections: subscriptions, QoS 1 messages in flight, the offline
-queue, and the application's callbacks. Session is the base of MQTTClient (see __init__.py)."""
+"""What MQTT keeps across connections: QoS 1 messages in flight, the offline queue, and the
+application's callbacks (subscriptions: subs.py). Session is the base of MQTTClient."""
 
 import asyncio
 
@@ -29,18 +29,9 @@ class Session(Link):
         """Called by the link on each new connection, before anyone is told it is up."""
         self._granted = {}  # filter -> (qos asked, code granted) on this connection
         if self._subs:
-            topics = [(f, sub[0]) for f, sub in self._subs.items()]
-            if resubscribe:
-                codes = await self._request(lambda pid: codec.subscribe(pid, topics))
-                if codes is None or len(codes) != len(topics):
-                    raise error("no valid SUBACK while re-subscribing")
-            else:  # the broker kept the session and its subscriptions
-                codes = [q for _, q in topics]
-            for (f, q), code in zip(topics, codes):
-                if code & 0x80:
-                    self._log("error", "broker refused the re-subscription to %r" % (f,))
-                else:
-                    self._granted[f] = (q, code)
+            from .subs import resubscribe as renew
+
+            await renew(self, resubscribe)
         for rec in sorted(self._inflight.values(), key=lambda r: r[_SEQ]):  # same id, DUP (§4.4)
             rec[_HDR][0] |= 0x08
             rec[_REPUBS] = 0
@@ -110,6 +101,10 @@ class Session(Link):
                     msg = "QoS 1 message to %s not acknowledged: the link died after each of its"
                     msg += " %d sends (too big for the broker, or a topic it rejects?)"
                     self._done(rec, error(msg % (rec[_TOPIC], rec[_DEATHS])))
+        if self._subs:
+            from .subs import lost
+
+            lost(self)  # the same for SUBSCRIBEs
 
     def _check_inflight(self, now, resp_ms):
         """Watchdog tick: re-send (DUP, same id) what waited response_time for its PUBACK, up to
@@ -152,24 +147,6 @@ class Session(Link):
                 return
             raise error("client closed")
         raise error("not connected: call connect() first")
-
-    async def _request(self, make):
-        """Send a SUBSCRIBE/UNSUBSCRIBE; the ack's codes, or None if the link failed. No wait_for
-        (2 tasks per call on MicroPython): the watchdog faults a link whose ack is late."""
-        pid = self._next_pid()
-        waiter = [asyncio.Event(), None, None]  # the event, the ack's codes, ticks when sent
-        self._waiters[pid] = waiter
-        try:
-            await self._send(make(pid))
-            waiter[2] = ticks_ms()
-            await waiter[0].wait()
-        except OSError:
-            return None
-        finally:
-            self._waiters.pop(pid, None)
-        if waiter[1] is None and not self._running:
-            raise error("client closed")
-        return waiter[1]
 
     def _next_pid(self):  # max_inflight keeps ids free, so this always ends
         pid = self._pid

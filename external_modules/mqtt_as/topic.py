@@ -27,8 +27,16 @@ def check_topic(topic):
     return t
 
 
-def check_filter(topic_filter):
-    """Return the topic filter as bytes, or raise ValueError if it is not a valid filter."""
+def check_size(kind, rest, limit):
+    """Raise ValueError if a packet of `rest` bytes after its fixed header is over limit > 0."""
+    size = 1 + rest + (1 if rest < 128 else 2 if rest < 16384 else 3 if rest < 2097152 else 4)
+    if 0 < limit < size:
+        raise ValueError("%s of %d bytes is over max_packet_size %d" % (kind, size, limit))
+
+
+def check_filter(topic_filter, limit=0, kind="SUBSCRIBE"):
+    """Return the topic filter as bytes, or raise ValueError if it is not a valid filter or a
+    SUBSCRIBE (UNSUBSCRIBE) of it alone would be over limit > 0 bytes."""
     f = _b(topic_filter)
     if not f or len(f) > 0xFFFF or b"\x00" in f:
         raise ValueError("topic filter %r must be 1 to 65535 bytes without NUL" % (topic_filter,))
@@ -39,6 +47,7 @@ def check_filter(topic_filter):
             raise ValueError("topic filter %r: '#' must be a whole, final level" % (topic_filter,))
         if b"+" in level and level != b"+":
             raise ValueError("topic filter %r: '+' must be a whole level" % (topic_filter,))
+    check_size(kind, len(f) + (5 if kind == "SUBSCRIBE" else 4), limit)  # id, length, QoS
     return f
 
 

@@ -227,11 +227,19 @@ async def op_subscribe(cmd):
         def cb(topic, msg, retained):
             on_message(topic, msg, retained, name)
 
-    return await _client.subscribe(cmd["topic"], cmd.get("qos", 0), cb)
+    return await _client.subscribe(topic_of(cmd), cmd.get("qos", 0), cb)
+
+
+def topic_of(cmd):
+    # a topic that is not valid UTF-8 cannot cross JSON as str: it comes as hex; a very long
+    # one (over the control line's limit) as its length
+    if cmd.get("topic_len"):
+        return "x" * cmd["topic_len"]
+    return unhexlify(cmd["topic_hex"]) if cmd.get("topic_hex") else cmd["topic"]
 
 
 async def op_unsubscribe(cmd):
-    await _client.unsubscribe(cmd["topic"])
+    await _client.unsubscribe(topic_of(cmd))
 
 
 async def op_disconnect(cmd):
