@@ -167,6 +167,9 @@ class MQTTHandle:
                             topic_filter.decode(), failed, e, delay,
                         )  # fmt: skip
                     asyncio.create_task(self._retry(topic_filter, delay))
+                except ValueError as e:  # a filter no broker takes: asking again cannot help
+                    self._broker.pop(topic_filter, None)
+                    self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
             if restoring:
                 asyncio.create_task(self._end_restore_window(restoring))
 

@@ -91,6 +91,21 @@ def test_a_broker_outage_costs_two_log_lines_not_one_per_attempt(
     assert "lost" in lines[0] and back.text == lines[1]
 
 
+def test_an_invalid_filter_is_logged_and_the_next_subscription_still_works(
+    runtime, mosquitto, start_node, observer
+):
+    # The client refuses '#' inside a filter with ValueError before sending anything; the
+    # handle's subscription worker must log it and go on to the next filter, not die
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto, components="invalid_filter")
+    obs.wait_message(node.log_topic(), lambda m: b"cannot subscribe" in m.payload, timeout=15)
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    mark = obs.mark()
+    obs.publish(node.topic("ping/set"), b"hello", qos=1)
+    obs.wait_message(node.topic("ping"), b"hello", after=mark, timeout=10)
+
+
 @pytest.mark.slow
 def test_a_refused_subscription_is_retried_with_growing_pauses_and_logged_as_a_summary(
     runtime, make_broker, start_node, observer
