@@ -37,6 +37,11 @@ class ComponentClass:
     kind: str  # sensor, switch, button, binary_sensor, base
     example: dict[str, Any] | None  # {config key: entry} for this class, None if missing
     error: str | None = None  # why the module or its example could not be read
+    needs: dict[str, Any] | None = None  # entries of the docstring the example refers to
+
+    def entries(self, key: str = "{}") -> dict[str, Any]:
+        """needs + example, every key formatted with ``key`` and references rewritten."""
+        return renamed({**(self.needs or {}), **(self.example or {})}, key)
 
     @property
     def id(self) -> str:
@@ -119,11 +124,41 @@ def component_classes() -> list[ComponentClass]:
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if not issubclass(cls, ComponentBase) or cls.__module__ != module.__name__:
                 continue
-            mine = None
+            mine = needs = None
             if example is not None:
                 mine = {k: v for k, v in example.items() if v.get("component") == name} or None
-            result.append(ComponentClass(package, name, path, _kind(cls), mine))
+                needs = _referenced(mine or {}, example)
+            result.append(ComponentClass(package, name, path, _kind(cls), mine, None, needs))
     return result
+
+
+def _refs(entry: dict) -> list[str]:
+    args = entry.get("constructor_args") or {}
+    return [v["ref"] for v in args.values() if isinstance(v, dict) and set(v) == {"ref"}]
+
+
+def _referenced(mine: dict[str, Any], example: dict[str, Any]) -> dict[str, Any] | None:
+    """The other entries of the docstring that mine refer to ({"ref": key}), transitively."""
+    needs: dict[str, Any] = {}
+    todo = [r for entry in mine.values() for r in _refs(entry)]
+    while todo:
+        key = todo.pop()
+        if key not in needs and key not in mine and key in example:
+            needs[key] = example[key]
+            todo += _refs(example[key])
+    return needs or None
+
+
+def renamed(entries: dict[str, Any], key: str) -> dict[str, Any]:
+    """entries with every config key k as key.format(k), references rewritten to match."""
+    out = {}
+    for k, entry in entries.items():
+        args = dict(entry.get("constructor_args") or {})
+        for arg, v in args.items():
+            if isinstance(v, dict) and set(v) == {"ref"} and v["ref"] in entries:
+                args[arg] = {"ref": key.format(v["ref"])[:64]}
+        out[key.format(k)[:64]] = dict(entry, constructor_args=args)
+    return out
 
 
 def with_fakes(runtime: str, env: dict[str, str] | None = None) -> dict[str, str]:

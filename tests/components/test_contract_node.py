@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from catalog import ComponentClass, component_classes, with_fakes
+from catalog import ComponentClass, component_classes, renamed, with_fakes
 from harness import KINDS, REPO, RUNTIMES, Broker, Observer, Proc, micropython_path
 from harness.ha_rules import validate_device_discovery
 from harness.runtimes import run_py
@@ -90,8 +90,12 @@ def _node_components(device_id: str) -> tuple[dict, dict[str, str], dict[str, li
     components: dict = {}
     keys: dict[str, str] = {}
     for i, cc in enumerate(CLASSES):
-        key, entry = next(iter(cc.example.items()))
-        key = f"c{i}_{key}"[:64]
+        entries = cc.entries(f"c{i}_{{}}")  # with the entries it refers to, renamed alike
+        key = f"c{i}_{next(iter(cc.example))}"[:64]
+        entry = entries[key]
+        components |= {
+            k: v for k, v in entries.items() if k not in renamed(cc.example, "c%d_{}" % i)
+        }
         args = dict(entry.get("constructor_args") or {})
         if cc.kind == "sensor":
             args |= {"interval_reading": 1, "interval_publish": 1}
