@@ -134,7 +134,12 @@ def component_classes() -> list[ComponentClass]:
 
 def _refs(entry: dict) -> list[str]:
     args = entry.get("constructor_args") or {}
-    return [v["ref"] for v in args.values() if isinstance(v, dict) and set(v) == {"ref"}]
+    items = [x for v in args.values() for x in (v if isinstance(v, list) else [v])]
+    return [v["ref"] for v in items if _is_ref(v)]
+
+
+def _is_ref(v: Any) -> bool:
+    return isinstance(v, dict) and set(v) == {"ref"}
 
 
 def _referenced(mine: dict[str, Any], example: dict[str, Any]) -> dict[str, Any] | None:
@@ -155,10 +160,18 @@ def renamed(entries: dict[str, Any], key: str) -> dict[str, Any]:
     for k, entry in entries.items():
         args = dict(entry.get("constructor_args") or {})
         for arg, v in args.items():
-            if isinstance(v, dict) and set(v) == {"ref"} and v["ref"] in entries:
-                args[arg] = {"ref": key.format(v["ref"])[:64]}
+            if isinstance(v, list):
+                args[arg] = [_rename_ref(x, entries, key) for x in v]
+            else:
+                args[arg] = _rename_ref(v, entries, key)
         out[key.format(k)[:64]] = dict(entry, constructor_args=args)
     return out
+
+
+def _rename_ref(v: Any, entries: dict[str, Any], key: str) -> Any:
+    if _is_ref(v) and v["ref"] in entries:
+        return {"ref": key.format(v["ref"])[:64]}
+    return v
 
 
 def with_fakes(runtime: str, env: dict[str, str] | None = None) -> dict[str, str]:

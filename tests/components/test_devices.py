@@ -176,3 +176,110 @@ def test_climate_announces_a_climate_entity_with_the_modes_it_can_do(parts):
     ((object_id, platform, fields),) = c.discovery_entities()
     assert (object_id, platform, fields["modes"]) == ("room", "climate", ["off", "heat"])
     assert fields["temp_cmd_t"] == "./room/target/set" and fields["curr_temp_t"] == "./room/current"
+
+
+# -- displays -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bus(parts):
+    """The fake I2C bus on pins 21/22 (fresh chips) and fake_chips, faults cleared after."""
+    import fake_chips
+    from pysmartnode import node
+    from pysmartnode.platform.hardware import i2c
+
+    node.parts.pop("buses", None)
+    yield i2c(21, 22)
+    fake_chips.FAULTS.clear()
+    node.parts.pop("buses", None)
+
+
+def display(parts, kind, values, **kwargs):
+    """An SSD1306 or LCD1602 showing sensors that read `values` (None: no reading)."""
+    from pysmartnode.components.devices.lcd1602 import LCD1602
+    from pysmartnode.components.devices.ssd1306 import SSD1306
+
+    thermometer, _ = parts
+    sensors = []
+    for i, value in enumerate(values):
+        sensors.append(thermometer("t%d" % i))
+        sensors[-1].next = value
+    cls = SSD1306 if kind == "ssd1306" else LCD1602
+    return cls("screen", sda=21, scl=22, sensors=sensors, **kwargs)
+
+
+def test_ssd1306_initialises_and_sends_the_frame_page_by_page(parts, bus):
+    oled = display(parts, "ssd1306", [20.0])
+    run(oled.refresh())  # CPython: no framebuf, so the frame stays blank
+    chip = bus._chips[60]
+    assert chip.on and chip.charge_pump and chip.addressing == 2
+    oled._buffer[:] = bytes(range(256)) * 4  # every column of every page distinct
+    oled.show()
+    assert chip.ram == oled._buffer
+
+
+def test_lcd1602_shows_the_labelled_values_on_its_two_lines(parts, bus):
+    lcd = display(parts, "lcd", [21.456, None], labels=["Air", "Water"], decimals=2)
+    run(lcd.refresh())
+    chip = bus._chips[39]
+    assert chip.four_bit and chip.two_lines and chip.backlight
+    assert chip.screen() == ["Air 21.46       ", "Water --        "]
+    lcd._lines[1][0].next = 7  # the next rewrite replaces the whole line
+    lcd._lines[0] = (lcd._lines[0][0], "temperature", "A label longer than 16")
+    run(lcd.refresh())
+    assert chip.screen() == ["A label longer t", "Water 7.00      "]
+
+
+@pytest.mark.parametrize(("kind", "address", "init"), [("ssd1306", 60, 0xAF), ("lcd", 39, 0x0C)],
+                         ids=["ssd1306", "lcd"])  # fmt: skip
+def test_absent_display_is_logged_once_per_streak_and_initialised_again(
+    parts, bus, kind, address, init, capsys
+):
+    import fake_chips
+
+    screen = display(parts, kind, [20.0])
+    run(screen.refresh())
+    chip = bus._chips[address]
+    history = chip.commands if kind == "ssd1306" else chip.instructions
+    assert history.count(init) == 1
+    fake_chips.FAULTS["i2c:%d" % address] = "enodev"
+    for _ in range(3):
+        run(screen.refresh())  # no raise: logged
+    del fake_chips.FAULTS["i2c:%d" % address]
+    run(screen.refresh())
+    assert history.count(init) == 2  # the display may have lost power: initialised again
+    out = capsys.readouterr().out
+    assert out.count("screen: display at %d does not answer" % address) == 1, out
+    assert "screen: display answers again" in out
+
+
+@pytest.mark.parametrize("kind", ["ssd1306", "lcd"])
+@pytest.mark.parametrize(
+    "bad",
+    [{"sensors": []}, {"sensors": ["t0"]}, {"labels": ["a", "b"]}, {"sensor_types": ["humidity"]},
+     {"address": 200}, {"interval": 0}],
+    ids=["empty", "not-a-ref", "labels", "type", "address", "interval"],
+)  # fmt: skip
+def test_display_bad_arguments_raise_valueerror(parts, bus, kind, bad):
+    from pysmartnode.components.devices.lcd1602 import LCD1602
+    from pysmartnode.components.devices.ssd1306 import SSD1306
+
+    thermometer, _ = parts
+    args = {"sda": 21, "scl": 22, "sensors": [thermometer("t0")]} | bad
+    with pytest.raises(ValueError):
+        (SSD1306 if kind == "ssd1306" else LCD1602)("screen", **args)
+
+
+def test_a_list_of_references_builds_a_list_of_components(bus, clean_node):
+    from pysmartnode.utils import registry
+
+    remote = {"package": ".sensors.remote", "component": "RemoteSensor"}
+    components = {
+        "oled": {"package": ".devices.ssd1306", "component": "SSD1306", "constructor_args": {
+            "sda": 21, "scl": 22, "sensors": [{"ref": "a1"}, {"ref": "a2"}]}},
+        "a1": dict(remote, constructor_args={"topic": "home/x/a1"}),
+        "a2": dict(remote, constructor_args={"topic": "home/x/a2"}),
+    }  # fmt: skip
+    built = asyncio.run(registry.build(components, start=False))
+    assert not clean_node.failed, clean_node.failed
+    assert [line[0] for line in built["oled"]._lines] == [built["a1"], built["a2"]]
