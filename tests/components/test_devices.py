@@ -185,6 +185,7 @@ def test_climate_announces_a_climate_entity_with_the_modes_it_can_do(parts):
 def bus(parts):
     """The fake I2C bus on pins 21/22 (fresh chips) and fake_chips, faults cleared after."""
     import fake_chips
+
     from pysmartnode import node
     from pysmartnode.platform.hardware import i2c
 
