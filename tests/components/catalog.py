@@ -38,6 +38,18 @@ class ComponentClass:
     example: dict[str, Any] | None  # {config key: entry} for this class, None if missing
     error: str | None = None  # why the module or its example could not be read
     needs: dict[str, Any] | None = None  # entries of the docstring the example refers to
+    host_device: tuple[str, bool] | None = None  # "Host device: <path>[, CPython only]"
+
+    def unavailable(self, runtime: str) -> str | None:
+        """Why this class's hardware cannot work in a node of runtime here, or None."""
+        if self.host_device is None:
+            return None
+        path, cpython_only = self.host_device
+        if not os.path.exists(path):
+            return f"{self.id} needs {path}, which this host does not have"
+        if cpython_only and runtime != "cpython":
+            return f"{self.id} needs CPython"
+        return None
 
     def entries(self, key: str = "{}") -> dict[str, Any]:
         """needs + example, every key formatted with ``key`` and references rewritten."""
@@ -128,8 +140,18 @@ def component_classes() -> list[ComponentClass]:
             if example is not None:
                 mine = {k: v for k, v in example.items() if v.get("component") == name} or None
                 needs = _referenced(mine or {}, example)
-            result.append(ComponentClass(package, name, path, _kind(cls), mine, None, needs))
+            result.append(ComponentClass(package, name, path, _kind(cls), mine, None, needs,
+                                         _host_device(module.__doc__)))  # fmt: skip
     return result
+
+
+def _host_device(doc: str | None) -> tuple[str, bool] | None:
+    """From a docstring line "Host device: /dev/x" (", CPython only" may follow)."""
+    for line in (doc or "").splitlines():
+        if line.startswith("Host device: "):
+            path, _, rest = line[len("Host device: ") :].partition(",")
+            return path.strip(), "CPython only" in rest
+    return None
 
 
 def _refs(entry: dict) -> list[str]:
