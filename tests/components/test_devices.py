@@ -92,6 +92,20 @@ def test_climate_mode_off_turns_the_output_off(parts):
     run(main())
 
 
+def test_climate_stopped_leaves_the_output_off(parts):
+    async def main():
+        c, sensor, heater, _ = climate(parts, mode="heat")
+        sensor.next = 15
+        await c.step()
+        assert heater.state() is True
+        c.stop()
+        for _ in range(10):  # the switch-off task runs at the next turns of the loop
+            await asyncio.sleep(0)
+        assert heater.state() is False
+
+    run(main())
+
+
 def test_climate_failed_sensor_turns_the_output_off_and_logs_once_per_streak(parts, capsys):
     async def main():
         c, sensor, heater, _ = climate(parts, mode="heat")

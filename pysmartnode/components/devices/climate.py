@@ -189,7 +189,10 @@ class Climate(ComponentBase):
         super().stop()
         for switch in (self._heater, self._cooler):
             if switch is not None and switch.state():
-                asyncio.create_task(switch.off())  # a stopped controller leaves nothing on
+                try:  # a stopped controller leaves nothing on
+                    asyncio.create_task(switch.off())
+                except RuntimeError:  # CPython with no loop running: nothing to switch with
+                    pass
 
     def discovery_entities(self):
         t = self._topic
