@@ -8,7 +8,8 @@
     }
 
 `package` starting with "." means `pysmartnode.components.`. A reference to another component
-is explicit, `{"ref": "<config key>"}`, and that component is built first. Every failure (unknown
+is explicit, `{"ref": "<config key>"}` (also as an item of a list), and that component is built
+first. Every failure (unknown
 package, missing class, bad or missing argument, a constructor or import that raises, a missing
 or cyclic reference) is logged with the component's name and reason; the others still load. The
 dict may come from components.py or from a server: the registry does not care. Entries are built
@@ -118,7 +119,12 @@ def _make(name, components, built, chain, log, start):
         raise ComponentError("constructor_args must be a dict of keyword arguments")
     kwargs = {}
     for key, value in args.items():
-        kwargs[key] = _resolve(name, key, value, components, built, chain + [name], log, start)
+        if isinstance(value, list):  # a list of references: [{"ref": "a"}, {"ref": "b"}]
+            value = [_resolve(name, key, v, components, built, chain + [name], log, start)
+                     for v in value]  # fmt: skip
+        else:
+            value = _resolve(name, key, value, components, built, chain + [name], log, start)
+        kwargs[key] = value
     if package[0] == ".":
         package = "pysmartnode.components" + package
     try:

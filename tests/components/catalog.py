@@ -37,6 +37,23 @@ class ComponentClass:
     kind: str  # sensor, switch, button, binary_sensor, base
     example: dict[str, Any] | None  # {config key: entry} for this class, None if missing
     error: str | None = None  # why the module or its example could not be read
+    needs: dict[str, Any] | None = None  # entries of the docstring the example refers to
+    host_device: tuple[str, bool] | None = None  # "Host device: <path>[, CPython only]"
+
+    def unavailable(self, runtime: str) -> str | None:
+        """Why this class's hardware cannot work in a node of runtime here, or None."""
+        if self.host_device is None:
+            return None
+        path, cpython_only = self.host_device
+        if not os.path.exists(path):
+            return f"{self.id} needs {path}, which this host does not have"
+        if cpython_only and runtime != "cpython":
+            return f"{self.id} needs CPython"
+        return None
+
+    def entries(self, key: str = "{}") -> dict[str, Any]:
+        """needs + example, every key formatted with ``key`` and references rewritten."""
+        return renamed({**(self.needs or {}), **(self.example or {})}, key)
 
     @property
     def id(self) -> str:
@@ -119,11 +136,64 @@ def component_classes() -> list[ComponentClass]:
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if not issubclass(cls, ComponentBase) or cls.__module__ != module.__name__:
                 continue
-            mine = None
+            mine = needs = None
             if example is not None:
                 mine = {k: v for k, v in example.items() if v.get("component") == name} or None
-            result.append(ComponentClass(package, name, path, _kind(cls), mine))
+                needs = _referenced(mine or {}, example)
+            result.append(ComponentClass(package, name, path, _kind(cls), mine, None, needs,
+                                         _host_device(module.__doc__)))  # fmt: skip
     return result
+
+
+def _host_device(doc: str | None) -> tuple[str, bool] | None:
+    """From a docstring line "Host device: /dev/x" (", CPython only" may follow)."""
+    for line in (doc or "").splitlines():
+        if line.startswith("Host device: "):
+            path, _, rest = line[len("Host device: ") :].partition(",")
+            return path.strip(), "CPython only" in rest
+    return None
+
+
+def _refs(entry: dict) -> list[str]:
+    args = entry.get("constructor_args") or {}
+    items = [x for v in args.values() for x in (v if isinstance(v, list) else [v])]
+    return [v["ref"] for v in items if _is_ref(v)]
+
+
+def _is_ref(v: Any) -> bool:
+    return isinstance(v, dict) and set(v) == {"ref"}
+
+
+def _referenced(mine: dict[str, Any], example: dict[str, Any]) -> dict[str, Any] | None:
+    """The other entries of the docstring that mine refer to ({"ref": key}), transitively."""
+    needs: dict[str, Any] = {}
+    todo = [r for entry in mine.values() for r in _refs(entry)]
+    while todo:
+        key = todo.pop()
+        if key not in needs and key not in mine and key in example:
+            needs[key] = example[key]
+            todo += _refs(example[key])
+    return needs or None
+
+
+def renamed(entries: dict[str, Any], key: str) -> dict[str, Any]:
+    """entries with every config key k as key.format(k), references rewritten to match."""
+    out = {}
+    for k, entry in entries.items():
+        args = dict(entry.get("constructor_args") or {})
+        for arg, v in args.items():
+            if isinstance(v, list):
+                args[arg] = [_rename_ref(x, entries, key) for x in v]
+            else:
+                args[arg] = _rename_ref(v, entries, key)
+        out[key.format(k)[:64]] = dict(entry, constructor_args=args)
+    return out
+
+
+def _rename_ref(v: Any, entries: dict[str, Any], key: str) -> Any:
+    if _is_ref(v) and v["ref"] in entries:
+        return {"ref": key.format(v["ref"])[:64]}
+    return v
 
 
 def with_fakes(runtime: str, env: dict[str, str] | None = None) -> dict[str, str]:

@@ -47,7 +47,7 @@ def test_the_tree_has_component_classes_of_every_kind():
 def test_example_config_builds_through_the_registry(cc: ComponentClass, clean_node):
     assert cc.error is None, f"{cc.path.name} does not import: {cc.error}"
     assert cc.example, f"{cc.path.name}: no example config for {cc.name} in the docstring"
-    built = build(cc.example)
+    built = build(cc.entries())  # with the entries it refers to
     assert not clean_node.failed, clean_node.failed
     for key in cc.example:
         assert type(built[key]).__name__ == cc.name
@@ -58,7 +58,7 @@ def test_example_config_builds_through_the_registry(cc: ComponentClass, clean_no
 def test_example_discovery_payloads_are_valid(cc: ComponentClass, clean_node):
     if not cc.example:
         pytest.fail(f"{cc.id} has no example config")
-    built = build(cc.example)
+    built = build(cc.entries())
     for per_entity, validate in (
         (False, validate_device_discovery),
         (True, validate_entity_discovery),
@@ -80,8 +80,7 @@ def test_every_payload_the_tree_can_produce_is_valid_together(clean_node, ha_val
 
     components = {}
     for i, cc in enumerate(CLASSES):
-        for key, entry in (cc.example or {}).items():
-            components[f"{key}_{i}"] = entry
+        components |= cc.entries(f"{{}}_{i}")
     built = build(components)
     assert not clean_node.failed, clean_node.failed
 
@@ -153,8 +152,7 @@ def test_the_device_text_a_node_publishes_is_the_payload_the_tests_check(clean_n
     above check payloads(): both must say the same."""
     components = {}
     for i, cc in enumerate(CLASSES):
-        for key, entry in (cc.example or {}).items():
-            components[f"{key}_{i}"] = entry
+        components |= cc.entries(f"{{}}_{i}")
     built = list(build(components).values())
     b = builder()
     ((topic, payload),) = b.payloads(built, {"gone": "switch"})

@@ -206,6 +206,10 @@ def i2c_device(address, made):
             made[address] = AtlasEZO(address, "ph")
         elif address == 0x64:
             made[address] = AtlasEZO(address, "ec")
+        elif address in (0x3C, 0x3D):  # displays: see the block "devices" below
+            made[address] = SSD1306(address)
+        elif address in (0x27, 0x3F):
+            made[address] = LCD1602(address)
         else:
             return None
     return made[address]
@@ -290,3 +294,135 @@ def mcp3208(cs, tx):
     value = (channel * 500 + 100) & 0x0FFF  # channel 0: 100, 1: 600, ... 7: 3600
     # bit 4 of the second byte is the null bit (0), then B11..B8, then B7..B0
     return bytes((0xFF, (value >> 8) & 0x0F, value & 0xFF))
+
+
+# ---------------------------------------------------------------- devices: displays on I2C
+# SSD1306 (128x64 OLED) and an HD44780 16x2 LCD behind a PCF8574 backpack, decoding what the
+# display driver sends the way the controller does. In-process, a test reads the chip from the
+# bus (`bus._chips[60]`); a node (a process) writes each screen to the folder named by the
+# environment variable FAKE_DISPLAYS: `i2c-60.bin` (the 1024 bytes of the SSD1306's RAM, page
+# by page, then the display-on flag) and `i2c-39.txt` (the LCD's two lines).
+
+
+def _dump(name, data):
+    folder = os.getenv("FAKE_DISPLAYS")
+    if folder:
+        with open(folder + "/" + name, "wb") as f:
+            f.write(data)
+
+
+class SSD1306:
+    _ARGS = {0x81: 1, 0x8D: 1, 0xA8: 1, 0xD3: 1, 0xD5: 1, 0xD9: 1, 0xDA: 1, 0xDB: 1, 0x20: 1,
+             0x21: 2, 0x22: 2}  # fmt: skip
+
+    def __init__(self, address):
+        self.address = address
+        self.ram = bytearray(1024)  # GDDRAM: 8 pages of 128 columns, bit 0 the top row
+        self.on = False
+        self.charge_pump = False
+        self.addressing = 2  # page addressing after reset (datasheet)
+        self.page = self.column = 0
+        self.commands = []  # every command byte, in order
+
+    def write(self, data):
+        control, body = data[0], data[1:]
+        if control == 0x40:  # data: into RAM at the page and column, column advancing
+            for byte in body:
+                self.ram[self.page * 128 + self.column] = byte
+                self.column += 1
+                if self.column == 128:
+                    self.column = 0
+                    if self.addressing == 0:
+                        self.page = (self.page + 1) % 8
+            _dump("i2c-%d.bin" % self.address, bytes(self.ram) + bytes((self.on,)))
+        elif control in (0x00, 0x80):
+            self._commands(body)
+        else:
+            raise OSError(5)  # EIO: a control byte the controller does not take
+
+    def _commands(self, body):
+        i = 0
+        while i < len(body):
+            c = body[i]
+            args = body[i + 1 : i + 1 + self._ARGS.get(c, 0)]
+            i += 1 + len(args)
+            self.commands.append(c)
+            if c in (0xAE, 0xAF):
+                self.on = c == 0xAF
+            elif c == 0x8D:
+                self.charge_pump = args[0] == 0x14
+            elif c == 0x20:
+                self.addressing = args[0]
+            elif 0xB0 <= c <= 0xB7:
+                self.page = c - 0xB0
+            elif c <= 0x0F:
+                self.column = (self.column & 0xF0) | c
+            elif c <= 0x1F:
+                self.column = (self.column & 0x0F) | (c & 0x0F) << 4
+
+    def read(self, reg, n):
+        return bytes(n)
+
+
+class LCD1602:
+    # PCF8574 port bits: P0 RS, P1 RW, P2 E, P3 backlight, P4..P7 the HD44780's D4..D7
+    def __init__(self, address):
+        self.address = address
+        self.port = 0
+        self.four_bit = False  # 8-bit interface after power on (datasheet)
+        self.high = None  # the first nibble of a byte, in 4-bit mode
+        self.ddram = bytearray(b" " * 0x68)
+        self.ac = 0  # address counter
+        self.on = False
+        self.two_lines = False
+        self.backlight = False
+        self.instructions = []
+
+    def screen(self):
+        """The two lines of 16 characters shown (blank while the display is off)."""
+        if not self.on:
+            return ["", ""]
+        return [self.ddram[0:16].decode(), self.ddram[0x40:0x50].decode()]
+
+    def write(self, data):
+        for byte in data:
+            falling = self.port & 0x04 and not byte & 0x04  # E high to low latches D4..D7
+            self.port = byte
+            self.backlight = bool(byte & 0x08)
+            if falling:
+                self._latch(byte >> 4, byte & 0x01)
+
+    def _latch(self, nibble, rs):
+        if not self.four_bit:
+            self._execute(nibble << 4, rs)  # 8-bit mode: the low data lines are not wired
+            return
+        if self.high is None:
+            self.high = nibble
+            return
+        value, self.high = self.high << 4 | nibble, None
+        self._execute(value, rs)
+
+    def _execute(self, value, rs):
+        if rs:
+            self.ddram[self.ac] = value
+            self.ac = (self.ac + 1) % 0x68
+            _dump("i2c-%d.txt" % self.address, "\n".join(self.screen()).encode())
+            return
+        self.instructions.append(value)
+        if value & 0x80:
+            self.ac = (value & 0x7F) % 0x68
+        elif value & 0x40:  # CGRAM address: no custom characters here
+            pass
+        elif value & 0x20:  # function set: DL (8 bit) and N (two lines)
+            self.four_bit = not value & 0x10
+            self.two_lines = bool(value & 0x08)
+        elif value & 0x08:
+            self.on = bool(value & 0x04)
+        elif value == 0x01:
+            self.ddram[:] = b" " * 0x68
+            self.ac = 0
+        elif value & 0xFE == 0x02:
+            self.ac = 0
+
+    def read(self, reg, n):
+        return bytes((self.port,)) * n

@@ -1,0 +1,1 @@
+"""Devices built from other components: displays and a climate controller."""
