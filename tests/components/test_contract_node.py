@@ -125,6 +125,16 @@ def _node_components(device_id: str) -> tuple[dict, dict[str, str], dict[str, li
     return components, keys, entities
 
 
+def _feed_remote_sensors(obs: Observer, components: dict) -> None:
+    """A retained reading on every RemoteSensor's topic: the other node it stands for."""
+    for entry in components.values():
+        if entry.get("component") == "RemoteSensor":
+            args = entry.get("constructor_args", {})
+            key = args.get("key")
+            payload = json.dumps({key: 12.5}) if key else "12.5"
+            obs.publish(args["topic"], payload, qos=1, retain=True)
+
+
 @pytest.fixture(
     scope="module",
     params=[(r, k) for r in RUNTIMES for k in KINDS],
@@ -152,6 +162,7 @@ def contract_node(request, tmp_path_factory) -> Iterator[ContractNode]:
     (folder / "components.py").write_text(f"COMPONENTS = {components!r}\n")
     obs = Observer(broker)
     obs.subscribe("#")
+    _feed_remote_sensors(obs, components)
     node = ContractNode(runtime, broker, folder, device_id, obs, keys, entities)
     node.start()
     try:
