@@ -4,6 +4,7 @@
     python3 bench/fw_heap.py --quick         # hold 10 s, nothing written
     python3 bench/fw_heap.py --source DIR    # a MicroPython tree or tarball (default: as tools/firmware.py)
     python3 bench/fw_heap.py --bits 32       # 4-byte words, as on a board (needs gcc-multilib)
+    python3 bench/fw_heap.py --nodes         # the two node figures only, nothing written
 
 tools/firmware.py builds (or takes from its cache) the unix port with pysmartnode and mqtt_as
 frozen in. Every figure here runs on that one binary (64-bit, or 32-bit with --bits 32: the
@@ -256,20 +257,28 @@ def node_figures(s: Setup, port: int, hold: float, node=None, label="node") -> d
     return out
 
 
+# what an idle node imports from pysmartnode/components/: the built-in status
+_BUILT_IN = {
+    "pysmartnode/components/__init__.mpy",
+    "pysmartnode/components/machine/__init__.mpy",
+    "pysmartnode/components/machine/status.mpy",
+}
+
+
 def bundle_sizes(s: Setup) -> dict:
-    """.mpy bytes of tools/build.py's tree: core (everything but pysmartnode/components/) and
-    core + all components; main.py/boot.py (source) and data files not counted."""
-    core = comps = 0
+    """.mpy bytes of tools/build.py's tree: core (everything but pysmartnode/components/, the
+    built-in status counted in; the client mqtt_as too) and core + all components;
+    main.py/boot.py (source) and data files not counted."""
+    core = comps = client = 0
     for f in s.mpy.rglob("*.mpy"):
         rel = f.relative_to(s.mpy).as_posix()
-        if (
-            rel.startswith("pysmartnode/components/")
-            and rel != "pysmartnode/components/__init__.mpy"
-        ):
+        if rel.startswith("mqtt_as/"):
+            client += f.stat().st_size
+        if rel.startswith("pysmartnode/components/") and rel not in _BUILT_IN:
             comps += f.stat().st_size
         else:
             core += f.stat().st_size
-    return {"core": core, "all": core + comps}
+    return {"core": core, "all": core + comps, "mqtt_as": client}
 
 
 # --------------------------------------------------------------------------- breakdown
@@ -364,7 +373,8 @@ def render(res: dict, hold: float, info: str) -> str:
         + " as a components.py beside config.py.",
         "",
         f"Bundle, `.mpy` bytes of tools/build.py's tree: core {size['core']:,} B "
-        f"({size['core'] / 1024:.1f} KiB); core + all components {size['all']:,} B "
+        f"({size['core'] / 1024:.1f} KiB, of which the client mqtt_as "
+        f"{size.get('mqtt_as', 0):,} B); core + all components {size['all']:,} B "
         f"({size['all'] / 1024:.1f} KiB).",
         "",
         "| target (frozen, 64-bit) | verdict |",
@@ -428,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", type=Path, help="MicroPython source (tools/firmware.py)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--bits", type=int, choices=(32, 64), default=64)
+    ap.add_argument("--nodes", action="store_true", help="the node figures only; nothing written")
     args = ap.parse_args(argv)
     hold = args.hold or (10.0 if args.quick else 60.0)
     firmware = load_tool("firmware")
@@ -444,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="bench-fw-heap-") as tmp, Mosquitto() as broker:
         s = Setup(fw, Path(tmp))
+        if args.nodes:  # a quick before/after of a change: (b), (c) and the bundle
+            for label, node in (("node", None), ("5+3", NODE_5_3)):
+                node_figures(s, broker.port, hold, node=node, label=label)
+            print("bundle", bundle_sizes(s), f"total {time.monotonic() - started:.0f} s")
+            return 0
         res = {
             "bits": fw.bits,
             "client": client_figures(s, broker.port),
