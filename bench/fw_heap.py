@@ -5,6 +5,7 @@
     python3 bench/fw_heap.py --source DIR    # a MicroPython tree or tarball (default: as tools/firmware.py)
     python3 bench/fw_heap.py --bits 32       # 4-byte words, as on a board (needs gcc-multilib)
     python3 bench/fw_heap.py --nodes         # the two node figures only, nothing written
+    python3 bench/fw_heap.py --nodes --kinds frozen
 
 tools/firmware.py builds (or takes from its cache) the unix port with pysmartnode and mqtt_as
 frozen in. Every figure here runs on that one binary (64-bit, or 32-bit with --bits 32: the
@@ -232,9 +233,9 @@ def components_py(node: dict, folder: Path) -> str:
     return "COMPONENTS = %r\n" % node
 
 
-def node_figures(s: Setup, port: int, hold: float, node=None, label="node") -> dict:
+def node_figures(s: Setup, port: int, hold: float, node=None, label="node", kinds=KINDS) -> dict:
     out = {}
-    for kind in KINDS:
+    for kind in kinds:
         edge = bisect(
             lambda k, kind=kind: node_run(s, kind, port, k, 3, node=node) is not None, confirm=0
         )
@@ -439,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--bits", type=int, choices=(32, 64), default=64)
     ap.add_argument("--nodes", action="store_true", help="the node figures only; nothing written")
+    ap.add_argument("--kinds", default=",".join(KINDS), help="with --nodes: e.g. frozen,mpy")
     args = ap.parse_args(argv)
     hold = args.hold or (10.0 if args.quick else 60.0)
     firmware = load_tool("firmware")
@@ -457,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         s = Setup(fw, Path(tmp))
         if args.nodes:  # a quick before/after of a change: (b), (c) and the bundle
             for label, node in (("node", None), ("5+3", NODE_5_3)):
-                node_figures(s, broker.port, hold, node=node, label=label)
+                node_figures(s, broker.port, hold, node, label, args.kinds.split(","))
             print("bundle", bundle_sizes(s), f"total {time.monotonic() - started:.0f} s")
             return 0
         res = {

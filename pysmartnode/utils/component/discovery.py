@@ -19,7 +19,8 @@ import asyncio
 from pysmartnode import logging
 from pysmartnode.platform import collect, const
 
-_RESERVE = const(4096)  # bytes kept for the device payload, grown to the last one + 512
+_RESERVE = const(4096)  # bytes kept for the first device payload; then the last one + 512
+_PER_COMPONENT = const(768)  # ... and for each component the node is about to build
 _ORIGIN_URL = "https://github.com/kevinkk525/pysmartnode"
 # Units HA accepts per sensor device class (the classes of definitions.py), "class:u1|u2;"
 _UNITS = (
@@ -280,6 +281,19 @@ class Discovery:
         mqtt.on_connect(self._on_connect)
         mqtt.on_link(self._on_link)
 
+    def expect(self, components):
+        """Sizes the reserve for the first payload of a node about to build `components`
+        components, while the heap is still whole (a 5 KiB payload found no 5 KiB block in
+        40 KiB free once eight components had been built)."""
+        if self._reserve is None or self.publications:
+            return
+        self._reserve = None
+        collect()
+        try:
+            self._reserve = bytearray(_RESERVE + components * _PER_COMPONENT)
+        except MemoryError:
+            self._reserve = bytearray(_RESERVE)
+
     async def wait(self):
         """Returns once the discovery config is out on the current connection."""
         if not self._ready.is_set():
@@ -328,7 +342,7 @@ class Discovery:
             text = b"".join(pieces) if pieces else ""
             del pieces
             payloads = [(builder.device_topic(), text)]
-            self._keep = max(self._keep, len(text) + 512)
+            self._keep = len(text) + 512  # the next payload is most likely as long
             del text
         for object_id, why in builder.problems:
             self._log.error("%s: %s", object_id, why)
