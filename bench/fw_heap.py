@@ -4,6 +4,8 @@
     python3 bench/fw_heap.py --quick         # hold 10 s, nothing written
     python3 bench/fw_heap.py --source DIR    # a MicroPython tree or tarball (default: as tools/firmware.py)
     python3 bench/fw_heap.py --bits 32       # 4-byte words, as on a board (needs gcc-multilib)
+    python3 bench/fw_heap.py --nodes         # the two node figures only, nothing written
+    python3 bench/fw_heap.py --nodes --kinds frozen
 
 tools/firmware.py builds (or takes from its cache) the unix port with pysmartnode and mqtt_as
 frozen in. Every figure here runs on that one binary (64-bit, or 32-bit with --bits 32: the
@@ -14,8 +16,13 @@ only in where the code lives:
 - frozen: a folder holding only main.py and config.py; the code stays in the firmware image.
 
 Figures: the smallest `-X heapsize` (1 KiB bisection, confirmed) at which (a) the client alone
-(bench/client_mp_ram.py: connect, subscribe, 100 QoS 1 publishes, no fault) and (b) the idle
-node (status only) run, the node held --hold seconds and then still answering a status request.
+(bench/client_mp_ram.py: connect, subscribe, 100 QoS 1 publishes, no fault), (b) the idle
+node (status only) and (c) a node with 5 sensors + 3 switches (NODE_5_3: Linux components of
+the library, pysmartnode/components/unix/, as a components.py beside config.py) run, the node
+held --hold seconds and then still answering a status request (for (c) one that counts all 8
+components built and none failed). The components are the unix/ ones because the unix port has
+no hardware: sensors on tests/fakes would add the fakes' own code to the heap. Bundle sizes: the
+.mpy bytes of tools/build.py's tree, core (no components) and core + all components.
 Then where the heap goes: gc.mem_alloc() deltas per import (bench/heap_imports.py) and, for the
 idle node at steady state, the heap map of micropython.mem_info(1) counted by block type.
 """
@@ -140,13 +147,19 @@ def client_figures(s: Setup, port: int) -> dict:
 # --------------------------------------------------------------------------- (b) the idle node
 
 
-def node_run(s: Setup, kind: str, port: int, kib: int | None, hold: float, components=None):
+def node_run(
+    s: Setup, kind: str, port: int, kib: int | None, hold: float, components=None, node=None
+):
     """The node's last status if it lived `hold` s at this heap and then answered; else None.
-    With `components`, that file runs as components.py and the node's output is returned too."""
+    With `components`, that file runs as components.py and the node's output is returned too.
+    With `node` (a COMPONENTS dict), that is the components.py, and the status must count all
+    of them built, none failed."""
     folder = Path(tempfile.mkdtemp(prefix="fw-heap-", dir=s.tmp))
     config, device_id = write_config(folder, port, WATCHDOG_TIMEOUT=30)
     if components is not None:
         shutil.copy(components, folder / "components.py")
+    if node is not None:
+        (folder / "components.py").write_text(components_py(node, folder))
     main = s.main_py(kind)
     if kind == "frozen":  # only main.py and config.py in the folder the node runs in
         shutil.copy(main, folder / "main.py")
@@ -178,6 +191,10 @@ def node_run(s: Setup, kind: str, port: int, kib: int | None, hold: float, compo
                 if watcher.wait(topic, 10, mark) is not None and proc.poll() is None:
                     last = [p for _, t, p in watcher.events[mark:] if t == topic][-1]
                     status = json.loads(last)
+                    if node is not None and (
+                        status.get("components") != len(node) or status.get("components_failed")
+                    ):
+                        status = None
     finally:
         stop_node(proc)
         output = proc.stdout.read().decode(errors="replace")
@@ -187,24 +204,82 @@ def node_run(s: Setup, kind: str, port: int, kib: int | None, hold: float, compo
     return (status, output) if components is not None else status
 
 
-def node_figures(s: Setup, port: int, hold: float) -> dict:
+# (c): 5 sensors + 3 switches of the library's Linux components (the unix port has no hardware)
+NODE_5_3 = {
+    "load": {"package": ".unix.load", "component": "CPULoad"},
+    "memory": {"package": ".unix.memory", "component": "Memory"},
+    "disk": {"package": ".unix.disk", "component": "Disk", "constructor_args": {"path": "/"}},
+    "uptime": {"package": ".unix.uptime", "component": "Uptime"},
+    "open_files": {
+        "package": ".unix.file_value",
+        "component": "FileValue",
+        "constructor_args": {"path": "/proc/sys/fs/file-nr"},
+    },
+    "lamp": {"package": ".unix.file_switch", "component": "FileSwitch"},
+    "pump": {"package": ".unix.file_switch", "component": "FileSwitch"},
+    "fan": {"package": ".unix.command_switch", "component": "CommandSwitch"},
+}
+
+
+def components_py(node: dict, folder: Path) -> str:
+    """components.py holding `node`, the switches' files in the run's own folder."""
+    node = json.loads(json.dumps(node))
+    for name, spec in node.items():
+        args = spec.setdefault("constructor_args", {})
+        if spec["component"] == "FileSwitch":
+            args["path"] = str(folder / name)
+        elif spec["component"] == "CommandSwitch":
+            args.update(on="touch %s" % (folder / name), off="rm -f %s" % (folder / name))
+    return "COMPONENTS = %r\n" % node
+
+
+def node_figures(s: Setup, port: int, hold: float, node=None, label="node", kinds=KINDS) -> dict:
     out = {}
-    for kind in KINDS:
-        edge = bisect(lambda k, kind=kind: node_run(s, kind, port, k, 3) is not None, confirm=0)
+    for kind in kinds:
+        edge = bisect(
+            lambda k, kind=kind: node_run(s, kind, port, k, 3, node=node) is not None, confirm=0
+        )
         result = {"heap_k": None}
         if edge is not None:  # the full hold, side by side, from the edge up
             candidates = [edge, edge + 1, edge + 2, edge + 4, edge + 8]
             with ThreadPoolExecutor(len(candidates)) as pool:
                 runs = list(
-                    pool.map(lambda k, kind=kind: node_run(s, kind, port, k, hold), candidates)
+                    pool.map(
+                        lambda k, kind=kind: node_run(s, kind, port, k, hold, node=node),
+                        candidates,
+                    )
                 )
             for kib, status in zip(candidates, runs, strict=True):
                 if status is not None:
                     result = {"heap_k": kib, "ram_free": status.get("ram_free")}
                     break
         out[kind] = result
-        print(f"node   {kind:6} smallest heap {result['heap_k']} KiB (held {hold:g} s); free there {result.get('ram_free')}", flush=True)  # fmt: skip
+        print(f"{label:6} {kind:6} smallest heap {result['heap_k']} KiB (held {hold:g} s); free there {result.get('ram_free')}", flush=True)  # fmt: skip
     return out
+
+
+# what an idle node imports from pysmartnode/components/: the built-in status
+_BUILT_IN = {
+    "pysmartnode/components/__init__.mpy",
+    "pysmartnode/components/machine/__init__.mpy",
+    "pysmartnode/components/machine/status.mpy",
+}
+
+
+def bundle_sizes(s: Setup) -> dict:
+    """.mpy bytes of tools/build.py's tree: core (everything but pysmartnode/components/, the
+    built-in status counted in; the client mqtt_as too) and core + all components;
+    main.py/boot.py (source) and data files not counted."""
+    core = comps = client = 0
+    for f in s.mpy.rglob("*.mpy"):
+        rel = f.relative_to(s.mpy).as_posix()
+        if rel.startswith("mqtt_as/"):
+            client += f.stat().st_size
+        if rel.startswith("pysmartnode/components/") and rel not in _BUILT_IN:
+            comps += f.stat().st_size
+        else:
+            core += f.stat().st_size
+    return {"core": core, "all": core + comps, "mqtt_as": client}
 
 
 # --------------------------------------------------------------------------- breakdown
@@ -270,7 +345,7 @@ def breakdown(s: Setup, port: int, delay: float) -> dict:
 
 
 def render(res: dict, hold: float, info: str) -> str:
-    c, n, b = res["client"], res["node"], res["breakdown"]
+    c, n, b, n53, size = res["client"], res["node"], res["breakdown"], res["node53"], res["bundle"]
 
     def k(v):
         return f"{v} KiB" if v else "FAILED"
@@ -287,8 +362,26 @@ def render(res: dict, hold: float, info: str) -> str:
             k(n[x]["heap_k"]) + (f" ({n[x]['ram_free'] / 1024:.1f} KiB free)" if n[x].get("ram_free") else "")
             for x in KINDS
         ) + " |",
+        f"| (c) 5 sensors + 3 switches (Linux components): {hold:g} s, then a status request counting all 8 | "
+        + " | ".join(
+            k(n53[x]["heap_k"]) + (f" ({n53[x]['ram_free'] / 1024:.1f} KiB free)" if n53[x].get("ram_free") else "")
+            for x in KINDS
+        ) + " |",
         "| `gc.mem_alloc()` of the client once connected | "
         + " | ".join(f"{c[x]['connected'] or 0:,} B" for x in KINDS) + " |",
+        "",
+        "(c) runs " + ", ".join(f"{name} ({spec['package']})" for name, spec in NODE_5_3.items())
+        + " as a components.py beside config.py.",
+        "",
+        f"Bundle, `.mpy` bytes of tools/build.py's tree: core {size['core']:,} B "
+        f"({size['core'] / 1024:.1f} KiB, of which the client mqtt_as "
+        f"{size.get('mqtt_as', 0):,} B); core + all components {size['all']:,} B "
+        f"({size['all'] / 1024:.1f} KiB).",
+        "",
+        "| target (frozen, 64-bit) | verdict |",
+        "|---|---|",
+        f"| idle node ≤ 32 KiB | {verdict(n['frozen']['heap_k'], 32)} |",
+        f"| 5 sensors + 3 switches ≤ 48 KiB | {verdict(n53['frozen']['heap_k'], 48)} |",
         "",
         "Heap taken by each import (`gc.mem_alloc()` after a collection, before and after; in "
         "start-up order, a module's own imports counted where they first happen):",
@@ -320,6 +413,12 @@ def render(res: dict, hold: float, info: str) -> str:
     return "\n".join(lines)
 
 
+def verdict(kib: int | None, target: int) -> str:
+    if not kib:
+        return "not measured"
+    return f"**met** ({kib} KiB)" if kib <= target else f"**MISSED** ({kib} KiB)"
+
+
 def write_section(table: str, bits: int) -> None:
     section = SECTION + (" (32-bit)" if bits == 32 else "")
     text = RESULTS.read_text()
@@ -340,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", type=Path, help="MicroPython source (tools/firmware.py)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--bits", type=int, choices=(32, 64), default=64)
+    ap.add_argument("--nodes", action="store_true", help="the node figures only; nothing written")
+    ap.add_argument("--kinds", default=",".join(KINDS), help="with --nodes: e.g. frozen,mpy")
     args = ap.parse_args(argv)
     hold = args.hold or (10.0 if args.quick else 60.0)
     firmware = load_tool("firmware")
@@ -356,10 +457,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="bench-fw-heap-") as tmp, Mosquitto() as broker:
         s = Setup(fw, Path(tmp))
+        if args.nodes:  # a quick before/after of a change: (b), (c) and the bundle
+            for label, node in (("node", None), ("5+3", NODE_5_3)):
+                node_figures(s, broker.port, hold, node, label, args.kinds.split(","))
+            print("bundle", bundle_sizes(s), f"total {time.monotonic() - started:.0f} s")
+            return 0
         res = {
             "bits": fw.bits,
             "client": client_figures(s, broker.port),
             "node": node_figures(s, broker.port, hold),
+            "node53": node_figures(s, broker.port, hold, node=NODE_5_3, label="5+3"),
+            "bundle": bundle_sizes(s),
             "breakdown": breakdown(s, broker.port, min(hold, 20.0)),
         }
     table = render(res, hold, info)
@@ -368,7 +476,10 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(exist_ok=True)
     (out / f"fw-heap-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(res, indent=1))
     failed = [
-        f"{what} {k}" for what in ("client", "node") for k in KINDS if not res[what][k]["heap_k"]
+        f"{what} {k}"
+        for what in ("client", "node", "node53")
+        for k in KINDS
+        if not res[what][k]["heap_k"]
     ]
     if not args.quick and not args.no_write and not failed:
         write_section(table, fw.bits)

@@ -27,6 +27,7 @@ def load_settings(argv):
     path, options = config_loader.load(argv)
     drop("config_loader")  # its tables are not needed again
     drop("config_values")
+    drop("config_base")  # the defaults: pysmartnode.config holds them (and the user's values)
     asked = "--demo" in argv
     demo = asked or (path is None and not config.MQTT_HOST)
     if sys.implementation.name == "micropython":
@@ -216,6 +217,8 @@ async def _build_components(log, demo, mqtt):
         return
     from pysmartnode.utils import registry
 
+    if node.discovery is not None:
+        node.discovery.expect(len(COMPONENTS))
     try:
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure
@@ -223,6 +226,8 @@ async def _build_components(log, demo, mqtt):
     if config.MQTT_RECEIVE_CONFIG and not demo and node.status is not None:
         await node.status._publish_state()  # it reported at connect, before these were built
     registry._forget("pysmartnode.utils", "registry")  # built: its code is not needed again
+    if remote is None:  # only a remote config's rollback reads components.py's COMPONENTS again
+        sys.modules.pop("components", None)  # its objects live on where components use them
 
 
 def _config_hash(components, log):
@@ -236,6 +241,8 @@ def _config_hash(components, log):
     except (TypeError, ValueError) as e:  # a value JSON cannot hold: no hash, nothing else lost
         log.info("components.py has no config hash: %s", e)
         return None
+    finally:
+        drop("utils.canonical")  # needed again only by a remote config, which imports it
 
 
 def _local_components(log):

@@ -19,7 +19,8 @@ import asyncio
 from pysmartnode import logging
 from pysmartnode.platform import collect, const
 
-_RESERVE = const(4096)  # bytes kept for the device payload, grown to the last one + 512
+_RESERVE = const(4096)  # bytes kept for the first device payload; then the last one + 512
+_PER_COMPONENT = const(768)  # ... and for each component the node is about to build
 _ORIGIN_URL = "https://github.com/kevinkk525/pysmartnode"
 # Units HA accepts per sensor device class (the classes of definitions.py), "class:u1|u2;"
 _UNITS = (
@@ -225,29 +226,40 @@ class Builder:
         return None if pieces is None else b"".join(pieces)
 
     def device_pieces(self, providers, removed=None):
-        """The device payload as JSON bytes, built one component at a time (device mode).
+        """The device payload as a list of JSON bytes pieces (see device_chunks); None: nothing
+        to announce."""
+        pieces = list(self.device_chunks(providers, removed))
+        return pieces or None
 
-        Same content as payloads()[0], but the whole dict tree never exists at once and the
-        payload is allocated once (one join of small pieces; the client sends bytes as they
-        are): on a small heap the largest free block, not the free total, is the limit.
-        None: nothing to announce (then publish "" to remove the device).
+    def device_chunks(self, providers, removed=None):
+        """The device payload (device mode) as JSON bytes, one component at a time.
+
+        Same content as payloads()[0], but the whole dict tree never exists at once. Yields
+        nothing when there is nothing to announce (then publish "" to remove the device).
+        Deterministic: Discovery runs it twice, once to size the payload and once to fill it,
+        so the payload is one allocation and the pieces never exist at once (on a small heap
+        the largest free block, not the free total, is the limit).
         """
         import json
 
-        head = json.dumps({"dev": self._device(), "o": self._origin(), "avty_t": self.availability})
-        pieces = [head[:-1].encode(), b', "cmps": {']
+        first = True
         removed = removed or {}
         for object_id, platform in removed.items():
-            pieces.append(
-                ("%s: %s, " % (json.dumps(object_id), json.dumps({"p": platform}))).encode()
-            )
+            yield self._head() if first else b", "
+            first = False
+            yield ("%s: %s" % (json.dumps(object_id), json.dumps({"p": platform}))).encode()
         for object_id, _, config in self.entities_iter(providers):
-            pieces.append(("%s: %s, " % (json.dumps(object_id), json.dumps(config))).encode())
-        if len(pieces) == 2:
-            return None
-        pieces[-1] = pieces[-1][:-2]  # no comma after the last component
-        pieces.append(b"}}")
-        return pieces
+            yield self._head() if first else b", "
+            first = False
+            yield ("%s: %s" % (json.dumps(object_id), json.dumps(config))).encode()
+        if not first:
+            yield b"}}"
+
+    def _head(self):
+        import json
+
+        head = json.dumps({"dev": self._device(), "o": self._origin(), "avty_t": self.availability})
+        return head[:-1].encode() + b', "cmps": {'
 
     def device_topic(self):
         return "%s/device/%s/config" % (self.prefix, self.node_id)
@@ -279,6 +291,19 @@ class Discovery:
         self.publications = 0
         mqtt.on_connect(self._on_connect)
         mqtt.on_link(self._on_link)
+
+    def expect(self, components):
+        """Sizes the reserve for the first payload of a node about to build `components`
+        components, while the heap is still whole (a 5 KiB payload found no 5 KiB block in
+        40 KiB free once eight components had been built)."""
+        if self._reserve is None or self.publications:
+            return
+        self._reserve = None
+        collect()
+        try:
+            self._reserve = bytearray(_RESERVE + components * _PER_COMPONENT)
+        except MemoryError:
+            self._reserve = bytearray(_RESERVE)
 
     async def wait(self):
         """Returns once the discovery config is out on the current connection."""
@@ -320,15 +345,23 @@ class Discovery:
         if builder.per_entity:
             payloads = builder.payloads(self._providers(), removed)
         else:
-            pieces = builder.device_pieces(self._providers(), removed)
-            if self._reserve is not None:  # freed after the small pieces, before the join
+            size = 0  # first pass: the payload's length, each piece dropped once counted
+            for piece in builder.device_chunks(self._providers(), removed):
+                size += len(piece)
+            if self._reserve is not None:  # freed just before the payload is allocated
                 self._keep = len(self._reserve)
                 self._reserve = None
                 collect()  # merge the reserve with its free neighbours
-            text = b"".join(pieces) if pieces else ""
-            del pieces
+            text = bytearray(size) if size else ""
+            at, piece = 0, None  # second pass: the same pieces, copied into the payload
+            for piece in builder.device_chunks(self._providers(), removed) if size else ():
+                text[at : at + len(piece)] = piece
+                at += len(piece)
+            del piece
+            if at != size:  # a provider's entities changed between the passes
+                raise RuntimeError("discovery payload changed while it was built")
             payloads = [(builder.device_topic(), text)]
-            self._keep = max(self._keep, len(text) + 512)
+            self._keep = len(text) + 512  # the next payload is most likely as long
             del text
         for object_id, why in builder.problems:
             self._log.error("%s: %s", object_id, why)
