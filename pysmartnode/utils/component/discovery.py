@@ -320,7 +320,10 @@ class Discovery:
 
             # the handle waited 0.5–2.5 s already; together 1–5 s, spread over many nodes
             await asyncio.sleep(0.5 + getrandbits(8) / 128)
-        await self.publish()
+        try:
+            await self.publish()
+        except Exception as e:  # MemoryError making the payload: the states must still go out
+            self._log.error("discovery not published: %s: %s", type(e).__name__, e)
         self._ready.set()
         for provider in self._providers():
             if not hasattr(provider, "_publish_state"):
