@@ -27,7 +27,7 @@ def build(components: dict) -> dict:
 
 
 def builder(per_entity: bool = False):
-    from pysmartnode.utils.component.discovery import Builder
+    from pysmartnode.utils.component.ha_payload import Builder
 
     return Builder("node1", "home", "homeassistant", "home/node1/available", "Node 1",
                    "cpython", "7.0.0", per_entity)  # fmt: skip
