@@ -83,7 +83,7 @@ class Hub:
         self._log_lines = log_lines
         self._ping = ping
         self._task = None
-        self.dropped = 0  # clients dropped for reading too slowly
+        self.dropped = 0  # streams the node ended: a client too slow, or gone mid-write
         from pysmartnode.logging import logger
 
         self._tap = logger.tap(self._on_log)
