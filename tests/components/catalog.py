@@ -38,17 +38,19 @@ class ComponentClass:
     example: dict[str, Any] | None  # {config key: entry} for this class, None if missing
     error: str | None = None  # why the module or its example could not be read
     needs: dict[str, Any] | None = None  # entries of the docstring the example refers to
-    host_device: tuple[str, bool] | None = None  # "Host device: <path>[, CPython only]"
+    # "Host device: <path>[, CPython only | , CPython or a unix port with ffi ...]": (path,
+    # True when the PyPI wheel's micropython, which has no ffi, cannot drive it)
+    host_device: tuple[str, bool] | None = None
 
     def unavailable(self, runtime: str) -> str | None:
         """Why this class's hardware cannot work in a node of runtime here, or None."""
         if self.host_device is None:
             return None
-        path, cpython_only = self.host_device
+        path, not_on_wheel = self.host_device
         if not os.path.exists(path):
             return f"{self.id} needs {path}, which this host does not have"
-        if cpython_only and runtime != "cpython":
-            return f"{self.id} needs CPython"
+        if not_on_wheel and runtime != "cpython":
+            return f"{self.id} needs CPython or a unix port with ffi (the wheel has none)"
         return None
 
     def entries(self, key: str = "{}") -> dict[str, Any]:
@@ -146,11 +148,12 @@ def component_classes() -> list[ComponentClass]:
 
 
 def _host_device(doc: str | None) -> tuple[str, bool] | None:
-    """From a docstring line "Host device: /dev/x" (", CPython only" may follow)."""
+    """From a docstring line "Host device: /dev/x" (", CPython only" or ", CPython or a unix port
+    with ffi" may follow)."""
     for line in (doc or "").splitlines():
         if line.startswith("Host device: "):
             path, _, rest = line[len("Host device: ") :].partition(",")
-            return path.strip(), "CPython only" in rest
+            return path.strip(), "CPython only" in rest or "with ffi" in rest
     return None
 
 

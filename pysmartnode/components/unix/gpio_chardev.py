@@ -11,7 +11,7 @@ read/write access to the chip (group `gpio` or `dialout` on most distributions).
 logged `OSError` (ENOENT); a failed ioctl: a logged `OSError` with the kernel's errno, naming
 the chip.
 
-Host device: /dev/gpiochip0; CPython, or the MicroPython unix port with ffi (tools/firmware.py)
+Host device: /dev/gpiochip0, CPython or a unix port with ffi (tools/firmware.py's, not the wheel)
 
 Example config (hjson):
     fan_relay: {
@@ -73,7 +73,7 @@ def _io():
     """The runtime's way to open a device, ioctl it and close it."""
     try:
         return _Fcntl()
-    except ImportError:
+    except (ImportError, AttributeError):  # AttributeError: micropython-lib's fcntl, no os.open
         pass
     try:
         return _Libc()
@@ -92,9 +92,10 @@ class _Fcntl:
         import os
 
         self._fcntl, self._os = fcntl, os
+        self._flags = os.O_RDWR | os.O_CLOEXEC
 
     def open(self, path):
-        return self._os.open(path, self._os.O_RDWR | self._os.O_CLOEXEC)
+        return self._os.open(path, self._flags)
 
     def ioctl(self, fd, request, buf, what):
         try:
@@ -110,11 +111,11 @@ class _Libc:
     # The MicroPython unix port: the C library through ffi; errno from os.errno(), read right
     # after the failed call (os imported before: an import looks for files, which sets errno)
     def __init__(self):
-        import ffi
         import os
 
-        self._errno = os.errno
+        import ffi
 
+        self._errno = os.errno
         try:
             lib = ffi.open("libc.so.6")  # glibc
         except OSError:
