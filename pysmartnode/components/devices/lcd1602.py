@@ -5,8 +5,8 @@ The HD44780 is driven in 4-bit mode through the backpack's port (P0 RS, P1 RW, P
 backlight, P4..P7 D4..D7, the common wiring). Each line reads `<label> <value>` (`--` while a
 sensor has no value), cut to 16 characters; text is ASCII (other characters show as `?`). It
 works alike on boards, the unix port and CPython (the characters come from the HD44780's own
-ROM; no framebuf needed). An absent backpack (no ACK, `ENODEV`) is logged once per streak, the node runs on, and the display
-is initialised again when it answers.
+ROM; no framebuf needed). An absent backpack (no ACK, `ENODEV`) is logged once per streak, the
+node runs on, and the display is initialised again when it answers.
 
 Example config (hjson):
     greenhouse_air: {
