@@ -225,7 +225,7 @@ def display(parts, kind, values, **kwargs):
 
 def test_ssd1306_initialises_and_sends_the_frame_page_by_page(parts, bus):
     oled = display(parts, "ssd1306", [20.0])
-    run(oled.refresh())  # CPython: no framebuf, so the frame stays blank
+    run(oled.refresh())  # CPython: the frame is drawn by ssd1306_frame (test_devices_oled.py)
     chip = bus._chips[60]
     assert chip.on and chip.charge_pump and chip.addressing == 2
     oled._buffer[:] = bytes(range(256)) * 4  # every column of every page distinct

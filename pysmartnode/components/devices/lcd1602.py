@@ -3,9 +3,10 @@ the node with labels, rewritten every `interval` seconds.
 
 The HD44780 is driven in 4-bit mode through the backpack's port (P0 RS, P1 RW, P2 E, P3
 backlight, P4..P7 D4..D7, the common wiring). Each line reads `<label> <value>` (`--` while a
-sensor has no value), cut to 16 characters; text is ASCII (other characters show as `?`). An
-absent backpack (no ACK, `ENODEV`) is logged once per streak, the node runs on, and the display
-is initialised again when it answers.
+sensor has no value), cut to 16 characters; text is ASCII (other characters show as `?`). It
+works alike on boards, the unix port and CPython (the characters come from the HD44780's own
+ROM; no framebuf needed). An absent backpack (no ACK, `ENODEV`) is logged once per streak, the
+node runs on, and the display is initialised again when it answers.
 
 Example config (hjson):
     greenhouse_air: {
@@ -35,6 +36,7 @@ Example config (hjson):
 
 import asyncio
 
+from pysmartnode.components.devices._display import lines, texts, value_format
 from pysmartnode.platform.hardware import i2c
 from pysmartnode.utils.component import ComponentBase
 
@@ -47,12 +49,12 @@ class LCD1602(ComponentBase):
     def __init__(self, name, sda, scl, sensors, sensor_types=None, labels=None, decimals=1,
                  address=0x27, backlight=True, interval=5, **kwargs):  # fmt: skip
         super().__init__(name, **kwargs)
-        self._lines = _lines(sensors, sensor_types, labels, 2)
+        self._lines = lines(sensors, sensor_types, labels, 2)
         if not 0x20 <= address <= 0x27 and not 0x38 <= address <= 0x3F:
             raise ValueError("PCF8574 address must be 32..39 or 56..63, got %r" % (address,))
         if not (isinstance(interval, (int, float)) and interval > 0):
             raise ValueError("interval must be seconds > 0, got %r" % (interval,))
-        self._format = "%%s %%.%df" % int(decimals)
+        self._format = value_format(decimals)
         self._address, self._interval = address, interval
         self._light = 0x08 if backlight else 0
         self._i2c = i2c(sda, scl)
@@ -70,14 +72,11 @@ class LCD1602(ComponentBase):
 
     async def refresh(self):
         """Reads the sensors and rewrites both lines; an absent backpack is logged once."""
-        texts = []
-        for sensor, sensor_type, label in self._lines:
-            value = await sensor.getValue(sensor_type)
-            texts.append(_text(self._format, label, value, 16))
+        shown = await texts(self._lines, self._format, 16)
         try:
             if not self._ready:
                 await self._init()
-            for row, text in enumerate(texts):
+            for row, text in enumerate(shown):
                 self._write_line(row, text)
         except OSError as e:
             self._ready = False
@@ -120,31 +119,3 @@ class LCD1602(ComponentBase):
         out[n] = port | 0x04  # E high, then low: the controller latches on the falling edge
         out[n + 1] = port
         return n + 2
-
-
-def _lines(sensors, sensor_types, labels, most):
-    """[(sensor, type, label)] checked: ValueError naming the key that is wrong."""
-    if not isinstance(sensors, list) or not 0 < len(sensors) <= most:
-        raise ValueError('sensors must be a list of 1 to %d {"ref": "<config key>"}' % most)
-    for key, given in (("sensor_types", sensor_types), ("labels", labels)):
-        if given is not None and (not isinstance(given, list) or len(given) != len(sensors)):
-            raise ValueError("%s must be a list as long as sensors" % key)
-    lines = []
-    for i, sensor in enumerate(sensors):
-        if not hasattr(sensor, "getValue"):
-            raise ValueError('sensors[%d] must be a sensor: {"ref": "<its config key>"}' % i)
-        sensor_type = sensor_types[i] if sensor_types else None
-        if sensor_type is None:
-            types = sensor.sensor_types
-            if len(types) != 1:
-                raise ValueError("sensor_types[%d]: %s has %s" % (i, sensor.name, ", ".join(types)))
-            sensor_type = types[0]
-        sensor.getTopic(sensor_type)  # ValueError if it has no such type
-        lines.append((sensor, sensor_type, str(labels[i]) if labels else sensor.name))
-    return lines
-
-
-def _text(form, label, value, width):
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
-        return (form % (label, value))[:width]
-    return ("%s %s" % (label, "--" if value is None else value))[:width]

@@ -1,11 +1,13 @@
 """An SSD1306 128x64 OLED on I2C showing sensor values of the node, one per line with a label,
 redrawn every `interval` seconds.
 
-Up to 8 lines of 16 characters (MicroPython's 8x8 font): `<label> <value>`, `--` while a
-sensor has no value. The text is drawn with MicroPython's `framebuf` (boards and the unix
-port); CPython has no `framebuf`, so there the display is initialised and cleared but no text
-is drawn (logged once as an error). An absent display (no ACK, `ENODEV`) is logged once per
-streak, the node runs on, and the display is initialised again when it answers.
+Up to 8 lines of 16 characters in 8x8 cells: `<label> <value>`, `--` while a sensor has no
+value. Where MicroPython's `framebuf` is built in (boards, the unix port) it draws the text in
+its own font; elsewhere (CPython, a port built without framebuf) the component draws it with
+this project's 5x8 glyphs (ssd1306_frame.py, ssd1306_font.py, loaded only there): the same
+lines, a different typeface. Characters outside ASCII 32..126 show as `?` there. An absent
+display (no ACK, `ENODEV`) is logged once per streak, the node runs on, and the display is
+initialised again when it answers.
 
 Example config (hjson):
     greenhouse_air: {
@@ -34,6 +36,7 @@ Example config (hjson):
 
 import asyncio
 
+from pysmartnode.components.devices._display import lines, texts, value_format
 from pysmartnode.platform import const
 from pysmartnode.platform.hardware import i2c
 from pysmartnode.utils.component import ComponentBase
@@ -50,12 +53,12 @@ class SSD1306(ComponentBase):
     def __init__(self, name, sda, scl, sensors, sensor_types=None, labels=None, decimals=1,
                  address=0x3C, interval=5, **kwargs):  # fmt: skip
         super().__init__(name, **kwargs)
-        self._lines = _lines(sensors, sensor_types, labels, _PAGES)
+        self._lines = lines(sensors, sensor_types, labels, _PAGES)
         if address not in (0x3C, 0x3D):
             raise ValueError("SSD1306 address must be 60 (0x3C) or 61 (0x3D), got %r" % (address,))
         if not (isinstance(interval, (int, float)) and interval > 0):
             raise ValueError("interval must be seconds > 0, got %r" % (interval,))
-        self._format = "%%s %%.%df" % int(decimals)  # "<label> <value>"
+        self._format = value_format(decimals)
         self._address, self._interval = address, interval
         self._i2c = i2c(sda, scl)
         self._buffer = bytearray(_WIDTH * _PAGES)  # MONO_VLSB: the controller's own layout
@@ -76,11 +79,7 @@ class SSD1306(ComponentBase):
 
     async def refresh(self):
         """Reads the sensors and redraws; an absent display is logged once per streak."""
-        texts = []
-        for sensor, sensor_type, label in self._lines:
-            value = await sensor.getValue(sensor_type)
-            texts.append(_text(self._format, label, value, 16))
-        self._draw(texts)
+        self._draw(await texts(self._lines, self._format, 16))
         try:
             if not self._ready:
                 self._i2c.writeto(self._address, _INIT)
@@ -98,19 +97,19 @@ class SSD1306(ComponentBase):
             self._absent = False
             self._log.info("display answers again")
 
-    def _draw(self, texts):
+    def _draw(self, shown):
         if self._frame is None:
             try:
                 import framebuf
-            except ImportError:
-                self._frame = False
-                self._log.error("no framebuf on this runtime (CPython?): no text is drawn")
+            except ImportError:  # CPython: this project's glyphs, same page layout
+                from pysmartnode.components.devices.ssd1306_frame import Frame
+
+                self._frame = Frame(self._buffer, _WIDTH, 64)
             else:
                 self._frame = framebuf.FrameBuffer(self._buffer, _WIDTH, 64, framebuf.MONO_VLSB)
-        if self._frame:
-            self._frame.fill(0)
-            for row, text in enumerate(texts):
-                self._frame.text(text, 0, row * 8, 1)
+        self._frame.fill(0)
+        for row, text in enumerate(shown):
+            self._frame.text(text, 0, row * 8, 1)
 
     def show(self):
         """Sends the framebuffer, page by page (page addressing mode)."""
@@ -120,31 +119,3 @@ class SSD1306(ComponentBase):
             self._i2c.writeto(self._address, cmd)
             page[1:] = view[p * _WIDTH : (p + 1) * _WIDTH]
             self._i2c.writeto(self._address, page)
-
-
-def _lines(sensors, sensor_types, labels, most):
-    """[(sensor, type, label)] checked: ValueError naming the key that is wrong."""
-    if not isinstance(sensors, list) or not 0 < len(sensors) <= most:
-        raise ValueError('sensors must be a list of 1 to %d {"ref": "<config key>"}' % most)
-    for key, given in (("sensor_types", sensor_types), ("labels", labels)):
-        if given is not None and (not isinstance(given, list) or len(given) != len(sensors)):
-            raise ValueError("%s must be a list as long as sensors" % key)
-    lines = []
-    for i, sensor in enumerate(sensors):
-        if not hasattr(sensor, "getValue"):
-            raise ValueError('sensors[%d] must be a sensor: {"ref": "<its config key>"}' % i)
-        sensor_type = sensor_types[i] if sensor_types else None
-        if sensor_type is None:
-            types = sensor.sensor_types
-            if len(types) != 1:
-                raise ValueError("sensor_types[%d]: %s has %s" % (i, sensor.name, ", ".join(types)))
-            sensor_type = types[0]
-        sensor.getTopic(sensor_type)  # ValueError if it has no such type
-        lines.append((sensor, sensor_type, str(labels[i]) if labels else sensor.name))
-    return lines
-
-
-def _text(form, label, value, width):
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
-        return (form % (label, value))[:width]
-    return ("%s %s" % (label, "--" if value is None else value))[:width]
