@@ -103,19 +103,9 @@ class Setup:
         return {**os.environ, "MICROPYPATH": self.path(kind)}
 
 
-def bisect(ok, lo: int = 8, hi: int = 512, confirm: int = 2) -> int | None:
-    """Smallest KiB in (lo, hi] for which ok(kib) holds, confirmed `confirm` more times (moving
-    up 1 KiB while a confirmation fails, at most 16)."""
-    if not ok(hi):
-        return None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
-    for _ in range(16):
-        if all(ok(hi) for _ in range(confirm)):
-            return hi
-        hi += 1
-    return None
+def bisect(ok, confirm: int = 2) -> int | None:
+    """Smallest KiB in (8, 512] for which ok(kib) holds: tools/client_heap.py's bisection."""
+    return load_tool("client_heap").bisect(ok, 8, 512, confirm)
 
 
 # --------------------------------------------------------------------------- (a) the client

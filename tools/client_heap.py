@@ -129,6 +129,9 @@ def run(micropython: Path, path: str, app_dir: Path, port: int, kib: int | None,
 
 
 def bisect(ok, lo: int = 4, hi: int = 256, confirm: int = 2) -> int | None:
+    """Smallest KiB in (lo, hi] for which ok(kib) holds, confirmed `confirm` more times (moving
+    up 1 KiB while a confirmation fails, at most 16: near the edge the outcome depends on
+    fragmentation); None if ok(hi) fails. bench/fw_heap.py bisects with it too."""
     if not ok(hi):
         return None
     while hi - lo > 1:

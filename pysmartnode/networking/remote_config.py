@@ -9,7 +9,7 @@ anything else is logged and ignored while the node waits on. The saved copy is t
 message itself, written atomically (temp file + rename): a corrupt copy fails its signature,
 is logged and skipped. What the node runs is reported, retained, on `./config`. A config the
 server pushes while the node runs is checked the same way, then applied as one transaction
-(pysmartnode.networking.config_apply: rolled back if it fails). See docs/smartserver.md
+(remote_commands.py, then config_apply.py: rolled back if it fails). See docs/smartserver.md
 ("Protocol", "The node side").
 """
 
@@ -169,74 +169,10 @@ class RemoteConfig:
         self._mqtt.subscribe(self._topic, self._on_command, qos=1)
 
     def _on_command(self, topic, msg, retained):
-        if retained:
-            return
-        try:
-            body = self.verify(msg.encode() if isinstance(msg, str) else msg)
-        except ValueError as e:
-            self._log.warning("message from %s rejected: %s", self._topic, e)
-            return
-        self.counter = body["counter"]
-        try:  # before acting on it: a replay must find it used, also after a restart
-            self._write(self._path + ".counter", str(self.counter).encode())
-        except OSError as e:
-            self._log.error("cannot save the counter: %s", e)
-        kind = body.get("kind")
-        if kind == "restart":
-            asyncio.create_task(self._restart())
-        elif kind == "config":
-            self._pushed(body, msg)
-        else:
-            self._log.warning("unknown command %r from %s", kind, self._topic)
+        if not retained:  # a command that was kept must not run again at every start
+            from pysmartnode.networking.remote_commands import command
 
-    def _pushed(self, body, payload):
-        # A config pushed while the node runs: checked before anything changes, then applied
-        # by pysmartnode.networking.config_apply. One apply at a time: a push that arrives
-        # meanwhile waits for it; a newer push replaces a waiting one (reported superseded)
-        counter = body["counter"]
-        try:
-            self.allowed(body)
-        except ValueError as e:
-            self._log.warning("config push (counter %d) refused, nothing changed: %s", counter, e)
-            asyncio.create_task(self.report(self.source, None, False, str(e), counter, "refused"))
-            return
-        if self._next is not None:
-            old = self._next[0]["counter"]
-            self._log.warning("config push (counter %d) superseded by %d", old, counter)
-            error = "superseded by counter %d before it was applied" % counter
-            asyncio.create_task(self.report(self.source, None, False, error, old, "superseded"))
-        self._next = (body, payload)
-        if self._applying:
-            self._log.info("config push (counter %d) waits for the running apply", counter)
-        else:
-            self._applying = True
-            asyncio.create_task(self._apply_pushed())
-
-    async def _apply_pushed(self):
-        try:
-            while self._next is not None:
-                body, payload = self._next
-                self._next = None
-                from pysmartnode.networking.config_apply import apply
-
-                await apply(self, body, payload)
-        finally:
-            self._applying = False
-            _drop("pysmartnode.networking", "config_apply")  # code not needed until the next push
-            _drop("pysmartnode.utils", "registry")
-
-    async def _restart(self):
-        from pysmartnode import logging
-        from pysmartnode.logging import logger
-        from pysmartnode.platform import restart
-
-        reason = "restart requested by the SmartServer"
-        self._log.warning(reason)
-        logger.record_reset(reason)
-        logging.getLogger("node").info("stopping")  # a clean stop: the server shows offline
-        await logger.flush(1)
-        await self._mqtt.stop()
-        restart(1)  # a supervisor (systemd Restart=on-failure) starts the node again
+            command(self, msg)
 
     async def report(self, source, body, ok=True, error=None, counter=None, outcome=None):
         """Publishes what the node runs, retained, on ./config.
@@ -259,15 +195,6 @@ class RemoteConfig:
             await self._mqtt.publish("./config", result, retain=True, qos=1)
         except Exception as e:  # a lost report is not worth failing the start for
             self._log.warning("config report failed: %s", e)
-
-
-def _drop(package, name):
-    import sys
-
-    sys.modules.pop(package + "." + name, None)
-    parent = sys.modules.get(package)
-    if parent is not None and name in parent.__dict__:
-        delattr(parent, name)
 
 
 def components(body):

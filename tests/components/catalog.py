@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import hjson
-from harness import REPO, import_roots
+from harness import REPO
 
 TEMPLATES = REPO / "_templates"
 LIBRARY = REPO / "pysmartnode" / "components"
-FAKES = REPO / "tests" / "fakes"  # fake machine, onewire, dht: the hardware examples run on
 PARTS = Path(__file__).parent / "parts"  # test-only components: the suite checks itself on them
 _MARKER = "Example config (hjson):"
 # machine/: the built-in status and system topics, not COMPONENTS classes
@@ -197,12 +196,3 @@ def _rename_ref(v: Any, entries: dict[str, Any], key: str) -> Any:
     if _is_ref(v) and v["ref"] in entries:
         return {"ref": key.format(v["ref"])[:64]}
     return v
-
-
-def with_fakes(runtime: str, env: dict[str, str] | None = None) -> dict[str, str]:
-    """The node's environment with tests/fakes last on its import path: the fake machine,
-    onewire and dht the hardware examples run on (the unix port's `machine` is extensible)."""
-    roots = [*import_roots(), str(FAKES)]
-    if runtime == "cpython":
-        return {"PYTHONPATH": os.pathsep.join(roots), **(env or {})}
-    return {"MICROPYPATH": ":".join([".frozen", *roots]), **(env or {})}

@@ -16,7 +16,8 @@ MODULES = ("machine", "neopixel")  # faked in-process; `network` and `ntptime` s
 
 
 def node_env(**extra: str) -> dict[str, str]:
-    """Environment for a node that builds hardware components on the fakes (plus extra)."""
+    """Environment for a node (either runtime) that builds hardware components on the fakes:
+    tests/fakes last on its import path (the unix port's `machine` is extensible), plus extra."""
     old = os.environ.get("PYTHONPATH")
     env = {
         "PYTHONPATH": os.pathsep.join([*import_roots(), str(FAKES), *([old] if old else [])]),

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from catalog import ComponentClass, component_classes, renamed, with_fakes
+from catalog import ComponentClass, component_classes, renamed
+from fake_hardware import node_env
 from harness import KINDS, REPO, RUNTIMES, Broker, Observer, Proc, micropython_path
 from harness.ha_rules import validate_device_discovery
 from harness.runtimes import run_py
@@ -63,7 +64,7 @@ class ContractNode:
     def start(self) -> None:
         self.proc = run_py(
             self.runtime, REPO / "main.py", "--config", str(self.folder / "config.py"),
-            cwd=self.folder, env=with_fakes(self.runtime),  # hardware builds on tests/fakes
+            cwd=self.folder, env=node_env(),  # hardware builds on tests/fakes
             # The unix port's default 2 MiB, after ~40 components' small objects settled in the
             # holes of earlier 100 KB garbage payloads, may have no 100 KB block left: the client
             # then discards the payload and logs that only once (see docs/mqtt_as.md), while

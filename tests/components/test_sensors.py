@@ -9,7 +9,7 @@ import json
 import sys
 
 import pytest
-from catalog import FAKES
+from fake_hardware import FAKES
 from harness import REPO
 
 APP = REPO / "tests" / "components" / "apps" / "sensor_check.py"

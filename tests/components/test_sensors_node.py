@@ -10,7 +10,7 @@ import math
 import secrets
 
 import pytest
-from catalog import with_fakes
+from fake_hardware import node_env
 from harness import REPO
 
 TANK, PIPE = "28ff4a1c8216043c", "28ff9e3361160337"
@@ -109,7 +109,7 @@ def node(run_py, mosquitto, observer, tmp_path):
     (tmp_path / "components.py").write_text(f"COMPONENTS = {COMPONENTS!r}\n")
     obs = observer(mosquitto)
     obs.subscribe("#")
-    env = with_fakes("micropython", {"FAKE_HARDWARE": str(faults)})
+    env = node_env(FAKE_HARDWARE=str(faults))
     proc = run_py("micropython", REPO / "main.py", "--config", str(tmp_path / "config.py"),
                   cwd=tmp_path, env=env)  # fmt: skip
     obs.wait_message(f"home/{device_id}/available", b"online", timeout=20)

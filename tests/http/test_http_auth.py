@@ -36,7 +36,7 @@ def test_listening_beyond_loopback_without_credentials_is_refused():
      (b"abcd", b"abc", False), (b"", b"abc", False), (b"\x00" * 3, b"\x00" * 3, True)],
 )  # fmt: skip
 def test_credentials_compare_byte_by_byte(given, expected, same):
-    from pysmartnode.components.net.http import same as compare
+    from pysmartnode.components.net.http_guard import same as compare
 
     assert compare(given, expected) is same
 

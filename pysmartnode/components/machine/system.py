@@ -29,11 +29,9 @@ Example config (hjson):
 """
 
 import asyncio
-import json
 
 from pysmartnode.utils.component.base import ComponentBase
 
-_FILE = "params.json"
 _INTERVALS = ("interval_reading", "interval_publish")
 
 
@@ -182,81 +180,21 @@ class System(ComponentBase):
         """Sets the parameters in changes ({full key: value}); returns {full key: error} of those
         that were refused (unknown key, wrong type, out of range). The others are set, saved
         and published."""
-        if not isinstance(changes, dict):
-            return {"": "want a JSON object of parameters"}
-        table = {}
-        for full, comp, key, spec in self.declared():
-            table[full] = (comp, key, spec)
-        errors = {}
-        done = False
-        pairs = []  # [component, reading, publish, keys]: a sensor's intervals are set together
-        for full, value in changes.items():
-            entry = table.get(full)
-            if entry is None:
-                errors[full] = "unknown parameter (./params lists them)"
-                continue
-            comp, key, spec = entry
-            try:
-                value = _check(spec, value)
-                if key in _INTERVALS:
-                    pair = _pair(pairs, comp)
-                    pair[1 if key == "interval_reading" else 2] = value
-                    pair[3].append(full)
-                else:
-                    comp.set_parameter(key, value)
-                    done = True
-            except ValueError as e:
-                errors[full] = str(e)
-        for comp, reading, publish, keys in pairs:
-            try:
-                _set_intervals(comp, reading, publish)
-                done = True
-            except ValueError as e:
-                for full in keys:
-                    errors[full] = str(e)
-        for full, why in errors.items():
-            self._log.warning("parameter %s refused: %s", full, why)
-        if done:
-            if save:
-                self._save()
-            asyncio.create_task(self._publish("./params", self.params(), True, 1))
-        return errors
+        from pysmartnode.components.machine.system_params import apply
+
+        return apply(self, changes, save)
 
     def _on_params(self, topic, msg, retained):
         if not retained:
             self.apply(msg)
 
-    def _path(self):
-        from pysmartnode import node
-
-        return node.parts.get("folder", "") + _FILE
-
-    def _save(self):
-        values = {}
-        for full, comp, key, _spec in self.declared():
-            if key not in _INTERVALS:  # the broker keeps intervals (./<name>/interval)
-                values[full] = _get(comp, key)
-        try:
-            with open(self._path(), "w") as f:
-                json.dump(values, f)
-        except OSError as e:
-            self._log.error("cannot save parameters: %s", e)
-
-    def _restore(self):
-        try:
-            with open(self._path()) as f:
-                values = json.load(f)
-        except (OSError, ValueError):
-            return
-        errors = self.apply(values, save=False)
-        if errors:
-            self._log.warning("saved parameters not restored: %s", ", ".join(errors))
-
     async def _on_connect(self, reason):
         self._reverse_topics()
         if not self._restored:
+            from pysmartnode.components.machine.system_params import restore
+
             self._restored = True
-            self._restore()
+            restore(self)
         await self._publish("./params", self.params(), True, 1)
 
     def discovery_entities(self):
@@ -296,42 +234,3 @@ def _get(comp, key):
     if key == "interval_publish":
         return comp.intervals[1]
     return comp.get_parameter(key)
-
-
-def _pair(pairs, comp):
-    for pair in pairs:
-        if pair[0] is comp:
-            return pair
-    pair = [comp, comp.intervals[0], comp.intervals[1], []]
-    pairs.append(pair)
-    return pair
-
-
-def _set_intervals(comp, reading, publish):
-    # The sensor's own handler: it validates, applies and keeps the change retained
-    from pysmartnode import node
-    from pysmartnode.utils.component.sensor import check_intervals
-
-    check_intervals(reading, publish)
-    payload = json.dumps({"reading": reading, "publish": publish})
-    if not node.mqtt.deliver("./%s/interval/set" % comp.name, payload):
-        comp.set_intervals(reading, publish)  # not subscribed (yet): set it directly
-
-
-def _check(spec, value):
-    kind = spec.get("type", "number")
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("want a number, got %s" % type(value).__name__)
-        if spec.get("min") is not None and value < spec["min"]:
-            raise ValueError("%r is below the minimum %r" % (value, spec["min"]))
-        if spec.get("max") is not None and value > spec["max"]:
-            raise ValueError("%r is above the maximum %r" % (value, spec["max"]))
-    elif kind == "select":
-        if value not in (spec.get("options") or []):
-            raise ValueError(
-                "want one of %s, got %r" % (", ".join(spec.get("options") or []), value)
-            )
-    elif not isinstance(value, str) or len(value) > 255:
-        raise ValueError("want text of at most 255 characters")
-    return value

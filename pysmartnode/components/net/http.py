@@ -4,7 +4,7 @@ REST + server-sent events over the same entities as MQTT, on microdot (PyPI `mic
 board copy its `.mpy` files, see docs/http.md), behind our own guards: a deadline for reading
 a request and for each write, a cap on concurrent connections and event streams, 503 below a
 free-heap floor, a cap on the request head and body, and constant-time credential checks.
-The routes are in http_api.py; docs/http.md lists them.
+The routes are in http_api.py (docs/http.md lists them), the guards in http_guard.py.
 
 Example config (hjson):
     http: {
@@ -34,29 +34,12 @@ Example config (hjson):
 
 import asyncio
 
+from pysmartnode.components.net.http_guard import Deadlines, address, guard, refusal
 from pysmartnode.components.net.http_streams import HeadTooLong, Reader, Writer, until_closed
-from pysmartnode.platform import collect, mem_free, ticks_add, ticks_diff, ticks_ms
+from pysmartnode.platform import collect, mem_free, ticks_diff, ticks_ms
 from pysmartnode.utils.component.base import ComponentBase
 
 _LOCAL = ("127.0.0.1", "localhost", "::1")
-
-
-def same(given, expected):
-    """Compares two byte strings in a time that depends on len(expected) only."""
-    diff = len(given) ^ len(expected)
-    n = len(given)
-    for i in range(len(expected)):
-        diff |= expected[i] ^ (given[i] if i < n else 0)
-    return diff == 0
-
-
-def address(peer):
-    """The client's IP address as text, from what the stream says on either runtime."""
-    if isinstance(peer, (bytes, bytearray)) and len(peer) >= 8:
-        return "%d.%d.%d.%d" % (peer[4], peer[5], peer[6], peer[7])  # unix port: a sockaddr_in
-    if isinstance(peer, (tuple, list)) and peer:
-        return str(peer[0])
-    return "?"
 
 
 class HTTP(ComponentBase):
@@ -112,10 +95,7 @@ class HTTP(ComponentBase):
         self.active = 0  # requests being served now (event streams not counted)
         self.counts = {"requests": 0, "busy": 0, "low_memory": 0, "bad": 0, "timeouts": 0,
                        "unauthorized": 0}  # fmt: skip
-        self._deadline_ms = int(timeout * 1000)
-        self._open = []  # [task, deadline ticks] of the connections being served
-        self._late = []  # tasks the sweeper cancelled for their deadline
-        self._sweeper = None
+        self._deadlines = Deadlines(timeout)
         self._heap_checked = None  # ticks of the last check that found enough free heap
         self._server = None
         self._app = None
@@ -169,12 +149,7 @@ class HTTP(ComponentBase):
         out["http"] = http
         return out
 
-    # ------------------------------------------------------------------ the guard layer
-
-    def _refusal(self, status, why):
-        from microdot import Response
-
-        return Response({"error": why}, status, {"Connection": "close"})
+    # ------------------------------------------------------------------ serving
 
     async def _connection(self, reader, writer):
         from microdot import Request
@@ -183,42 +158,38 @@ class HTTP(ComponentBase):
         out = Writer(writer, self.timeout)
         if self.active >= self.max_connections:
             self.counts["busy"] += 1
-            await self._send(out, self._refusal(503, "busy: too many connections"))
+            await self._send(out, refusal(503, "busy: too many connections"))
             await out.aclose()
             return
         if self.min_free and not self._heap_ok():
             self.counts["low_memory"] += 1
-            await self._send(out, self._refusal(503, "low memory"))
+            await self._send(out, refusal(503, "low memory"))
             await out.aclose()
             return
         self.active += 1
         counted = True
-        # One sweeper task enforces every deadline: a wait_for per request would cost two
-        # tasks each (a third of the unix port's speed, measured)
-        self._open.append([asyncio.current_task(), ticks_add(ticks_ms(), self._deadline_ms)])
-        if self._sweeper is None:
-            self._sweeper = asyncio.create_task(self._sweep())
+        self._deadlines.start()
         try:
             peer = writer.get_extra_info("peername")
             try:
                 req = await Request.create(self._app, Reader(reader, self.max_head), out, peer)
             except HeadTooLong:
                 self.counts["bad"] += 1
-                await self._send(out, self._refusal(431, "request head too long"))
+                await self._send(out, refusal(431, "request head too long"))
                 return
             except OSError:
                 return  # the client went away
             except Exception:  # a request line or header that does not parse
                 self.counts["bad"] += 1
-                await self._send(out, self._refusal(400, "bad request"))
+                await self._send(out, refusal(400, "bad request"))
                 return
             if req is None:
                 return  # connected and closed without a request
-            res = self._guard(req)
+            res = guard(self, req)
             if res is None:
                 res = await self._app.dispatch_request(req)
             if res.headers.get("Content-Type") == "text/event-stream":
-                self._forget()  # a stream has no deadline: each write has one
+                self._deadlines.forget()  # a stream has no deadline: each write has one
                 self.active -= 1  # and a cap of its own (max_events)
                 counted = False
                 peer_gone = asyncio.create_task(until_closed(reader, res.body))
@@ -233,14 +204,14 @@ class HTTP(ComponentBase):
             else:
                 await self._send(out, res)
         except asyncio.CancelledError:
-            if not self._expired(asyncio.current_task()):
+            if not self._deadlines.expired(asyncio.current_task()):
                 raise  # the server is stopping
             self.counts["timeouts"] += 1
-            await self._send(out, self._refusal(408, "request not complete in time"))
+            await self._send(out, refusal(408, "request not complete in time"))
         except Exception as e:  # one connection must never take the server down
             self._log.warning("connection failed: %s: %s", type(e).__name__, e)
         finally:
-            self._forget()
+            self._deadlines.forget()
             if counted:
                 self.active -= 1
             await out.aclose()
@@ -262,59 +233,8 @@ class HTTP(ComponentBase):
         self._heap_checked = now
         return True
 
-    def _forget(self):
-        task = asyncio.current_task()
-        for entry in self._open:
-            if entry[0] is task:
-                self._open.remove(entry)
-                return
-
-    def _expired(self, task):
-        if task in self._late:
-            self._late.remove(task)
-            return True
-        return False
-
-    async def _sweep(self):
-        try:
-            while self._open:
-                await asyncio.sleep(0.25)
-                now = ticks_ms()
-                for entry in list(self._open):
-                    if ticks_diff(now, entry[1]) > 0:
-                        self._open.remove(entry)
-                        self._late.append(entry[0])
-                        entry[0].cancel()
-        finally:
-            self._sweeper = None
-
     async def _send(self, out, res):
         try:
             await res.write(out)  # every write that has to wait has the deadline
         except OSError:
             pass  # the client went away or stopped reading
-
-    def _guard(self, req):
-        # Credentials, then cross-site requests; None lets the request through
-        if req.content_length > self.max_body:
-            self.counts["bad"] += 1
-            return self._refusal(413, "body larger than %d bytes" % self.max_body)
-        if self.auth:
-            given = (req.headers.get("Authorization") or "").encode()
-            ok = False
-            for expected in self._credentials:
-                ok = same(given, expected) or ok  # every one compared: no early exit
-            if not ok:
-                self.counts["unauthorized"] += 1
-                self._log.warning(
-                    "unauthorized %s %s from %s", req.method, req.path, address(req.client_addr)
-                )
-                res = self._refusal(401, "unauthorized")
-                res.headers["WWW-Authenticate"] = 'Basic realm="pysmartnode"'
-                return res
-        origin = req.headers.get("Origin")
-        if origin and req.method not in ("GET", "HEAD"):
-            host = req.headers.get("Host") or ""
-            if origin.split("://", 1)[-1] != host:
-                return self._refusal(403, "cross-origin request refused")
-        return None
