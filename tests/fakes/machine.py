@@ -279,6 +279,7 @@ class ADC:
 # so a handler that allocates fails as on a board. Its (de)registration is written as
 # "<pin> irq <trigger>" ("<pin> irq 0" when removed).
 writes = []  # (pin, what, value) of every write, in order
+stamps = []  # ms (a monotonic clock) of each write in `writes`: clear both together
 faults = set()  # pins whose writes raise OSError
 inputs = {}  # pin -> level an input pin reads
 reads = {}  # pin -> how many times value() read the input pin
@@ -295,6 +296,13 @@ def _env(name):
         return None
 
 
+def _clock_ms():
+    import time
+
+    ticks = getattr(time, "ticks_ms", None)
+    return ticks() if ticks is not None else time.monotonic() * 1000
+
+
 def _write(pin, what, value):
     path = _env("FAKE_MACHINE_FAULTS")
     listed = ()
@@ -307,6 +315,7 @@ def _write(pin, what, value):
     if pin in faults or str(pin) in listed:
         raise OSError(5, "fake I/O error on pin %s" % (pin,))
     writes.append((pin, what, value))
+    stamps.append(_clock_ms())
     path = _env("FAKE_MACHINE_LOG")
     if path:
         with open(path, "a") as f:
