@@ -250,6 +250,17 @@ def test_the_button_takes_the_edge_interrupt_and_the_other_polls(node):
     assert not any(w.startswith("irq") for w in node.writes(16))
 
 
+def test_the_interrupt_button_reads_its_pin_only_after_edges(node):
+    reads = lambda: sum(w.startswith("read ") for w in node.writes(0))  # noqa: E731
+    before = reads()
+    time.sleep(0.5)  # no edge: a polling button would read the pin 50 times
+    assert reads() == before
+    mark = node.obs.mark()
+    press(node, 0)
+    node.obs.wait_message(node.topic("button"), timeout=10, after=mark)
+    assert reads() > before
+
+
 def test_a_beep_over_mqtt_plays_the_pattern(node):
     node.obs.publish(node.topic("buzzer/beep/set"), b"PRESS", qos=1)
     want = ["duty 32768", "duty 0", "duty 32768", "duty 0"]  # the pattern, then silence

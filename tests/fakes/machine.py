@@ -277,7 +277,8 @@ class ADC:
 # Pin.irq(handler, trigger, hard) calls handler(pin) on each edge of the trigger (besides the
 # lib-sensors pulses above); with hard=True on MicroPython it runs under micropython.heap_lock(),
 # so a handler that allocates fails as on a board. Its (de)registration is written as
-# "<pin> irq <trigger>" ("<pin> irq 0" when removed).
+# "<pin> irq <trigger>" ("<pin> irq 0" when removed), and while it is registered every read of
+# the pin is logged as "<pin> read <level>" (not in `writes`: `reads` counts them in-process).
 writes = []  # (pin, what, value) of every write, in order
 stamps = []  # ms (a monotonic clock) of each write in `writes`: clear both together
 faults = set()  # pins whose writes raise OSError
@@ -316,6 +317,10 @@ def _write(pin, what, value):
         raise OSError(5, "fake I/O error on pin %s" % (pin,))
     writes.append((pin, what, value))
     stamps.append(_clock_ms())
+    _log(pin, what, value)
+
+
+def _log(pin, what, value):
     path = _env("FAKE_MACHINE_LOG")
     if path:
         with open(path, "a") as f:
@@ -354,7 +359,10 @@ class Pin(_PlainPin):  # noqa: F811  the plain Pin, its writes and inputs seen f
     def value(self, v=None):
         if v is None:
             reads[self.pin] = reads.get(self.pin, 0) + 1
-            return self._level()
+            level = self._level()
+            if self in _edge_pins:  # a pin woken by edges: its reads are logged too
+                _log(self.pin, "read", level)
+            return level
         _write(self.pin, "level", 1 if v else 0)
         super().value(1 if v else 0)  # also tracks the SPI chip select
 
