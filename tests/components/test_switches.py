@@ -392,38 +392,6 @@ def test_a_failing_action_is_logged_and_the_button_goes_on(machine, irq, capsys)
     )
 
 
-def test_a_bouncing_contact_is_one_press(machine, irq):
-    async def bounce(hold, level):  # a contact that chatters for ~12 ms before it settles
-        for _ in range(4):
-            await hold(level, 0.002)
-            await hold(not level, 0.001)
-        await hold(level, 0.1)
-
-    async def script(hold, button):
-        await bounce(hold, True)
-        await bounce(hold, False)
-        await until(lambda: button.presses["short"] == 1)
-        await hold(False, 0.2)  # nothing more comes
-
-    button, relay, bell = button_run(machine, script, irq=irq, double_ms=0)
-    assert button.presses == {"short": 1, "long": 0, "double": 0}
-    assert relay.state() is True  # toggled once
-
-
-@pytest.mark.parametrize(("irq", "polled"), [(True, False), (False, True)], ids=["irq", "poll"])
-def test_the_pin_is_read_between_edges_only_when_polled(machine, irq, polled):
-    async def script(hold, button):
-        await hold(True, 0.1)  # pressed, settled
-        before = machine.reads.get(0, 0)
-        await hold(True, 0.2)  # held: no edge, and no long press due yet
-        quiet = machine.reads.get(0, 0) - before
-        assert (quiet > 0) is polled, quiet
-        await hold(False, 0.05)
-        await until(lambda: button.presses["short"] == 1)
-
-    button_run(machine, script, irq=irq, long_ms=1000, double_ms=0)
-
-
 def test_with_irq_a_press_comes_only_through_the_edge_interrupt(machine):
     async def script(hold, button):
         await hold(False, 0.1)  # the button read the pin once at start
