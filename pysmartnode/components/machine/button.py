@@ -4,11 +4,13 @@ A level counts once it has held for `debounce_ms`. Where the pin has interrupts 
 a board, and MicroPython's asyncio has ThreadSafeFlag), an edge interrupt wakes the button: the
 handler only sets a flag (it allocates nothing, as a hard IRQ must), and the button's task reads
 the pin once the edges have been quiet for `debounce_ms`, so a bouncing contact is one press and
-the pin is not read between presses. Elsewhere (Linux, or `irq: false`) the pin is polled every
-10 ms; both ways tell presses apart alike. A press released before `long_ms` is a short press, or the first half of a double
-press if a second one starts within `double_ms` of the release (so a short press is reported
-`double_ms` after its release; `double_ms: 0` reports it at once and never a double). Held for
-`long_ms`, it is a long press as soon as that time is reached.
+the pin is not read between presses. Elsewhere (or with `irq: false`) the pin is polled every
+10 ms; both ways tell presses apart alike.
+
+A press released before `long_ms` is a short press, or the first half of a double press if a
+second one starts within `double_ms` of the release (so a short press is reported `double_ms`
+after its release; `double_ms: 0` reports it at once and never a double). Held for `long_ms`,
+it is a long press as soon as that time is reached.
 
 Each press is published as a Home Assistant `event` (`{"event_type": "short"}` on `./<name>`,
 not retained; types `short`, `long`, `double`) for automations, and runs the action given for
