@@ -287,6 +287,11 @@ class MQTTHandle:
         """callback(up: bool) runs when the connection to the broker goes up or down."""
         self._link_hooks.append(callback)
 
+    def off_link(self, callback):
+        """Removes a callback given to on_link (a component that stops)."""
+        if callback in self._link_hooks:
+            self._link_hooks.remove(callback)
+
     def isconnected(self):
         return self._client.isconnected()
 

@@ -1,21 +1,31 @@
-"""The status LED (WIFI_LED): a blink pattern tells the state of the connection.
+"""The status LED: a blink pattern tells the state of the connection to the broker.
 
 start:            one long flash (0.5 s)
 connected:        five quick flashes, then a short double flash every 30 s
 disconnected:     three long flashes every 5 s until the broker is back
+
+Start-up runs one for WIFI_LED; the component machine/wifi_led.py runs one on any pin.
 """
 
 import asyncio
 
 
 class WifiLed:
-    """Blinks led (an object with on()/off()) following the handle's connection state."""
+    """Blinks led (an object with on()/off()) following the handle's connection state.
+
+    Args:
+        led: the LED, lit by on(), dark after off().
+        mqtt: the node's MQTTHandle, or None (no broker: the disconnected pattern).
+    """
 
     def __init__(self, led, mqtt):
         self._led = led
-        self._up = False
+        self._mqtt = mqtt
+        self._up = mqtt is not None and mqtt.isconnected()  # a component may start later
         self._changed = asyncio.Event()
-        mqtt.on_link(self._on_link)
+        self._hook = self._on_link  # one bound method: off_link finds the same object
+        if mqtt is not None:
+            mqtt.on_link(self._hook)
         self._task = asyncio.create_task(self._loop())
 
     def _on_link(self, up):
@@ -50,5 +60,8 @@ class WifiLed:
         self._changed.clear()
 
     def stop(self):
+        """Ends the blinking and turns the LED off."""
         self._task.cancel()
+        if self._mqtt is not None:
+            self._mqtt.off_link(self._hook)
         self._led.off()

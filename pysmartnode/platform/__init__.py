@@ -17,6 +17,9 @@ Each port module (cpython, unix, board) has the same names:
                              (True once a Ctrl-C meant for the node landed in that thread)
     Link()                   the network link: connect(), isconnected(), ip(), rssi(), on_change(cb)
     led(pin, active_high)    an output with on()/off() for the status LED (boards only)
+    irq_flag()               a flag a pin interrupt handler may set (hard IRQ: no allocation) and
+                             a task awaits: asyncio.ThreadSafeFlag, a thread-safe stand-in on
+                             CPython, None where MicroPython's asyncio has none (poll instead)
     ntp_sync(server)         sets the RTC from NTP; False where the OS keeps the time
 """
 

@@ -89,6 +89,13 @@ def every(seconds, func):
     return _Every(seconds, func)
 
 
+def irq_flag():
+    import asyncio
+
+    flag = getattr(asyncio, "ThreadSafeFlag", None)  # a build without it: the caller polls
+    return flag() if flag is not None else None
+
+
 class Link:
     """The station interface, with a callback on every change of state."""
 

@@ -90,3 +90,39 @@ class _Every:
 
 def every(seconds, func):
     return _Every(seconds, func)
+
+
+class _IrqFlag:
+    # What a pin handler needs of MicroPython's asyncio.ThreadSafeFlag: set() from any thread
+    # (a GPIO library's callback thread), `await wait()` in the loop, which clears it
+
+    def __init__(self):
+        self._state = False
+        self._loop = self._event = None  # bound to the loop of the first wait()
+
+    def set(self):
+        self._state = True
+        loop = self._loop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self._event.set)
+            except RuntimeError:  # the loop has closed: nobody waits any more
+                pass
+
+    def clear(self):
+        self._state = False
+
+    async def wait(self):
+        if self._event is None:
+            import asyncio
+
+            self._event = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+        while not self._state:
+            self._event.clear()
+            await self._event.wait()
+        self._state = False
+
+
+def irq_flag():
+    return _IrqFlag()

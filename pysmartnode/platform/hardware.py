@@ -6,6 +6,7 @@ the same pins, and tests put a fake `machine` on the path (tests/fakes/). CPytho
 port have no `machine.Pin`: every call there raises OSError saying so.
 
     pin(p, out=False, pull=None, value=None)   machine.Pin; p is 4, "4", "D4" or "GP15"
+    signal(p, active_high=True)                machine.Signal on an output pin, starting off
     pwm(p, freq, duty_u16=0)                   machine.PWM on an output pin
     adc(p)                                     machine.ADC on a pin
     i2c(sda, scl, freq=100000)                 one shared (Soft)I2C per pin pair
@@ -52,6 +53,14 @@ def pin(p, out=False, pull=None, value=None):
     if pull not in ("up", "down"):
         raise ValueError("pull is 'up', 'down' or None, not %r" % (pull,))
     return Pin(pin_id(p), Pin.IN, Pin.PULL_UP if pull == "up" else Pin.PULL_DOWN)
+
+
+def signal(p, active_high=True):
+    """A machine.Signal: on() lights an LED (or drives a load) however it is wired, off() not.
+    The pin starts at the off level, so it never flashes on while it is set up."""
+    m = _machine()
+    off = 0 if active_high else 1
+    return m.Signal(m.Pin(pin_id(p), m.Pin.OUT, value=off), invert=not active_high)
 
 
 def pwm(p, freq, duty_u16=0):

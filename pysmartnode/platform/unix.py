@@ -69,6 +69,13 @@ def every(seconds, func):
     return _Every(seconds, func)
 
 
+def irq_flag():
+    import asyncio
+
+    flag = getattr(asyncio, "ThreadSafeFlag", None)  # a build without it: the caller polls
+    return flag() if flag is not None else None
+
+
 class Link(_host.Link):
     def ip(self):
         # The unix port's sockets have no getsockname(): read the kernel's tables instead

@@ -269,17 +269,24 @@ async def until(check, timeout=5.0):
     await asyncio.wait_for(poll(), timeout)
 
 
+@pytest.fixture(params=[True, False], ids=["irq", "poll"])
+def irq(request):
+    """The button's two ways to see the pin: the edge interrupt and polling."""
+    return request.param
+
+
 def button_run(machine, script, **kwargs):
-    """Runs a Button on pin 0 (active low) through script(hold), returns (button, relay, bell)."""
+    """Runs a Button on pin 0 (active low) through script(hold), returns (button, relay, bell).
+    hold sets the pin as a real one changes: the level, and an edge for the interrupt."""
     from pysmartnode.components.machine.button import Button
     from pysmartnode.components.switches.gpio import GPIO
 
     async def hold(pressed, seconds):
-        machine.inputs[0] = 0 if pressed else 1
+        machine.set_input(0, 0 if pressed else 1)
         await asyncio.sleep(seconds)
 
     async def main():
-        machine.inputs[0] = 1
+        machine.set_input(0, 1)
         relay, bell = GPIO("relay", pin=5), Doorbell()
         options = {"debounce_ms": 20, "long_ms": 400, "double_ms": 150} | kwargs
         button = Button("button", pin=0, short=relay, long=bell, **options)
@@ -293,31 +300,31 @@ def button_run(machine, script, **kwargs):
     return run(main())
 
 
-def test_a_short_press_toggles_the_switch(machine):
+def test_a_short_press_toggles_the_switch(machine, irq):
     async def script(hold, button):
         await hold(True, 0.1)
         await hold(False, 0.05)
         await until(lambda: button.presses["short"] == 1)
         await hold(False, 0.2)  # nothing more comes, the toggle is done
 
-    button, relay, bell = button_run(machine, script)
+    button, relay, bell = button_run(machine, script, irq=irq)
     assert button.presses == {"short": 1, "long": 0, "double": 0}
     assert relay.state() is True and bell.rung == 0
 
 
-def test_a_long_press_fires_while_held_and_no_short_follows(machine):
+def test_a_long_press_fires_while_held_and_no_short_follows(machine, irq):
     async def script(hold, button):
         await hold(True, 0.1)
         await until(lambda: button._actions[1].rung == 1)
         await hold(True, 0.1)
         await hold(False, 0.4)
 
-    button, relay, bell = button_run(machine, script)
+    button, relay, bell = button_run(machine, script, irq=irq)
     assert button.presses == {"short": 0, "long": 1, "double": 0}
     assert bell.rung == 1 and relay.state() is None
 
 
-def test_two_quick_presses_are_one_double_press(machine):
+def test_two_quick_presses_are_one_double_press(machine, irq):
     async def script(hold, button):
         await hold(True, 0.06)
         await hold(False, 0.06)
@@ -326,34 +333,34 @@ def test_two_quick_presses_are_one_double_press(machine):
         await until(lambda: button.presses["double"] == 1)
         await hold(False, 0.3)
 
-    button, relay, bell = button_run(machine, script)
+    button, relay, bell = button_run(machine, script, irq=irq)
     assert button.presses == {"short": 0, "long": 0, "double": 1}
     assert relay.state() is None  # no action for double: only the event
 
 
-def test_without_doubles_a_short_press_fires_at_release(machine):
+def test_without_doubles_a_short_press_fires_at_release(machine, irq):
     async def script(hold, button):
         for _ in range(2):
             await hold(True, 0.06)
             await hold(False, 0.06)
         await until(lambda: button._actions[0].state() is False)
 
-    button, relay, bell = button_run(machine, script, double_ms=0)
+    button, relay, bell = button_run(machine, script, irq=irq, double_ms=0)
     assert button.presses == {"short": 2, "long": 0, "double": 0}
     assert relay.state() is False  # toggled twice
 
 
-def test_a_glitch_shorter_than_debounce_is_no_press(machine):
+def test_a_glitch_shorter_than_debounce_is_no_press(machine, irq):
     async def script(hold, button):
         for _ in range(3):
             await hold(True, 0.04)  # seen by a few polls, shorter than debounce_ms
             await hold(False, 0.2)
 
-    button, relay, bell = button_run(machine, script, debounce_ms=100, double_ms=0)
+    button, relay, bell = button_run(machine, script, irq=irq, debounce_ms=100, double_ms=0)
     assert button.presses == {"short": 0, "long": 0, "double": 0}
 
 
-def test_a_slow_action_does_not_make_the_button_miss_presses(machine):
+def test_a_slow_action_does_not_make_the_button_miss_presses(machine, irq):
     class Slow:  # a remote switch waiting for its node's answer
         async def toggle(self):
             await asyncio.sleep(0.5)
@@ -365,10 +372,10 @@ def test_a_slow_action_does_not_make_the_button_miss_presses(machine):
             await hold(False, 0.06)
         await until(lambda: button.presses["short"] == 2, timeout=0.4)
 
-    button, relay, bell = button_run(machine, script, double_ms=0)
+    button, relay, bell = button_run(machine, script, irq=irq, double_ms=0)
 
 
-def test_a_failing_action_is_logged_and_the_button_goes_on(machine, capsys):
+def test_a_failing_action_is_logged_and_the_button_goes_on(machine, irq, capsys):
     async def script(hold, button):
         button._actions[1].fail = True  # the bell of the long press
         await hold(True, 0.1)
@@ -378,11 +385,44 @@ def test_a_failing_action_is_logged_and_the_button_goes_on(machine, capsys):
         await hold(False, 0.05)
         await until(lambda: button._actions[0].state() is True)
 
-    button, relay, bell = button_run(machine, script, double_ms=0)
+    button, relay, bell = button_run(machine, script, irq=irq, double_ms=0)
     assert relay.state() is True
     assert (
         "button: long press action failed: RuntimeError: bell wire cut" in capsys.readouterr().out
     )
+
+
+def test_with_irq_a_press_comes_only_through_the_edge_interrupt(machine):
+    async def script(hold, button):
+        await hold(False, 0.1)  # the button read the pin once at start
+        machine.inputs[0] = 0  # the level changes, but no edge fires
+        await asyncio.sleep(0.6)  # a polled button would have fired a long press by now
+        assert button.presses == {"short": 0, "long": 0, "double": 0}
+        await hold(True, 0.1)  # the edge of that press
+        await hold(False, 0.05)
+        await until(lambda: button.presses["short"] == 1)
+
+    button_run(machine, script, irq=True, double_ms=0)
+
+
+def test_with_irq_the_handler_takes_both_edges_and_stop_removes_it(machine):
+    async def script(hold, button):
+        assert (0, "irq", machine.IRQ_FALLING | machine.IRQ_RISING) in machine.writes
+
+    machine.writes.clear()
+    button_run(machine, script, irq=True)
+    assert of_pin(machine, 0)[-1] == ("irq", 0)
+
+
+def test_without_a_thread_safe_flag_the_button_polls_and_irq_true_is_refused(machine, monkeypatch):
+    from pysmartnode.components.machine import button as module
+
+    monkeypatch.setattr(module, "irq_flag", lambda: None)  # a MicroPython build without one
+    assert module.Button("b", pin=0)._flag is None
+    with pytest.raises(ValueError, match="irq: true, but pin 0 has no interrupts"):
+        module.Button("b", pin=0, irq=True)
+    with pytest.raises(ValueError, match="irq must be true, false or null"):
+        module.Button("b", pin=0, irq="yes")
 
 
 def test_a_button_action_must_be_a_switch_or_a_button(machine):

@@ -36,6 +36,11 @@ COMPONENTS = {
         "component": "Button",
         "constructor_args": {"pin": 0, "long_ms": 3000, "double_ms": 0, "short": {"ref": "relay"}},
     },
+    "button_poll": {  # the same on a polled pin, where "button" takes the edge interrupt
+        "package": ".machine.button",
+        "component": "Button",
+        "constructor_args": {"pin": 16, "long_ms": 3000, "double_ms": 0, "irq": False},
+    },
     "buzzer": {
         "package": ".switches.buzzer",
         "component": "Buzzer",
@@ -51,7 +56,7 @@ COMPONENTS = {
         "component": "DeepSleep",
         "constructor_args": {"sleep": 60, "awake": 1},
     },
-    "_order": ["relay", "led", "pump", "button", "buzzer", "shelf", "sleep"],
+    "_order": ["relay", "led", "pump", "button", "button_poll", "buzzer", "shelf", "sleep"],
 }
 
 
@@ -96,7 +101,7 @@ def node(tmp_path_factory) -> Iterator[Node]:
     )
     (folder / "components.py").write_text(f"COMPONENTS = {COMPONENTS!r}\n")
     pins, faults, inputs = folder / "pins.log", folder / "faults", folder / "inputs"
-    inputs.write_text("0 1\n")  # the button, released
+    inputs.write_text("0 1\n16 1\n")  # the buttons, released
     obs = Observer(broker)
     obs.subscribe("#")
     # a dose left retained on the command topic must not run at start
@@ -214,6 +219,46 @@ def test_a_button_press_toggles_the_relay_and_is_an_event(node):
     event = node.obs.wait_message(node.topic("button"), timeout=10, after=mark)
     assert event.json() == {"event_type": "short"} and not event.retain
     node.obs.wait_message(node.topic("relay"), want, timeout=10, after=mark)
+
+
+def press(node: Node, pin: int, bounces: int = 0) -> None:
+    """A press of 0.3 s on pin (active low); each edge chatters bounces times, 2 ms apart."""
+    for level in (0, 1):
+        for _ in range(bounces):
+            for chatter in (level, 1 - level):
+                with node.inputs.open("a") as f:
+                    f.write(f"{pin} {chatter}\n")
+                time.sleep(0.002)
+        with node.inputs.open("a") as f:
+            f.write(f"{pin} {level}\n")
+        time.sleep(0.3)  # held (or left), well past the debounce and far from a long press
+
+
+@pytest.mark.parametrize(("key", "pin"), [("button", 0), ("button_poll", 16)], ids=["irq", "poll"])
+def test_a_bouncing_press_is_one_event(node, key, pin):
+    mark = node.obs.mark()
+    press(node, pin, bounces=4)
+    first = node.obs.wait_message(node.topic(key), timeout=10, after=mark)
+    press(node, pin)  # a clean press: its event closes the count
+    node.obs.wait_messages(node.topic(key), 2, timeout=10, after=mark)
+    events = node.obs.matching(node.topic(key), after=mark)
+    assert [m.json() for m in events] == [{"event_type": "short"}] * 2, first
+
+
+def test_the_button_takes_the_edge_interrupt_and_the_other_polls(node):
+    assert "irq 3" in node.writes(0)  # both edges (IRQ_FALLING | IRQ_RISING)
+    assert not any(w.startswith("irq") for w in node.writes(16))
+
+
+def test_the_interrupt_button_reads_its_pin_only_after_edges(node):
+    reads = lambda: sum(w.startswith("read ") for w in node.writes(0))  # noqa: E731
+    before = reads()
+    time.sleep(0.5)  # no edge: a polling button would read the pin 50 times
+    assert reads() == before
+    mark = node.obs.mark()
+    press(node, 0)
+    node.obs.wait_message(node.topic("button"), timeout=10, after=mark)
+    assert reads() > before
 
 
 def test_a_beep_over_mqtt_plays_the_pattern(node):

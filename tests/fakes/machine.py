@@ -269,12 +269,23 @@ class ADC:
 #   FAKE_MACHINE_LOG     every output level and PWM setting is appended as "<pin> <what> <value>"
 #                        ("5 out 1" when the pin is made, "5 level 0", "6 duty 32768", "6 freq 1000")
 #   FAKE_MACHINE_FAULTS  the pins listed there (whitespace-separated) raise OSError on every write
-#   FAKE_MACHINE_INPUTS  lines "<pin> <level>": what an input pin reads (a pin's last line wins)
-# In-process tests read `writes` and fill `faults` and `inputs` instead. (No Pin.irq: the
-# button component polls.)
+#   FAKE_MACHINE_INPUTS  lines "<pin> <level>": what an input pin reads (a pin's last line wins);
+#                        each appended line that changes a level is an edge for Pin.irq (a burst
+#                        of lines is a burst of edges, as a bouncing contact gives)
+# In-process tests read `writes` and `reads` and fill `faults` and `inputs` instead; set_input()
+# also fires the edge interrupt, as the level change of a real pin would.
+# Pin.irq(handler, trigger, hard) calls handler(pin) on each edge of the trigger (besides the
+# lib-sensors pulses above); with hard=True on MicroPython it runs under micropython.heap_lock(),
+# so a handler that allocates fails as on a board. Its (de)registration is written as
+# "<pin> irq <trigger>" ("<pin> irq 0" when removed), and while it is registered every read of
+# the pin is logged as "<pin> read <level>" (not in `writes`: `reads` counts them in-process).
 writes = []  # (pin, what, value) of every write, in order
+stamps = []  # ms (a monotonic clock) of each write in `writes`: clear both together
 faults = set()  # pins whose writes raise OSError
 inputs = {}  # pin -> level an input pin reads
+reads = {}  # pin -> how many times value() read the input pin
+_edge_pins = []  # the Pins with an edge handler
+_watching = [None, 0]  # the FAKE_MACHINE_INPUTS watcher task, lines of the file it has seen
 
 
 def _env(name):
@@ -284,6 +295,13 @@ def _env(name):
         return os.getenv(name)
     except AttributeError:
         return None
+
+
+def _clock_ms():
+    import time
+
+    ticks = getattr(time, "ticks_ms", None)
+    return ticks() if ticks is not None else time.monotonic() * 1000
 
 
 def _write(pin, what, value):
@@ -298,6 +316,11 @@ def _write(pin, what, value):
     if pin in faults or str(pin) in listed:
         raise OSError(5, "fake I/O error on pin %s" % (pin,))
     writes.append((pin, what, value))
+    stamps.append(_clock_ms())
+    _log(pin, what, value)
+
+
+def _log(pin, what, value):
     path = _env("FAKE_MACHINE_LOG")
     if path:
         with open(path, "a") as f:
@@ -335,19 +358,99 @@ class Pin(_PlainPin):  # noqa: F811  the plain Pin, its writes and inputs seen f
 
     def value(self, v=None):
         if v is None:
-            if self.mode == _PlainPin.IN:
-                level = _input(self.pin)
-                if level is not None:
-                    return level
-            return super().value()  # the simulated chips' levels (lib-sensors' block above)
+            reads[self.pin] = reads.get(self.pin, 0) + 1
+            level = self._level()
+            if self in _edge_pins:  # a pin woken by edges: its reads are logged too
+                _log(self.pin, "read", level)
+            return level
         _write(self.pin, "level", 1 if v else 0)
         super().value(1 if v else 0)  # also tracks the SPI chip select
+
+    def _level(self):
+        if self.mode == _PlainPin.IN:
+            level = _input(self.pin)
+            if level is not None:
+                return level
+        return super().value()  # the simulated chips' levels (lib-sensors' block above)
 
     def on(self):
         self.value(1)
 
     def off(self):
         self.value(0)
+
+    def irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING, hard=False):
+        _PlainPin.irq(self, handler, trigger, hard)  # the rate pulses of lib-sensors
+        if self in _edge_pins:
+            _edge_pins.remove(self)
+        _write(self.pin, "irq", trigger if handler is not None else 0)
+        self._handler, self._trigger, self._hard = handler, trigger, hard
+        if handler is None:
+            return
+        self._seen = self._level()
+        _edge_pins.append(self)
+        if _env("FAKE_MACHINE_INPUTS") and _watching[0] is None:
+            import asyncio
+
+            _watching[1] = max(len(_input_lines()) - 1, 0)  # the lines there now are no edge
+            _watching[0] = asyncio.create_task(_watch_inputs())
+
+    def _edge(self, level):
+        if level == self._seen:
+            return
+        self._seen = level
+        if not self._trigger & (IRQ_RISING if level else IRQ_FALLING):
+            return
+        if self._hard and _micropython is not None:  # a hard IRQ must not allocate
+            _micropython.heap_lock()
+            try:
+                self._handler(self)
+            finally:
+                _micropython.heap_unlock()
+        else:
+            self._handler(self)
+
+
+try:
+    import micropython as _micropython
+except ImportError:
+    _micropython = None
+
+
+def set_input(pin, level):
+    """What input pin reads from now on; an edge interrupt fires at once if it changed."""
+    inputs[pin] = level
+    for p in list(_edge_pins):
+        if p.pin == pin:
+            p._edge(level)
+
+
+def _input_lines():
+    try:
+        with open(_env("FAKE_MACHINE_INPUTS")) as f:
+            return f.read().split("\n")
+    except OSError:
+        return []
+
+
+async def _watch_inputs():
+    # A node in its own process: every line appended to FAKE_MACHINE_INPUTS is a level change,
+    # in order, while any pin has an edge handler
+    import asyncio
+
+    while _edge_pins:
+        await asyncio.sleep(0.002)
+        lines = _input_lines()
+        if len(lines) < _watching[1]:  # rewritten: read it from the top
+            _watching[1] = 0
+        for line in lines[_watching[1] : len(lines) - 1]:  # the last is after the newline
+            parts = line.split()
+            if len(parts) == 2:
+                for p in list(_edge_pins):
+                    if str(p.pin) == parts[0]:
+                        p._edge(int(parts[1]))
+        _watching[1] = max(_watching[1], len(lines) - 1)
+    _watching[0] = None
 
 
 class PWM:
