@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from catalog import FAKES
+from fake_hardware import FAKES
 from harness import REPO
 
 APP = REPO / "tests" / "components" / "apps" / "button_check.py"
