@@ -138,14 +138,18 @@ class Connection(asyncio.BufferedProtocol):
         link._last_rx = ticks_ms()
         self._hot = False
         try:
-            if len(data) == 4 and data[0] == 0x40 and data[1] == 2:
-                if not link._rbuf and not link._first:  # no packet half-read before it
-                    # A lone PUBACK, the reply to a sequential QoS 1 publish: what _feed and
-                    # _dispatch do with it, without their parse loop
+            n = len(data)
+            if n > 1 and data[1] == n - 2 < 128 and not link._rbuf and not link._first:
+                # The read is one whole small packet and nothing was half-read before it (a
+                # PUBACK, a short message): what _feed and _dispatch do with it, without the
+                # parse loop
+                if n == 4 and data[0] == 0x40:  # PUBACK: sequential QoS 1 waits for it
                     if not link._acked(data[2] << 8 | data[3]):
                         link._stats["stray_acks"] += 1
                     return
-            link._feed(data)
+                link._dispatch(data[0], data[2:])
+            else:
+                link._feed(data)
             while link._acks_due:
                 self.write(puback(link._acks_due.pop(0)))
         except Exception as e:  # malformed input, MemoryError: the link is dead
