@@ -132,8 +132,8 @@ class Bench:
             want = b"%d" % i
             self.msg_ev.clear()
             self.got = None
-            u0 = ticks_us()
             state["since"] = ticks_ms()
+            u0 = ticks_us()
             await c.publish(ping, want)
             while True:
                 await self.msg_ev.wait()
