@@ -10,7 +10,7 @@ read). MicroPython keeps the streams (wire.py's _read_loop) and never imports th
 
 import asyncio
 
-from .codec import puback
+from .codec import DISCONNECT_PACKET, puback
 from .ticks import ticks_ms
 
 
@@ -34,7 +34,9 @@ class Connection(asyncio.BufferedProtocol):
     connection_lost seconds after) never reaches the client, whose next connection it is not.
     """
 
-    def __init__(self):
+    def __init__(self, resp_s=10):
+        self._resp_s = resp_s  # the longest wait for the kernel to take the last bytes
+        self._closing = False  # DISCONNECT written: drain() waits for an empty buffer
         self._transport = None
         self._link = None
         self._pre = b""  # bytes before start(): the CONNACK, perhaps a message after it
@@ -69,6 +71,16 @@ class Connection(asyncio.BufferedProtocol):
     def write(self, data):
         if self._lost is not None or self._transport.is_closing():
             raise ConnectionResetError("connection lost")  # not "sent" into the void
+        if data is DISCONNECT_PACKET:
+            # The last packet: it follows what is held, and drain() waits until the transport
+            # has handed every byte to the kernel, since the close that follows is an abort,
+            # which would drop them (the tail of a QoS 0 burst, and the DISCONNECT: the broker
+            # would then publish the will)
+            self._flush()
+            self._closing = True
+            self._transport.write(data)
+            self._transport.set_write_buffer_limits(0)  # pauses us until the buffer is empty
+            return
         if not self._hot or len(data) > 4096:
             # The first packet since data arrived (a publish after its PUBACK, a reply) goes
             # at once: no latency. So does a large payload: the transport's drain paces it
@@ -98,7 +110,13 @@ class Connection(asyncio.BufferedProtocol):
         return self._drain()
 
     async def _drain(self):
-        await self._can_write.wait()  # set again by resume_writing or by connection_lost
+        if self._closing:  # bounded: the abort that follows closes the link anyway
+            try:
+                await asyncio.wait_for(self._can_write.wait(), self._resp_s)
+            except asyncio.TimeoutError:
+                pass
+        else:
+            await self._can_write.wait()  # set again by resume_writing or by connection_lost
         if self._lost is not None:
             raise ConnectionResetError("connection lost")
 
@@ -175,7 +193,7 @@ class Connection(asyncio.BufferedProtocol):
 
 async def open_connection(client):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
-    conn = Connection()
+    conn = Connection(client._resp_s)
     kw = {}
     if client._ssl:
         kw["ssl"], kw["server_hostname"] = client._ssl
