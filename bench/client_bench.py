@@ -613,7 +613,17 @@ def main(argv: list[str] | None = None) -> int:
         "--no-write", action="store_true", help="do not update bench/RESULTS.md (full run)"
     )
     ap.add_argument("--only", default="", help="comma list: qos0,qos1,rtt,freeze,restart,loss,ram")
+    ap.add_argument(
+        "--cpu",
+        type=int,
+        default=None,
+        help="run everything (broker, workers, helpers) on this one CPU: figures set by the CPU "
+        "each message costs, not by where the scheduler puts the processes (implies --no-write)",
+    )
     args = ap.parse_args(argv)
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})  # inherited by every process started from here
+        args.no_write = True
     plan = Plan.make(args.quick, args.rounds)
     only = set(filter(None, args.only.split(",")))
 

@@ -98,13 +98,19 @@ def publish_header(topic, payload_len, qos=0, retain=False, pid=0, dup=False):
 
     Returns a bytearray so that a re-send can set the DUP bit in place.
     """
-    rest = 2 + len(topic) + payload_len + (2 if qos else 0)
+    n = len(topic)
+    rest = 2 + n + payload_len + (2 if qos else 0)
     first = _PUBLISH | (0x08 if dup else 0) | (qos << 1) | (1 if retain else 0)
-    hdr = bytearray((first,))
-    hdr += varint(rest)
-    hdr += _field(topic)
+    if rest < 128:  # the common small message: one length byte, a topic under 128 bytes
+        hdr = bytearray((first, rest, 0, n))
+        hdr += topic
+    else:
+        hdr = bytearray((first,))
+        hdr += varint(rest)
+        hdr += _field(topic)
     if qos:
-        hdr += bytes((pid >> 8, pid & 0xFF))
+        hdr.append(pid >> 8)
+        hdr.append(pid & 0xFF)
     return hdr
 
 

@@ -1,24 +1,42 @@
-"""CPython only: the connection as an asyncio Protocol that parses in data_received.
+"""CPython only: the connection as an asyncio Protocol that parses as the bytes arrive.
 
 With streams, every incoming packet costs one event-loop turn to wake a reader task before the
 waiting publisher can run; here the PUBACK is parsed and the publisher woken in the same turn
-that read it. MicroPython keeps the streams (wire.py's _read_loop) and never imports this.
+that read it. The Protocol is a BufferedProtocol: the transport reads into one buffer of ours
+(recv_into), where data_received would get a new bytes object per read, which asyncio makes by
+reading into a 256 KiB allocation (mmap, page faults, mremap, munmap: three system calls per
+read). MicroPython keeps the streams (wire.py's _read_loop) and never imports this.
 """
 
 import asyncio
 
-from .codec import puback
+from .codec import DISCONNECT_PACKET, puback
 from .ticks import ticks_ms
 
 
-class Connection(asyncio.Protocol):
+class _Ready:
+    """What drain() returns when the transport takes more: awaiting it does not suspend."""
+
+    def __await__(self):
+        return iter(())
+
+
+_READY = _Ready()
+
+
+_BUF = 65536  # bytes read at most per recv_into
+
+
+class Connection(asyncio.BufferedProtocol):
     """Both halves of one connection: the reader (`readexactly` until `start`) and the writer.
 
     Once aborted it is detached: a callback of this transport that comes late (TLS may report
     connection_lost seconds after) never reaches the client, whose next connection it is not.
     """
 
-    def __init__(self):
+    def __init__(self, resp_s=10):
+        self._resp_s = resp_s  # the longest wait for the kernel to take the last bytes
+        self._closing = False  # DISCONNECT written: drain() waits for an empty buffer
         self._transport = None
         self._link = None
         self._pre = b""  # bytes before start(): the CONNACK, perhaps a message after it
@@ -28,6 +46,7 @@ class Connection(asyncio.Protocol):
         self._lost = None
         self._cork = None  # packets held for one send at the end of this loop turn, or None
         self._hot = False  # written since data last arrived: the next packet is corked
+        self._buf = memoryview(bytearray(_BUF))  # what the transport reads into
 
     # -- the reader's side, for the handshake
 
@@ -45,17 +64,28 @@ class Connection(asyncio.Protocol):
         self._link = link
         if self._pre:
             pre, self._pre = self._pre, b""
-            self.data_received(pre)
+            self._received(pre)
 
     # -- the writer's side, as StreamWriter offers it
 
     def write(self, data):
         if self._lost is not None or self._transport.is_closing():
             raise ConnectionResetError("connection lost")  # not "sent" into the void
+        if data is DISCONNECT_PACKET:
+            # The last packet: it follows what is held, and drain() waits until the transport
+            # has handed every byte to the kernel, since the close that follows is an abort,
+            # which would drop them (the tail of a QoS 0 burst, and the DISCONNECT: the broker
+            # would then publish the will)
+            self._flush()
+            self._closing = True
+            self._transport.write(data)
+            self._transport.set_write_buffer_limits(0)  # pauses us until the buffer is empty
+            return
         if not self._hot or len(data) > 4096:
             # The first packet since data arrived (a publish after its PUBACK, a reply) goes
             # at once: no latency. So does a large payload: the transport's drain paces it
-            self._flush()
+            if self._cork:
+                self._flush()
             self._hot = True
             self._transport.write(data)
             return
@@ -74,8 +104,19 @@ class Connection(asyncio.Protocol):
         if cork and self._lost is None:
             self._transport.write(b"".join(cork))
 
-    async def drain(self):
-        await self._can_write.wait()  # set again by resume_writing or by connection_lost
+    def drain(self):
+        if self._lost is None and self._can_write.is_set():
+            return _READY  # the common case: no coroutine, no suspension
+        return self._drain()
+
+    async def _drain(self):
+        if self._closing:  # bounded: the abort that follows closes the link anyway
+            try:
+                await asyncio.wait_for(self._can_write.wait(), self._resp_s)
+            except asyncio.TimeoutError:
+                pass
+        else:
+            await self._can_write.wait()  # set again by resume_writing or by connection_lost
         if self._lost is not None:
             raise ConnectionResetError("connection lost")
 
@@ -98,7 +139,14 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport):
         self._transport = transport
 
-    def data_received(self, data):
+    def get_buffer(self, sizehint):
+        return self._buf
+
+    def buffer_updated(self, nbytes):
+        # A view into our buffer, valid until the next read: _feed copies what it keeps
+        self._received(self._buf[:nbytes])
+
+    def _received(self, data):
         link = self._link
         if link is None:
             if self._lost is None:
@@ -108,7 +156,18 @@ class Connection(asyncio.Protocol):
         link._last_rx = ticks_ms()
         self._hot = False
         try:
-            link._feed(data)
+            n = len(data)
+            if n > 1 and data[1] == n - 2 < 128 and not link._rbuf and not link._first:
+                # The read is one whole small packet and nothing was half-read before it (a
+                # PUBACK, a short message): what _feed and _dispatch do with it, without the
+                # parse loop
+                if n == 4 and data[0] == 0x40:  # PUBACK: sequential QoS 1 waits for it
+                    if not link._acked(data[2] << 8 | data[3]):
+                        link._stats["stray_acks"] += 1
+                    return
+                link._dispatch(data[0], data[2:])
+            else:
+                link._feed(data)
             while link._acks_due:
                 self.write(puback(link._acks_due.pop(0)))
         except Exception as e:  # malformed input, MemoryError: the link is dead
@@ -134,7 +193,7 @@ class Connection(asyncio.Protocol):
 
 async def open_connection(client):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
-    conn = Connection()
+    conn = Connection(client._resp_s)
     kw = {}
     if client._ssl:
         kw["ssl"], kw["server_hostname"] = client._ssl

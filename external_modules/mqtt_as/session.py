@@ -197,7 +197,7 @@ class Session(Link):
                 self._outq.insert(0, rec)  # not sent: first in line for the next link
             return  # QoS 1 is re-sent from _inflight after the reconnect
         if qos and rec[_SENT]:
-            rec[_SENT] = ticks_ms()
+            rec[_SENT] = self._tx_at  # _send's clock reading once the packet was written
         elif not qos:
             self._done(rec, True)
 

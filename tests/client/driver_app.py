@@ -138,10 +138,17 @@ async def op_publish(cmd):
 
 async def op_publish_many(cmd):
     # n publishes on topic/<i> or one topic, sequential in one task; returns the results
+    # (with `size`, each message is its index padded to size bytes; with `then_disconnect`,
+    # disconnect() follows the last publish at once, in the same task)
     results = []
     for i in range(cmd["n"]):
         topic = cmd["topic"] if cmd.get("same_topic") else "%s/%d" % (cmd["topic"], i)
-        results.append(await _client.publish(topic, str(i), cmd.get("retain", False), cmd["qos"]))
+        msg = str(i)
+        if cmd.get("size"):
+            msg = msg + "." * (cmd["size"] - len(msg))
+        results.append(await _client.publish(topic, msg, cmd.get("retain", False), cmd["qos"]))
+    if cmd.get("then_disconnect"):
+        await _client.disconnect()
     return results
 
 

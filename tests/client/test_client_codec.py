@@ -288,6 +288,41 @@ def test_the_parser_splits_any_chunking_of_a_stream_into_the_same_packets(stream
     assert client._rbuf == b"" and not client._first  # nothing left once the stream is in
 
 
+@given(st.lists(packets, min_size=1, max_size=12), st.data())
+@settings(max_examples=80, deadline=None)
+def test_cpython_reads_every_chunk_into_one_buffer_and_keeps_no_view_of_it(stream, data):
+    """CPython's Connection has the transport read each chunk into the same buffer, overwritten
+    by the next read: a packet cut across reads still comes out whole (nothing may keep a view
+    of that buffer), through the fast path for a lone small packet as through _feed."""
+    from mqtt_as.cpython import Connection
+
+    wire = b"".join(stream)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=20)))
+    chunks = [wire[a:b] for a, b in zip([0] + cuts, cuts + [len(wire)], strict=True)]
+    seen = []
+    client = MQTTClient({"server": "127.0.0.1", "log": lambda *a: None})
+    client._dispatch = lambda first, body: seen.append(
+        bytes([first]) + codec.varint(len(body)) + bytes(body)
+    )
+    # A lone PUBACK goes straight to _acked
+    client._acked = lambda pid: seen.append(bytes([0x40, 2, pid >> 8, pid & 255])) or True
+
+    def fault(where, e=None):
+        raise AssertionError("link fault in %s: %r" % (where, e))
+
+    client._fault = fault
+    conn = Connection()
+    conn.start(client)
+    for chunk in chunks:
+        if chunk:
+            buf = conn.get_buffer(-1)
+            buf[: len(chunk)] = chunk
+            conn.buffer_updated(len(chunk))
+            buf[:] = b"\xee" * len(buf)  # what the next read leaves of this one
+    assert seen == stream
+    assert client._rbuf == b"" and not client._first
+
+
 def test_a_malformed_packet_in_the_stream_is_reported_not_skipped():
     client = MQTTClient({"server": "127.0.0.1", "log": lambda *a: None})
     with pytest.raises(ValueError):

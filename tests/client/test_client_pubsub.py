@@ -142,6 +142,28 @@ def test_a_clean_disconnect_sends_no_will_and_connect_works_again(broker, observ
     assert obs.count("will/#") == 0
 
 
+def test_disconnect_right_after_a_qos0_burst_delivers_it_all_and_sends_no_will(
+    broker, observer, client_app
+):
+    """What publish() accepted before disconnect() reaches the broker, and so does the
+    DISCONNECT: the close that follows it must not drop what is still buffered."""
+    obs = observer(broker)
+    obs.subscribe("will/#")
+    obs.subscribe("burst/#")
+    app = client_app(broker, will=["will/node", "offline", False, 1])
+    app.call("connect")
+    n = 10000  # as many as it takes for the broker to fall behind: bytes wait in our buffer
+    results = app.call(
+        "publish_many", topic="burst/x", n=n, qos=0, size=64, same_topic=True,
+        then_disconnect=True,
+    )  # fmt: skip
+    assert results == [True] * n
+    last = obs.wait_message("burst/x", lambda m: m.payload.startswith(b"%d." % (n - 1)), 30)
+    assert last.payload == (b"%d" % (n - 1)).ljust(64, b".")
+    time.sleep(0.5)  # a will would come right after the broker saw the socket close
+    assert obs.count("will/#") == 0
+
+
 def test_connecting_to_a_closed_port_raises_a_clear_oserror(runtime, client_app):
     from harness import free_port
 
