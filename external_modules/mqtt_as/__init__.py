@@ -211,7 +211,7 @@ class MQTTClient(Session):
         self._stop_io()  # the broker closes after DISCONNECT: that EOF is no fault
         if self._connected:
             try:
-                await asyncio.wait_for(self._send(codec.DISCONNECT_PACKET), self._resp_s)
+                await self._within(self._send(codec.DISCONNECT_PACKET))
             except Exception as e:  # the broker is gone anyway; closing is all that is left
                 from .errors import why
 

@@ -60,10 +60,8 @@ class Link(Wire):
         self._writer = self._supervisor = self._writing = None
         self._addr = None  # MicroPython: the broker's address, looked up once
         self._conn_tasks = ()
-        self._connected = False
-        self._running = False  # between connect() and disconnect()/close()
-        self._pid = 0
-        self._last_rx = self._last_tx = self._ping_at = self._tx_at = 0
+        self._connected = self._running = False  # running: from connect() to disconnect()
+        self._pid = self._last_rx = self._last_tx = self._ping_at = self._tx_at = 0
         self._pinging = self._ping_due = False
         self._down_since = None
         self._view = None  # MicroPython: the reader's buffer, made by _reset_parser
@@ -95,10 +93,8 @@ class Link(Wire):
         reader, writer = await self._connect()
         try:
             client_id, keepalive, user, password, will = self._hello
-            packet = codec.connect(client_id, keepalive, clean, user, password, will)
-            writer.write(packet)
-            await asyncio.wait_for(writer.drain(), self._resp_s)
-            ack = await asyncio.wait_for(reader.readexactly(4), self._resp_s)
+            writer.write(codec.connect(client_id, keepalive, clean, user, password, will))
+            ack = await self._within(_hello_ack(reader, writer))
             if ack[0] != _CONNACK or ack[1] != 2 or ack[3]:
                 from .errors import MQTTError, refused
 
@@ -264,6 +260,14 @@ class Link(Wire):
             self._drop_connection()
             self._wake.set()
 
+    async def _within(self, aw):
+        """aw, or an exception after response_time."""
+        if CPYTHON:
+            return await asyncio.wait_for(aw, self._resp_s)
+        from .mpsock import within  # no asyncio.funcs: 0.7 KB of heap for good
+
+        return await within(aw, self._resp_s)
+
     def _spawn(self, coro):
         # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each
         tasks = self._tasks
@@ -277,15 +281,10 @@ class Link(Wire):
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
 
-    def _log(self, level, msg):
-        # Logging never raises: not for a broken log callback, not for a MemoryError
-        try:
-            if self._log_cb is not None:
-                self._log_cb(level, msg)
-            elif self.DEBUG or level in ("warning", "error"):
-                print("mqtt_as", level + ":", msg)
-        except Exception:
-            pass
+
+async def _hello_ack(reader, writer):
+    await writer.drain()
+    return await reader.readexactly(4)
 
 
 def _close_writer(writer):

@@ -258,6 +258,16 @@ class Session(Link):
         except Exception as e:
             self._callback_failed(e)
 
+    def _log(self, level, msg):
+        # Logging never raises: not for a broken log callback, not for a MemoryError
+        try:
+            if self._log_cb is not None:
+                self._log_cb(level, msg)
+            elif self.DEBUG or level in ("warning", "error"):
+                print("mqtt_as", level + ":", msg)
+        except Exception:
+            pass
+
     def _callback_failed(self, e):
         self._stats["callback_errors"] += 1
         try:

@@ -152,6 +152,25 @@ def test_connecting_to_a_closed_port_raises_a_clear_oserror(runtime, client_app)
     assert "cannot connect to 127.0.0.1" in err.value.text
 
 
+def test_a_broker_that_never_sends_connack_fails_connect_after_response_time(
+    runtime, client_app
+):
+    import socket
+
+    silent = socket.socket()  # completes the TCP handshake (backlog), then says nothing
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        app = client_app(port=silent.getsockname()[1], response_time=1)
+        with pytest.raises(DriverError) as err:
+            app.call("connect", timeout=10)  # a connect without a deadline never returns
+        assert err.value.name == "MQTTError" and err.value.oserror
+        assert "cannot connect to 127.0.0.1" in err.value.text
+        assert app.call("status")["connected"] is False
+    finally:
+        silent.close()
+
+
 def test_subscribe_before_connect_is_a_clear_error(runtime, client_app):
     app = client_app(port=1)
     with pytest.raises(DriverError, match="call connect"):
