@@ -120,11 +120,12 @@ def run(micropython: Path, path: str, app_dir: Path, port: int, kib: int | None,
     try:
         r = subprocess.run(
             [str(micropython), *heap, "app.py", str(port), *(["dump"] if dump else [])],
-            capture_output=True, text=True, timeout=15, cwd=app_dir,
+            capture_output=True, text=True, timeout=int(__import__("os").environ.get("TO","15")), cwd=app_dir,
             env={"MICROPYPATH": path, "PATH": "/usr/bin:/bin"},
         )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return None, ""
+    except subprocess.TimeoutExpired as e:  # a hang: what it printed says where
+        out = [x.decode() if isinstance(x, bytes) else x or "" for x in (e.stdout, e.stderr)]
+        return None, "".join(out) + "(timed out)"
     m = re.search(r"^OK (\d+) (\d+) (\d+) (\d+) (\d+) 0$", r.stdout, re.M)
     figures = tuple(int(x) for x in m.groups()) if r.returncode == 0 and m else None
     return figures, r.stdout + r.stderr

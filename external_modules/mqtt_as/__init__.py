@@ -117,7 +117,11 @@ class MQTTClient(Session):
             if self._clean_init and not self._clean:
                 # Start from an empty session, then keep the session from the first outage on
                 await self._open(True, False)
-                await self._close_session()
+                self._stop_io()
+                try:
+                    await self._send(codec.DISCONNECT_PACKET)
+                finally:
+                    self._drop_connection()
                 await self._open(False)
             else:
                 await self._open(self._clean_init)
@@ -162,7 +166,7 @@ class MQTTClient(Session):
         self._enqueue(rec)
         return await self._await_record(rec)
 
-    async def subscribe(self, topic, qos=0, cb=None):
+    def subscribe(self, topic, qos=0, cb=None):  # a coroutine of subs.py: one frame less
         """Subscribe and wait for the SUBACK; return the granted QoS.
 
         cb(topic, msg, retained), sync or async, receives the messages matching this filter in
@@ -173,15 +177,15 @@ class MQTTClient(Session):
         in connect_coro) sends no new SUBSCRIBE, so retained messages are not delivered twice."""
         from .subs import subscribe
 
-        return await subscribe(self, topic, qos, cb)
+        return subscribe(self, topic, qos, cb)
 
-    async def unsubscribe(self, topic):
+    def unsubscribe(self, topic):  # a coroutine of subs.py
         """Unsubscribe and wait for the UNSUBACK. Not being subscribed is not an error. Raises
         ValueError for an invalid filter, MQTTError if the link died after each of max_repubs
         + 1 UNSUBSCRIBEs of it (the subscription is forgotten here all the same)."""
         from .subs import unsubscribe
 
-        return await unsubscribe(self, topic)
+        return unsubscribe(self, topic)
 
     def isconnected(self):
         return self._connected
@@ -222,7 +226,10 @@ class MQTTClient(Session):
     def close(self):
         """Close the socket and cancel every task the client started; no DISCONNECT is sent."""
         self._running = False
-        self._end_records()  # first: the drop wakes publishers waiting for a slot in flight
+        # First: the drop wakes publishers waiting for a slot in flight
+        for rec in self._outq + self._slotq + list(self._inflight.values()):
+            self._done(rec, False)
+        self._outq, self._inflight = [], {}
         self._drop_connection()
         for task in list(self._tasks):
             self._cancel(task)

@@ -2,7 +2,7 @@
 
 Link sits between Wire (bytes, watchdog) and Session (what MQTT keeps across connections). It
 calls what Session provides: _restore(resubscribe) on each new connection, _notify(up) after
-every connect and fault, _lost_inflight() when a connection dies.
+every connect and fault, _lost_inflight() when a connection dies, _log(level, msg).
 """
 
 import asyncio
@@ -78,23 +78,20 @@ class Link(Wire):
             "discarded": 0,
         }
 
-    async def _connect(self):
-        """A new TCP (TLS) connection: (reader, writer)."""
-        if CPYTHON:
-            from .cpython import open_connection  # parses in data_received: one loop turn less
-        else:
-            from .mpsock import open_connection  # closes for real, resolves the name once
-        return await open_connection(self)
-
     async def _open(self, clean, notify=True):
         """Open one connection and restore the session; raise on any failure."""
         if self._link is not None:
             await self._link.up()
-        reader, writer = await self._connect()
+        if CPYTHON:
+            from .cpython import open_connection  # parses in data_received: one loop turn less
+        else:
+            from .mpsock import open_connection  # closes for real, resolves the name once
+        reader, writer = await open_connection(self)  # a new TCP (TLS) connection
         try:
             client_id, keepalive, user, password, will = self._hello
             writer.write(codec.connect(client_id, keepalive, clean, user, password, will))
-            ack = await self._within(_hello_ack(reader, writer))
+            await self._within(writer.drain())
+            ack = await self._within(reader.readexactly(4))
             if ack[0] != _CONNACK or ack[1] != 2 or ack[3]:
                 from .errors import MQTTError, refused
 
@@ -122,17 +119,8 @@ class Link(Wire):
             from .errors import MQTTError
 
             raise MQTTError("link lost while restoring the session")
-        if notify:
-            self._on_up()
-
-    async def _close_session(self):
-        self._stop_io()
-        try:
-            await self._send(codec.DISCONNECT_PACKET)
-        finally:
-            self._drop_connection()
-
-    def _on_up(self):
+        if not notify:
+            return
         s = self._stats
         s["connects"] += 1
         where = "%s:%d" % (self._host, self._port)
@@ -280,11 +268,6 @@ class Link(Wire):
     def _cancel(self, task):
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
-
-
-async def _hello_ack(reader, writer):
-    await writer.drain()
-    return await reader.readexactly(4)
 
 
 def _close_writer(writer):

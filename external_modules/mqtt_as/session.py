@@ -239,11 +239,6 @@ class Session(Link):
             raise result
         return result
 
-    def _end_records(self):
-        for rec in self._outq + self._slotq + list(self._inflight.values()):
-            self._done(rec, False)
-        self._outq, self._inflight = [], {}
-
     def _call(self, cb, *args):
         try:
             r = cb(*args)

@@ -152,9 +152,7 @@ def test_connecting_to_a_closed_port_raises_a_clear_oserror(runtime, client_app)
     assert "cannot connect to 127.0.0.1" in err.value.text
 
 
-def test_a_broker_that_never_sends_connack_fails_connect_after_response_time(
-    runtime, client_app
-):
+def test_a_broker_that_never_sends_connack_fails_connect_after_response_time(runtime, client_app):
     import socket
 
     silent = socket.socket()  # completes the TCP handshake (backlog), then says nothing
