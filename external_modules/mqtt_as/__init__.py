@@ -112,7 +112,6 @@ class MQTTClient(Session):
         if self._running:
             raise error("connect() called twice; the client reconnects by itself")
         self._running = True
-        self._wake.clear()
         try:
             if self._clean_init and not self._clean:
                 # Start from an empty session, then keep the session from the first outage on
