@@ -15,7 +15,7 @@ import asyncio
 
 from . import codec
 from .session import Session, error
-from .ticks import default_client_id, ticks_diff, ticks_ms
+from .ticks import ticks_diff, ticks_ms
 from .topic import check_size, check_topic
 
 VERSION = (1, 1, 0)
@@ -82,7 +82,12 @@ class MQTTClient(Session):
             if len(will) != 4 or will[3] not in (0, 1):
                 raise ValueError("will must be (topic, msg, retain, qos) with qos 0 or 1")
             will = (check_topic(will[0]), codec.utf8(will[1]), will[2], will[3])
-        super().__init__(c, codec.utf8(c["client_id"] or default_client_id()), will)
+        client_id = c["client_id"]
+        if not client_id:
+            from .ticks import default_client_id  # a function's name: not one more global
+
+            client_id = default_client_id()
+        super().__init__(c, codec.utf8(client_id), will)
         self._clean_init = c["clean_init"]
         self._subs_cb = c["subs_cb"]
         self._wifi_coro = c["wifi_coro"]

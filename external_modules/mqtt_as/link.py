@@ -142,8 +142,7 @@ class Link(Wire):
         not leave a client that thinks it is connected."""
         if not self._connected:
             return
-        # These steps allocate nothing, so they happen even when the heap is exhausted; the
-        # supervisor finishes the teardown if the rest fails
+        # No allocation up to `try`, so even with no heap left the supervisor reconnects
         self._down_since = ticks_ms()
         self._connected = False
         self._upev.clear()
@@ -192,9 +191,8 @@ class Link(Wire):
 
     async def _keep_connected(self):
         """Supervisor, one task from connect() to disconnect(): while connected it runs the
-        watchdog every tick (_fault ends its nap at once); after a fault it reconnects with
-        capped exponential backoff and jitter. Logs a line each outage_summary s while it stays
-        down (_fault and _open log the rest)."""
+        watchdog every tick (_fault ends its nap at once); after a fault it reconnects with capped
+        exponential backoff and jitter, logging a line each outage_summary s while down."""
         resp_ms = int(self._resp_s * 1000)
         tick = max(20, min(self._ping_ms, resp_ms) // 4) / 1000
         queued = 0  # CPython: the transport's unsent bytes at the last tick
@@ -210,12 +208,15 @@ class Link(Wire):
                 try:
                     await asyncio.sleep(tick)
                 except asyncio.CancelledError:
-                    # _fault clears _napping before it wakes us; any other cancel is real (CPython
-                    # >= 3.11 counts them: uncancel() takes ours back, returns how many remain)
+                    # _fault clears _napping to wake us, other cancels are real (uncancel(): CPython
+                    # >= 3.11 counts them; it takes ours back and says how many others remain)
                     task = asyncio.current_task()
                     if self._napping or not self._running or getattr(task, "uncancel", int)():
                         self._napping = False
                         raise
+                except MemoryError as e:  # sleep() makes a float: as the watchdog, a fault
+                    self._napping = False
+                    self._fault("keepalive", e)
                 self._napping = False
                 if self._connected:
                     queued = self._watch(ticks_ms(), resp_ms, queued)
