@@ -138,8 +138,7 @@ class Link(Wire):
 
     def _fault(self, where, e=None):
         """The link is dead: tear it down once and wake the supervisor to reconnect. State first,
-        words after: formatting the reason may raise MemoryError when RAM is short, and that must
-        not leave a client that thinks it is connected."""
+        words after: formatting the reason may raise MemoryError; the state must not lie then."""
         if not self._connected:
             return
         # No allocation up to `try`, so even with no heap left the supervisor reconnects
@@ -278,6 +277,7 @@ class Link(Wire):
     def _cancel(self, task):
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
+            self._tasks.discard(task)  # it ends at its next turn: its frame is not kept till then
 
     async def _within(self, aw):
         """aw, or an exception after response_time."""
