@@ -14,8 +14,8 @@ offline queue. See docs/mqtt_as.md."""
 import asyncio
 
 from . import codec
+from .codec import ticks_diff, ticks_ms
 from .session import Session, error
-from .ticks import ticks_diff, ticks_ms
 from .topic import check_size, check_topic
 
 VERSION = (1, 1, 0)
@@ -84,7 +84,7 @@ class MQTTClient(Session):
             will = (check_topic(will[0]), codec.utf8(will[1]), will[2], will[3])
         client_id = c["client_id"]
         if not client_id:
-            from .ticks import default_client_id  # a function's name: not one more global
+            from .codec import default_client_id  # a function's name: not one more global
 
             client_id = default_client_id()
         super().__init__(c, codec.utf8(client_id), will)

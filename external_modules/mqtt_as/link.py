@@ -8,7 +8,7 @@ every connect and fault, _lost_inflight() when a connection dies, _log(level, ms
 import asyncio
 
 from . import codec
-from .ticks import CPYTHON, const, rand8, ticks_diff, ticks_ms
+from .codec import CPYTHON, const, rand8, ticks_diff, ticks_ms
 from .wire import Wire
 
 _CONNACK = const(0x20)

@@ -9,7 +9,7 @@ PUBACK, _check_inflight(now, resp_ms) on watchdog ticks while acks are awaited.
 import asyncio
 
 from . import codec
-from .ticks import CPYTHON, const, ticks_diff, ticks_ms
+from .codec import CPYTHON, const, ticks_diff, ticks_ms
 
 _PUBLISH = const(0x30)  # packet types the reader tells apart
 _PUBACK = const(0x40)
