@@ -20,9 +20,6 @@ from .topic import check_size, check_topic
 
 VERSION = (1, 1, 0)
 
-# mqtt_as keys that have no meaning here; accepted so that an mqtt_as config dict works as is
-_IGNORED = ("gateway", "mqttv5_con_props")
-
 # mqtt_as's config as (key, default) pairs: constants, no heap when frozen (see __getattr__)
 _DEFAULTS = (
     ("server", None),
@@ -63,7 +60,8 @@ class MQTTClient(Session):
     def __init__(self, cfg):
         c = dict(_DEFAULTS)
         for key in cfg:
-            if key not in c and key not in _IGNORED:
+            # mqtt_as keys that mean nothing here are accepted: its config dicts work as they are
+            if key not in c and key not in ("gateway", "mqttv5_con_props"):
                 raise ValueError("unknown mqtt_as config key %r" % (key,))
         c.update(cfg)
         if c["mqttv5"]:
@@ -259,16 +257,15 @@ class MQTTClient(Session):
             print(msg % args if args else msg)
 
 
-_ERRORS = ("MQTTError", "MQTTRefused", "MQTTSubscribeError")
-
-
 def __getattr__(name):
     # Made on first use, so that a connected client never pays for them: `config`, the errors;
-    # and submodules, as MicroPython asks here first for `from mqtt_as import tls`
+    # and submodules, as MicroPython asks here first for `from mqtt_as import tls`. (Tuples
+    # written in place, not as module names: at 24 names this dict's table grows from 23 slots
+    # to 29, a 464-byte block wanted at the first subscribe(), when subs.py adds its name)
     if name == "config":
         value = dict(_DEFAULTS)
         value["ssl_params"] = {}
-    elif name in _ERRORS:
+    elif name in ("MQTTError", "MQTTRefused", "MQTTSubscribeError"):
         value = getattr(__import__(__name__ + ".errors", None, None, (name,)), name)
     else:
         try:
