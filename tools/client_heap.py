@@ -120,7 +120,7 @@ def run(micropython: Path, path: str, app_dir: Path, port: int, kib: int | None,
     try:
         r = subprocess.run(
             [str(micropython), *heap, "app.py", str(port), *(["dump"] if dump else [])],
-            capture_output=True, text=True, timeout=int(__import__("os").environ.get("TO","15")), cwd=app_dir,
+            capture_output=True, text=True, timeout=15, cwd=app_dir,
             env={"MICROPYPATH": path, "PATH": "/usr/bin:/bin"},
         )  # fmt: skip
     except subprocess.TimeoutExpired as e:  # a hang: what it printed says where
