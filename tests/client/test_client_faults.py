@@ -125,8 +125,8 @@ def test_a_fault_the_reader_sees_wakes_the_supervisor_at_once(broker, fault_prox
     proxy = fault_proxy(broker)
     app = client_app(proxy, keepalive=60, ping_interval=20, response_time=20)
     app.call("connect")
-    proxy.drop()  # well inside the first 5 s nap
     start = len(app.events)
+    proxy.drop()  # well inside the first 5 s nap
     down = app.wait_event(went_down, start=start, timeout=3)
     app.wait_event(came_up, start=app.events.index(down), timeout=3)
 
