@@ -67,7 +67,9 @@ async def main(port, dump):
     print("OK" if not faults else "FAULTS", BARE, IMPORTED, made, conn, after, faults)
 
 
-asyncio.run(asyncio.wait_for(main(int(sys.argv[1]), len(sys.argv) > 2), 6))
+# No asyncio.wait_for around main: it would import asyncio.funcs, which the client does not
+# need, and keep two tasks alive; the client's own deadlines and the tool's timeout bound it
+asyncio.run(main(int(sys.argv[1]), len(sys.argv) > 2))
 """
 
 
@@ -118,11 +120,12 @@ def run(micropython: Path, path: str, app_dir: Path, port: int, kib: int | None,
     try:
         r = subprocess.run(
             [str(micropython), *heap, "app.py", str(port), *(["dump"] if dump else [])],
-            capture_output=True, text=True, timeout=20, cwd=app_dir,
+            capture_output=True, text=True, timeout=15, cwd=app_dir,
             env={"MICROPYPATH": path, "PATH": "/usr/bin:/bin"},
         )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return None, ""
+    except subprocess.TimeoutExpired as e:  # a hang: what it printed says where
+        out = [x.decode() if isinstance(x, bytes) else x or "" for x in (e.stdout, e.stderr)]
+        return None, "".join(out) + "(timed out)"
     m = re.search(r"^OK (\d+) (\d+) (\d+) (\d+) (\d+) 0$", r.stdout, re.M)
     figures = tuple(int(x) for x in m.groups()) if r.returncode == 0 and m else None
     return figures, r.stdout + r.stderr

@@ -14,14 +14,11 @@ offline queue. See docs/mqtt_as.md."""
 import asyncio
 
 from . import codec
+from .codec import ticks_diff, ticks_ms
 from .session import Session, error
-from .ticks import default_client_id, ticks_diff, ticks_ms
 from .topic import check_size, check_topic
 
 VERSION = (1, 1, 0)
-
-# mqtt_as keys that have no meaning here; accepted so that an mqtt_as config dict works as is
-_IGNORED = ("gateway", "mqttv5_con_props")
 
 # mqtt_as's config as (key, default) pairs: constants, no heap when frozen (see __getattr__)
 _DEFAULTS = (
@@ -63,7 +60,8 @@ class MQTTClient(Session):
     def __init__(self, cfg):
         c = dict(_DEFAULTS)
         for key in cfg:
-            if key not in c and key not in _IGNORED:
+            # mqtt_as keys that mean nothing here are accepted: its config dicts work as they are
+            if key not in c and key not in ("gateway", "mqttv5_con_props"):
                 raise ValueError("unknown mqtt_as config key %r" % (key,))
         c.update(cfg)
         if c["mqttv5"]:
@@ -82,7 +80,12 @@ class MQTTClient(Session):
             if len(will) != 4 or will[3] not in (0, 1):
                 raise ValueError("will must be (topic, msg, retain, qos) with qos 0 or 1")
             will = (check_topic(will[0]), codec.utf8(will[1]), will[2], will[3])
-        super().__init__(c, codec.utf8(c["client_id"] or default_client_id()), will)
+        client_id = c["client_id"]
+        if not client_id:
+            from .codec import default_client_id  # a function's name: not one more global
+
+            client_id = default_client_id()
+        super().__init__(c, codec.utf8(client_id), will)
         self._clean_init = c["clean_init"]
         self._subs_cb = c["subs_cb"]
         self._wifi_coro = c["wifi_coro"]
@@ -112,12 +115,15 @@ class MQTTClient(Session):
         if self._running:
             raise error("connect() called twice; the client reconnects by itself")
         self._running = True
-        self._wake.clear()
         try:
             if self._clean_init and not self._clean:
                 # Start from an empty session, then keep the session from the first outage on
                 await self._open(True, False)
-                await self._close_session()
+                self._stop_io()
+                try:
+                    await self._send(codec.DISCONNECT_PACKET)
+                finally:
+                    self._drop_connection()
                 await self._open(False)
             else:
                 await self._open(self._clean_init)
@@ -162,7 +168,7 @@ class MQTTClient(Session):
         self._enqueue(rec)
         return await self._await_record(rec)
 
-    async def subscribe(self, topic, qos=0, cb=None):
+    def subscribe(self, topic, qos=0, cb=None):  # a coroutine of subs.py: one frame less
         """Subscribe and wait for the SUBACK; return the granted QoS.
 
         cb(topic, msg, retained), sync or async, receives the messages matching this filter in
@@ -173,15 +179,15 @@ class MQTTClient(Session):
         in connect_coro) sends no new SUBSCRIBE, so retained messages are not delivered twice."""
         from .subs import subscribe
 
-        return await subscribe(self, topic, qos, cb)
+        return subscribe(self, topic, qos, cb)
 
-    async def unsubscribe(self, topic):
+    def unsubscribe(self, topic):  # a coroutine of subs.py
         """Unsubscribe and wait for the UNSUBACK. Not being subscribed is not an error. Raises
         ValueError for an invalid filter, MQTTError if the link died after each of max_repubs
         + 1 UNSUBSCRIBEs of it (the subscription is forgotten here all the same)."""
         from .subs import unsubscribe
 
-        return await unsubscribe(self, topic)
+        return unsubscribe(self, topic)
 
     def isconnected(self):
         return self._connected
@@ -211,7 +217,7 @@ class MQTTClient(Session):
         self._stop_io()  # the broker closes after DISCONNECT: that EOF is no fault
         if self._connected:
             try:
-                await asyncio.wait_for(self._send(codec.DISCONNECT_PACKET), self._resp_s)
+                await self._within(self._send(codec.DISCONNECT_PACKET))
             except Exception as e:  # the broker is gone anyway; closing is all that is left
                 from .errors import why
 
@@ -222,7 +228,10 @@ class MQTTClient(Session):
     def close(self):
         """Close the socket and cancel every task the client started; no DISCONNECT is sent."""
         self._running = False
-        self._end_records()  # first: the drop wakes publishers waiting for a slot in flight
+        # First: the drop wakes publishers waiting for a slot in flight
+        for rec in self._outq + self._slotq + list(self._inflight.values()):
+            self._done(rec, False)
+        self._outq, self._inflight = [], {}
         self._drop_connection()
         for task in list(self._tasks):
             self._cancel(task)
@@ -248,16 +257,15 @@ class MQTTClient(Session):
             print(msg % args if args else msg)
 
 
-_ERRORS = ("MQTTError", "MQTTRefused", "MQTTSubscribeError")
-
-
 def __getattr__(name):
     # Made on first use, so that a connected client never pays for them: `config`, the errors;
-    # and submodules, as MicroPython asks here first for `from mqtt_as import tls`
+    # and submodules, as MicroPython asks here first for `from mqtt_as import tls`. (Tuples
+    # written in place, not as module names: at 24 names this dict's table grows from 23 slots
+    # to 29, a 464-byte block wanted at the first subscribe(), when subs.py adds its name)
     if name == "config":
         value = dict(_DEFAULTS)
         value["ssl_params"] = {}
-    elif name in _ERRORS:
+    elif name in ("MQTTError", "MQTTRefused", "MQTTSubscribeError"):
         value = getattr(__import__(__name__ + ".errors", None, None, (name,)), name)
     else:
         try:

@@ -1,4 +1,5 @@
-"""MQTT 3.1.1 packet encoding and decoding: pure functions, no I/O.
+"""MQTT 3.1.1 packet encoding and decoding: pure functions, no I/O; and the clock and platform
+shims every module of the client shares (MicroPython has them built in).
 
 Every function here is shared by the client and its property tests. Encoders return bytes or a
 bytearray ready for one socket write; decoders raise ValueError on malformed input, which the
@@ -11,6 +12,45 @@ except ImportError:  # CPython
 
     def const(x):
         return x
+
+
+try:
+    from time import ticks_diff, ticks_ms
+except ImportError:  # CPython: the client keeps its own two-line shim
+    from time import monotonic
+
+    def ticks_ms():
+        return int(monotonic() * 1000)
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+CPYTHON = __import__("sys").implementation.name == "cpython"  # binds no `sys` here
+
+
+def rand8():
+    """A random byte, for jitter."""
+    try:
+        from random import getrandbits
+
+        return getrandbits(8)
+    except ImportError:
+        return ticks_ms() & 0xFF
+
+
+def default_client_id():
+    """machine.unique_id() in hex on a board, else a random id."""
+    try:
+        from binascii import hexlify
+
+        from machine import unique_id
+
+        return hexlify(unique_id())
+    except ImportError:
+        from random import getrandbits
+
+        return "mqtt_as_%08x" % getrandbits(32)
 
 
 # Packet types: private, so they take no room in the module's dict on MicroPython (the

@@ -2,13 +2,13 @@
 
 Link sits between Wire (bytes, watchdog) and Session (what MQTT keeps across connections). It
 calls what Session provides: _restore(resubscribe) on each new connection, _notify(up) after
-every connect and fault, _lost_inflight() when a connection dies.
+every connect and fault, _lost_inflight() when a connection dies, _log(level, msg).
 """
 
 import asyncio
 
 from . import codec
-from .ticks import CPYTHON, const, rand8, ticks_diff, ticks_ms
+from .codec import CPYTHON, const, rand8, ticks_diff, ticks_ms
 from .wire import Wire
 
 _CONNACK = const(0x20)
@@ -31,9 +31,9 @@ class Link(Wire):
         self._ssl = (ssl, name) if ssl else None
         self._port = c["port"] or (8883 if ssl else 1883)
         # What every CONNECT says but the clean flag: one tuple, not five attributes (an
-        # instance's attributes share one hash table, which grows in steps of ~25 %)
-        user = codec.utf8(c["user"] or b"")
-        self._hello = (client_id, keepalive, user, codec.utf8(c["password"] or b""), will)
+        # instance's attributes share one hash table: 59 fill it, the 60th grows it by 23 %)
+        user, password = codec.utf8(c["user"] or b""), codec.utf8(c["password"] or b"")
+        self._hello = (client_id, keepalive, user, password, will)
         ping = c["ping_interval"] or (keepalive / 4 if keepalive else 20)
         if keepalive:
             ping = min(ping, keepalive)
@@ -52,18 +52,16 @@ class Link(Wire):
         self._busy = False  # a packet is being written (see Wire._send: one at a time)
         self._lockq = []  # events of the writers waiting for their turn, first first
         self._upev = asyncio.Event()  # set exactly while connected
-        self._wake = asyncio.Event()  # wakes the supervisor after a fault
+        self._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
         self._slotq = []  # QoS 1 records waiting for a slot in flight, first first
         self._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
         self._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
         self._tasks = set()  # every task this client started and has not seen finish
         self._writer = self._supervisor = self._writing = None
         self._addr = None  # MicroPython: the broker's address, looked up once
-        self._conn_tasks = ()
-        self._connected = False
-        self._running = False  # between connect() and disconnect()/close()
-        self._pid = 0
-        self._last_rx = self._last_tx = self._ping_at = self._tx_at = 0
+        self._conn_tasks = ()  # of this connection: the reader (MicroPython), the watchdog
+        self._connected = self._running = False  # running: from connect() to disconnect()
+        self._pid = self._last_rx = self._last_tx = self._ping_at = self._tx_at = 0
         self._pinging = self._ping_due = False
         self._down_since = None
         self._view = None  # MicroPython: the reader's buffer, made by _reset_parser
@@ -80,25 +78,20 @@ class Link(Wire):
             "discarded": 0,
         }
 
-    async def _connect(self):
-        """A new TCP (TLS) connection: (reader, writer)."""
-        if CPYTHON:
-            from .cpython import open_connection  # parses in data_received: one loop turn less
-        else:
-            from .mpsock import open_connection  # closes for real, resolves the name once
-        return await open_connection(self)
-
     async def _open(self, clean, notify=True):
         """Open one connection and restore the session; raise on any failure."""
         if self._link is not None:
             await self._link.up()
-        reader, writer = await self._connect()
+        if CPYTHON:
+            from .cpython import open_connection  # parses in data_received: one loop turn less
+        else:
+            from .mpsock import open_connection  # closes for real, resolves the name once
+        reader, writer = await open_connection(self)  # a new TCP (TLS) connection
         try:
             client_id, keepalive, user, password, will = self._hello
-            packet = codec.connect(client_id, keepalive, clean, user, password, will)
-            writer.write(packet)
-            await asyncio.wait_for(writer.drain(), self._resp_s)
-            ack = await asyncio.wait_for(reader.readexactly(4), self._resp_s)
+            writer.write(codec.connect(client_id, keepalive, clean, user, password, will))
+            await self._within(writer.drain())
+            ack = await self._within(reader.readexactly(4))
             if ack[0] != _CONNACK or ack[1] != 2 or ack[3]:
                 from .errors import MQTTError, refused
 
@@ -117,26 +110,17 @@ class Link(Wire):
             reader.start(self)  # from now on the protocol feeds _feed
             self._conn_tasks = (self._spawn(self._ping_loop()),)
         else:
-            self._conn_tasks = (
-                self._spawn(self._read_loop(reader)),
-                self._spawn(self._ping_loop()),
-            )
+            task = self._spawn(self._read_loop(reader))
+            self._conn_tasks = (task, self._spawn(self._ping_loop()))
         await self._restore(clean or not ack[2] & 1)
+        self._cancel(self._conn_tasks[-1])  # the supervisor watches from now on
+        self._conn_tasks = self._conn_tasks[:-1]
         if not self._connected:
             from .errors import MQTTError
 
             raise MQTTError("link lost while restoring the session")
-        if notify:
-            self._on_up()
-
-    async def _close_session(self):
-        self._stop_io()
-        try:
-            await self._send(codec.DISCONNECT_PACKET)
-        finally:
-            self._drop_connection()
-
-    def _on_up(self):
+        if not notify:
+            return
         s = self._stats
         s["connects"] += 1
         where = "%s:%d" % (self._host, self._port)
@@ -154,16 +138,16 @@ class Link(Wire):
 
     def _fault(self, where, e=None):
         """The link is dead: tear it down once and wake the supervisor to reconnect. State first,
-        words after: formatting the reason may raise MemoryError when RAM is short, and that must
-        not leave a client that thinks it is connected."""
+        words after: formatting the reason may raise MemoryError; the state must not lie then."""
         if not self._connected:
             return
-        # These steps allocate nothing, so they happen even when the heap is exhausted; the
-        # supervisor finishes the teardown if the rest fails
+        # No allocation up to `try`, so even with no heap left the supervisor reconnects
         self._down_since = ticks_ms()
         self._connected = False
         self._upev.clear()
-        self._wake.set()
+        if self._napping:  # wake the supervisor: it reconnects at once
+            self._napping = False
+            self._supervisor.cancel()
         try:
             self._drop_connection()
             self._stats["faults"] += 1
@@ -199,15 +183,18 @@ class Link(Wire):
         self._writer = None
         # SUBACK/UNSUBACK waiters retry after the reconnect; QoS 1 records stay in flight
         for pid in list(self._waiters):
-            w = self._waiters.pop(pid)
-            w[0].set()
+            self._waiters.pop(pid)[0].set()
         for rec in self._slotq:  # waiting for a slot: their messages wait in flight instead
             rec[_EVENT].set()
         self._slotq = []
 
     async def _keep_connected(self):
-        """Supervisor: reconnect with capped exponential backoff and jitter after each fault.
-        Logs a line each outage_summary s while it stays down (_fault and _on_up log the rest)."""
+        """Supervisor, one task from connect() to disconnect(): while connected it runs the
+        watchdog every tick (_fault ends its nap at once); after a fault it reconnects with capped
+        exponential backoff and jitter, logging a line each outage_summary s while down."""
+        resp_ms = int(self._resp_s * 1000)
+        tick = max(20, min(self._ping_ms, resp_ms) // 4) / 1000
+        queued = 0  # CPython: the transport's unsent bytes at the last tick
         attempt = 0  # failed tries since the last connection that lasted
         cap = self._retry[0]
         up_at = ticks_ms()
@@ -215,10 +202,24 @@ class Link(Wire):
         said = None  # when the last summary line was logged
         reason = ""
         while self._running:
-            await self._wake.wait()
-            self._wake.clear()
-            if not self._running:
-                return
+            if self._connected:
+                self._napping = True
+                try:
+                    await asyncio.sleep(tick)
+                except asyncio.CancelledError:
+                    # _fault clears _napping to wake us, other cancels are real (uncancel(): CPython
+                    # >= 3.11 counts them; it takes ours back and says how many others remain)
+                    task = asyncio.current_task()
+                    if self._napping or not self._running or getattr(task, "uncancel", int)():
+                        self._napping = False
+                        raise
+                except MemoryError as e:  # sleep() makes a float: as the watchdog, a fault
+                    self._napping = False
+                    self._fault("keepalive", e)
+                self._napping = False
+                if self._connected:
+                    queued = self._watch(ticks_ms(), resp_ms, queued)
+                continue
             if up_at is not None:  # a connection just died
                 if ticks_diff(ticks_ms(), up_at) >= 10000:
                     attempt = 0  # it lasted: try again at once, the broker may be back
@@ -236,6 +237,7 @@ class Link(Wire):
                 await self._open(self._clean)
                 up_at = ticks_ms()
                 cap = self._retry[0]
+                queued = 0
                 continue
             except Exception as e:  # refusals, OSError, timeouts, MemoryError: "try again"
                 try:  # errors.py is imported on the first failure: an idle client needs none
@@ -262,7 +264,6 @@ class Link(Wire):
                 self._log("warning", msg % (self._host, self._port, away, fails, reason))
             attempt += 1
             self._drop_connection()
-            self._wake.set()
 
     def _spawn(self, coro):
         # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each
@@ -276,16 +277,15 @@ class Link(Wire):
     def _cancel(self, task):
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
+            self._tasks.discard(task)  # it ends at its next turn: its frame is not kept till then
 
-    def _log(self, level, msg):
-        # Logging never raises: not for a broken log callback, not for a MemoryError
-        try:
-            if self._log_cb is not None:
-                self._log_cb(level, msg)
-            elif self.DEBUG or level in ("warning", "error"):
-                print("mqtt_as", level + ":", msg)
-        except Exception:
-            pass
+    async def _within(self, aw):
+        """aw, or an exception after response_time."""
+        if CPYTHON:
+            return await asyncio.wait_for(aw, self._resp_s)
+        from .mpsock import within  # no asyncio.funcs: 0.7 KB of heap for good
+
+        return await within(aw, self._resp_s)
 
 
 def _close_writer(writer):

@@ -4,8 +4,8 @@ application's callbacks (subscriptions: subs.py). Session is the base of MQTTCli
 import asyncio
 
 from . import codec
+from .codec import const, ticks_diff, ticks_ms
 from .link import Link
-from .ticks import const, ticks_diff, ticks_ms
 from .topic import matches
 
 _TOPIC = const(0)  # indices of a message record
@@ -239,11 +239,6 @@ class Session(Link):
             raise result
         return result
 
-    def _end_records(self):
-        for rec in self._outq + self._slotq + list(self._inflight.values()):
-            self._done(rec, False)
-        self._outq, self._inflight = [], {}
-
     def _call(self, cb, *args):
         try:
             r = cb(*args)
@@ -257,6 +252,16 @@ class Session(Link):
             await coro
         except Exception as e:
             self._callback_failed(e)
+
+    def _log(self, level, msg):
+        # Logging never raises: not for a broken log callback, not for a MemoryError
+        try:
+            if self._log_cb is not None:
+                self._log_cb(level, msg)
+            elif self.DEBUG or level in ("warning", "error"):
+                print("mqtt_as", level + ":", msg)
+        except Exception:
+            pass
 
     def _callback_failed(self, e):
         self._stats["callback_errors"] += 1

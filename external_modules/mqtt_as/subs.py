@@ -12,8 +12,8 @@ reconnect, and the client would reconnect for ever.
 import asyncio
 
 from . import codec
+from .codec import const, ticks_ms
 from .session import error
-from .ticks import const, ticks_ms
 from .topic import check_filter
 
 _QOS = const(0)  # indices of a subscription

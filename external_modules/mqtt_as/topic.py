@@ -13,10 +13,6 @@ def _b(t):
     return b
 
 
-def _raw(t):
-    return t.encode() if isinstance(t, str) else t
-
-
 def check_topic(topic):
     """Return the topic name as bytes, or raise ValueError if it cannot be published to."""
     t = _b(topic)
@@ -57,8 +53,8 @@ def matches(topic_filter, topic):
     `sport/#` matches `sport` too; `+` and `#` at the first level do not match topics starting
     with `$` (such as `$SYS/...`).
     """
-    f = _raw(topic_filter)
-    t = _raw(topic)
+    f = topic_filter.encode() if isinstance(topic_filter, str) else topic_filter
+    t = topic.encode() if isinstance(topic, str) else topic
     if f == t:
         return True
     if t[:1] == b"$" and f[:1] in (b"+", b"#"):

@@ -3,13 +3,13 @@
 Wire is the bottom of MQTTClient (MQTTClient -> Session -> Link -> Wire). It calls what the
 classes above provide: _fault(where, e) when the link is dead, _deliver(topic, msg, retained)
 for each PUBLISH, _discard(first, head, size) for one too big to keep, _acked(pid) for each
-PUBACK, _resend(recs) for QoS 1 messages due again.
+PUBACK, _check_inflight(now, resp_ms) on watchdog ticks while acks are awaited.
 """
 
 import asyncio
 
 from . import codec
-from .ticks import CPYTHON, const, ticks_diff, ticks_ms
+from .codec import CPYTHON, const, ticks_diff, ticks_ms
 
 _PUBLISH = const(0x30)  # packet types the reader tells apart
 _PUBACK = const(0x40)
@@ -249,52 +249,52 @@ class Wire:
 
     # ----------------------------------------------------------------- watching
 
-    async def _ping_loop(self):
-        """Watchdog of one connection: ping a quiet link, fault a dead one, re-send QoS 1.
-        Dead: no answer within response_time of a PINGREQ while nothing is being written, or
-        a write without progress for response_time (the kernel only takes acknowledged bytes).
-        """
-        ping_ms = self._ping_ms
+    async def _ping_loop(self):  # the watchdog while _open restores a session (then: Link's)
         resp_ms = int(self._resp_s * 1000)
-        tick = max(20, min(ping_ms, resp_ms) // 4) / 1000
-        writer = self._writer
+        tick = max(20, min(self._ping_ms, resp_ms) // 4) / 1000
         queued = 0
+        while self._connected:
+            await asyncio.sleep(tick)
+            if self._connected:
+                queued = self._watch(ticks_ms(), resp_ms, queued)
+
+    def _watch(self, now, resp_ms, queued):
+        """A watchdog tick: ping a quiet link, fault a dead one, re-send QoS 1. Dead: no answer
+        within response_time of a PINGREQ while nothing is written, or a write without progress
+        for response_time (the kernel takes acknowledged bytes only). `queued`: what CPython's
+        transport held unsent at the last tick (shrinking is progress); returned for the next."""
         try:
-            while True:
-                await asyncio.sleep(tick)
-                now = ticks_ms()
-                if self._link is not None and not self._link.isconnected():
-                    self._fault("network link down")
-                    return
-                if CPYTHON:  # the transport's buffer shrinking is progress
-                    size = writer.buffered()
-                    if size != queued:
-                        queued = size
-                        self._tx_at = now
-                if self._writing is not None and ticks_diff(now, self._tx_at) > resp_ms:
-                    self._fault("no write progress for %d ms" % resp_ms)
-                    return
-                if self._pinging:
-                    if ticks_diff(self._last_rx, self._ping_at) >= 0:
-                        self._pinging = False  # anything received proves the link alive
-                    elif ticks_diff(now, self._ping_at) > resp_ms and (
-                        ticks_diff(now, self._tx_at) > resp_ms
-                    ):
-                        self._fault("no answer within %d ms of PINGREQ" % resp_ms)
-                        return
-                elif (
-                    ticks_diff(now, self._last_rx) >= ping_ms
-                    or ticks_diff(now, self._last_tx) >= ping_ms
+            if self._link is not None and not self._link.isconnected():
+                self._fault("network link down")
+                return queued
+            if CPYTHON:
+                size = self._writer.buffered()
+                if size != queued:
+                    queued = size
+                    self._tx_at = now
+            if self._writing is not None and ticks_diff(now, self._tx_at) > resp_ms:
+                self._fault("no write progress for %d ms" % resp_ms)
+                return queued
+            if self._pinging:
+                if ticks_diff(self._last_rx, self._ping_at) >= 0:
+                    self._pinging = False  # anything received proves the link alive
+                elif ticks_diff(now, self._ping_at) > resp_ms and (
+                    ticks_diff(now, self._tx_at) > resp_ms
                 ):
-                    if self._busy:
-                        self._ping_due = True  # the writer sends it before its next packet
-                    else:
-                        writer.write(codec.PINGREQ_PACKET)  # never waits
-                        self._pinging = True
-                        self._ping_at = self._last_tx = now
-                if self._inflight or self._waiters:
-                    self._check_inflight(now, resp_ms)
-        except asyncio.CancelledError:
-            raise
+                    self._fault("no answer within %d ms of PINGREQ" % resp_ms)
+                    return queued
+            elif (
+                ticks_diff(now, self._last_rx) >= self._ping_ms
+                or ticks_diff(now, self._last_tx) >= self._ping_ms
+            ):
+                if self._busy:
+                    self._ping_due = True  # the writer sends it before its next packet
+                else:
+                    self._writer.write(codec.PINGREQ_PACKET)  # never waits
+                    self._pinging = True
+                    self._ping_at = self._last_tx = now
+            if self._inflight or self._waiters:
+                self._check_inflight(now, resp_ms)
         except Exception as e:
             self._fault("keepalive", e)
+        return queued

@@ -271,6 +271,7 @@ async def op_queue_info(cmd):
 async def op_status(cmd):
     live = [t for t in _client._tasks if not t.done()]
     status = {"connected": _client.isconnected(), "stats": _client.stats(), "tasks": len(live)}
+    status["held"] = len(_client._tasks)  # live or not: what the client keeps referenced
     if _socket[0] is not None:
         status["resolves"] = _socket[0].resolves
     return status

@@ -327,3 +327,9 @@ def test_a_malformed_packet_in_the_stream_is_reported_not_skipped():
     client = MQTTClient({"server": "127.0.0.1", "log": lambda *a: None})
     with pytest.raises(ValueError):
         client._feed(b"\xd0\x00\xf0\x00")  # PINGRESP, then a packet of the reserved type 15
+
+
+def test_mqtt_as_keys_without_meaning_here_are_accepted_and_unknown_keys_refused():
+    MQTTClient({"server": "127.0.0.1", "gateway": False, "mqttv5_con_props": None})
+    with pytest.raises(ValueError, match="unknown mqtt_as config key 'gatewya'"):
+        MQTTClient({"server": "127.0.0.1", "gatewya": False})

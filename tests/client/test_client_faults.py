@@ -119,6 +119,18 @@ def test_broker_closing_the_connection_leads_to_a_reconnect(broker, fault_proxy,
     assert app.call("publish", topic="x/after", msg="1", qos=1) is True
 
 
+def test_a_fault_the_reader_sees_wakes_the_supervisor_at_once(broker, fault_proxy, client_app):
+    # ping_interval and response_time 20 s: the supervisor, which is also the watchdog, naps
+    # 5 s between ticks; a dropped link must not wait for the end of that nap
+    proxy = fault_proxy(broker)
+    app = client_app(proxy, keepalive=60, ping_interval=20, response_time=20)
+    app.call("connect")
+    start = len(app.events)
+    proxy.drop()  # well inside the first 5 s nap
+    down = app.wait_event(went_down, start=start, timeout=3)
+    app.wait_event(came_up, start=app.events.index(down), timeout=3)
+
+
 @pytest.mark.parametrize(
     "garbage",
     [

@@ -174,6 +174,23 @@ def test_connecting_to_a_closed_port_raises_a_clear_oserror(runtime, client_app)
     assert "cannot connect to 127.0.0.1" in err.value.text
 
 
+def test_a_broker_that_never_sends_connack_fails_connect_after_response_time(runtime, client_app):
+    import socket
+
+    silent = socket.socket()  # completes the TCP handshake (backlog), then says nothing
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        app = client_app(port=silent.getsockname()[1], response_time=1)
+        with pytest.raises(DriverError) as err:
+            app.call("connect", timeout=10)  # a connect without a deadline never returns
+        assert err.value.name == "MQTTError" and err.value.oserror
+        assert "cannot connect to 127.0.0.1" in err.value.text
+        assert app.call("status")["connected"] is False
+    finally:
+        silent.close()
+
+
 def test_subscribe_before_connect_is_a_clear_error(runtime, client_app):
     app = client_app(port=1)
     with pytest.raises(DriverError, match="call connect"):
@@ -199,12 +216,26 @@ def test_close_cancels_every_task_the_client_started(broker, client_app, runtime
     before = app.call("all_tasks") if runtime == "cpython" else None
     app.call("connect")
     app.call("subscribe", topic="t/#", cb=True)
-    # supervisor, keepalive, and on MicroPython the reader (CPython reads in its protocol)
-    assert app.call("status")["tasks"] >= (3 if runtime == "micropython" else 2)
+    # the supervisor (the watchdog too), and on MicroPython the reader (CPython reads in its
+    # protocol)
+    assert app.call("status")["tasks"] >= (2 if runtime == "micropython" else 1)
     app.call("close")
     assert app.call("status")["tasks"] == 0
     if runtime == "cpython":
         assert app.call("all_tasks") == before  # nothing else lingers in the loop
+
+
+def test_a_task_the_client_cancels_is_let_go_at_once(broker, client_app):
+    # A cancelled or finished task the client still references keeps its frame on the heap
+    # (on MicroPython the session-restore watchdog's, for the connection's whole life)
+    app = client_app(broker)
+    app.call("connect")
+    app.call("subscribe", topic="kept/in", qos=1)
+    app.call("publish", topic="kept/out", msg="x", qos=1)
+    status = app.call("status")
+    # Ended and still held: only the two wrappers of the async wifi_coro and connect_coro, which
+    # finished and go at the next spawn; a task the client cancels is let go at once
+    assert status["tasks"] >= 1 and status["held"] - status["tasks"] == 2
 
 
 def test_event_interface_queues_messages_and_counts_only_real_losses(broker, observer, client_app):
