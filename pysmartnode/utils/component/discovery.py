@@ -30,6 +30,10 @@ class Discovery:
         mqtt.on_connect(self._on_connect)
         mqtt.on_link(self._on_link)
 
+    def ready(self):
+        """True once the discovery config is out on the current connection."""
+        return self._ready.is_set()
+
     async def wait(self):
         """Returns once the discovery config is out on the current connection."""
         if not self._ready.is_set():
