@@ -217,8 +217,6 @@ async def _build_components(log, demo, mqtt):
         return
     from pysmartnode.utils import registry
 
-    if node.discovery is not None:
-        node.discovery.expect(len(COMPONENTS))
     try:
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure

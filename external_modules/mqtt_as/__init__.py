@@ -144,7 +144,13 @@ class MQTTClient(Session):
         While the link is down the message waits in the offline queue; the call returns False
         if the queue had to drop it (see docs/mqtt_as.md, "offline queue"). Raises ValueError
         for a bad topic or a packet over max_packet_size, MQTTError for a QoS 1 message that
-        killed the link on every send (see max_repubs)."""
+        killed the link on every send (see max_repubs).
+
+        msg may also be made piece by piece, so that a large payload never exists whole: an
+        object (not str, bytes or bytearray) whose len() is the payload's length and whose
+        iteration yields bytes pieces adding up to exactly that; it is iterated on every send
+        (re-sends too). Pieces that add up to another length are cut or padded with spaces to
+        len() (the packet stays whole) and an error is logged."""
         t = check_topic(topic)
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1, got %r" % (qos,))

@@ -20,6 +20,7 @@ _SEQ = const(8)
 _SENT = const(9)  # ticks of the last send on this connection, 0: not sent on it
 _REPUBS = const(10)  # re-sends on this connection for want of a PUBACK
 _DEATHS = const(11)  # connections that died while it was sent and unacknowledged
+_SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
 
 
 class Session(Link):
@@ -139,6 +140,29 @@ class Session(Link):
                     rec[_SENT] = ticks_ms()
         except OSError:
             pass  # the link died: the reconnect re-sends them
+
+    async def _write_pieces(self, writer, payload):
+        """Wire._send's payload after its header, a drain before each piece (progress the
+        watchdog sees): bytes in slices (MicroPython), a chunked payload (publish()) piece by
+        piece as its iteration makes them, cut or padded with spaces to its len()."""
+        size = left = len(payload)
+        if hasattr(payload, "decode"):
+            view = memoryview(payload)
+            payload = (view[i : i + _SLICE] for i in range(0, size, _SLICE))
+        made = 0
+        for piece in payload:
+            made += len(piece)
+            if len(piece) > left:  # the stream must stay in step with the header
+                piece = piece[:left]
+            await writer.drain()
+            self._tx_at = ticks_ms()
+            writer.write(piece)
+            left -= len(piece)
+        while left:
+            writer.write(b" " * min(left, 64))
+            left -= min(left, 64)
+        if made != size:
+            self._log("error", "chunked payload of %d bytes, not len() %d" % (made, size))
 
     async def _wait_up(self):
         if self._running:

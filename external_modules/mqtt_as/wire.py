@@ -18,7 +18,6 @@ _UNSUBACK = const(0xB0)
 _PINGRESP = const(0xD0)
 _CHUNK = const(256)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
-_SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
 
 
 class Wire:
@@ -178,7 +177,7 @@ class Wire:
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
         caller cancelled half-way through a packet takes the link down with it. The rare parts
         are coroutines of their own: this frame, made for every packet, stays small."""
-        if payload is not None and len(payload) <= _SMALL:
+        if payload is not None and len(payload) <= _SMALL and hasattr(payload, "decode"):
             data = data + payload  # one write, one TCP segment
             payload = None
         if self._busy:
@@ -198,10 +197,10 @@ class Wire:
                 self._ping_at = self._tx_at
             writer.write(data)
             if payload is not None:
-                if CPYTHON:
+                if CPYTHON and hasattr(payload, "decode"):  # bytes, not chunked (publish())
                     writer.write(payload)  # the transport takes it all; drain paces it
                 else:
-                    await self._write_slices(writer, payload)
+                    await self._write_pieces(writer, payload)  # Session's
             issued = True
             await writer.drain()
             self._last_tx = self._tx_at = ticks_ms()
@@ -239,13 +238,6 @@ class Wire:
             else:
                 self._busy = False
             raise
-
-    async def _write_slices(self, writer, payload):  # MicroPython: each drain shows progress
-        view = memoryview(payload)
-        for i in range(0, len(view), _SLICE):
-            await writer.drain()
-            self._tx_at = ticks_ms()  # progress: the watchdog sees it
-            writer.write(view[i : i + _SLICE])
 
     # ----------------------------------------------------------------- watching
 

@@ -362,14 +362,16 @@ class MQTTHandle:
             self._worker = asyncio.create_task(self._sync_subscriptions())
 
     async def publish(self, topic, msg, retain=False, qos=0):
-        """Publishes msg (str, bytes; dict, list and tuple as JSON; others as str()).
+        """Publishes msg (str, bytes; dict, list and tuple as JSON; an object with len() whose
+        iteration makes bytes pieces, written piece by piece (mqtt_as chunked payloads);
+        others as str()).
 
         topic may be in device form (`./x`). Waits while offline (in the client's bounded
         queue). Returns True once sent (QoS 0) or acknowledged (QoS 1), False if dropped.
         """
         if isinstance(msg, (dict, list, tuple)):
             msg = json.dumps(msg)
-        elif not isinstance(msg, (str, bytes, bytearray)):
+        elif not isinstance(msg, (str, bytes, bytearray)) and not hasattr(msg, "__iter__"):
             msg = str(msg)
         return await self._client.publish(self.topic(topic), msg, retain, qos)
 

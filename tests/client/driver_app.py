@@ -136,6 +136,30 @@ async def op_publish(cmd):
     return await _client.publish(topic, msg, cmd.get("retain", False), cmd.get("qos", 0))
 
 
+class Chunked:
+    """A payload made piece by piece (MQTTClient.publish): n pieces of `size` bytes, piece i
+    all byte i % 256, claiming `length` bytes (default n * size); counts its iterations."""
+
+    def __init__(self, n, size, length=None):
+        self.n, self.size, self.made = n, size, 0
+        self.length = n * size if length is None else length
+
+    def __len__(self):
+        return self.length
+
+    def __iter__(self):
+        self.made += 1
+        for i in range(self.n):
+            yield bytes([i % 256]) * self.size
+
+
+async def op_publish_chunked(cmd):
+    # returns [publish()'s result, how often the payload was made]
+    msg = Chunked(cmd["n"], cmd["size"], cmd.get("length"))
+    result = await _client.publish(cmd["topic"], msg, cmd.get("retain", False), cmd["qos"])
+    return [result, msg.made]
+
+
 async def op_publish_many(cmd):
     # n publishes on topic/<i> or one topic, sequential in one task; returns the results
     # (with `size`, each message is its index padded to size bytes; with `then_disconnect`,
@@ -306,6 +330,7 @@ OPS = {
     "new": op_new,
     "connect": op_connect,
     "publish": op_publish,
+    "publish_chunked": op_publish_chunked,
     "publish_many": op_publish_many,
     "publish_paced": op_publish_paced,
     "publish_stream": op_publish_stream,

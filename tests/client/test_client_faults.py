@@ -108,6 +108,26 @@ def test_unacknowledged_qos1_is_resent_with_its_packet_id_and_dup_set(
     assert len({mid for _, mid in received}) == 1, "every copy carries the same packet id"
 
 
+def test_an_unacknowledged_chunked_qos1_payload_is_made_again_for_its_resend(
+    mosquitto, fault_proxy, observer, client_app
+):
+    # A chunked payload (publish() of a len() + pieces object) is never kept whole: the
+    # re-send after the link died iterates it again and the broker gets the same bytes
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, clean=False, clean_init=True, **FAST)
+    app.call("connect")
+    obs = observer(mosquitto)
+    obs.subscribe("cdup/#", qos=1)
+    proxy.freeze()
+    cid = app.start("publish_chunked", topic="cdup/x", n=20, size=300, qos=1)
+    app.wait_event(went_down, timeout=6)
+    proxy.thaw()
+    result, made = app.result(cid, timeout=15)
+    assert result is True and made >= 2
+    expected = b"".join(bytes([i]) * 300 for i in range(20))
+    assert obs.wait_message("cdup/x").payload == expected
+
+
 def test_broker_closing_the_connection_leads_to_a_reconnect(broker, fault_proxy, client_app):
     proxy = fault_proxy(broker)
     app = client_app(proxy, **FAST)

@@ -274,3 +274,46 @@ def test_broker_up_is_true_on_a_live_link_and_false_without_one(broker, fault_pr
     time.sleep(1.1)
     assert app.call("broker_up") is False  # the PINGREQ goes unanswered
     proxy.thaw()
+
+
+def _pieces(n, size):
+    return b"".join(bytes([i % 256]) * size for i in range(n))
+
+
+@pytest.mark.parametrize("qos", [0, 1], ids=["qos0", "qos1"])
+@pytest.mark.parametrize("n,size", [(3, 100), (40, 300)], ids=["small", "12KB"])
+def test_a_chunked_payload_is_written_piece_by_piece_and_arrives_whole(
+    broker, observer, client_app, qos, n, size
+):
+    # publish() takes an object with len() whose iteration makes the payload's pieces (the
+    # node's discovery payload): the subscriber gets them joined, each piece made once per send
+    obs = observer(broker)
+    obs.subscribe("chunk/#", qos=1)
+    app = client_app(broker)
+    app.call("connect")
+    result = app.call("publish_chunked", topic="chunk/x", n=n, size=size, qos=qos)
+    assert result == [True, 1]
+    assert obs.wait_message("chunk/x").payload == _pieces(n, size)
+    assert app.call("publish", topic="chunk/after", msg="next", qos=1) is True
+    assert obs.wait_message("chunk/after").payload == b"next"
+
+
+@pytest.mark.parametrize("length", [250, 400], ids=["fewer-bytes-said", "more-bytes-said"])
+def test_a_chunked_payload_of_the_wrong_length_is_cut_or_padded_and_the_link_stays(
+    broker, observer, client_app, length
+):
+    # pieces adding up to 300 bytes under a len() of `length`: the packet must still be the
+    # length its header says, else the stream is out of step and the link dies
+    obs = observer(broker)
+    obs.subscribe("bad/#", qos=1)
+    app = client_app(broker)
+    app.call("connect")
+    assert app.call("publish_chunked", topic="bad/x", n=3, size=100, length=length, qos=1) == [
+        True,
+        1,
+    ]
+    assert obs.wait_message("bad/x").payload == (_pieces(3, 100) + b" " * 100)[:length]
+    assert app.call("publish", topic="bad/after", msg="next", qos=1) is True
+    assert obs.wait_message("bad/after").payload == b"next"
+    assert app.call("status")["stats"]["reconnects"] == 0
+    assert any("chunked payload of 300 bytes, not len() %d" % length in t for t in app.logs())

@@ -122,6 +122,15 @@ class ComponentBase:
             return False
         return await self._mqtt.publish(topic, msg, retain, qos)
 
+    def _waits_for_discovery(self):
+        """True while this component's state must wait for the discovery config: discovery's
+        state pass after it publishes the state then, so no task needs to wait for it (at a
+        connect those tasks would all publish at the same moment: the node's heap peak)."""
+        from pysmartnode import node
+
+        gate = node.discovery
+        return gate is not None and self.discover and not gate.ready()
+
     def _entity_name(self, part=None):
         # HA shows "<device name> <entity name>"; the entity part only, never the device's
         base = self.friendly_name or _capital(self.name.replace("_", " "))

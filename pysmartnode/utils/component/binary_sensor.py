@@ -71,8 +71,8 @@ class ComponentBinarySensor(ComponentBase):
             return
         self._state = value
         self._event.set()
-        if self._mqtt is not None:
-            asyncio.create_task(self._publish_state())
+        if self._mqtt is not None and not self._waits_for_discovery():
+            asyncio.create_task(self._publish_state())  # else discovery's state pass sends it
 
     async def _read(self):
         """Hook for polling: read the input and call _set_state."""

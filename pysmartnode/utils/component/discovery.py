@@ -8,11 +8,7 @@ states; a removed component is sent as `{"p": platform}`, then omitted.
 import asyncio
 
 from pysmartnode import logging
-from pysmartnode.platform import collect, const
 from pysmartnode.utils.component.ha_payload import Builder
-
-_RESERVE = const(4096)  # bytes kept for the first device payload; then the last one + 512
-_PER_COMPONENT = const(768)  # ... and for each component the node is about to build
 
 
 class Discovery:
@@ -29,28 +25,14 @@ class Discovery:
         self._ready = asyncio.Event()
         self._removed = {}  # object_id -> platform, sent once as {"p": platform}
         self._refresh = None
-        # A small heap fragments while the node starts: the device payload then finds no
-        # block big enough although enough is free. This block, taken while the heap is still
-        # whole, is handed back just before the payload is joined, so there is one
-        self._reserve = None if builder.per_entity else bytearray(_RESERVE)
-        self._keep = _RESERVE
         self._log = logging.getLogger("discovery")
         self.publications = 0
         mqtt.on_connect(self._on_connect)
         mqtt.on_link(self._on_link)
 
-    def expect(self, components):
-        """Sizes the reserve for the first payload of a node about to build `components`
-        components, while the heap is still whole (a 5 KiB payload found no 5 KiB block in
-        40 KiB free once eight components had been built)."""
-        if self._reserve is None or self.publications:
-            return
-        self._reserve = None
-        collect()
-        try:
-            self._reserve = bytearray(_RESERVE + components * _PER_COMPONENT)
-        except MemoryError:
-            self._reserve = bytearray(_RESERVE)
+    def ready(self):
+        """True once the discovery config is out on the current connection."""
+        return self._ready.is_set()
 
     async def wait(self):
         """Returns once the discovery config is out on the current connection."""
@@ -95,24 +77,11 @@ class Discovery:
         if builder.per_entity:
             payloads = builder.payloads(self._providers(), removed)
         else:
-            size = 0  # first pass: the payload's length, each piece dropped once counted
-            for piece in builder.device_chunks(self._providers(), removed):
-                size += len(piece)
-            if self._reserve is not None:  # freed just before the payload is allocated
-                self._keep = len(self._reserve)
-                self._reserve = None
-                collect()  # merge the reserve with its free neighbours
-            text = bytearray(size) if size else ""
-            at, piece = 0, None  # second pass: the same pieces, copied into the payload
-            for piece in builder.device_chunks(self._providers(), removed) if size else ():
-                text[at : at + len(piece)] = piece
-                at += len(piece)
-            del piece
-            if at != size:  # a provider's entities changed between the passes
-                raise RuntimeError("discovery payload changed while it was built")
-            payloads = [(builder.device_topic(), text)]
-            self._keep = len(text) + 512  # the next payload is most likely as long
-            del text
+            # The device payload (5 KiB for a few components) is never whole in RAM: the client
+            # writes it piece by piece as _Payload makes them, again for a re-send
+            payload = _Payload(self, removed)
+            payloads = [(builder.device_topic(), payload if len(payload) else "")]
+            del payload
         for object_id, why in builder.problems:
             self._log.error("%s: %s", object_id, why)
         ok = True
@@ -120,16 +89,15 @@ class Discovery:
             topic, payload = payloads.pop(0)  # each payload can go once it is sent
             ok = await self._mqtt.publish(topic, payload, True, 1) and ok
             del payload
-        if not builder.per_entity and self._reserve is None:
-            try:
-                self._reserve = bytearray(self._keep)  # most likely in the payload's block
-            except MemoryError:
-                self._log.warning("no reserve for the next discovery payload")
         return ok
 
     def refresh(self):
         """Publishes the config again soon (a component was added, removed or changed)."""
-        if self._ready.is_set() and self._refresh is None:
+        if self._ready.is_set():
+            self._again()
+
+    def _again(self):
+        if self._refresh is None:
             self._refresh = asyncio.create_task(self._publish_later())
 
     async def _publish_later(self):
@@ -151,6 +119,34 @@ class Discovery:
             self._removed[object_id] = platform
         if self._ready.is_set():
             await self.publish()
+
+
+class _Payload:
+    """The device payload as the client takes one piece by piece (mqtt_as publish(): len()
+    and iteration): the pieces are made from the providers at every send and dropped once
+    written, so the whole payload never needs one block of the heap."""
+
+    def __init__(self, discovery, removed):
+        self._discovery = discovery
+        self._removed = removed  # kept for a re-send; Discovery forgets it by rebinding
+        self._size = 0
+        for piece in self._pieces():
+            self._size += len(piece)
+
+    def _pieces(self):
+        discovery = self._discovery
+        return discovery.builder.device_chunks(discovery._providers(), self._removed)
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        made = 0
+        for piece in self._pieces():
+            made += len(piece)
+            yield piece
+        if made != self._size:  # an entity changed since it was sized: the client cut or
+            self._discovery._again()  # padded this one; the next publication is right
 
 
 def start(mqtt, config, device_id, version, model):

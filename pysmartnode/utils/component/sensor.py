@@ -362,11 +362,12 @@ class ComponentSensor(ComponentBase):
 
     def _publish_soon(self):
         # One publication at a time; a newer reading while one is under way is sent after it
-        self._fresh = False
         if self._publishing is not None:
+            self._fresh = False
             self._again = True
-            return
-        self._publishing = asyncio.create_task(self._publish_values())
+        elif not self._waits_for_discovery():  # else discovery's state pass publishes it
+            self._fresh = False
+            self._publishing = asyncio.create_task(self._publish_values())
 
     async def _publish_values(self):
         try:
@@ -385,8 +386,14 @@ class ComponentSensor(ComponentBase):
             self._publishing = None
 
     async def _publish_state(self):
-        if self._publishing is None and self._payload() is not None:
-            self._publish_soon()  # one under way already sends the latest values
+        # Discovery's state pass (every connect): published in its turn, one component after
+        # the other; one under way already sends the latest values
+        payload = None if self._publishing is not None else self._payload()
+        if payload is not None:
+            self._fresh = False
+            if self._gate is not None:
+                self._gate.published(self._types)
+            await self._publish(self._topic, payload, self._retain, 1)
 
     def stop(self):
         if self._publishing is not None:

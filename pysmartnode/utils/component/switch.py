@@ -168,8 +168,8 @@ class ComponentSwitch(ComponentBase):
             await self.off()
 
     def _publish_soon(self):
-        if self._state is not None:
-            asyncio.create_task(self._publish_state())
+        if self._state is not None and not self._waits_for_discovery():
+            asyncio.create_task(self._publish_state())  # else discovery's state pass sends it
 
     async def _publish_state(self):
         state = self._state
