@@ -68,13 +68,7 @@ def _restart_without_the_bell(runtime, mosquitto, observer, component_node, **op
     return obs, device_id, mark
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="per-entity discovery forgets entities of an earlier run: their retained configs "
-    "stay on the broker and Home Assistant keeps a ghost entity (the publisher would have to "
-    "read its own retained configs back after connecting and clear the ones it no longer has)",
-)
-@pytest.mark.parametrize("runtime", ["cpython"])
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
 def test_per_entity_discovery_clears_a_component_dropped_across_a_restart(
     runtime, mosquitto, observer, component_node
 ):
@@ -84,3 +78,9 @@ def test_per_entity_discovery_clears_a_component_dropped_across_a_restart(
     obs.wait_message(f"homeassistant/switch/{device_id}/relay/config", after=mark, timeout=15)
     bell = f"homeassistant/button/{device_id}/bell/config"
     obs.wait_message(bell, b"", after=mark, timeout=10)  # live: not flagged retained
+    # what this run still has is left alone: a fresh subscriber gets the relay, not the bell
+    fresh = observer(mosquitto)
+    fresh.subscribe(f"homeassistant/+/{device_id}/+/config")
+    relay = fresh.wait_message(f"homeassistant/switch/{device_id}/relay/config", timeout=10)
+    assert relay.retain and json.loads(relay.payload)
+    assert not [m for m in fresh.messages if m.topic == bell and m.payload]

@@ -27,8 +27,11 @@ class Discovery:
         self._refresh = None
         self._log = logging.getLogger("discovery")
         self.publications = 0
+        self._stale = None  # per-entity: retained config topics seen before ours went out
         mqtt.on_connect(self._on_connect)
         mqtt.on_link(self._on_link)
+        if builder.per_entity:  # configs an earlier run left retained are read back
+            mqtt.subscribe(builder.entity_topic("+", "+"), self._on_retained)
 
     def ready(self):
         """True once the discovery config is out on the current connection."""
@@ -54,6 +57,10 @@ class Discovery:
         except Exception as e:  # MemoryError making the payload: the states must still go out
             self._log.error("discovery not published: %s: %s", type(e).__name__, e)
         self._ready.set()
+        if self._stale:
+            stale, self._stale = self._stale, None
+            for topic in stale:
+                await self._clear_if_stale(topic)
         for provider in self._providers():
             if not hasattr(provider, "_publish_state"):
                 continue  # a plain object or a service: no state
@@ -61,6 +68,28 @@ class Discovery:
                 await provider._publish_state()
             except Exception as e:
                 self._log.error("state of %s: %s", getattr(provider, "name", "?"), e)
+
+    async def _on_retained(self, topic, msg, retained):
+        # Per-entity mode: an entity of an earlier run that this one no longer has is cleared
+        # (an empty retained config), or Home Assistant keeps it for ever. Live copies of our
+        # own configs come back unretained and are ignored.
+        if not retained or not msg:
+            return
+        if not self._ready.is_set():  # judged once this connection's config is out
+            if self._stale is None:
+                self._stale = []
+            self._stale.append(topic)
+            return
+        await self._clear_if_stale(topic)
+
+    async def _clear_if_stale(self, topic):
+        builder = self.builder
+        topic = self._mqtt.topic(topic)
+        for object_id, platform, _ in builder.entities_iter(self._providers()):
+            if builder.entity_topic(platform, object_id) == topic:
+                return
+        self._log.info("clearing %s: no such entity on this node now", topic)
+        await self._mqtt.publish(topic, "", True, 1)
 
     async def publish(self):
         """Publishes the config (retained, QoS 1); True if the broker took all of it."""
