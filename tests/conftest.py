@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -11,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# A shell starts a background job (`cmd &` without job control) with SIGINT ignored, and an
+# ignored signal stays ignored across exec: every node the tests start would then shrug off the
+# Ctrl-C the stop tests send. Taking SIGINT back here gives every child the default again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:  # `from harness import ...` from any test file, any import mode
