@@ -12,19 +12,17 @@ from mqtt_as import MQTTClient
 from mqtt_as.topic import matches
 
 from pysmartnode import logging
+from pysmartnode.networking.mqtt_subs import Subscriptions
 from pysmartnode.platform import const
 
-_JSON = const(1)  # entry flag: callbacks get the payload parsed as JSON
-_RESTORE = const(2)  # entry flag: a one-shot subscription to a state topic, for its retained value
-_RESTORE_WINDOW = 1.5  # seconds a state topic may take to deliver its retained value after SUBACK
+_JSON = const(1)  # entry flags, as in mqtt_subs.py (a const is not importable on MicroPython)
+_RESTORE = const(2)
 _MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
 _RETRY_FIRST = 1  # seconds between first-connect attempts, doubling up to _RETRY_MAX
 _RETRY_MAX = const(30)
-_SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription,
-_SUBSCRIBE_RETRY_MAX = const(600)  # doubling after each refusal up to this
 
 
-class MQTTHandle:
+class MQTTHandle(Subscriptions):
     """The node's connection to the broker.
 
     Args:
@@ -84,108 +82,6 @@ class MQTTHandle:
     def device_topic(self, name, is_request=False):
         """`./name`, or the command topic `./name/set` if is_request."""
         return ("./%s/set" if is_request else "./%s") % name
-
-    # ------------------------------------------------------------------ subscriptions
-
-    def subscribe(self, topic, callback, qos=1, restore_state=False, parse_json=False):
-        """Registers callback(topic, msg, retained) for topic (a filter; `+`/`#` allowed).
-
-        The callback may be a function or a coroutine function; msg is the payload as str, or
-        parsed JSON with parse_json (a payload that does not parse is logged and skipped).
-        `topic` is in device form (`./x`) when under this node. Several callbacks may share a
-        topic. A callback raising is logged; the others still run. For a command topic
-        (`.../set`), a callback that returns True has the payload published, retained, to the
-        state topic (the topic without `/set`); any other true value is published instead.
-        With restore_state, the retained state of a `/set` topic is delivered once at start
-        (retained=True), so a switch comes back as it was. Subscribing works before the first
-        connect; the handle subscribes at the broker as soon as it can.
-        """
-        flags = _JSON if parse_json else 0
-        full = self.topic(topic).encode()
-        self._add([full, callback, qos, flags])
-        if restore_state and full.endswith(b"/set"):
-            self._add([full[:-4], callback, qos, flags | _RESTORE])
-
-    def unsubscribe(self, topic, callback=None):
-        """Removes the callbacks registered for topic (only callback, if given)."""
-        full = self.topic(topic).encode()
-        for entry in list(self._subs):
-            if entry[0] == full and (callback is None or entry[1] == callback):
-                self._subs.remove(entry)
-        self._changed(full)
-
-    def _add(self, entry):
-        self._subs.append(entry)
-        self._changed(entry[0])
-
-    def _changed(self, topic_filter):
-        if topic_filter not in self._todo:
-            self._todo.append(topic_filter)
-        self._wake.set()
-
-    async def _sync_subscriptions(self):
-        # One worker brings the broker in line with the registry; the client re-subscribes
-        # by itself after a reconnect, so this runs only when the registry changes
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._sync_once()
-
-    async def _sync_once(self):
-        async with self._sync_lock:
-            restoring = []
-            while self._todo:
-                topic_filter = self._todo.pop(0)
-                wanted = None
-                for entry in self._subs:
-                    if entry[0] == topic_filter:
-                        wanted = max(entry[2], wanted or 0)
-                        if entry[3] & _RESTORE:
-                            restoring.append(entry)
-                try:
-                    if wanted is None and topic_filter in self._broker:
-                        del self._broker[topic_filter]
-                        await self._client.unsubscribe(topic_filter)
-                    elif wanted is not None and self._broker.get(topic_filter) != wanted:
-                        self._broker[topic_filter] = wanted
-                        await self._client.subscribe(topic_filter, wanted)
-                        failed = self._refused.pop(topic_filter, 0)
-                        if failed:
-                            self._log.info(
-                                "subscribed %s after %d failed attempts",
-                                topic_filter.decode(),
-                                failed,
-                            )
-                except OSError as e:  # MQTTSubscribeError, or the client closed
-                    self._broker.pop(topic_filter, None)
-                    failed = self._refused.get(topic_filter, 0) + 1
-                    self._refused[topic_filter] = failed
-                    delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)
-                    if failed & (failed - 1) == 0:  # a summary at 1, 2, 4, 8... failures
-                        self._log.error(
-                            "subscribing %s failed %d time(s), last: %s; next attempt in %d s",
-                            topic_filter.decode(), failed, e, delay,
-                        )  # fmt: skip
-                    asyncio.create_task(self._retry(topic_filter, delay))
-                except ValueError as e:  # a filter no broker takes: asking again cannot help
-                    self._broker.pop(topic_filter, None)
-                    self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
-            if restoring:
-                asyncio.create_task(self._end_restore_window(restoring))
-
-    async def _retry(self, topic_filter, delay):
-        await asyncio.sleep(delay)
-        self._changed(topic_filter)
-
-    async def _end_restore_window(self, entries):
-        await asyncio.sleep(_RESTORE_WINDOW)
-        for entry in entries:
-            if entry in self._subs:  # no retained state arrived: nothing to restore
-                self._end_restore(entry)
-
-    def _end_restore(self, entry):
-        self._subs.remove(entry)
-        self._changed(entry[0])
 
     # ------------------------------------------------------------------ incoming
 
