@@ -231,7 +231,7 @@ class MQTTClient(Session):
         # First: the drop wakes publishers waiting for a slot in flight
         for rec in self._outq + self._slotq + list(self._inflight.values()):
             self._done(rec, False)
-        self._outq, self._inflight = [], {}
+        self._outq, self._inflight, self._slotq = [], {}, []
         self._drop_connection()
         for task in list(self._tasks):
             self._cancel(task)

@@ -38,8 +38,8 @@ class Session(Link):
             rec[_SENT] = ticks_ms()
             await self._send(rec[_HDR], rec[_MSG])
             rec[_SENT] = ticks_ms()
-        while self._outq and self._connected:
-            await self._emit(self._outq.pop(0))
+        if self._outq:  # a task of its own: waiting for a slot must not hold the supervisor
+            self._spawn(self._flush())  # it starts once the link is reported up
 
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
@@ -170,7 +170,7 @@ class Session(Link):
         """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK."""
         qos = rec[_QOS]
         if qos:
-            while len(self._inflight) >= self._max_inflight and self._connected:
+            while len(self._inflight) >= self._max_inflight:  # outages too: the re-sends count
                 self._slotq.append(rec)  # in line, on its own Event: _done wakes one, not all
                 rec[_EVENT].clear()
                 try:
