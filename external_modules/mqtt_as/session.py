@@ -166,8 +166,9 @@ class Session(Link):
         if self._slotq and len(self._inflight) < self._max_inflight:
             self._slotq.pop(0)[_EVENT].set()  # a slot is free: its first waiter goes
 
-    async def _emit(self, rec):
-        """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK."""
+    async def _emit(self, rec, wait=False):
+        """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK.
+        wait: then await its result, for publish() (one frame less than awaiting both there)."""
         qos = rec[_QOS]
         if qos:
             while len(self._inflight) >= self._max_inflight:  # outages too: the re-sends count
@@ -181,25 +182,26 @@ class Session(Link):
                     elif self._slotq:
                         self._slotq.pop(0)[_EVENT].set()  # pass on the slot handed to us
                     raise
-            if rec[_RESULT] is not None:  # close() ended it while it waited for a slot
-                return
-            pid = self._next_pid()
-            rec[_PID] = pid
-            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
-            self._inflight[pid] = rec
-            rec[_SENT] = ticks_ms()
-        else:
-            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN])
-        try:
-            await self._send(rec[_HDR], rec[_MSG])
-        except OSError:
-            if not qos:
-                self._outq.insert(0, rec)  # not sent: first in line for the next link
-            return  # QoS 1 is re-sent from _inflight after the reconnect
-        if qos and rec[_SENT]:
-            rec[_SENT] = self._tx_at  # _send's clock reading once the packet was written
-        elif not qos:
-            self._done(rec, True)
+        if rec[_RESULT] is None:  # else close() ended it while it waited for a slot
+            if qos:
+                pid = self._next_pid()
+                rec[_PID] = pid
+                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
+                self._inflight[pid] = rec
+                rec[_SENT] = ticks_ms()
+            else:
+                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN])
+            try:
+                await self._send(rec[_HDR], rec[_MSG])
+                if not qos:
+                    self._done(rec, True)
+                elif rec[_SENT]:
+                    rec[_SENT] = self._tx_at  # _send's clock reading once the packet was written
+            except OSError:  # QoS 1 is re-sent from _inflight after the reconnect
+                if not qos:
+                    self._outq.insert(0, rec)  # not sent: first in line for the next link
+        if wait:
+            return await self._await_record(rec)
 
     def _enqueue(self, rec):
         q = self._outq
