@@ -138,7 +138,7 @@ class MQTTClient(Session):
             raise MQTTError(msg) from None
         self._supervisor = self._spawn(self._keep_connected())
 
-    async def publish(self, topic, msg, retain=False, qos=0):
+    def publish(self, topic, msg, retain=False, qos=0):  # hands back a coroutine: one frame less
         """Publish; return True once written (QoS 0) or acknowledged (QoS 1).
 
         While the link is down the message waits in the offline queue; the call returns False
@@ -161,18 +161,20 @@ class MQTTClient(Session):
             check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._max_packet)
         if self._upev.is_set() and not self._outq:
             if qos == 0:
-                try:
-                    await self._send(codec.publish_header(t, len(m), 0, retain), m)
-                    return True
-                except OSError:
-                    pass  # the link died under us: the message waits for the next one
-            else:
-                rec = self._record(t, m, qos, retain)
-                await self._emit(rec)
-                return await self._await_record(rec)
+                return self._publish0(t, m, retain)
+            return self._emit(self._record(t, m, qos, retain), True)
         rec = self._record(t, m, qos, retain)
         self._enqueue(rec)
-        return await self._await_record(rec)
+        return self._await_record(rec)
+
+    async def _publish0(self, t, m, retain):
+        try:
+            await self._send(codec.publish_header(t, len(m), 0, retain), m)
+            return True
+        except OSError:  # the link died under us: the message waits for the next one
+            rec = self._record(t, m, 0, retain)
+            self._enqueue(rec)
+            return await self._await_record(rec)
 
     def subscribe(self, topic, qos=0, cb=None):  # a coroutine of subs.py: one frame less
         """Subscribe and wait for the SUBACK; return the granted QoS.
@@ -237,7 +239,7 @@ class MQTTClient(Session):
         # First: the drop wakes publishers waiting for a slot in flight
         for rec in self._outq + self._slotq + list(self._inflight.values()):
             self._done(rec, False)
-        self._outq, self._inflight = [], {}
+        self._outq, self._inflight, self._slotq = [], {}, []
         self._drop_connection()
         for task in list(self._tasks):
             self._cancel(task)

@@ -13,7 +13,6 @@ from .wire import Wire
 
 _CONNACK = const(0x20)
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
-_EVENT = const(4)  # of a message record (session.py)
 
 
 class Link(Wire):
@@ -181,12 +180,10 @@ class Link(Wire):
         if self._writer is not None:
             _close_writer(self._writer)
         self._writer = None
-        # SUBACK/UNSUBACK waiters retry after the reconnect; QoS 1 records stay in flight
+        # SUBACK/UNSUBACK waiters retry after the reconnect; QoS 1 records stay in flight, and
+        # publishers waiting for a slot keep waiting: the re-sends take the slots first
         for pid in list(self._waiters):
             self._waiters.pop(pid)[0].set()
-        for rec in self._slotq:  # waiting for a slot: their messages wait in flight instead
-            rec[_EVENT].set()
-        self._slotq = []
 
     async def _keep_connected(self):
         """Supervisor, one task from connect() to disconnect(): while connected it runs the

@@ -39,8 +39,8 @@ class Session(Link):
             rec[_SENT] = ticks_ms()
             await self._send(rec[_HDR], rec[_MSG])
             rec[_SENT] = ticks_ms()
-        while self._outq and self._connected:
-            await self._emit(self._outq.pop(0))
+        if self._outq:  # a task of its own: waiting for a slot must not hold the supervisor
+            self._spawn(self._flush())  # it starts once the link is reported up
 
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
@@ -75,8 +75,7 @@ class Session(Link):
         self._stats["discarded"] += 1
         if self._stats["discarded"] == 1:
             try:
-                msg = "discarded a message of %d bytes on %s (max_incoming %d, or no heap for it);"
-                msg += " further ones are only counted in stats()"
+                msg = "discarded %d bytes on %s (max_incoming %d, or no heap); more: stats() only"
                 self._log("warning", msg % (size, bytes(head[2 : 2 + tlen]), self._max_in))
             except MemoryError:
                 pass
@@ -142,9 +141,8 @@ class Session(Link):
             pass  # the link died: the reconnect re-sends them
 
     async def _write_pieces(self, writer, payload):
-        """Wire._send's payload after its header, a drain before each piece (progress the
-        watchdog sees): bytes in slices (MicroPython), a chunked payload (publish()) piece by
-        piece as its iteration makes them, cut or padded with spaces to its len()."""
+        """Wire._send's payload, a drain before each piece (progress the watchdog sees): bytes
+        in slices, a chunked payload (publish()) as made, cut or padded with spaces to len()."""
         size = left = len(payload)
         if hasattr(payload, "decode"):
             view = memoryview(payload)
@@ -152,15 +150,12 @@ class Session(Link):
         made = 0
         for piece in payload:
             made += len(piece)
-            if len(piece) > left:  # the stream must stay in step with the header
-                piece = piece[:left]
             await writer.drain()
             self._tx_at = ticks_ms()
-            writer.write(piece)
-            left -= len(piece)
-        while left:
-            writer.write(b" " * min(left, 64))
-            left -= min(left, 64)
+            writer.write(piece if len(piece) <= left else piece[:left])  # in step with the header
+            left -= min(len(piece), left)
+        if left:  # pieces short of len(): padded
+            writer.write(b" " * left)
         if made != size:
             self._log("error", "chunked payload of %d bytes, not len() %d" % (made, size))
 
@@ -190,11 +185,12 @@ class Session(Link):
         if self._slotq and len(self._inflight) < self._max_inflight:
             self._slotq.pop(0)[_EVENT].set()  # a slot is free: its first waiter goes
 
-    async def _emit(self, rec):
-        """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK."""
+    async def _emit(self, rec, wait=False):
+        """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK.
+        wait: then await its result, for publish() (one frame less than awaiting both there)."""
         qos = rec[_QOS]
         if qos:
-            while len(self._inflight) >= self._max_inflight and self._connected:
+            while len(self._inflight) >= self._max_inflight:  # outages too: the re-sends count
                 self._slotq.append(rec)  # in line, on its own Event: _done wakes one, not all
                 rec[_EVENT].clear()
                 try:
@@ -205,25 +201,26 @@ class Session(Link):
                     elif self._slotq:
                         self._slotq.pop(0)[_EVENT].set()  # pass on the slot handed to us
                     raise
-            if rec[_RESULT] is not None:  # close() ended it while it waited for a slot
-                return
-            pid = self._next_pid()
-            rec[_PID] = pid
-            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
-            self._inflight[pid] = rec
-            rec[_SENT] = ticks_ms()
-        else:
-            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN])
-        try:
-            await self._send(rec[_HDR], rec[_MSG])
-        except OSError:
-            if not qos:
-                self._outq.insert(0, rec)  # not sent: first in line for the next link
-            return  # QoS 1 is re-sent from _inflight after the reconnect
-        if qos and rec[_SENT]:
-            rec[_SENT] = self._tx_at  # _send's clock reading once the packet was written
-        elif not qos:
-            self._done(rec, True)
+        if rec[_RESULT] is None:  # else close() ended it while it waited for a slot
+            if qos:
+                pid = self._next_pid()
+                rec[_PID] = pid
+                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
+                self._inflight[pid] = rec
+                rec[_SENT] = ticks_ms()
+            else:
+                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN])
+            try:
+                await self._send(rec[_HDR], rec[_MSG])
+                if not qos:
+                    self._done(rec, True)
+                elif rec[_SENT]:
+                    rec[_SENT] = self._tx_at  # _send's clock reading once the packet was written
+            except OSError:  # QoS 1 is re-sent from _inflight after the reconnect
+                if not qos:
+                    self._outq.insert(0, rec)  # not sent: first in line for the next link
+        if wait:
+            return await self._await_record(rec)
 
     def _enqueue(self, rec):
         q = self._outq

@@ -47,7 +47,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
         done = c._granted.get(f)
         if done is not None and done[0] == qos:
             return done[1]
-        codes = await _request(c, lambda pid: codec.subscribe(pid, ((f, qos),)), (sub,))
+        codes = await _request(c, ((f, qos),), (sub,))
         if codes is None:
             continue  # link lost before the SUBACK: try again once reconnected
         if codes[0] & 0x80:
@@ -66,7 +66,7 @@ async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
     deaths = 0
     while True:
         await c._wait_up()
-        if await _request(c, lambda pid: codec.unsubscribe(pid, (f,))) is not None:
+        if await _request(c, (f,)) is not None:
             return
         deaths += 1
         if deaths > c._max_repubs:
@@ -89,9 +89,7 @@ async def resubscribe(c, renew):
         if not group:
             continue
         topics = [(f, sub[_QOS]) for f, sub in group]
-        codes = await _request(
-            c, lambda pid, t=topics: codec.subscribe(pid, t), [sub for _, sub in group]
-        )
+        codes = await _request(c, topics, [sub for _, sub in group])
         if codes is None or len(codes) != len(topics):
             raise error("no valid SUBACK while re-subscribing")
         for (f, q), code in zip(topics, codes):
@@ -113,21 +111,23 @@ def lost(c):
                 c._log("error", "dropped " + _POISON % (f, sub[_DEATHS]))
 
 
-async def _request(c, make, subs=()):
-    """Send a SUBSCRIBE (for the subscriptions subs) or UNSUBSCRIBE; the ack's codes, or
-    None if the link failed. No wait_for (2 tasks per call on MicroPython): the watchdog
-    faults a link whose ack is late."""
+async def _request(c, topics, subs=None):
+    """Send a SUBSCRIBE of topics ((filter, qos) pairs, for the subscriptions subs) or, with
+    no subs, an UNSUBSCRIBE of topics (filters); the ack's codes, or None if the link failed.
+    No wait_for (2 tasks per call on MicroPython): the watchdog faults a link whose ack is
+    late. No packet-making lambda: its closure cells would be on the heap at the peak."""
     pid = c._next_pid()
     waiter = [asyncio.Event(), None, None]  # the event, the ack's codes, ticks when sent
     c._waiters[pid] = waiter
-    for sub in subs:
+    make = codec.subscribe if subs is not None else codec.unsubscribe
+    for sub in subs or ():
         sub[_PENDING] = True
     try:
-        await c._send(make(pid))
+        await c._send(make(pid, topics))
         waiter[2] = ticks_ms()
         await waiter[0].wait()
     except OSError:  # a fault, if there was one, counted the deaths already
-        for sub in subs:
+        for sub in subs or ():
             sub[_PENDING] = False
         return None
     finally:
@@ -136,7 +136,7 @@ async def _request(c, make, subs=()):
         if not c._running:
             raise error("client closed")
     else:
-        for sub in subs:
+        for sub in subs or ():
             sub[_PENDING] = False
             sub[_DEATHS] = 0
     return waiter[1]

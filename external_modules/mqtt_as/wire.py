@@ -31,8 +31,7 @@ class Wire:
         self._size = self._got = 0
         self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
         if self._view is None and not CPYTHON:
-            # The reader's one buffer for the client's life (read(n) would ask the heap for n
-            # contiguous bytes on every call), made while the heap is whole
+            # The reader's one buffer for life (read(n) would want n free bytes every call)
             self._view = memoryview(bytearray(_CHUNK))
 
     async def _read_loop(self, reader):
@@ -62,11 +61,8 @@ class Wire:
             self._fault("reader", e)
 
     def _feed(self, data):
-        """Parse what arrived (bytes or memoryview) and dispatch every complete packet.
-
-        Raises ValueError for malformed input. PUBACKs owed for QoS 1 messages collect in
-        _acks_due for the caller to send.
-        """
+        """Parse what arrived (bytes or memoryview), dispatch every complete packet; raise
+        ValueError for malformed input. PUBACKs owed collect in _acks_due for the caller."""
         if self._first:
             used = self._fill(data)
             if self._first or used == len(data):
@@ -175,8 +171,8 @@ class Wire:
     async def _send(self, data, payload=None):
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
-        caller cancelled half-way through a packet takes the link down with it. The rare parts
-        are coroutines of their own: this frame, made for every packet, stays small."""
+        caller cancelled half-way through a packet takes the link down with it. Rare parts are
+        functions of their own, and no `finally`: this frame, made per packet, stays small."""
         if payload is not None and len(payload) <= _SMALL and hasattr(payload, "decode"):
             data = data + payload  # one write, one TCP segment
             payload = None
@@ -184,9 +180,8 @@ class Wire:
             await self._turn()  # _busy stays True: the releasing writer handed it over
         self._busy = True
         writer = self._writer
-        task = self._writing = asyncio.current_task()
+        self._writing = asyncio.current_task()
         self._tx_at = ticks_ms()
-        issued = False
         try:
             if writer is None:
                 raise OSError("not connected")
@@ -201,31 +196,38 @@ class Wire:
                     writer.write(payload)  # the transport takes it all; drain paces it
                 else:
                     await self._write_pieces(writer, payload)  # Session's
-            issued = True
-            await writer.drain()
+            data = None  # the whole packet is issued
+            # MicroPython, all taken: a yield, as drain() would, without its generator on the heap
+            await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
             self._last_tx = self._tx_at = ticks_ms()
-        except asyncio.CancelledError:
-            if self._writing is not task:  # the watchdog aborted it: the link is dead
-                raise OSError("link lost while writing") from None
-            if not issued or getattr(writer, "out_buf", None):
+        except BaseException as e:  # CancelledError too
+            raise self._send_failed(e, writer, data) from None  # data None: all issued
+        self._hand_on()
+
+    def _hand_on(self):  # the packet is done with: the next writer's turn (_busy stays True)
+        if self._writing is asyncio.current_task():
+            self._writing = None
+        if self._lockq:
+            self._lockq.pop(0).set()
+        else:
+            self._busy = False
+
+    def _send_failed(self, e, writer, unsent):  # what _send raises: OSError for a dead link
+        mine = self._writing is asyncio.current_task()  # else the watchdog aborted the write
+        self._hand_on()
+        if isinstance(e, asyncio.CancelledError):
+            if not mine:
+                return OSError("link lost while writing")
+            if unsent is not None or getattr(writer, "out_buf", None):
                 self._fault("write cancelled in the middle of a packet")
-            raise
-        except Exception as e:
-            if writer is None:
-                raise
-            self._fault("writer", e)
-            raise OSError("link lost while writing") from None
-        finally:
-            if self._writing is task:
-                self._writing = None
-            if self._lockq:
-                self._lockq.pop(0).set()  # its turn: _busy stays True for it
-            else:
-                self._busy = False
+            return e
+        if writer is None or not isinstance(e, Exception):
+            return e
+        self._fault("writer", e)
+        return OSError("link lost while writing")
 
     async def _turn(self):
-        # One packet at a time, FIFO, handed on as by asyncio.Lock (whose acquire() would put a
-        # generator on the heap per packet, and its module 0.6 KB)
+        # One packet at a time, FIFO, as asyncio.Lock (whose acquire() makes a generator)
         turn = asyncio.Event()
         self._lockq.append(turn)
         try:
@@ -270,14 +272,11 @@ class Wire:
             if self._pinging:
                 if ticks_diff(self._last_rx, self._ping_at) >= 0:
                     self._pinging = False  # anything received proves the link alive
-                elif ticks_diff(now, self._ping_at) > resp_ms and (
-                    ticks_diff(now, self._tx_at) > resp_ms
-                ):
+                elif min(ticks_diff(now, self._ping_at), ticks_diff(now, self._tx_at)) > resp_ms:
                     self._fault("no answer within %d ms of PINGREQ" % resp_ms)
                     return queued
             elif (
-                ticks_diff(now, self._last_rx) >= self._ping_ms
-                or ticks_diff(now, self._last_tx) >= self._ping_ms
+                max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx)) >= self._ping_ms
             ):
                 if self._busy:
                     self._ping_due = True  # the writer sends it before its next packet

@@ -65,6 +65,29 @@ def test_close_ends_the_publishers_that_wait_for_a_slot_in_flight(
     assert app.call("status")["stats"]["inflight"] == 0  # none slipped into flight after all
 
 
+def test_after_an_outage_no_more_than_max_inflight_are_in_flight(
+    mosquitto, fault_proxy, client_app, runtime
+):
+    proxy = fault_proxy(mosquitto)
+    # response_time 2: a reconnect that meets the proxy still frozen gives up on it soon
+    app = client_app(proxy, max_inflight=2, response_time=2, reconnect_max=0.2)
+    app.call("connect")
+    proxy.freeze()  # no PUBACK comes: 2 in flight, 18 waiting for a slot
+    mark = len(app.events)
+    cid = app.start("publish_concurrent", topic="outage", n=20)
+    deadline = time.monotonic() + 10
+    while app.call("status")["stats"]["inflight"] < 2:
+        assert time.monotonic() < deadline, app.call("status")
+        time.sleep(0.02)
+    proxy.drop()  # the outage; the waiters must keep waiting, not join the 2 unsent
+    proxy.thaw()
+    wait_reconnected(app, start=mark)
+    result = app.result(cid, timeout=30)
+    # before: the 18 went into flight at the drop and all 20 were re-sent unacknowledged at once
+    assert result["ok"] == 20 and result["max_inflight"] <= 2, result
+    assert app.call("status")["stats"]["inflight"] == 0
+
+
 def test_max_inflight_beyond_65000_is_refused_so_packet_ids_never_run_out(runtime, client_app):
     # 65535 ids: the limit keeps some free for SUBSCRIBE and UNSUBSCRIBE, so finding a free id
     # always ends; publishers beyond the limit wait for a slot (the test above)
