@@ -152,7 +152,9 @@ def test_disconnect_right_after_a_qos0_burst_delivers_it_all_and_sends_no_will(
     obs.subscribe("burst/#")
     app = client_app(broker, will=["will/node", "offline", False, 1])
     app.call("connect")
-    n = 10000  # as many as it takes for the broker to fall behind: bytes wait in our buffer
+    # as many as it takes for the broker to fall behind, so bytes wait in our buffer (amqtt,
+    # slower to read, falls behind sooner)
+    n = 10000 if broker.kind == "mosquitto" else 3000
     results = app.call(
         "publish_many", topic="burst/x", n=n, qos=0, size=64, same_topic=True,
         then_disconnect=True,
