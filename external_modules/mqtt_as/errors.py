@@ -35,3 +35,14 @@ def why(e):
     """An exception as one line of text: its class and its message."""
     text = str(e)
     return "%s: %s" % (type(e).__name__, text) if text else type(e).__name__
+
+
+def sub_error(topic, deaths=None):
+    """subs.py's MQTTSubscribeError: the broker refused topic (SUBACK 0x80) or, with deaths, the
+    subscription was dropped (logged by lost(), raised by subscribe())."""
+    if deaths is None:
+        return MQTTSubscribeError("broker refused the subscription to %r" % (topic,))
+    return MQTTSubscribeError(
+        "the subscription to %r: the link died after each of its %d SUBSCRIBEs"
+        " (a filter the broker rejects by disconnecting: too long, or denied?)" % (topic, deaths)
+    )

@@ -7,42 +7,33 @@ it waits for its SUBACK; deaths counts the connections that died meanwhile, as f
 message (session.py). Past max_repubs deaths it is dropped: a filter the broker rejects by
 disconnecting (over its packet limit, denied, invalid for it) would be re-sent on every
 reconnect, and the client would reconnect for ever.
+
+Few module-level names: the module's dict, made at the first subscribe(), then fits a small
+table (no import of a name, no constant in it: subscription indices are literals, commented).
 """
 
-import asyncio
-
-from . import codec
-from .codec import const, ticks_ms
-from .session import error
-from .topic import check_filter
-
-_QOS = const(0)  # indices of a subscription
-_CB = const(1)
-_PENDING = const(2)
-_DEATHS = const(3)
-_POISON = (
-    "the subscription to %r: the link died after each of its %d SUBSCRIBEs"
-    " (a filter the broker rejects by disconnecting: too long, or denied?)"
-)
+# A subscription's indices: 0 qos, 1 callback, 2 pending, 3 deaths
 
 
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
-    f = check_filter(topic, c._max_packet)
+    from .topic import check_filter as f  # a local, not a name in this module's dict
+
+    f = f(topic, c._max_packet)
     if qos not in (0, 1):
         raise ValueError("qos must be 0 or 1, got %r" % (qos,))
     old = c._subs.get(f)
-    if old is not None and cb is not None and old[_CB] is not None and old[_CB] is not cb:
+    if old is not None and cb is not None and old[1] is not None and old[1] is not cb:
         raise ValueError("%r already has a callback; unsubscribe it first" % (topic,))
     if old is not None and cb is None:
-        cb = old[_CB]
-    sub = old if old is not None and old[_QOS] == qos else [qos, cb, False, 0]
-    sub[_CB] = cb
+        cb = old[1]
+    sub = old if old is not None and old[0] == qos else [qos, cb, False, 0]
+    sub[1] = cb
     while True:
         await c._wait_up()
-        if sub[_DEATHS] > c._max_repubs:  # lost() dropped it (and logged why)
-            from .errors import MQTTSubscribeError
+        if sub[3] > c._max_repubs:  # lost() dropped it (and logged why)
+            from .errors import sub_error
 
-            raise MQTTSubscribeError(_POISON % (f, sub[_DEATHS]))
+            raise sub_error(f, sub[3])
         c._subs[f] = sub  # from here on, every reconnect re-subscribes it
         done = c._granted.get(f)
         if done is not None and done[0] == qos:
@@ -52,15 +43,17 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
             continue  # link lost before the SUBACK: try again once reconnected
         if codes[0] & 0x80:
             c._subs.pop(f, None)
-            from .errors import MQTTSubscribeError
+            from .errors import sub_error
 
-            raise MQTTSubscribeError("broker refused the subscription to %r" % (topic,))
+            raise sub_error(topic)
         c._granted[f] = (qos, codes[0])
         return codes[0]
 
 
 async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
-    f = check_filter(topic, c._max_packet, "UNSUBSCRIBE")
+    from .topic import check_filter as f
+
+    f = f(topic, c._max_packet, "UNSUBSCRIBE")
     c._subs.pop(f, None)
     c._granted.pop(f, None)
     deaths = 0
@@ -70,7 +63,9 @@ async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
             return
         deaths += 1
         if deaths > c._max_repubs:
-            raise error("UNSUBSCRIBE of %r: the link died after each of its sends" % (topic,))
+            from .errors import MQTTError
+
+            raise MQTTError("UNSUBSCRIBE of %r: the link died after each of its sends" % (topic,))
 
 
 async def resubscribe(c, renew):
@@ -79,19 +74,21 @@ async def resubscribe(c, renew):
     goes alone, after the others: if the link dies, the one that killed it is known."""
     groups = [[]]
     for f, sub in c._subs.items():
-        if sub[_PENDING] or sub[_DEATHS]:
+        if sub[2] or sub[3]:
             groups.append([(f, sub)])
         elif renew:
             groups[0].append((f, sub))
         else:  # the broker kept the session and this subscription
-            c._granted[f] = (sub[_QOS], sub[_QOS])
+            c._granted[f] = (sub[0], sub[0])
     for group in groups:
         if not group:
             continue
-        topics = [(f, sub[_QOS]) for f, sub in group]
+        topics = [(f, sub[0]) for f, sub in group]
         codes = await _request(c, topics, [sub for _, sub in group])
         if codes is None or len(codes) != len(topics):
-            raise error("no valid SUBACK while re-subscribing")
+            from .errors import MQTTError
+
+            raise MQTTError("no valid SUBACK while re-subscribing")
         for (f, q), code in zip(topics, codes):
             if code & 0x80:
                 c._log("error", "broker refused the re-subscription to %r" % (f,))
@@ -103,40 +100,60 @@ def lost(c):
     """The connection died (Session._lost_inflight): a SUBSCRIBE sent on it and never
     acknowledged counts a death for each subscription it carried."""
     for f, sub in list(c._subs.items()):
-        if sub[_PENDING]:
-            sub[_PENDING] = False
-            sub[_DEATHS] += 1
-            if sub[_DEATHS] > c._max_repubs:
+        if sub[2]:
+            sub[2] = False
+            sub[3] += 1
+            if sub[3] > c._max_repubs:
                 del c._subs[f]  # a waiting subscribe() raises when it wakes
-                c._log("error", "dropped " + _POISON % (f, sub[_DEATHS]))
+                from .errors import sub_error
+
+                c._log("error", "dropped " + str(sub_error(f, sub[3])))
 
 
 async def _request(c, topics, subs=None):
     """Send a SUBSCRIBE of topics ((filter, qos) pairs, for the subscriptions subs) or, with
     no subs, an UNSUBSCRIBE of topics (filters); the ack's codes, or None if the link failed.
     No wait_for (2 tasks per call on MicroPython): the watchdog faults a link whose ack is
-    late. No packet-making lambda: its closure cells would be on the heap at the peak."""
-    pid = c._next_pid()
-    waiter = [asyncio.Event(), None, None]  # the event, the ack's codes, ticks when sent
-    c._waiters[pid] = waiter
-    make = codec.subscribe if subs is not None else codec.unsubscribe
-    for sub in subs or ():
-        sub[_PENDING] = True
+    late. This frame is on the heap at the subscribe peak: few locals, one `try`, no loop;
+    the rest is in _open and _close, plain functions."""
+    w = _open(c, topics, subs)
     try:
-        await c._send(make(pid, topics))
-        waiter[2] = ticks_ms()
-        await waiter[0].wait()
+        await c._send(w.pop())  # the packet
+        w[2] = c._tx_at  # this packet's write (Wire._send), or a later one's
+        await w[0].wait()
     except OSError:  # a fault, if there was one, counted the deaths already
-        for sub in subs or ():
-            sub[_PENDING] = False
-        return None
-    finally:
-        c._waiters.pop(pid, None)
-    if waiter[1] is None:
-        if not c._running:
-            raise error("client closed")
+        return _close(c, w, subs, True)
+    except BaseException:  # cancelled: no `as e`, whose clean-up is one more handler here
+        c._waiters.pop(w[3], None)
+        raise
+    return _close(c, w, subs, False)
+
+
+def _open(c, topics, subs):
+    # The waiter [asyncio.Event, the ack's codes, ticks when sent, pid, packet], registered
+    w = [type(c._upev)(), None, None, c._next_pid(), None]
+    c._waiters[w[3]] = w
+    if subs is None:
+        from .codec import unsubscribe as make
     else:
+        from .codec import subscribe as make
+
+        for sub in subs:
+            sub[2] = True  # pending
+    w[4] = make(w[3], topics)
+    return w
+
+
+def _close(c, w, subs, failed):
+    c._waiters.pop(w[3], None)
+    if failed or w[1] is not None:
         for sub in subs or ():
-            sub[_PENDING] = False
-            sub[_DEATHS] = 0
-    return waiter[1]
+            sub[2] = False  # not pending
+            if not failed:
+                sub[3] = 0  # deaths
+        return None if failed else w[1]
+    if not c._running:
+        from .errors import MQTTError
+
+        raise MQTTError("client closed")
+    return None

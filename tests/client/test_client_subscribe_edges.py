@@ -4,6 +4,8 @@ re-sent on every reconnect for ever (issue 6, Critical 2, the SUBSCRIBE side).""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from client_app import DriverError
 
@@ -102,3 +104,20 @@ def test_an_invalid_filter_is_a_value_error_before_anything_is_sent(small_packet
     # the largest filter that fits is sent and acknowledged, and the link never went down
     app.call(op, topic=fits)
     assert app.call("status")["stats"]["faults"] == 0
+
+
+def test_a_subscribe_waiting_for_its_suback_raises_client_closed_at_close(
+    mosquitto, fault_proxy, client_app
+):
+    proxy = fault_proxy(mosquitto)
+    # the watchdog would fault the silent link only after response_time: close() comes first
+    app = client_app(proxy, keepalive=60, response_time=20)
+    app.call("connect")
+    proxy.blackhole()  # the SUBSCRIBE goes out, no SUBACK comes back
+    sub = app.start("subscribe", topic="never/acked", qos=1)
+    time.sleep(0.5)  # lets the SUBSCRIBE go out (if not, close() meets it in _wait_up instead)
+    assert not app.done(sub)
+    app.call("close", timeout=30)
+    with pytest.raises(DriverError) as err:
+        app.result(sub, timeout=30)
+    assert err.value.name == "MQTTError" and "client closed" in err.value.text
