@@ -5,8 +5,11 @@ in-process builds."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import secrets
 import sys
+from pathlib import Path
 
 from harness import REPO
 from harness.runtimes import import_roots
@@ -43,3 +46,30 @@ def load() -> dict[str, object]:
 def unload() -> None:
     for name in MODULES:
         sys.modules.pop(name, None)
+
+
+def app_checks(runs: dict, runtime: str, run_py, app: Path) -> tuple[dict, str]:
+    """({check: got}, output) of a check app (tests/components/apps) that prints one JSON line
+    per check, run once per runtime on the fakes; runs is the module's cache of them."""
+    if runtime not in runs:
+        proc = run_py(runtime, app, str(FAKES))
+        assert proc.wait(timeout=60) == 0, proc.output()
+        found = {}
+        for line in proc.lines:
+            if line.startswith("{"):
+                item = json.loads(line)
+                found[item["check"]] = item["got"]
+        runs[runtime] = found, proc.output()
+    return runs[runtime]
+
+
+def node_folder(folder: Path, broker, components: dict, prefix: str, extra: str = "") -> str:
+    """Writes a test node's config.py (a fresh device id starting with prefix, the broker, keepalive
+    10 s, no NTP, watchdog 30 s, then extra) and components.py into folder; returns the id."""
+    device_id = f"{prefix}{secrets.token_hex(3)}"
+    (folder / "config.py").write_text(
+        f"DEVICE_NAME = {device_id!r}\nMQTT_HOST = {broker.host!r}\nMQTT_PORT = {broker.port}\n"
+        "MQTT_KEEPALIVE = 10\nRTC_SYNC_ACTIVE = False\nWATCHDOG_TIMEOUT = 30\n" + extra
+    )
+    (folder / "components.py").write_text(f"COMPONENTS = {components!r}\n")
+    return device_id

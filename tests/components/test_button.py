@@ -5,10 +5,8 @@ the fake runs the interrupt handler under micropython.heap_lock(), as a board's 
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from fake_hardware import FAKES
+from fake_hardware import app_checks
 from harness import REPO
 
 APP = REPO / "tests" / "components" / "apps" / "button_check.py"
@@ -31,16 +29,7 @@ def runs() -> dict:
 @pytest.fixture
 def seen(runtime, run_py, runs) -> tuple[dict, str]:
     """({check: got}, output) of the app on this runtime (one process per runtime)."""
-    if runtime not in runs:
-        proc = run_py(runtime, APP, str(FAKES))
-        assert proc.wait(timeout=60) == 0, proc.output()
-        found = {}
-        for line in proc.lines:
-            if line.startswith("{"):
-                item = json.loads(line)
-                found[item["check"]] = item["got"]
-        runs[runtime] = found, proc.output()
-    return runs[runtime]
+    return app_checks(runs, runtime, run_py, APP)
 
 
 @pytest.mark.parametrize("path", ["irq", "poll"])

@@ -5,14 +5,13 @@ displays write their screens to a folder (FAKE_DISPLAYS), the fake `machine` log
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fake_hardware import node_env
+from fake_hardware import node_env, node_folder
 from harness import REPO, Broker, Observer, Proc, micropython_path
 from harness.runtimes import run_py
 
@@ -66,12 +65,7 @@ def node(tmp_path_factory) -> Iterator[Node]:
     broker = Broker("mosquitto", tmp_path_factory.mktemp("mosquitto"))
     broker.start()
     folder = tmp_path_factory.mktemp("node")
-    device_id = f"d{secrets.token_hex(3)}"
-    (folder / "config.py").write_text(
-        f"DEVICE_NAME = {device_id!r}\nMQTT_HOST = {broker.host!r}\nMQTT_PORT = {broker.port}\n"
-        "MQTT_KEEPALIVE = 10\nRTC_SYNC_ACTIVE = False\nWATCHDOG_TIMEOUT = 30\n"
-    )
-    (folder / "components.py").write_text(f"COMPONENTS = {COMPONENTS!r}\n")
+    device_id = node_folder(folder, broker, COMPONENTS, "d")
     (folder / "screens").mkdir()
     (folder / "hardware.json").write_text(json.dumps({"i2c:61": "enodev"}))
     env = node_env(FAKE_DISPLAYS=str(folder / "screens"), FAKE_HARDWARE=str(folder / "hardware.json"),

@@ -5,11 +5,10 @@ reading (nothing set, so nothing published) with a logged reason."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import pytest
-from fake_hardware import FAKES
+from fake_hardware import FAKES, app_checks
 from harness import REPO
 
 APP = REPO / "tests" / "components" / "apps" / "sensor_check.py"
@@ -25,16 +24,7 @@ def runs() -> dict:
 @pytest.fixture
 def run(runtime, run_py, runs) -> tuple[dict, str]:
     """({check: got}, output) of the app on this runtime (one process per runtime)."""
-    if runtime not in runs:
-        proc = run_py(runtime, APP, str(FAKES))
-        assert proc.wait(timeout=60) == 0, proc.output()
-        found = {}
-        for line in proc.lines:
-            if line.startswith("{"):
-                item = json.loads(line)
-                found[item["check"]] = item["got"]
-        runs[runtime] = found, proc.output()
-    return runs[runtime]
+    return app_checks(runs, runtime, run_py, APP)
 
 
 def bme280_float(adc_t: int, adc_p: int, adc_h: int) -> tuple[float, float, float]:

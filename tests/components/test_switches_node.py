@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fake_hardware import node_env
+from fake_hardware import node_env, node_folder
 from harness import REPO, Broker, Observer, Proc, micropython_path
 from harness.runtimes import run_py
 
@@ -94,12 +94,7 @@ def node(tmp_path_factory) -> Iterator[Node]:
     broker = Broker("mosquitto", tmp_path_factory.mktemp("mosquitto"))
     broker.start()
     folder = tmp_path_factory.mktemp("node")
-    device_id = f"s{secrets.token_hex(3)}"
-    (folder / "config.py").write_text(
-        f"DEVICE_NAME = {device_id!r}\nMQTT_HOST = {broker.host!r}\nMQTT_PORT = {broker.port}\n"
-        "MQTT_KEEPALIVE = 10\nRTC_SYNC_ACTIVE = False\nWATCHDOG_TIMEOUT = 30\n"
-    )
-    (folder / "components.py").write_text(f"COMPONENTS = {COMPONENTS!r}\n")
+    device_id = node_folder(folder, broker, COMPONENTS, "s")
     pins, faults, inputs = folder / "pins.log", folder / "faults", folder / "inputs"
     inputs.write_text("0 1\n16 1\n")  # the buttons, released
     obs = Observer(broker)
