@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import inspect
 import signal
 import sys
 import threading
@@ -218,14 +217,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # next free worker, except that the tests of one xdist_group run on one worker, one after
 # another. A test that needs something only one test may use at a time (a fixed port, like the
 # demo's 1883 and 8080) says so with @pytest.mark.xdist_group("name"). The tests of a module
-# that share a module-scoped fixture holding something (a generator fixture: a node, a broker,
-# a browser) are grouped here, one group per parameter of such fixtures: it is built once, and
-# its tests see it in the order they were written, as in a serial run.
+# that share a module-scoped fixture (a node, a broker, a browser, the results of one run of an
+# app) are grouped here, one group per parameter of such fixtures: it is built once, not once
+# per worker, and its tests see it in the order they were written, as in a serial run.
 
 
 def _shared_fixture_group(item: pytest.Item) -> str | None:
-    """The group of a test that uses a module-scoped generator fixture (not autouse), else
-    None: its module, and the parameter of each such fixture that has some."""
+    """The group of a test that uses a module-scoped fixture (not autouse), else None: its
+    module, and the parameter of each such fixture that has some."""
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return None
@@ -237,7 +236,6 @@ def _shared_fixture_group(item: pytest.Item) -> str | None:
             fixturedef is None
             or fixturedef.scope not in ("module", "class")
             or getattr(fixturedef, "_autouse", False)  # in-process set-up (fake modules)
-            or not inspect.isgeneratorfunction(fixturedef.func)
         ):
             continue
         shared = True

@@ -45,7 +45,7 @@ SHARED = (
     + """
 @pytest.fixture(scope="module", params=["a", "b"])
 def node(request):
-    yield request.param  # a generator: it holds something (a process) until torn down
+    yield request.param  # as a node is: started once, stopped at the end of the module
 
 
 @pytest.mark.parametrize("i", range(3))
@@ -69,7 +69,7 @@ def test_grouped_tests_run_on_one_worker_and_the_others_spread(tmp_path: Path) -
     log = tmp_path / "run.log"
     env = dict(os.environ, RUN_LOG=str(log), PYTHONPATH=str(TESTS))
     # tests/conftest.py as a plugin: its hook makes the groups of shared module fixtures
-    argv = [sys.executable, "-m", "pytest", "-p", "conftest", "-n", "3", "--dist", "loadgroup"]
+    argv = [sys.executable, "-m", "pytest", "-p", "conftest", "-n", "2", "--dist", "loadgroup"]
     done = subprocess.run(
         argv + ["-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path,
