@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import signal
 import sys
 import threading
@@ -220,6 +221,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # that share a module-scoped fixture (a node, a broker, a browser, the results of one run of an
 # app) are grouped here, one group per parameter of such fixtures: it is built once, not once
 # per worker, and its tests see it in the order they were written, as in a serial run.
+
+
+class _SlowFirst:
+    """On a worker: the tests marked slow first, in their order, then the others (each worker
+    orders alike, so the groups stay as they are), so that none of the longest starts last and
+    leaves the other workers idle at the end of the run."""
+
+    @pytest.hookimpl(trylast=True)  # after pytest's own order (by fixture parameters)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        config.pluginmanager.register(_SlowFirst(), "pysmartnode-slow-first")
 
 
 def _shared_fixture_group(item: pytest.Item) -> str | None:
