@@ -17,4 +17,7 @@ ensure_venv test
 # not on every user's PATH
 export PATH="$PWD/$VENV/bin:$PATH:/usr/sbin"
 export VIRTUAL_ENV="$PWD/$VENV"
-exec "$VENV/bin/python" -m pytest --durations=40 "$@"
+# Most tests wait on processes and sockets, not on the CPU: TEST_WORKERS workers (pytest-xdist)
+# run them side by side; the tests of one xdist_group run on one worker (tests/conftest.py).
+# `./test.sh -n 0` runs them one after another.
+exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-3}" --dist loadgroup --durations=40 "$@"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import signal
 import sys
 import threading
@@ -200,10 +201,66 @@ def fault_proxy() -> Iterator[Callable[..., FaultProxy]]:
 # -- Home Assistant's own schemas (separate Python >= 3.13 venv, see harness/ha_check.py) ---
 
 
+@pytest.hookimpl(tryfirst=True)  # the groups before xdist reads the xdist_group markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:  # the first use may build the HA venv: more than the default timeout
+    for item in items:
         if "ha_validate" in getattr(item, "fixturenames", ()):
+            # the first use may build the HA venv: more than the default timeout
             item.add_marker(pytest.mark.timeout(1200))
+        if not any(item.iter_markers("xdist_group")):
+            group = _shared_fixture_group(item)
+            if group:
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
+# -- parallel runs (pytest-xdist) -----------------------------------------------------------
+# ./test.sh runs the suite on several workers (-n, --dist loadgroup): each test goes to the
+# next free worker, except that the tests of one xdist_group run on one worker, one after
+# another. A test that needs something only one test may use at a time (a fixed port, like the
+# demo's 1883 and 8080) says so with @pytest.mark.xdist_group("name"). The tests of a module
+# that share a module-scoped fixture (a node, a broker, a browser, the results of one run of an
+# app) are grouped here, one group per parameter of such fixtures: it is built once, not once
+# per worker, and its tests see it in the order they were written, as in a serial run.
+
+
+class _SlowFirst:
+    """On a worker: the tests marked slow first, in their order, then the others (each worker
+    orders alike, so the groups stay as they are), so that none of the longest starts last and
+    leaves the other workers idle at the end of the run."""
+
+    @pytest.hookimpl(trylast=True)  # after pytest's own order (by fixture parameters)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        config.pluginmanager.register(_SlowFirst(), "pysmartnode-slow-first")
+
+
+def _shared_fixture_group(item: pytest.Item) -> str | None:
+    """The group of a test that uses a module-scoped fixture (not autouse), else None: its
+    module, and the parameter of each such fixture that has some."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    callspec = getattr(item, "callspec", None)
+    shared, params = False, []
+    for name in item.fixturenames:
+        fixturedef = (info.name2fixturedefs.get(name) or [None])[-1]
+        if (
+            fixturedef is None
+            or fixturedef.scope not in ("module", "class")
+            or getattr(fixturedef, "_autouse", False)  # in-process set-up (fake modules)
+        ):
+            continue
+        shared = True
+        if callspec is not None and name in callspec.indices:
+            params.append(f"{name}={callspec.indices[name]}")
+    if not shared:
+        return None
+    # no "]" or "@" in a group's name: xdist finds the group after the last "@" behind any "]"
+    return ":".join([item.nodeid.split("::")[0], *sorted(params)])
 
 
 @pytest.fixture(scope="session")

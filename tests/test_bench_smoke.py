@@ -9,6 +9,7 @@ import pytest
 from harness import REPO, require_tool
 
 
+@pytest.mark.xdist_group("bench")  # one benchmark at a time: each loads the machine in bursts
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "script,args",

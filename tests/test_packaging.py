@@ -9,6 +9,7 @@ import pytest
 from harness import REPO
 
 
+@pytest.mark.xdist_group("pip-build")  # pip builds the checkout in it (build/, *.egg-info)
 @pytest.mark.slow
 def test_pip_install_provides_pysmartnode_and_mqtt_as(tmp_path):
     venv = tmp_path / "venv"

@@ -81,6 +81,7 @@ def user_environment(home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.xdist_group("demo-ports")  # run.sh: the demo on 1883 and 8080
 @pytest.mark.slow
 def test_readme_commands_set_up_a_fresh_clone_with_the_systems_externally_managed_python(
     tmp_path: Path,

@@ -265,8 +265,15 @@ def build_firmware(
         shutil.copy2(tree / "ports" / "unix" / variant / "micropython", staging / "micropython")
         meta = {"version": version, "mpy_abi": abi, "bits": bits, "source": source_id}
         (staging / "firmware.json").write_text(json.dumps(meta, indent=1))
-        shutil.rmtree(out, ignore_errors=True)
-        staging.rename(out)  # a cache entry is whole or absent
+        if (out / "firmware.json").exists():
+            # A clone's rebuild: file by file, each path always there (another process, a test
+            # worker, may be starting that binary now); replacing a running one is no harm
+            for name in ("mpy-cross", "micropython", "firmware.json"):
+                os.replace(staging / name, out / name)
+            staging.rmdir()
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+            staging.rename(out)  # a cache entry is whole or absent
         return _firmware(out, meta, built=True)
 
 

@@ -36,11 +36,14 @@ ensure_venv() {
             "$python" -m venv "$VENV"
         fi
     fi
-    # Installed once per extra; again when pyproject.toml (the dependencies) changed
-    local stamp="$VENV/.installed-$1"
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    # Installed once per extra; again when pyproject.toml (the dependencies) changed: the stamp
+    # holds the hash of the pyproject.toml it was installed from (a file's time can go back)
+    local stamp="$VENV/.installed-$1" hash
+    hash=$("$VENV/bin/python" -c 'import hashlib
+print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest())')
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
         echo "$SETUP_NAME: installing the project into $VENV/ (pip install -e .[$1])"
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$1]"
-        touch "$stamp"
+        echo "$hash" >"$stamp"
     fi
 }

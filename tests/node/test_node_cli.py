@@ -179,6 +179,7 @@ def test_ctrl_c_ends_user_tasks_before_the_mqtt_handle_goes(runtime, mosquitto, 
     assert obs.wait_message(node.topic("available"), b"offline", timeout=10)
 
 
+@pytest.mark.xdist_group("demo-ports")  # the demo probes 8080
 def test_demo_without_amqtt_is_a_config_error(run_py, tmp_path):
     # amqtt made unimportable (None in sys.modules), then the real main.py runs as __main__
     main = REPO / "main.py"

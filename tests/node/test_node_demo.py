@@ -8,6 +8,8 @@ from types import SimpleNamespace
 import pytest
 from harness import REPO
 
+pytestmark = pytest.mark.xdist_group("demo-ports")  # the demo takes 1883 and 8080 when free
+
 BROKER_LINE = re.compile(r"embedded MQTT broker on 127\.0\.0\.1:(\d+)")
 
 

@@ -12,6 +12,7 @@ from node_helpers import retained
 BROKER_LINE = re.compile(r"embedded MQTT broker on 127\.0\.0\.1:(\d+)")
 
 
+@pytest.mark.xdist_group("demo-ports")  # its broker on 1883 when free
 def test_ctrl_c_leaves_offline_with_a_client_of_the_embedded_broker_that_came_during_start_up(
     start_node, observer
 ):

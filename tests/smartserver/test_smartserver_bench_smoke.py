@@ -9,6 +9,7 @@ import pytest
 from harness import REPO, require_tool
 
 
+@pytest.mark.xdist_group("bench")  # one benchmark at a time: each loads the machine in bursts
 @pytest.mark.slow
 def test_fleet_benchmark_runs_to_the_end():
     require_tool("mosquitto", "apt-get install mosquitto")

@@ -10,6 +10,7 @@ import pytest
 from harness import REPO
 
 
+@pytest.mark.xdist_group("pip-build")  # pip builds the checkout in it (build/, *.egg-info)
 @pytest.mark.slow
 def test_pip_install_provides_the_smartserver_command(tmp_path):
     venv = tmp_path / "venv"

