@@ -15,7 +15,7 @@ import asyncio
 
 from . import codec
 from .codec import ticks_diff, ticks_ms
-from .session import Session, error
+from .session import Session, error, wake
 from .topic import check_size, check_topic
 
 VERSION = (1, 1, 0)
@@ -159,7 +159,7 @@ class MQTTClient(Session):
             m = bytes(m)
         if self._max_packet:
             check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._max_packet)
-        if self._upev.is_set() and not self._outq:
+        if self._connected == 2 and not self._outq:  # up
             if qos == 0:
                 return self._publish0(t, m, retain)
             return self._emit(self._record(t, m, qos, retain), True)
@@ -198,7 +198,7 @@ class MQTTClient(Session):
         return unsubscribe(self, topic)
 
     def isconnected(self):
-        return self._connected
+        return self._connected > 0  # True while restoring a session too
 
     async def broker_up(self):
         """True if the broker answers now: data in the last second, or a PINGRESP in time."""
@@ -247,9 +247,8 @@ class MQTTClient(Session):
 
     def _release_waiters(self):
         for pid in list(self._waiters):
-            self._waiters.pop(pid)[0].set()
-        self._upev.set()  # wake requests waiting for a link; they see _running False
-        self._upev.clear()
+            wake(self._waiters.pop(pid)[0])
+        wake(self._upq)  # requests waiting for a link: they see _running False
 
     def stats(self):
         """Counters for status reports: connects, reconnects, dropped, downtime (s), faults..."""

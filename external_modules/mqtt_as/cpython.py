@@ -13,6 +13,17 @@ import asyncio
 from .codec import DISCONNECT_PACKET, puback
 from .ticks import ticks_ms
 
+waitq = asyncio.Event  # wire.py's wait mechanism on CPython (MicroPython's: mpsock.py)
+
+
+def park(q):  # a wake before the park is lost, as on MicroPython: callers check their state
+    q.clear()
+    return q.wait()
+
+
+def wake(q):
+    q.set()
+
 
 class _Ready:
     """What drain() returns when the transport takes more: awaiting it does not suspend."""

@@ -9,7 +9,7 @@ import asyncio
 
 from . import codec
 from .codec import CPYTHON, const, rand8, ticks_diff, ticks_ms
-from .wire import Wire
+from .wire import Wire, waitq, wake
 
 _CONNACK = const(0x20)
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
@@ -50,7 +50,7 @@ class Link(Wire):
         self._log_cb = c["log"]
         self._busy = False  # a packet is being written (see Wire._send: one at a time)
         self._lockq = []  # events of the writers waiting for their turn, first first
-        self._upev = asyncio.Event()  # set exactly while connected
+        self._upq = waitq()  # requests waiting for the link (_connected 2) park here
         self._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
         self._slotq = []  # QoS 1 records waiting for a slot in flight, first first
         self._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
@@ -59,6 +59,7 @@ class Link(Wire):
         self._writer = self._supervisor = self._writing = None
         self._addr = None  # MicroPython: the broker's address, looked up once
         self._conn_tasks = ()  # of this connection: the reader (MicroPython), the watchdog
+        # connected: False, True (restoring the session), 2 (up: restored and reported)
         self._connected = self._running = False  # running: from connect() to disconnect()
         self._pid = self._last_rx = self._last_tx = self._ping_at = self._tx_at = 0
         self._pinging = self._ping_due = False
@@ -132,7 +133,8 @@ class Link(Wire):
             self._log("info", "connected to %s, back after %.1f s" % (where, away))
         else:
             self._log("info", "connected to %s" % where)
-        self._upev.set()
+        self._connected = 2
+        wake(self._upq)
         self._notify(True)
 
     def _fault(self, where, e=None):
@@ -143,7 +145,6 @@ class Link(Wire):
         # No allocation up to `try`, so even with no heap left the supervisor reconnects
         self._down_since = ticks_ms()
         self._connected = False
-        self._upev.clear()
         if self._napping:  # wake the supervisor: it reconnects at once
             self._napping = False
             self._supervisor.cancel()
@@ -172,7 +173,6 @@ class Link(Wire):
         if self._connected:
             self._down_since = ticks_ms()
         self._connected = False
-        self._upev.clear()
         self._stop_io()
         task, self._writing = self._writing, None
         if not CPYTHON and task is not None and task is not asyncio.current_task():
@@ -183,7 +183,7 @@ class Link(Wire):
         # SUBACK/UNSUBACK waiters retry after the reconnect; QoS 1 records stay in flight, and
         # publishers waiting for a slot keep waiting: the re-sends take the slots first
         for pid in list(self._waiters):
-            self._waiters.pop(pid)[0].set()
+            wake(self._waiters.pop(pid)[0])
 
     async def _keep_connected(self):
         """Supervisor, one task from connect() to disconnect(): while connected it runs the

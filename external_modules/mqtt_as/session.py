@@ -7,6 +7,7 @@ from . import codec
 from .codec import const, ticks_diff, ticks_ms
 from .link import Link
 from .topic import matches
+from .wire import park, waitq, wake
 
 _TOPIC = const(0)  # indices of a message record
 _MSG = const(1)
@@ -160,12 +161,12 @@ class Session(Link):
             self._log("error", "chunked payload of %d bytes, not len() %d" % (made, size))
 
     async def _wait_up(self):
-        if self._running:
-            await self._upev.wait()
-            if self._running:
-                return
-            raise error("client closed")
-        raise error("not connected: call connect() first")
+        if not self._running:
+            raise error("not connected: call connect() first")
+        while self._connected != 2:  # 2: up
+            await park(self._upq)
+            if not self._running:
+                raise error("client closed")
 
     def _next_pid(self):  # max_inflight keeps ids free, so this always ends
         pid = self._pid
@@ -177,13 +178,13 @@ class Session(Link):
 
     def _record(self, topic, msg, qos, retain):
         self._seq += 1
-        return [topic, msg, qos, retain, asyncio.Event(), None, 0, None, self._seq, 0, 0, 0]
+        return [topic, msg, qos, retain, waitq(), None, 0, None, self._seq, 0, 0, 0]
 
     def _done(self, rec, result):
         rec[_RESULT] = result
-        rec[_EVENT].set()
+        wake(rec[_EVENT])
         if self._slotq and len(self._inflight) < self._max_inflight:
-            self._slotq.pop(0)[_EVENT].set()  # a slot is free: its first waiter goes
+            wake(self._slotq.pop(0)[_EVENT])  # a slot is free: its first waiter goes
 
     async def _emit(self, rec, wait=False):
         """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK.
@@ -191,15 +192,14 @@ class Session(Link):
         qos = rec[_QOS]
         if qos:
             while len(self._inflight) >= self._max_inflight:  # outages too: the re-sends count
-                self._slotq.append(rec)  # in line, on its own Event: _done wakes one, not all
-                rec[_EVENT].clear()
+                self._slotq.append(rec)  # in line, parked on its own: _done wakes one, not all
                 try:
-                    await rec[_EVENT].wait()
+                    await park(rec[_EVENT])
                 except asyncio.CancelledError:
                     if rec in self._slotq:
                         self._slotq.remove(rec)
                     elif self._slotq:
-                        self._slotq.pop(0)[_EVENT].set()  # pass on the slot handed to us
+                        wake(self._slotq.pop(0)[_EVENT])  # pass on the slot handed to us
                     raise
         if rec[_RESULT] is None:  # else close() ended it while it waited for a slot
             if qos:
@@ -239,18 +239,17 @@ class Session(Link):
             self._done(q.pop(victim), False)
             self._stats["dropped"] += 1
         q.append(rec)
-        if self._upev.is_set() and len(q) == 1:  # queued behind another: a flusher keeps order
+        if self._connected == 2 and len(q) == 1:  # queued behind another: a flusher keeps order
             self._spawn(self._flush())
 
     async def _flush(self):
-        while self._outq and self._upev.is_set():
+        while self._outq and self._connected == 2:
             await self._emit(self._outq.pop(0))
 
     async def _await_record(self, rec):
         try:
             while rec[_RESULT] is None:  # set without a result: a slot for _emit, not for us
-                rec[_EVENT].clear()
-                await rec[_EVENT].wait()
+                await park(rec[_EVENT])
         except asyncio.CancelledError:
             if rec in self._outq:
                 self._outq.remove(rec)  # never sent: forget it; in flight: it still goes

@@ -19,6 +19,11 @@ _PINGRESP = const(0xD0)
 _CHUNK = const(256)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
 
+if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
+    from .cpython import park, waitq, wake
+else:
+    from .mpsock import park, waitq, wake
+
 
 class Wire:
     # ----------------------------------------------------------------- reading
@@ -160,7 +165,7 @@ class Wire:
                 self._stats["stray_acks"] += 1
             else:
                 w[1] = bytes(body[2:]) if first == _SUBACK else b"\x00"
-                w[0].set()
+                wake(w[0])
         elif first == _PINGRESP and not len(body):
             self._pinging = False
         else:
@@ -208,7 +213,7 @@ class Wire:
         if self._writing is asyncio.current_task():
             self._writing = None
         if self._lockq:
-            self._lockq.pop(0).set()
+            wake(self._lockq.pop(0))
         else:
             self._busy = False
 
@@ -228,15 +233,15 @@ class Wire:
 
     async def _turn(self):
         # One packet at a time, FIFO, as asyncio.Lock (whose acquire() makes a generator)
-        turn = asyncio.Event()
+        turn = waitq()
         self._lockq.append(turn)
         try:
-            await turn.wait()
+            await park(turn)
         except asyncio.CancelledError:
             if turn in self._lockq:
                 self._lockq.remove(turn)
             elif self._lockq:  # handed over just as we were cancelled: pass it on
-                self._lockq.pop(0).set()
+                wake(self._lockq.pop(0))
             else:
                 self._busy = False
             raise
