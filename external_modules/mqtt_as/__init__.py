@@ -56,6 +56,8 @@ _DEFAULTS = (
 
 class MQTTClient(Session):
     DEBUG = False
+    queue = up = down = None  # the event interface (queue_len > 0): set on the instance then
+    _max_packet = 0  # max_packet_size, 0: no limit (set on the instance otherwise)
 
     def __init__(self, cfg):
         c = dict(_DEFAULTS)
@@ -86,15 +88,11 @@ class MQTTClient(Session):
 
             client_id = default_client_id()
         super().__init__(c, codec.utf8(client_id), will)
-        self._clean_init = c["clean_init"]
         self._subs_cb = c["subs_cb"]
-        self._wifi_coro = c["wifi_coro"]
-        self._connect_coro = c["connect_coro"]
-        self._out_len = max(0, c["out_queue_len"])
         self._max_repubs = c["max_repubs"]
         self._max_inflight = c["max_inflight"]
-        self._max_packet = c["max_packet_size"]
-        self.queue = self.up = self.down = None
+        if c["max_packet_size"]:
+            self._max_packet = c["max_packet_size"]
         if c["queue_len"] > 0:  # the event interface of mqtt_as
             from .events import MsgQueue
 
@@ -116,7 +114,8 @@ class MQTTClient(Session):
             raise error("connect() called twice; the client reconnects by itself")
         self._running = True
         try:
-            if self._clean_init and not self._clean:
+            clean_init, clean = self._opts[3], self._opts[2]
+            if clean_init and not clean:
                 # Start from an empty session, then keep the session from the first outage on
                 await self._open(True, False)
                 self._stop_io()
@@ -126,7 +125,7 @@ class MQTTClient(Session):
                     self._drop_connection()
                 await self._open(False)
             else:
-                await self._open(self._clean_init)
+                await self._open(clean_init)
         except Exception as e:
             self._running = False
             self._drop_connection()

@@ -206,8 +206,8 @@ async def open_connection(client):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
     conn = Connection(client._resp_s)
     kw = {}
-    if client._ssl:
-        kw["ssl"], kw["server_hostname"] = client._ssl
+    if client._hello[5]:  # TLS: (context, name)
+        kw["ssl"], kw["server_hostname"] = client._hello[5]
     make = asyncio.get_running_loop().create_connection(
         lambda: conn, client._host, client._port, **kw
     )
