@@ -126,6 +126,7 @@ class MQTTClient(Session):
                 await self._open(False)
             else:
                 await self._open(clean_init)
+            self._supervisor = self._spawn(self._keep_connected())  # short of heap: raises here
         except Exception as e:
             self._running = False
             self._drop_connection()
@@ -135,7 +136,6 @@ class MQTTClient(Session):
                 raise
             msg = "cannot connect to %s:%d: %s" % (self._host, self._port, why(e))
             raise MQTTError(msg) from None
-        self._supervisor = self._spawn(self._keep_connected())
 
     def publish(self, topic, msg, retain=False, qos=0):  # hands back a coroutine: one frame less
         """Publish; return True once written (QoS 0) or acknowledged (QoS 1).

@@ -37,11 +37,12 @@ class Link(Wire):
         self._ping_ms = int(ping * 1000)
         self._resp_s = c["response_time"]
         # Options read now and then, one tuple (an instance's attributes share one hash table:
-        # 47 fill 752 bytes, 48 to 59 take 944): 0 cap of the reconnect backoff (s), 1 ms between
-        # outage log lines, 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5 connect_coro, 6
+        # 47 fill 752 bytes, 48 to 59 take 944): 0 cap of the reconnect backoff, 1 between the
+        # outage log lines (ms), 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5 connect_coro, 6
         # out_queue_len. Options left at their default are class attributes (_max_in...)
-        o = c["reconnect_max"], int(c["outage_summary"] * 1000), c["clean"], c["clean_init"]
-        self._opts = o + (c["wifi_coro"], c["connect_coro"], max(0, c["out_queue_len"]))
+        o = int(c["reconnect_max"] * 1000), int(c["outage_summary"] * 1000), c["clean"]
+        o += c["clean_init"], c["wifi_coro"], c["connect_coro"]
+        self._opts = o + (max(0, c["out_queue_len"]),)
         if c["max_incoming"]:
             self._max_in = c["max_incoming"]
         self._link = c["link"]
@@ -189,23 +190,21 @@ class Link(Wire):
             wake(self._waiters[pid][0])
         self._waiters.clear()
 
-    async def _keep_connected(self):  # one task from connect() to disconnect(): the supervisor
-        # Connected: the watchdog each tick (_fault ends its nap); after a fault: reconnects
-        resp_ms = int(self._resp_s * 1000)
-        tick = max(20, min(self._ping_ms, resp_ms) // 4) / 1000
+    async def _keep_connected(self):  # the supervisor: the watchdog, then reconnects (fault)
         queued = 0  # CPython: the transport's unsent bytes at the last tick
         attempt = 0  # failed tries since the last connection that lasted
         cap = self._opts[0]
         up_at = ticks_ms()
         fails = 0
-        said = None  # when the last summary line was logged
-        reason = ""
+        said, reason = None, ""  # when the last summary line was logged, and why
         while self._running:
-            try:
+            try:  # in the try, as all: a MemoryError must not end this task (ms: no float made)
+                resp_ms = int(self._resp_s * 1000)
+                tick = max(20, min(self._ping_ms, resp_ms) // 4)
                 if self._connected:
                     self._napping = True
                     try:
-                        await asyncio.sleep(tick)
+                        await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
                     except asyncio.CancelledError:
                         # _fault clears _napping to wake us, other cancels are real (uncancel():
                         # CPython >= 3.11 counts them; it takes ours back, says how many remain)
@@ -227,8 +226,8 @@ class Link(Wire):
                     reason = ""
                     said = ticks_ms()
                 if attempt:
-                    delay = min(cap, 0.05 * 2 ** min(attempt, 12))
-                    await asyncio.sleep(delay * (128 + rand8() // 2) / 255)
+                    delay = min(cap, 50 << min(attempt, 12)) * (128 + rand8() // 2) // 255  # ms
+                    await (asyncio.sleep(delay / 1000) if CPYTHON else asyncio.sleep_ms(delay))
                 try:
                     self._drop_connection()  # finish a teardown that ran out of memory half-way
                     await self._open(self._opts[2])  # clean
@@ -245,7 +244,7 @@ class Link(Wire):
                                 self._log("error", str(e))  # the first refusal; summaries repeat it
                             reason = str(e)
                             # A refusal will not heal in a second: wait 3 to 6 s, then up to 30 s
-                            cap = max(30.0, self._opts[0])
+                            cap = max(30000, self._opts[0])
                             attempt = max(attempt, 6)
                         else:
                             reason = why(e)

@@ -158,11 +158,12 @@ class Wire:
             short = len(body) < 3 if first == _SUBACK else len(body) != 2
             if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
                 raise ValueError("ack 0x%02x of %d bytes" % (first, len(body)))
+            codes = bytes(body[2:]) if first == _SUBACK else b"\x00"  # no heap: the fault wakes w
             w = self._waiters.pop(body[0] << 8 | body[1], None)
             if w is None:
                 self._stats["stray_acks"] += 1
             else:
-                w[1] = bytes(body[2:]) if first == _SUBACK else b"\x00"
+                w[1] = codes
                 wake(w[0])
         elif first == _PINGRESP and not len(body):
             self._ping_at = None
@@ -252,10 +253,10 @@ class Wire:
     async def _ping_loop(self):  # the watchdog while _open restores a session (then: Link's)
         try:  # a MemoryError ends it in a fault: with no watchdog the restore could wait for ever
             resp_ms = int(self._resp_s * 1000)
-            tick = max(20, min(self._ping_ms, resp_ms) // 4) / 1000
+            tick = max(20, min(self._ping_ms, resp_ms) // 4)  # ms: sleep_ms() makes no float
             queued = 0
             while self._connected:
-                await asyncio.sleep(tick)
+                await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
                 if self._connected:
                     queued = self._watch(ticks_ms(), resp_ms, queued)
         except MemoryError as e:

@@ -321,6 +321,7 @@ async def op_starve(cmd):
     # a failed allocation's collection frees (the garbage of the others) is not left to them
     import gc
 
+    await emit({"ev": "starving"})  # the heap is taken before any other task runs again
     head = None
     for _ in range(cmd["ms"] // 10):
         for size in (4096, 256, 16, 0):
