@@ -115,8 +115,9 @@ class Mosquitto:
             self.proc.wait()
 
 
-def run(micropython: Path, path: str, app_dir: Path, port: int, kib: int | None, dump=False):
-    heap = ["-X", "heapsize=%dk" % kib] if kib else []
+def run(micropython: Path, path: str, app_dir: Path, port: int, kib, dump=False):
+    """One run at `kib` KiB of heap (an int), or at exactly that many bytes (a str)."""
+    heap = ["-X", "heapsize=%s" % (kib if isinstance(kib, str) else "%dk" % kib)] if kib else []
     try:
         r = subprocess.run(
             [str(micropython), *heap, "app.py", str(port), *(["dump"] if dump else [])],
@@ -177,6 +178,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--map", action="store_true", help="print mem_info(1) (frozen)")
     parser.add_argument("--cache", type=Path, help="firmware cache (default: tools/firmware.py's)")
+    parser.add_argument(
+        "--probe", help="comma list of heap sizes in bytes: run each (frozen) and show the outcome"
+    )
     args = parser.parse_args(argv)
     fwtool = load_firmware_tool()
     source = args.source or fwtool.find_source()
@@ -201,6 +205,12 @@ def main(argv: list[str]) -> int:
             paths["mpy"] = "%s:.frozen" % (tmp / "mpy")
         broker = Mosquitto(tmp)
         print("MicroPython %s, %d-bit: %s" % (fw.version, fw.bits, fw.micropython))
+        if args.probe:  # where exactly it fails: the last lines each run printed
+            for size in args.probe.split(","):
+                figures, text = run(fw.micropython, ".frozen", app_dir, broker.port, size.strip())
+                tail = " | ".join(text.strip().splitlines()[-3:])
+                print("%s B: %s" % (size, "OK %s" % (figures,) if figures else tail[-300:]))
+            return 0
         print("kind    heap KiB  alloc: bare  imported  made  connected  after 100")
         for kind in args.kinds.split(","):
             path = paths[kind]

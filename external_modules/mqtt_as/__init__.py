@@ -15,7 +15,7 @@ import asyncio
 
 from . import codec
 from .codec import ticks_diff, ticks_ms
-from .session import Session, error
+from .session import Session, error, wake
 from .topic import check_size, check_topic
 
 VERSION = (1, 1, 0)
@@ -56,6 +56,8 @@ _DEFAULTS = (
 
 class MQTTClient(Session):
     DEBUG = False
+    queue = up = down = None  # the event interface (queue_len > 0): set on the instance then
+    _max_packet = 0  # max_packet_size, 0: no limit (set on the instance otherwise)
 
     def __init__(self, cfg):
         c = dict(_DEFAULTS)
@@ -86,15 +88,11 @@ class MQTTClient(Session):
 
             client_id = default_client_id()
         super().__init__(c, codec.utf8(client_id), will)
-        self._clean_init = c["clean_init"]
         self._subs_cb = c["subs_cb"]
-        self._wifi_coro = c["wifi_coro"]
-        self._connect_coro = c["connect_coro"]
-        self._out_len = max(0, c["out_queue_len"])
         self._max_repubs = c["max_repubs"]
         self._max_inflight = c["max_inflight"]
-        self._max_packet = c["max_packet_size"]
-        self.queue = self.up = self.down = None
+        if c["max_packet_size"]:
+            self._max_packet = c["max_packet_size"]
         if c["queue_len"] > 0:  # the event interface of mqtt_as
             from .events import MsgQueue
 
@@ -116,7 +114,8 @@ class MQTTClient(Session):
             raise error("connect() called twice; the client reconnects by itself")
         self._running = True
         try:
-            if self._clean_init and not self._clean:
+            clean_init, clean = self._opts[3], self._opts[2]
+            if clean_init and not clean:
                 # Start from an empty session, then keep the session from the first outage on
                 await self._open(True, False)
                 self._stop_io()
@@ -126,7 +125,8 @@ class MQTTClient(Session):
                     self._drop_connection()
                 await self._open(False)
             else:
-                await self._open(self._clean_init)
+                await self._open(clean_init)
+            self._supervisor = self._spawn(self._keep_connected())  # short of heap: raises here
         except Exception as e:
             self._running = False
             self._drop_connection()
@@ -136,7 +136,6 @@ class MQTTClient(Session):
                 raise
             msg = "cannot connect to %s:%d: %s" % (self._host, self._port, why(e))
             raise MQTTError(msg) from None
-        self._supervisor = self._spawn(self._keep_connected())
 
     def publish(self, topic, msg, retain=False, qos=0):  # hands back a coroutine: one frame less
         """Publish; return True once written (QoS 0) or acknowledged (QoS 1).
@@ -159,7 +158,7 @@ class MQTTClient(Session):
             m = bytes(m)
         if self._max_packet:
             check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._max_packet)
-        if self._upev.is_set() and not self._outq:
+        if self._connected == 2 and not self._outq:  # up
             if qos == 0:
                 return self._publish0(t, m, retain)
             return self._emit(self._record(t, m, qos, retain), True)
@@ -198,7 +197,7 @@ class MQTTClient(Session):
         return unsubscribe(self, topic)
 
     def isconnected(self):
-        return self._connected
+        return self._connected > 0  # True while restoring a session too
 
     async def broker_up(self):
         """True if the broker answers now: data in the last second, or a PINGRESP in time."""
@@ -247,9 +246,8 @@ class MQTTClient(Session):
 
     def _release_waiters(self):
         for pid in list(self._waiters):
-            self._waiters.pop(pid)[0].set()
-        self._upev.set()  # wake requests waiting for a link; they see _running False
-        self._upev.clear()
+            wake(self._waiters.pop(pid)[0])
+        wake(self._upq)  # requests waiting for a link: they see _running False
 
     def stats(self):
         """Counters for status reports: connects, reconnects, dropped, downtime (s), faults..."""

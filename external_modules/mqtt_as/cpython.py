@@ -13,6 +13,17 @@ import asyncio
 from .codec import DISCONNECT_PACKET, puback
 from .ticks import ticks_ms
 
+waitq = asyncio.Event  # wire.py's wait mechanism on CPython (MicroPython's: mpsock.py)
+
+
+def park(q):  # a wake before the park is lost, as on MicroPython: callers check their state
+    q.clear()
+    return q.wait()
+
+
+def wake(q):
+    q.set()
+
 
 class _Ready:
     """What drain() returns when the transport takes more: awaiting it does not suspend."""
@@ -195,8 +206,8 @@ async def open_connection(client):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
     conn = Connection(client._resp_s)
     kw = {}
-    if client._ssl:
-        kw["ssl"], kw["server_hostname"] = client._ssl
+    if client._hello[5]:  # TLS: (context, name)
+        kw["ssl"], kw["server_hostname"] = client._hello[5]
     make = asyncio.get_running_loop().create_connection(
         lambda: conn, client._host, client._port, **kw
     )

@@ -1,21 +1,20 @@
 """One broker connection and its upkeep: open, close for real, detect faults, reconnect, log.
-
-Link sits between Wire (bytes, watchdog) and Session (what MQTT keeps across connections). It
-calls what Session provides: _restore(resubscribe) on each new connection, _notify(up) after
-every connect and fault, _lost_inflight() when a connection dies, _log(level, msg).
-"""
+Between Wire (bytes, watchdog) and Session, whose _restore(resubscribe), _notify(up),
+_lost_inflight() and _log(level, msg) it calls."""
 
 import asyncio
 
 from . import codec
 from .codec import CPYTHON, const, rand8, ticks_diff, ticks_ms
-from .wire import Wire
+from .wire import Wire, waitq, wake
 
 _CONNACK = const(0x20)
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
 
 
 class Link(Wire):
+    _max_in = 0  # max_incoming, 0: no limit (set on the instance otherwise)
+
     def __init__(self, c, client_id, will):
         keepalive = c["keepalive"]
         self._host = c["server"]
@@ -27,21 +26,25 @@ class Link(Wire):
             ssl = context(params)
         # TLS: (context, the name the certificate must show); None: plain TCP
         name = params.get("server_hostname") or self._host
-        self._ssl = (ssl, name) if ssl else None
+        tls = (ssl, name) if ssl else None
         self._port = c["port"] or (8883 if ssl else 1883)
-        # What every CONNECT says but the clean flag: one tuple, not five attributes (an
-        # instance's attributes share one hash table: 59 fill it, the 60th grows it by 23 %)
+        # What every CONNECT says but the clean flag, and the TLS context: one tuple
         user, password = codec.utf8(c["user"] or b""), codec.utf8(c["password"] or b"")
-        self._hello = (client_id, keepalive, user, password, will)
+        self._hello = (client_id, keepalive, user, password, will, tls)
         ping = c["ping_interval"] or (keepalive / 4 if keepalive else 20)
         if keepalive:
             ping = min(ping, keepalive)
         self._ping_ms = int(ping * 1000)
         self._resp_s = c["response_time"]
-        self._clean = c["clean"]
-        # Cap of the reconnect backoff (s), and ms between the log lines of a long outage
-        self._retry = (c["reconnect_max"], int(c["outage_summary"] * 1000))
-        self._max_in = c["max_incoming"]
+        # Options read now and then, one tuple (an instance's attributes share one hash table:
+        # 47 fill 752 bytes, 48 to 59 take 944): 0 cap of the reconnect backoff, 1 between the
+        # outage log lines (ms), 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5 connect_coro, 6
+        # out_queue_len. Options left at their default are class attributes (_max_in...)
+        o = int(c["reconnect_max"] * 1000), int(c["outage_summary"] * 1000), c["clean"]
+        o += c["clean_init"], c["wifi_coro"], c["connect_coro"]
+        self._opts = o + (max(0, c["out_queue_len"]),)
+        if c["max_incoming"]:
+            self._max_in = c["max_incoming"]
         self._link = c["link"]
         if self._link is None and c["ssid"]:
             from .wlan import WLAN
@@ -50,7 +53,7 @@ class Link(Wire):
         self._log_cb = c["log"]
         self._busy = False  # a packet is being written (see Wire._send: one at a time)
         self._lockq = []  # events of the writers waiting for their turn, first first
-        self._upev = asyncio.Event()  # set exactly while connected
+        self._upq = waitq()  # requests waiting for the link (_connected 2) park here
         self._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
         self._slotq = []  # QoS 1 records waiting for a slot in flight, first first
         self._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
@@ -59,10 +62,11 @@ class Link(Wire):
         self._writer = self._supervisor = self._writing = None
         self._addr = None  # MicroPython: the broker's address, looked up once
         self._conn_tasks = ()  # of this connection: the reader (MicroPython), the watchdog
+        # connected: False, True (restoring the session), 2 (up: restored and reported)
         self._connected = self._running = False  # running: from connect() to disconnect()
-        self._pid = self._last_rx = self._last_tx = self._ping_at = self._tx_at = 0
-        self._pinging = self._ping_due = False
-        self._down_since = None
+        self._pid = self._last_rx = self._last_tx = self._tx_at = 0
+        self._ping_at = self._down_since = None  # ping_at: of a PINGREQ awaiting its PINGRESP
+        self._ping_due = False
         self._view = None  # MicroPython: the reader's buffer, made by _reset_parser
         self._reset_parser()
         self._stats = {
@@ -87,7 +91,7 @@ class Link(Wire):
             from .mpsock import open_connection  # closes for real, resolves the name once
         reader, writer = await open_connection(self)  # a new TCP (TLS) connection
         try:
-            client_id, keepalive, user, password, will = self._hello
+            client_id, keepalive, user, password, will, _ = self._hello
             writer.write(codec.connect(client_id, keepalive, clean, user, password, will))
             await self._within(writer.drain())
             ack = await self._within(reader.readexactly(4))
@@ -102,7 +106,8 @@ class Link(Wire):
             raise
         self._writer = writer  # the same object as reader, on both runtimes
         self._last_rx = self._last_tx = self._tx_at = ticks_ms()
-        self._pinging = self._ping_due = False
+        self._ping_at = None
+        self._ping_due = False
         self._connected = True
         self._reset_parser()
         if CPYTHON:
@@ -132,7 +137,8 @@ class Link(Wire):
             self._log("info", "connected to %s, back after %.1f s" % (where, away))
         else:
             self._log("info", "connected to %s" % where)
-        self._upev.set()
+        self._connected = 2
+        wake(self._upq)
         self._notify(True)
 
     def _fault(self, where, e=None):
@@ -143,7 +149,6 @@ class Link(Wire):
         # No allocation up to `try`, so even with no heap left the supervisor reconnects
         self._down_since = ticks_ms()
         self._connected = False
-        self._upev.clear()
         if self._napping:  # wake the supervisor: it reconnects at once
             self._napping = False
             self._supervisor.cancel()
@@ -172,7 +177,6 @@ class Link(Wire):
         if self._connected:
             self._down_since = ticks_ms()
         self._connected = False
-        self._upev.clear()
         self._stop_io()
         task, self._writing = self._writing, None
         if not CPYTHON and task is not None and task is not asyncio.current_task():
@@ -182,85 +186,84 @@ class Link(Wire):
         self._writer = None
         # SUBACK/UNSUBACK waiters retry after the reconnect; QoS 1 records stay in flight, and
         # publishers waiting for a slot keep waiting: the re-sends take the slots first
-        for pid in list(self._waiters):
-            self._waiters.pop(pid)[0].set()
+        for pid in self._waiters:  # no list: short of heap, a teardown still wakes them
+            wake(self._waiters[pid][0])
+        self._waiters.clear()
 
-    async def _keep_connected(self):
-        """Supervisor, one task from connect() to disconnect(): while connected it runs the
-        watchdog every tick (_fault ends its nap at once); after a fault it reconnects with capped
-        exponential backoff and jitter, logging a line each outage_summary s while down."""
-        resp_ms = int(self._resp_s * 1000)
-        tick = max(20, min(self._ping_ms, resp_ms) // 4) / 1000
+    async def _keep_connected(self):  # the supervisor: the watchdog, then reconnects (fault)
         queued = 0  # CPython: the transport's unsent bytes at the last tick
         attempt = 0  # failed tries since the last connection that lasted
-        cap = self._retry[0]
+        cap = self._opts[0]
         up_at = ticks_ms()
         fails = 0
-        said = None  # when the last summary line was logged
-        reason = ""
+        said, reason = None, ""  # when the last summary line was logged, and why
         while self._running:
-            if self._connected:
-                self._napping = True
-                try:
-                    await asyncio.sleep(tick)
-                except asyncio.CancelledError:
-                    # _fault clears _napping to wake us, other cancels are real (uncancel(): CPython
-                    # >= 3.11 counts them; it takes ours back and says how many others remain)
-                    task = asyncio.current_task()
-                    if self._napping or not self._running or getattr(task, "uncancel", int)():
-                        self._napping = False
-                        raise
-                except MemoryError as e:  # sleep() makes a float: as the watchdog, a fault
-                    self._napping = False
-                    self._fault("keepalive", e)
-                self._napping = False
+            try:  # in the try, as all: a MemoryError must not end this task (ms: no float made)
+                resp_ms = int(self._resp_s * 1000)
+                tick = max(20, min(self._ping_ms, resp_ms) // 4)
                 if self._connected:
-                    queued = self._watch(ticks_ms(), resp_ms, queued)
-                continue
-            if up_at is not None:  # a connection just died
-                if ticks_diff(ticks_ms(), up_at) >= 10000:
-                    attempt = 0  # it lasted: try again at once, the broker may be back
-                else:
-                    attempt += 1  # it died young (a flapping link, short RAM): no storm
-                up_at = None
-                fails = 0
-                reason = ""
-                said = ticks_ms()
-            if attempt:
-                delay = min(cap, 0.05 * 2 ** min(attempt, 12))
-                await asyncio.sleep(delay * (128 + rand8() // 2) / 255)
-            try:
-                self._drop_connection()  # finish a teardown that ran out of memory half-way
-                await self._open(self._clean)
-                up_at = ticks_ms()
-                cap = self._retry[0]
-                queued = 0
-                continue
-            except Exception as e:  # refusals, OSError, timeouts, MemoryError: "try again"
-                try:  # errors.py is imported on the first failure: an idle client needs none
-                    from .errors import MQTTRefused, why
-
-                    if isinstance(e, MQTTRefused):
-                        if not reason.startswith("broker"):
-                            self._log("error", str(e))  # the first refusal; summaries repeat it
-                        reason = str(e)
-                        # A refusal will not heal in a second: wait 3 to 6 s, then up to 30 s
-                        cap = max(30.0, self._retry[0])
-                        attempt = max(attempt, 6)
+                    self._napping = True
+                    try:
+                        await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
+                    except asyncio.CancelledError:
+                        # _fault clears _napping to wake us, other cancels are real (uncancel():
+                        # CPython >= 3.11 counts them; it takes ours back, says how many remain)
+                        task = asyncio.current_task()
+                        if self._napping or not self._running or getattr(task, "uncancel", int)():
+                            self._napping = False
+                            raise
+                    self._napping = False
+                    if self._connected:
+                        queued = self._watch(ticks_ms(), resp_ms, queued)
+                    continue
+                if up_at is not None:  # a connection just died
+                    if ticks_diff(ticks_ms(), up_at) >= 10000:
+                        attempt = 0  # it lasted: try again at once, the broker may be back
                     else:
-                        reason = why(e)
-                except MemoryError:
-                    reason = "MemoryError"
-            fails += 1
-            if fails % _RESOLVE_AFTER == 0:
-                self._addr = None  # the broker may have moved
-            if ticks_diff(ticks_ms(), said) >= self._retry[1]:
-                said = ticks_ms()
-                away = ticks_diff(said, self._down_since or said) // 1000
-                msg = "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
-                self._log("warning", msg % (self._host, self._port, away, fails, reason))
-            attempt += 1
-            self._drop_connection()
+                        attempt += 1  # it died young (a flapping link, short RAM): no storm
+                    up_at = None
+                    fails = 0
+                    reason = ""
+                    said = ticks_ms()
+                if attempt:
+                    delay = min(cap, 50 << min(attempt, 12)) * (128 + rand8() // 2) // 255  # ms
+                    await (asyncio.sleep(delay / 1000) if CPYTHON else asyncio.sleep_ms(delay))
+                try:
+                    self._drop_connection()  # finish a teardown that ran out of memory half-way
+                    await self._open(self._opts[2])  # clean
+                    up_at = ticks_ms()
+                    cap = self._opts[0]
+                    queued = 0
+                    continue
+                except Exception as e:  # refusals, OSError, timeouts, MemoryError: "try again"
+                    try:  # errors.py is imported on the first failure: an idle client needs none
+                        from .errors import MQTTRefused, why
+
+                        if isinstance(e, MQTTRefused):
+                            if not reason.startswith("broker"):
+                                self._log("error", str(e))  # the first refusal; summaries repeat it
+                            reason = str(e)
+                            # A refusal will not heal in a second: wait 3 to 6 s, then up to 30 s
+                            cap = max(30000, self._opts[0])
+                            attempt = max(attempt, 6)
+                        else:
+                            reason = why(e)
+                    except MemoryError:
+                        reason = "MemoryError"
+                fails += 1
+                if fails % _RESOLVE_AFTER == 0:
+                    self._addr = None  # the broker may have moved
+                if ticks_diff(ticks_ms(), said) >= self._opts[1]:
+                    said = ticks_ms()
+                    away = ticks_diff(said, self._down_since or said) // 1000
+                    msg = "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
+                    self._log("warning", msg % (self._host, self._port, away, fails, reason))
+                attempt += 1
+                self._drop_connection()
+            except MemoryError as e:  # the client's tasks may not die of it: none would reconnect
+                self._napping = False
+                self._fault("supervisor", e)
+                await (asyncio.sleep(0.02) if CPYTHON else asyncio.sleep_ms(20))  # no allocation
 
     def _spawn(self, coro):
         # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each
@@ -276,8 +279,7 @@ class Link(Wire):
             task.cancel()
             self._tasks.discard(task)  # it ends at its next turn: its frame is not kept till then
 
-    async def _within(self, aw):
-        """aw, or an exception after response_time."""
+    async def _within(self, aw):  # aw, or an exception after response_time
         if CPYTHON:
             return await asyncio.wait_for(aw, self._resp_s)
         from .mpsock import within  # no asyncio.funcs: 0.7 KB of heap for good

@@ -63,9 +63,46 @@ class Stream:
         self.out_buf = b""
 
 
+waitq = core.TaskQueue  # what park() waits on: 32 bytes, where an asyncio.Event takes ~100
+
+
+def park(q):
+    """Await: the running task waits on q until wake(q) or a cancel, as asyncio.Event.wait() does
+    without the Event (asyncio.event, 1.2 KB of heap, is never imported): callers keep the state
+    and check it before they park, since a wake with no one parked is lost."""
+    t = core.cur_task
+    q.push(t)
+    t.data = q  # so that Task.cancel() takes it off q
+    yield
+
+
+def wake(q):
+    while q.peek():
+        core._task_queue.push(q.pop())
+
+
+def send(c, data, payload=None):  # Wire._send on MicroPython
+    """Awaitable: write one packet whole (Wire._write). A small one the socket takes whole while
+    no one else writes is written here, and a yield is handed back, the shared generator of
+    asyncio.sleep_ms(0) (await it at once): no coroutine frame per packet (at the subscribe peak
+    that frame found no room in a 20 KiB heap) and no loop turn holding the write lock."""
+    if payload is not None and len(payload) <= 1024 and hasattr(payload, "decode"):
+        data = data + payload  # one write, one TCP segment (Wire's _SMALL)
+        payload = None
+    w = c._writer
+    if payload is not None or c._busy or w is None or w.out_buf or c._ping_due:
+        return c._write(data, payload)
+    try:
+        w.write(data)
+    except Exception:
+        return c._write(data)  # nothing was written: _write fails and faults the link
+    c._last_tx = c._tx_at = core.ticks()
+    return c._write(b"") if w.out_buf else core.sleep_ms(0)  # the rest: _write drains it
+
+
 async def open_connection(client):
     """(reader, writer) of a new connection; the first write waits for it to complete."""
-    tls = client._ssl
+    tls = client._hello[5]
     addr = client._addr
     if addr is None:
         addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]
@@ -110,5 +147,8 @@ async def within(aw, seconds):
 
 
 async def _expire(task, seconds):
-    await core.sleep(seconds)
+    try:
+        await core.sleep(seconds)
+    except MemoryError:  # no heap for the float: the time is up now rather than never
+        pass
     task.cancel()

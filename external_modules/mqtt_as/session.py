@@ -7,6 +7,7 @@ from . import codec
 from .codec import const, ticks_diff, ticks_ms
 from .link import Link
 from .topic import matches
+from .wire import park, waitq, wake
 
 _TOPIC = const(0)  # indices of a message record
 _MSG = const(1)
@@ -24,10 +25,7 @@ _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain show
 
 
 class Session(Link):
-    # ----------------------------------------------------------------- what the link calls
-
-    async def _restore(self, resubscribe):
-        """Called by the link on each new connection, before anyone is told it is up."""
+    async def _restore(self, resubscribe):  # the link's, on each connection, before it is up
         self._granted = {}  # filter -> (qos asked, code granted) on this connection
         if self._subs:
             from .subs import resubscribe as renew
@@ -50,10 +48,11 @@ class Session(Link):
         event = self.up if up else self.down
         if event is not None:
             event.set()
-        if self._wifi_coro:
-            self._call(self._wifi_coro, up)
-        if up and self._connect_coro:
-            self._call(self._connect_coro, self)
+        wifi_coro, connect_coro = self._opts[4], self._opts[5]
+        if wifi_coro:
+            self._call(wifi_coro, up)
+        if up and connect_coro:
+            self._call(connect_coro, self)
 
     def _deliver(self, topic, msg, retained):
         for f, sub in list(self._subs.items()):
@@ -80,17 +79,15 @@ class Session(Link):
             except MemoryError:
                 pass
 
-    def _acked(self, pid):
-        """Called by the link for each PUBACK; False if no publish waited for it."""
+    def _acked(self, pid):  # the link's, for each PUBACK; False if no publish waited for it
         rec = self._inflight.pop(pid, None)
         if rec is not None:
             self._done(rec, True)
         return rec is not None
 
     def _lost_inflight(self):
-        """The connection died: a message sent on it and never acknowledged counts a death;
-        one that has killed max_repubs + 1 connections is dropped (it is poison: too big for
-        the broker, a topic the broker rejects) and its publish() raises."""
+        """The connection died: a message sent on it and never acknowledged counts a death; one
+        that killed max_repubs + 1 connections is poison (too big, a topic the broker rejects)."""
         for pid in list(self._inflight):
             rec = self._inflight[pid]
             if rec[_SENT]:
@@ -108,8 +105,7 @@ class Session(Link):
 
     def _check_inflight(self, now, resp_ms):
         """Watchdog tick: re-send (DUP, same id) what waited response_time for its PUBACK, up to
-        max_repubs times on one connection, then the link is dead (as in mqtt_as); so it is when
-        a SUBSCRIBE/UNSUBSCRIBE waited that long (the fault wakes _request, which retries)."""
+        max_repubs times, then the link is dead (as in mqtt_as); so after a late SUBACK/UNSUBACK."""
         if self._writing is not None:
             return  # a long write: acks wait behind it
         for w in self._waiters.values():
@@ -139,10 +135,12 @@ class Session(Link):
                     rec[_SENT] = ticks_ms()
         except OSError:
             pass  # the link died: the reconnect re-sends them
+        except MemoryError as e:  # as in every task of the client: a fault, not a dead task
+            self._fault("re-send", e)
 
     async def _write_pieces(self, writer, payload):
-        """Wire._send's payload, a drain before each piece (progress the watchdog sees): bytes
-        in slices, a chunked payload (publish()) as made, cut or padded with spaces to len()."""
+        """Wire._send's payload, a drain before each piece (progress): bytes in slices, a chunked
+        payload as made, cut or padded with spaces to len()."""
         size = left = len(payload)
         if hasattr(payload, "decode"):
             view = memoryview(payload)
@@ -160,12 +158,12 @@ class Session(Link):
             self._log("error", "chunked payload of %d bytes, not len() %d" % (made, size))
 
     async def _wait_up(self):
-        if self._running:
-            await self._upev.wait()
-            if self._running:
-                return
-            raise error("client closed")
-        raise error("not connected: call connect() first")
+        if not self._running:
+            raise error("not connected: call connect() first")
+        while self._connected != 2:  # 2: up
+            await park(self._upq)
+            if not self._running:
+                raise error("client closed")
 
     def _next_pid(self):  # max_inflight keeps ids free, so this always ends
         pid = self._pid
@@ -177,29 +175,27 @@ class Session(Link):
 
     def _record(self, topic, msg, qos, retain):
         self._seq += 1
-        return [topic, msg, qos, retain, asyncio.Event(), None, 0, None, self._seq, 0, 0, 0]
+        return [topic, msg, qos, retain, waitq(), None, 0, None, self._seq, 0, 0, 0]
 
     def _done(self, rec, result):
         rec[_RESULT] = result
-        rec[_EVENT].set()
+        wake(rec[_EVENT])
         if self._slotq and len(self._inflight) < self._max_inflight:
-            self._slotq.pop(0)[_EVENT].set()  # a slot is free: its first waiter goes
+            wake(self._slotq.pop(0)[_EVENT])  # a slot is free: its first waiter goes
 
     async def _emit(self, rec, wait=False):
-        """Send a record now (the link is up); a QoS 1 record stays in flight until PUBACK.
-        wait: then await its result, for publish() (one frame less than awaiting both there)."""
+        """Send a record (link up); QoS 1 stays in flight until PUBACK; wait: await the result."""
         qos = rec[_QOS]
         if qos:
             while len(self._inflight) >= self._max_inflight:  # outages too: the re-sends count
-                self._slotq.append(rec)  # in line, on its own Event: _done wakes one, not all
-                rec[_EVENT].clear()
+                self._slotq.append(rec)  # in line, parked on its own: _done wakes one, not all
                 try:
-                    await rec[_EVENT].wait()
+                    await park(rec[_EVENT])
                 except asyncio.CancelledError:
                     if rec in self._slotq:
                         self._slotq.remove(rec)
                     elif self._slotq:
-                        self._slotq.pop(0)[_EVENT].set()  # pass on the slot handed to us
+                        wake(self._slotq.pop(0)[_EVENT])  # pass on the slot handed to us
                     raise
         if rec[_RESULT] is None:  # else close() ended it while it waited for a slot
             if qos:
@@ -224,7 +220,7 @@ class Session(Link):
 
     def _enqueue(self, rec):
         q = self._outq
-        if len(q) >= self._out_len:
+        if len(q) >= self._opts[6]:  # out_queue_len
             if not q:
                 self._stats["dropped"] += 1
                 self._done(rec, False)  # out_queue_len 0: nothing waits while offline
@@ -239,18 +235,22 @@ class Session(Link):
             self._done(q.pop(victim), False)
             self._stats["dropped"] += 1
         q.append(rec)
-        if self._upev.is_set() and len(q) == 1:  # queued behind another: a flusher keeps order
+        if self._connected == 2 and len(q) == 1:  # queued behind another: a flusher keeps order
             self._spawn(self._flush())
 
     async def _flush(self):
-        while self._outq and self._upev.is_set():
-            await self._emit(self._outq.pop(0))
+        try:
+            while self._outq and self._connected == 2:
+                await self._emit(rec := self._outq.pop(0))
+        except MemoryError as e:  # the reconnect's _restore flushes again, this record first
+            if rec[_RESULT] is None and rec[_PID] not in self._inflight:
+                self._outq.insert(0, rec)
+            self._fault("flush", e)
 
     async def _await_record(self, rec):
         try:
             while rec[_RESULT] is None:  # set without a result: a slot for _emit, not for us
-                rec[_EVENT].clear()
-                await rec[_EVENT].wait()
+                await park(rec[_EVENT])
         except asyncio.CancelledError:
             if rec in self._outq:
                 self._outq.remove(rec)  # never sent: forget it; in flight: it still goes

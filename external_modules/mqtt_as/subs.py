@@ -120,7 +120,10 @@ async def _request(c, topics, subs=None):
     try:
         await c._send(w.pop())  # the packet
         w[2] = c._tx_at  # this packet's write (Wire._send), or a later one's
-        await w[0].wait()
+        if c._waiters.get(w[3]) is w:  # else acked or dropped (and woken) during the write
+            from .wire import park
+
+            await park(w[0])
     except OSError:  # a fault, if there was one, counted the deaths already
         return _close(c, w, subs, True)
     except BaseException:  # cancelled: no `as e`, whose clean-up is one more handler here
@@ -130,8 +133,10 @@ async def _request(c, topics, subs=None):
 
 
 def _open(c, topics, subs):
-    # The waiter [asyncio.Event, the ack's codes, ticks when sent, pid, packet], registered
-    w = [type(c._upev)(), None, None, c._next_pid(), None]
+    # The waiter [what it parks on (wire.park), the ack's codes, ticks when sent, pid, packet]
+    from .wire import waitq
+
+    w = [waitq(), None, None, c._next_pid(), None]
     c._waiters[w[3]] = w
     if subs is None:
         from .codec import unsubscribe as make

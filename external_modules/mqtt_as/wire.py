@@ -1,10 +1,8 @@
 """The bytes of one connection: parse what arrives, write packets whole, watch the link.
-
 Wire is the bottom of MQTTClient (MQTTClient -> Session -> Link -> Wire). It calls what the
 classes above provide: _fault(where, e) when the link is dead, _deliver(topic, msg, retained)
 for each PUBLISH, _discard(first, head, size) for one too big to keep, _acked(pid) for each
-PUBACK, _check_inflight(now, resp_ms) on watchdog ticks while acks are awaited.
-"""
+PUBACK, _check_inflight(now, resp_ms) on watchdog ticks while acks are awaited."""
 
 import asyncio
 
@@ -18,6 +16,11 @@ _UNSUBACK = const(0xB0)
 _PINGRESP = const(0xD0)
 _CHUNK = const(256)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # payloads up to this size go out in the same write as their header
+
+if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
+    from .cpython import park, waitq, wake
+else:
+    from .mpsock import park, waitq, wake
 
 
 class Wire:
@@ -155,24 +158,24 @@ class Wire:
             short = len(body) < 3 if first == _SUBACK else len(body) != 2
             if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
                 raise ValueError("ack 0x%02x of %d bytes" % (first, len(body)))
+            codes = bytes(body[2:]) if first == _SUBACK else b"\x00"  # no heap: the fault wakes w
             w = self._waiters.pop(body[0] << 8 | body[1], None)
             if w is None:
                 self._stats["stray_acks"] += 1
             else:
-                w[1] = bytes(body[2:]) if first == _SUBACK else b"\x00"
-                w[0].set()
+                w[1] = codes
+                wake(w[0])
         elif first == _PINGRESP and not len(body):
-            self._pinging = False
+            self._ping_at = None
         else:
             raise ValueError("unexpected packet 0x%02x of %d bytes" % (first, len(body)))
 
     # ----------------------------------------------------------------- writing
 
-    async def _send(self, data, payload=None):
+    async def _write(self, data, payload=None):
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
-        caller cancelled half-way through a packet takes the link down with it. Rare parts are
-        functions of their own, and no `finally`: this frame, made per packet, stays small."""
+        caller cancelled half-way through a packet takes the link down with it. No `finally`."""
         if payload is not None and len(payload) <= _SMALL and hasattr(payload, "decode"):
             data = data + payload  # one write, one TCP segment
             payload = None
@@ -188,7 +191,6 @@ class Wire:
             if self._ping_due:  # a ping the watchdog could not write while we held the lock
                 self._ping_due = False
                 writer.write(codec.PINGREQ_PACKET)
-                self._pinging = True
                 self._ping_at = self._tx_at
             writer.write(data)
             if payload is not None:
@@ -204,11 +206,16 @@ class Wire:
             raise self._send_failed(e, writer, data) from None  # data None: all issued
         self._hand_on()
 
+    if CPYTHON:  # _send(data, payload=None): await it to write a packet whole
+        _send = _write
+    else:
+        from .mpsock import send as _send  # small packets at once, without _write's frame
+
     def _hand_on(self):  # the packet is done with: the next writer's turn (_busy stays True)
         if self._writing is asyncio.current_task():
             self._writing = None
         if self._lockq:
-            self._lockq.pop(0).set()
+            wake(self._lockq.pop(0))
         else:
             self._busy = False
 
@@ -228,15 +235,15 @@ class Wire:
 
     async def _turn(self):
         # One packet at a time, FIFO, as asyncio.Lock (whose acquire() makes a generator)
-        turn = asyncio.Event()
+        turn = waitq()
         self._lockq.append(turn)
         try:
-            await turn.wait()
+            await park(turn)
         except asyncio.CancelledError:
             if turn in self._lockq:
                 self._lockq.remove(turn)
             elif self._lockq:  # handed over just as we were cancelled: pass it on
-                self._lockq.pop(0).set()
+                wake(self._lockq.pop(0))
             else:
                 self._busy = False
             raise
@@ -244,13 +251,16 @@ class Wire:
     # ----------------------------------------------------------------- watching
 
     async def _ping_loop(self):  # the watchdog while _open restores a session (then: Link's)
-        resp_ms = int(self._resp_s * 1000)
-        tick = max(20, min(self._ping_ms, resp_ms) // 4) / 1000
-        queued = 0
-        while self._connected:
-            await asyncio.sleep(tick)
-            if self._connected:
-                queued = self._watch(ticks_ms(), resp_ms, queued)
+        try:  # a MemoryError ends it in a fault: with no watchdog the restore could wait for ever
+            resp_ms = int(self._resp_s * 1000)
+            tick = max(20, min(self._ping_ms, resp_ms) // 4)  # ms: sleep_ms() makes no float
+            queued = 0
+            while self._connected:
+                await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
+                if self._connected:
+                    queued = self._watch(ticks_ms(), resp_ms, queued)
+        except MemoryError as e:
+            self._fault("keepalive", e)
 
     def _watch(self, now, resp_ms, queued):
         """A watchdog tick: ping a quiet link, fault a dead one, re-send QoS 1. Dead: no answer
@@ -269,9 +279,9 @@ class Wire:
             if self._writing is not None and ticks_diff(now, self._tx_at) > resp_ms:
                 self._fault("no write progress for %d ms" % resp_ms)
                 return queued
-            if self._pinging:
+            if self._ping_at is not None:
                 if ticks_diff(self._last_rx, self._ping_at) >= 0:
-                    self._pinging = False  # anything received proves the link alive
+                    self._ping_at = None  # anything received proves the link alive
                 elif min(ticks_diff(now, self._ping_at), ticks_diff(now, self._tx_at)) > resp_ms:
                     self._fault("no answer within %d ms of PINGREQ" % resp_ms)
                     return queued
@@ -282,7 +292,6 @@ class Wire:
                     self._ping_due = True  # the writer sends it before its next packet
                 else:
                     self._writer.write(codec.PINGREQ_PACKET)  # never waits
-                    self._pinging = True
                     self._ping_at = self._last_tx = now
             if self._inflight or self._waiters:
                 self._check_inflight(now, resp_ms)

@@ -105,6 +105,8 @@ async def op_new(cmd):
         import socket
 
         _socket[0] = sys.modules["socket"] = CountingSocket(socket)
+        if "mqtt_as.mpsock" in sys.modules:  # imported with the client (its wake-up functions)
+            sys.modules["mqtt_as.mpsock"].socket = _socket[0]
     _fail_topics[:] = cmd.get("fail_topics", [])
     _log_fails[0] = cmd.get("log_fails", False)
     _client = MQTTClient(make_config(cmd["config"]))
@@ -313,6 +315,26 @@ async def op_block(cmd):
     time.sleep(cmd["seconds"])
 
 
+async def op_starve(cmd):
+    # MicroPython: hold every free byte of the heap for cmd["ms"], then give it back; whatever
+    # the client's tasks allocate meanwhile raises MemoryError. Taken again every 10 ms: what
+    # a failed allocation's collection frees (the garbage of the others) is not left to them
+    import gc
+
+    await emit({"ev": "starving"})  # the heap is taken before any other task runs again
+    head = None
+    for _ in range(cmd["ms"] // 10):
+        for size in (4096, 256, 16, 0):
+            try:
+                while True:
+                    head = (head, bytearray(size)) if size else (head,)
+            except MemoryError:
+                pass
+        await asyncio.sleep_ms(10)  # an int: no allocation
+    head = None
+    gc.collect()
+
+
 async def run(cmd):
     reply = {"id": cmd["id"], "ok": True, "result": None}
     try:
@@ -345,6 +367,7 @@ OPS = {
     "queue_info": op_queue_info,
     "all_tasks": op_all_tasks,
     "block": op_block,
+    "starve": op_starve,
 }
 
 

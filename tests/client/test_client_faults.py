@@ -250,3 +250,28 @@ def test_a_message_too_big_for_the_heap_is_discarded_not_a_deaf_client_or_a_faul
     assert app.wait_messages(1, timeout=20)[-1][:2] == ("mem/small", b"ok")
     stats = app.call("status")["stats"]
     assert stats["discarded"] == 1 and stats["faults"] == 0
+
+
+@pytest.mark.parametrize("runtime", ["micropython"])  # the unix port's heap can be used up
+def test_a_memory_error_in_a_client_task_faults_the_link_and_the_client_reconnects(
+    mosquitto, fault_proxy, client_app, runtime
+):
+    # The link drops while there is no heap for 2 s: every client task that allocates meanwhile
+    # gets a MemoryError (the reader at the EOF, the supervisor reconnecting, its backoff). None
+    # of them may die: the client must be connected again afterwards, not hang with no task
+    # left to reconnect it.
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, **FAST)
+    app.call("connect")
+    starve = app.start("starve", ms=2000)
+    app.wait_event(lambda e: e["ev"] == "starving")
+    proxy.drop()
+    app.result(starve)
+    deadline = time.monotonic() + 20
+    status = app.call("status")
+    while time.monotonic() < deadline and not (status["connected"] and status["stats"]["faults"]):
+        time.sleep(0.2)
+        status = app.call("status")
+    assert status["stats"]["faults"] >= 1, status  # the drop was seen, and counted
+    assert status["connected"], status
+    assert app.call("publish", topic="mem/after", msg="1", qos=1) is True
