@@ -16,6 +16,7 @@ _TIME = const(3)
 _FILTER = const(9)
 _SET = const(10)
 _DEFAULT_TIMEOUT = 10  # seconds getValue waits for an on-demand reading
+_BACKOFF_MAX = const(60)  # seconds between tries of a sensor whose _run keeps raising
 
 
 class ComponentSensor(SensorBase):
@@ -73,7 +74,6 @@ class ComponentSensor(SensorBase):
         self._last_ok = False
         self._lock = asyncio.Lock()
         self._event = None
-        self._loop_task = None
         self._publishing = None
         self._again = False
 
@@ -148,7 +148,7 @@ class ComponentSensor(SensorBase):
         self._subscribe(
             self._topic + "/interval/set", self._on_intervals, restore_state=True, parse_json=True
         )
-        self._loop_task = self._spawn(self._loop)
+        self._schedule()
 
     async def _read_now(self):
         count = self._readings
@@ -177,32 +177,38 @@ class ComponentSensor(SensorBase):
             self._log.error("reading failed: %s", error or "no value")
         return ok
 
-    async def _loop(self):
-        # A change of intervals restarts this loop (set_intervals): no Event and no wait_for
-        # task per sensor, which on MicroPython cost a few hundred bytes each
-        next_read = next_publish = ticks_ms()
-        while True:
-            reading, publish = self._interval_reading, self._interval_publish
-            now = ticks_ms()
-            if reading > 0 and ticks_diff(now, next_read) >= 0:
-                next_read = ticks_add(now, int(reading * 1000))
-                if await self._read_now() and self._gate is not None:
-                    if self._gate.passes(self._types):
+    async def _run(self):
+        # The shared scheduler (sensor_base.py) started this when a reading or publication fell
+        # due; a run that overran the next due time goes on at once. No task and no Event per
+        # sensor, which on MicroPython cost a few hundred bytes each
+        try:
+            while True:
+                reading, publish = self._interval_reading, self._interval_publish
+                now = ticks_ms()
+                read = reading > 0 and ticks_diff(now, self._next_read) >= 0
+                due = publish > 0 and ticks_diff(now, self._next_publish) >= 0
+                if not (read or due):
+                    break
+                if read:
+                    self._next_read = ticks_add(now, int(reading * 1000))
+                    if await self._read_now() and self._gate is not None:
+                        if self._gate.passes(self._types):
+                            self._publish_soon()
+                if due:
+                    self._next_publish = ticks_add(now, int(publish * 1000))
+                    if reading == -1:
+                        await self._read_now()
+                    if self._fresh and (self._gate is None or self._gate.due(self._types)):
                         self._publish_soon()
-            if publish > 0 and ticks_diff(now, next_publish) >= 0:
-                next_publish = ticks_add(now, int(publish * 1000))
-                if reading == -1:
-                    await self._read_now()
-                if self._fresh and (self._gate is None or self._gate.due(self._types)):
-                    self._publish_soon()
-            if reading <= 0 and publish <= 0:
-                return  # on demand only; set_intervals starts the loop again
-            wait = 1 << 30
-            if reading > 0:
-                wait = ticks_diff(next_read, ticks_ms())
-            if publish > 0:
-                wait = min(wait, ticks_diff(next_publish, ticks_ms()))
-            await asyncio.sleep(max(0, wait) / 1000)
+            if self._backoff > 1:
+                self._backoff = 1
+        except Exception as e:  # CancelledError is not an Exception: stop() still works
+            backoff = self._backoff
+            self._log.error("run failed: %s: %s; next in %d s", type(e).__name__, e, backoff)
+            self._next_read = self._next_publish = ticks_add(ticks_ms(), backoff * 1000)
+            self._backoff = min(backoff * 2, _BACKOFF_MAX)
+        finally:
+            self._ran()
 
     def _payload(self):
         if self._bare():
@@ -251,6 +257,7 @@ class ComponentSensor(SensorBase):
             await self._publish(self._topic, payload, self._retain, 1)
 
     def stop(self):
+        self._unschedule()
         if self._publishing is not None:
             self._publishing.cancel()
             self._publishing = None

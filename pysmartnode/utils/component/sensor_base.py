@@ -1,7 +1,10 @@
 """What a ComponentSensor declares: its sensor types, intervals, topic and Home Assistant
-entities (the base of ComponentSensor in sensor.py, which reads, filters and publishes)."""
+entities (the base of ComponentSensor in sensor.py, which reads, filters and publishes), and the
+one scheduler task that runs every sensor's readings and publications on their intervals."""
 
-from pysmartnode.platform import const
+import asyncio
+
+from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
 from pysmartnode.utils.component.base import ComponentBase
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
@@ -34,6 +37,16 @@ def check_intervals(reading, publish):
 
 class SensorBase(ComponentBase):
     """The declarations of ComponentSensor (see its docstring); not used on its own."""
+
+    # The shared scheduler (class state, set at run time): the started sensors, its task and
+    # the ticks_ms it sleeps until (None: about to look at the sensors again)
+    _sensors = None
+    _scheduler = None
+    _wake_at = None
+    _busy = None  # the task running this sensor's due reading/publication (sensor._run)
+    _next_read = None  # ticks_ms of the next reading, None while not started
+    _next_publish = None
+    _backoff = 1  # seconds before the next try after sensor._run raised
 
     def _add_sensor_type(self, sensor_type, unit=None, precision=None, device_class=None,
                          state_class=None, name=None, offset=0, entity_category=None):  # fmt: skip
@@ -121,16 +134,63 @@ class SensorBase(ComponentBase):
         check_intervals(reading, publish)
         changed = (reading, publish) != self.intervals
         self._interval_reading, self._interval_publish = reading, publish
-        if changed and self._loop_task is not None:  # count from now, with the new intervals
-            self._loop_task.cancel()
-            self._tasks.remove(self._loop_task)
-            self._loop_task = self._spawn(self._loop)
+        if changed and self._next_read is not None:  # count from now, with the new intervals
+            self._next_read = self._next_publish = ticks_ms()
+            _kick()
         if changed and self.discover:
             from pysmartnode import node
 
             if node.discovery is not None:
                 node.discovery.refresh()  # expire_after follows the publish interval
         return changed
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _schedule(self):
+        # Joins the shared scheduler (start): first reading and publication now
+        if SensorBase._sensors is None:
+            SensorBase._sensors = []
+        if self not in SensorBase._sensors:
+            SensorBase._sensors.append(self)
+        self._next_read = self._next_publish = ticks_ms()
+        _kick()
+
+    def _unschedule(self):
+        # Leaves the shared scheduler (stop); the last one out ends its task
+        sensors = SensorBase._sensors
+        if sensors and self in sensors:
+            sensors.remove(self)
+        self._next_read = None
+        if self._busy is not None:
+            self._busy.cancel()
+            self._busy = None
+        if not sensors and SensorBase._scheduler is not None:
+            SensorBase._scheduler.cancel()
+            SensorBase._scheduler = None
+
+    def _due(self, now):
+        # ms until this sensor's next reading or publication (<= 0: due); None: on demand only
+        due = None
+        if self._interval_reading > 0:
+            due = ticks_diff(self._next_read, now)
+        if self._interval_publish > 0:
+            pub = ticks_diff(self._next_publish, now)
+            if due is None or pub < due:
+                due = pub
+        return due
+
+    def _ran(self):
+        # sensor._run ended: wake the scheduler if it sleeps past this sensor's next due time
+        self._busy = None
+        if self._next_read is None:
+            return  # stopped
+        due = self._due(ticks_ms())
+        wake = SensorBase._wake_at
+        if due is not None and (
+            SensorBase._scheduler is None
+            or (wake is not None and ticks_diff(wake, ticks_ms()) > due)
+        ):
+            _kick()
 
     # ------------------------------------------------------------------ internals
 
@@ -194,3 +254,37 @@ class SensorBase(ComponentBase):
                 (self.name if bare else self.name + "_" + sensor_type, "sensor", fields)
             )
         return entities
+
+
+def _kick():
+    # (Re)starts the scheduler task: it looks at every sensor at once, then sleeps until the
+    # next due time. Cancelling its sleep is how a new sensor or interval takes effect now
+    if SensorBase._scheduler is not None:
+        SensorBase._scheduler.cancel()
+    SensorBase._wake_at = None
+    SensorBase._scheduler = asyncio.create_task(_scheduler())
+
+
+async def _scheduler():
+    # One task for all sensors: each due reading/publication runs as its own short task
+    # (sensor._run), so a slow sensor delays no other; a sensor raising there is its own
+    # failure (logged, retried after a back-off), never the scheduler's
+    sensors = SensorBase._sensors
+    while True:
+        now = ticks_ms()
+        wait = None
+        for sensor in sensors:
+            due = sensor._due(now)
+            if due is None:
+                continue  # on demand only
+            if due <= 0:
+                if sensor._busy is None:
+                    sensor._busy = asyncio.create_task(sensor._run())
+                continue  # its _run sets the next due time and wakes us if we sleep past it
+            if wait is None or due < wait:
+                wait = due
+        if wait is None:
+            SensorBase._scheduler = None  # nothing timed: a sensor's _ran or _kick restarts it
+            return
+        SensorBase._wake_at = ticks_add(now, wait)
+        await asyncio.sleep(wait / 1000)
