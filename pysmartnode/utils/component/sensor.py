@@ -72,7 +72,6 @@ class ComponentSensor(SensorBase):
         self._failing = False
         self._readings = 0
         self._last_ok = False
-        self._lock = asyncio.Lock()
         self._event = None
         self._publishing = None
         self._again = False
@@ -144,6 +143,8 @@ class ComponentSensor(SensorBase):
 
     # ------------------------------------------------------------------ internals
 
+    _in_read = None  # a reading under way: True, or the Event callers arriving meanwhile wait on
+
     def _start(self):
         self._subscribe(
             self._topic + "/interval/set", self._on_intervals, restore_state=True, parse_json=True
@@ -151,10 +152,17 @@ class ComponentSensor(SensorBase):
         self._schedule()
 
     async def _read_now(self):
+        # One reading at a time; a caller arriving during one waits for it and shares it. The
+        # Event it waits on is made only then (no asyncio.Lock per sensor, nor its module)
         count = self._readings
-        async with self._lock:
-            if self._readings != count:  # someone read while we waited: share that reading
-                return self._last_ok
+        while self._in_read is not None:
+            if self._in_read is True:
+                self._in_read = asyncio.Event()
+            await self._in_read.wait()
+        if self._readings != count:  # someone read while we waited: share that reading
+            return self._last_ok
+        self._in_read = True
+        try:
             for record in self._types.values():
                 record[_SET] = False
             error = None
@@ -165,6 +173,11 @@ class ComponentSensor(SensorBase):
             ok = error is None and any(r[_SET] for r in self._types.values())
             self._readings += 1
             self._last_ok = ok
+        finally:  # also when cancelled (getValue's timeout): a waiter then reads itself
+            waiters = self._in_read
+            self._in_read = None
+            if waiters is not True:
+                waiters.set()
         if ok:
             self._fresh = True
             if self._failing:

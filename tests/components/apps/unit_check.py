@@ -51,6 +51,52 @@ class Slow(ComponentSwitch):
         return True
 
 
+class Stuck(Series):
+    """A reading that waits for `gate`."""
+
+    async def _read(self):
+        self.reads += 1
+        await self.gate.wait()
+        self._set_value("v", self.reads)
+
+
+async def turns_and_shared_readings():
+    # switch: a command cancelled while it waits for its turn, or after it got the turn but
+    # before it ran, does not hold up the ones after it
+    sw = Slow("queue")
+    release = asyncio.Event()
+    busy = asyncio.create_task(sw._queued(release.wait))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(sw.on())
+    given = asyncio.create_task(sw.on())
+    last = asyncio.create_task(sw.off())
+    await asyncio.sleep(0)
+    waiting.cancel()  # still waiting
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.sleep(0)  # `busy` ends and gives its turn to `given`, which has not run yet
+    given.cancel()
+    await busy
+    try:
+        done = await asyncio.wait_for(last, 5)
+    except asyncio.TimeoutError:
+        done = "stuck"
+    report("cancelled_turns", [done, sw.calls, sw._queue])
+    # sensor: a reading cancelled by getValue's timeout lets the caller waiting for it read
+    s = Stuck("stuck", [], interval_reading=-1, interval_publish=-1)
+    s.gate = asyncio.Event()
+    first = asyncio.create_task(s.getValue("v", timeout=0.05))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(s.getValue("v", timeout=5))
+    got = [await first]  # timed out: None
+    s.gate.set()
+    got.append(await second)
+    got.append(s.reads)
+    report("cancelled_reading", got)
+    # neither made an asyncio.Lock: MicroPython's asyncio then never loads asyncio/lock.py
+    report("no_lock", "asyncio.lock" not in sys.modules or sys.implementation.name != "micropython")
+
+
 async def main():
     s = Series("a", [1, 5, 3, 9, 2], interval_reading=-1, interval_publish=-1,
                filters=[{"median": 3}])  # fmt: skip
@@ -90,6 +136,7 @@ async def main():
     sw = Slow("sw")
     results = await asyncio.gather(*[sw.toggle() for _ in range(5)], sw.on(), sw.off())
     report("concurrent_switching", [results, sw.calls, sw.state()])
+    await turns_and_shared_readings()
     try:
         Slow("bad name")
         report("bad_name", None)
