@@ -45,6 +45,21 @@ class ComponentSensor(SensorBase):
         ValueError: a bad interval, precision, offset or filter (the message names it).
     """
 
+    # Class-level defaults (see ComponentBase): set per instance only when they differ
+    _precision = None
+    _offset = None
+    _filter_spec = None
+    _gate = None
+    _retain = False
+    _fresh = False  # a successful reading not yet published
+    _failing = False
+    _readings = 0
+    _last_ok = False
+    _event = None
+    _publishing = None
+    _again = False
+    _in_read = None  # a reading under way: True, or the Event callers arriving meanwhile wait on
+
     def __init__(self, name, interval_reading=None, interval_publish=None, precision=None,
                  offset=None, filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip
         super().__init__(name, discover, friendly_name)
@@ -57,24 +72,18 @@ class ComponentSensor(SensorBase):
         check_intervals(interval_reading, interval_publish)
         self._interval_reading = interval_reading
         self._interval_publish = interval_publish
-        self._precision = precision
-        self._offset = offset
-        self._filter_spec = filters
-        self._gate = None  # filters.Gate when delta/throttle filters are set
+        if precision is not None:  # these three are read when the types are declared
+            self._precision = precision
+        if offset is not None:
+            self._offset = offset
         if filters:
             from pysmartnode.utils.component import filters as f
 
-            self._gate = f.gate(filters)
-        self._retain = retain
+            self._filter_spec = filters
+            self._gate = f.gate(filters)  # a Gate when delta/throttle filters are set
+        if retain:
+            self._retain = True
         self._types = {}
-        self._topic = "./" + name
-        self._fresh = False  # a successful reading not yet published
-        self._failing = False
-        self._readings = 0
-        self._last_ok = False
-        self._event = None
-        self._publishing = None
-        self._again = False
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -142,8 +151,6 @@ class ComponentSensor(SensorBase):
         return self._event
 
     # ------------------------------------------------------------------ internals
-
-    _in_read = None  # a reading under way: True, or the Event callers arriving meanwhile wait on
 
     def _start(self):
         self._subscribe(

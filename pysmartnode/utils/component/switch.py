@@ -29,6 +29,11 @@ class ComponentSwitch(ComponentBase):
     Events: `getStateChangeEvent()` is set on every change (the consumer clears it).
     """
 
+    # Class-level defaults (see ComponentBase): set per instance only when they differ
+    _restore = "restore"
+    _max_on_time = None
+    _offline_off = None
+    _state = None  # None: unknown until the first switch or restore
     _timer = None  # the max_on_time task
     _offline_timer = None
     _event = None  # getStateChangeEvent's, made on first use
@@ -43,11 +48,12 @@ class ComponentSwitch(ComponentBase):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                       or value <= 0):  # fmt: skip
                 raise ValueError("%s must be seconds > 0 or None, got %r" % (key, value))
-        self._restore = restore
-        self._max_on_time = max_on_time
-        self._offline_off = offline_off
-        self._topic = "./" + name
-        self._state = None  # None: unknown until the first switch or restore
+        if restore != "restore":
+            self._restore = restore
+        if max_on_time is not None:
+            self._max_on_time = max_on_time
+        if offline_off is not None:
+            self._offline_off = offline_off
 
     # ------------------------------------------------------------------ public API
 
