@@ -89,3 +89,13 @@ def test_a_reading_cancelled_by_a_timeout_lets_the_waiting_caller_read(checks):
 
 def test_sensors_and_switches_make_no_asyncio_lock(checks):
     assert checks["no_lock"] is True
+
+
+def test_options_kept_as_class_defaults_are_per_instance(checks):
+    still, base, switches, sensors, logs, tasks = checks["defaults"]
+    assert still  # stopping one component left the other's task running
+    assert base == [False, "Quiet one", True, None]
+    assert switches == [5, None, "./lamp", "./fan"]
+    assert sensors == [True, False, 1, None]
+    assert logs == ["loud", True]
+    assert tasks == [[], [], []]
