@@ -56,3 +56,11 @@ def test_a_stopped_sensor_reads_no_more_and_the_last_one_ends_the_task(checks):
 
 def test_an_on_demand_sensor_starts_no_task_and_reads_when_asked(checks):
     assert checks["on_demand"] == [True, 1]
+
+
+def test_all_sensors_share_one_pair_of_interval_subscriptions(checks):
+    filters, intervals, left = checks["interval_subscriptions"]
+    assert filters == ["home/dev/+/interval", "home/dev/+/interval/set"]
+    # b commanded, a restored from its retained state, c's live state message ignored
+    assert intervals == [[7, 7], [5, 10], [-1, -1]]
+    assert left == 0  # the last sensor to stop took the pair with it

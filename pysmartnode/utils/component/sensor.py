@@ -153,10 +153,7 @@ class ComponentSensor(SensorBase):
     # ------------------------------------------------------------------ internals
 
     def _start(self):
-        self._subscribe(
-            self._topic + "/interval/set", self._on_intervals, restore_state=True, parse_json=True
-        )
-        self._schedule()
+        self._schedule()  # it subscribes the intervals topics of all sensors (sensor_schedule)
 
     async def _read_now(self):
         # One reading at a time; a caller arriving during one waits for it and shares it. The
@@ -228,7 +225,9 @@ class ComponentSensor(SensorBase):
             self._next_read = self._next_publish = ticks_add(ticks_ms(), backoff * 1000)
             self._backoff = min(backoff * 2, _BACKOFF_MAX)
         finally:
-            self._ran()
+            from pysmartnode.utils.component.sensor_schedule import ran
+
+            ran(self)
 
     def _payload(self):
         if self._bare():

@@ -1,10 +1,11 @@
 """What a ComponentSensor declares: its sensor types, intervals, topic and Home Assistant
 entities (the base of ComponentSensor in sensor.py, which reads, filters and publishes), and the
-one scheduler task that runs every sensor's readings and publications on their intervals."""
+the hooks of the one scheduler task (sensor_schedule.py) that runs every sensor's readings and
+publications on their intervals."""
 
 import asyncio
 
-from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
+from pysmartnode.platform import const, ticks_diff, ticks_ms
 from pysmartnode.utils.component.base import ComponentBase
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
@@ -38,11 +39,13 @@ def check_intervals(reading, publish):
 class SensorBase(ComponentBase):
     """The declarations of ComponentSensor (see its docstring); not used on its own."""
 
-    # The shared scheduler (class state, set at run time): the started sensors, its task and
-    # the ticks_ms it sleeps until (None: about to look at the sensors again)
+    # The shared scheduler (sensor_schedule.py; class state, set at run time): the started
+    # sensors, its task, the ticks_ms it sleeps until (None: about to look at the sensors
+    # again) and the MQTT handle that holds the sensors' interval subscriptions
     _sensors = None
     _scheduler = None
     _wake_at = None
+    _subscribed = None
     _busy = None  # the task running this sensor's due reading/publication (sensor._run)
     _next_read = None  # ticks_ms of the next reading, None while not started
     _next_publish = None
@@ -120,11 +123,12 @@ class SensorBase(ComponentBase):
         """(interval_reading, interval_publish) in seconds."""
         return self._interval_reading, self._interval_publish
 
-    def set_intervals(self, reading=None, publish=None):
+    def set_intervals(self, reading=None, publish=None, retain=True):
         """Changes the reading and/or publish interval now (None keeps one).
 
-        Also over MQTT: `./<name>/interval/set` with {"reading": s, "publish": s}; that change
-        is kept retained on `./<name>/interval` and restored at the next start.
+        Also over MQTT: `./<name>/interval/set` with {"reading": s, "publish": s}. Either way
+        the change is kept retained on `./<name>/interval` (retain=False: not) and restored at
+        the next start and at every reconnect.
 
         Raises:
             ValueError: the pair would be invalid; nothing changes then.
@@ -135,8 +139,14 @@ class SensorBase(ComponentBase):
         changed = (reading, publish) != self.intervals
         self._interval_reading, self._interval_publish = reading, publish
         if changed and self._next_read is not None:  # count from now, with the new intervals
+            from pysmartnode.utils.component.sensor_schedule import kick
+
             self._next_read = self._next_publish = ticks_ms()
-            _kick()
+            kick()
+        if changed and retain and self._mqtt is not None:
+            asyncio.create_task(
+                self._mqtt.publish(self._topic + "/interval", self._interval_state(), True, 1)
+            )
         if changed and self.discover:
             from pysmartnode import node
 
@@ -148,25 +158,16 @@ class SensorBase(ComponentBase):
 
     def _schedule(self):
         # Joins the shared scheduler (start): first reading and publication now
-        if SensorBase._sensors is None:
-            SensorBase._sensors = []
-        if self not in SensorBase._sensors:
-            SensorBase._sensors.append(self)
-        self._next_read = self._next_publish = ticks_ms()
-        _kick()
+        from pysmartnode.utils.component.sensor_schedule import join
+
+        join(self)
 
     def _unschedule(self):
-        # Leaves the shared scheduler (stop); the last one out ends its task
-        sensors = SensorBase._sensors
-        if sensors and self in sensors:
-            sensors.remove(self)
-        self._next_read = None
-        if self._busy is not None:
-            self._busy.cancel()
-            self._busy = None
-        if not sensors and SensorBase._scheduler is not None:
-            SensorBase._scheduler.cancel()
-            SensorBase._scheduler = None
+        # Leaves the shared scheduler (stop)
+        if self._next_read is not None:
+            from pysmartnode.utils.component.sensor_schedule import leave
+
+            leave(self)
 
     def _due(self, now):
         # ms until this sensor's next reading or publication (<= 0: due); None: on demand only
@@ -178,19 +179,6 @@ class SensorBase(ComponentBase):
             if due is None or pub < due:
                 due = pub
         return due
-
-    def _ran(self):
-        # sensor._run ended: wake the scheduler if it sleeps past this sensor's next due time
-        self._busy = None
-        if self._next_read is None:
-            return  # stopped
-        due = self._due(ticks_ms())
-        wake = SensorBase._wake_at
-        if due is not None and (
-            SensorBase._scheduler is None
-            or (wake is not None and ticks_diff(wake, ticks_ms()) > due)
-        ):
-            _kick()
 
     # ------------------------------------------------------------------ internals
 
@@ -216,12 +204,16 @@ class SensorBase(ComponentBase):
             # the type only: a repr of deep JSON would recurse
             self._log.warning('ignored intervals (%s): want {"reading": s, "publish": s}', what)
             return None
-        try:
-            self.set_intervals(msg.get("reading"), msg.get("publish"))
+        try:  # a command is echoed retained by the MQTT handle, a retained state is one
+            changed = self.set_intervals(msg.get("reading"), msg.get("publish"), False)
         except ValueError as e:
             self._log.warning("ignored intervals: %s", e)
             return None
-        self._log.info("intervals: reading %s s, publish %s s", *self.intervals)
+        if changed:  # (a reconnect delivers the retained state again: no news then)
+            self._log.info("intervals: reading %s s, publish %s s", *self.intervals)
+        return self._interval_state()
+
+    def _interval_state(self):
         return {"reading": self._interval_reading, "publish": self._interval_publish}
 
     def discovery_entities(self):
@@ -254,37 +246,3 @@ class SensorBase(ComponentBase):
                 (self.name if bare else self.name + "_" + sensor_type, "sensor", fields)
             )
         return entities
-
-
-def _kick():
-    # (Re)starts the scheduler task: it looks at every sensor at once, then sleeps until the
-    # next due time. Cancelling its sleep is how a new sensor or interval takes effect now
-    if SensorBase._scheduler is not None:
-        SensorBase._scheduler.cancel()
-    SensorBase._wake_at = None
-    SensorBase._scheduler = asyncio.create_task(_scheduler())
-
-
-async def _scheduler():
-    # One task for all sensors: each due reading/publication runs as its own short task
-    # (sensor._run), so a slow sensor delays no other; a sensor raising there is its own
-    # failure (logged, retried after a back-off), never the scheduler's
-    sensors = SensorBase._sensors
-    while True:
-        now = ticks_ms()
-        wait = None
-        for sensor in sensors:
-            due = sensor._due(now)
-            if due is None:
-                continue  # on demand only
-            if due <= 0:
-                if sensor._busy is None:
-                    sensor._busy = asyncio.create_task(sensor._run())
-                continue  # its _run sets the next due time and wakes us if we sleep past it
-            if wait is None or due < wait:
-                wait = due
-        if wait is None:
-            SensorBase._scheduler = None  # nothing timed: a sensor's _ran or _kick restarts it
-            return
-        SensorBase._wake_at = ticks_add(now, wait)
-        await asyncio.sleep(wait / 1000)

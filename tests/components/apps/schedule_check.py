@@ -136,6 +136,28 @@ async def on_demand_only_needs_no_task():
     report("on_demand", [idle, value])
 
 
+async def one_pair_of_interval_subscriptions():
+    # Every sensor's intervals go through one pair of subscriptions of the node's real MQTT
+    # handle (never connected here): messages enter where the broker's would (_dispatch)
+    from pysmartnode import node
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    mqtt = node.mqtt = MQTTHandle("dev", home="home", server="127.0.0.1")
+    sensors = [Probe(n, interval_reading=-1, interval_publish=-1) for n in ("a", "b", "c")]
+    for s in sensors:
+        s.start()
+    filters = sorted(entry[0].decode() for entry in mqtt._subs)
+    mqtt._dispatch(b"home/dev/b/interval/set", b'{"reading": 5, "publish": 10}', False)
+    mqtt._dispatch(b"home/dev/a/interval", b'{"reading": 7, "publish": 7}', True)  # restore
+    mqtt._dispatch(b"home/dev/c/interval", b'{"reading": 9, "publish": 9}', False)  # an echo
+    mqtt._dispatch(b"home/dev/nobody/interval/set", b'{"reading": 9, "publish": 9}', False)
+    intervals = [list(s.intervals) for s in sensors]
+    for s in sensors:
+        s.stop()
+    report("interval_subscriptions", [filters, intervals, len(mqtt._subs)])
+    node.mqtt = None
+
+
 async def main():
     await slow_does_not_delay_fast()
     await overrun_catches_up()
@@ -143,6 +165,7 @@ async def main():
     await new_intervals_take_effect_now()
     await stop_ends_the_sensor_and_the_last_the_task()
     await on_demand_only_needs_no_task()
+    await one_pair_of_interval_subscriptions()
 
 
 asyncio.run(main())
