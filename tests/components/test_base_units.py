@@ -76,3 +76,26 @@ def test_concurrent_commands_queue_in_order_without_deadlock(checks):
 
 def test_a_name_with_a_space_is_refused(checks):
     assert checks["bad_name"] == "ValueError"
+
+
+def test_a_cancelled_command_does_not_hold_up_the_ones_after_it(checks):
+    done, calls, queue = checks["cancelled_turns"]
+    assert done is True and calls == ["off"] and queue is None
+
+
+def test_a_reading_cancelled_by_a_timeout_lets_the_waiting_caller_read(checks):
+    assert checks["cancelled_reading"] == [None, 2, 2]
+
+
+def test_sensors_and_switches_make_no_asyncio_lock(checks):
+    assert checks["no_lock"] is True
+
+
+def test_options_kept_as_class_defaults_are_per_instance(checks):
+    still, base, switches, sensors, logs, tasks = checks["defaults"]
+    assert still  # stopping one component left the other's task running
+    assert base == [False, "Quiet one", True, None]
+    assert switches == [5, None, "./lamp", "./fan"]
+    assert sensors == [True, False, 1, None]
+    assert logs == ["loud", True]
+    assert tasks == [[], [], []]

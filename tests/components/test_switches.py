@@ -204,9 +204,13 @@ def test_a_new_dose_replaces_the_running_one(machine, capsys):
 def test_two_doses_at_once_run_one_after_the_other(machine, capsys):
     async def main():
         p = pump()
-        async with p._lock:  # a switch command in progress: both doses wait for the pump
-            doses = asyncio.gather(p.dose(4), p.dose(40))  # 0.2 s, then 2 s
-            await asyncio.sleep(0.01)
+        release = asyncio.Event()
+        busy = asyncio.create_task(p._queued(release.wait))  # a switch command in progress
+        await asyncio.sleep(0)
+        doses = asyncio.gather(p.dose(4), p.dose(40))  # both wait for the pump: 0.2 s, then 2 s
+        await asyncio.sleep(0.01)
+        release.set()
+        await busy
         assert await doses == [True, True]
         await asyncio.sleep(0.5)  # well past the end of the first dose
         assert p.state() is True and p.dosing() == 40

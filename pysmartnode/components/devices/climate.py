@@ -89,7 +89,6 @@ class Climate(ComponentBase):
         self._action = None
         self._failing = False
         self._wake = asyncio.Event()
-        self._topic = "./" + name
 
     def _check_target(self, value):
         value = float(value)

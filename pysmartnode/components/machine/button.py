@@ -86,7 +86,6 @@ class Button(ComponentBase):
         self._debounce_ms = debounce_ms
         self._long_ms = long_ms
         self._double_ms = double_ms
-        self._topic = "./" + name
         self.presses = {"short": 0, "long": 0, "double": 0}
         self._action = None  # the task of the last action
         self._pressed = self._long_done = False

@@ -44,7 +44,6 @@ class RemoteSwitch(ComponentBase):
         self._remote = topic
         self._availability = availability or "%s/%s/available" % (levels[0], levels[1])
         self._timeout = timeout
-        self._topic = "./" + name
         self._state = None  # the remote's state as last seen; None: unknown
         self._online = None  # the remote node's availability; None: not seen yet
         self._event = asyncio.Event()  # set on every change (consumers clear it)

@@ -41,15 +41,31 @@ class ComponentBase:
         ValueError: name is not a valid identity.
     """
 
+    # Class-level defaults: an instance holds only what differs (each instance attribute is a
+    # slot of its dict, and MicroPython grows a dict in steps)
+    discover = True
+    friendly_name = None
+    _mqtt = None  # the node's MQTTHandle, from start()
+    _tasks = ()  # the supervised tasks (_spawn), a list once there is one
+    _subscriptions = ()  # (topic, callback) this component registered, a list once there is one
+
     def __init__(self, name, discover=True, friendly_name=None):
         check_name(name)
         self.name = name
-        self.discover = bool(discover)
-        self.friendly_name = friendly_name
-        self._log = logging.getLogger(name)
-        self._mqtt = None  # the node's MQTTHandle, from start()
-        self._tasks = []
-        self._subscriptions = []  # (topic, callback) this component registered
+        if not discover:
+            self.discover = False
+        if friendly_name is not None:
+            self.friendly_name = friendly_name
+
+    def __getattr__(self, attr):
+        # Made when asked for, not kept per instance: the component's logger (named by its
+        # config key; logging keeps one per name) and its device topic `./<name>`. A subclass
+        # may still set either as an attribute of its own
+        if attr == "_log":
+            return logging.getLogger(self.name)
+        if attr == "_topic":
+            return "./" + self.name
+        raise AttributeError(attr)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -68,17 +84,19 @@ class ComponentBase:
         """Cancels every task the component started and drops its subscriptions."""
         for task in self._tasks:
             task.cancel()
-        self._tasks = []
+        self._tasks = ()
         if self._mqtt is not None:
             for topic, callback in self._subscriptions:
                 self._mqtt.unsubscribe(topic, callback)
-        self._subscriptions = []
+        self._subscriptions = ()
 
     # ------------------------------------------------------------------ helpers for subclasses
 
     def _subscribe(self, topic, callback, qos=1, restore_state=False, parse_json=False):
         """node.mqtt.subscribe(...), undone by stop(). topic: `./x` or a full topic."""
         self._mqtt.subscribe(topic, callback, qos, restore_state, parse_json)
+        if not self._subscriptions:
+            self._subscriptions = []
         self._subscriptions.append((topic, callback))
 
     def _spawn(self, func, *args):
@@ -86,6 +104,8 @@ class ComponentBase:
         (over MQTT) and it starts again after 1, 2, 4 ... 60 s; if it returns, it is done.
         The task is cancelled by stop(). Returns the task."""
         task = asyncio.create_task(self._supervise(func, args))
+        if not self._tasks:
+            self._tasks = []
         self._tasks.append(task)
         return task
 

@@ -47,7 +47,6 @@ class ComponentBinarySensor(ComponentBase):
         self._device_class = device_class
         self._interval_reading = interval_reading
         self._entity_category = entity_category
-        self._topic = "./" + name
         self._state = None
         self._event = asyncio.Event()
         self._failing = False

@@ -34,7 +34,6 @@ class ComponentButton(ComponentBase):
             )
         self._device_class = device_class
         self._entity_category = entity_category
-        self._topic = "./" + name
         self._running = False
         self.presses = 0
 

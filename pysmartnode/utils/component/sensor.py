@@ -16,6 +16,7 @@ _TIME = const(3)
 _FILTER = const(9)
 _SET = const(10)
 _DEFAULT_TIMEOUT = 10  # seconds getValue waits for an on-demand reading
+_BACKOFF_MAX = const(60)  # seconds between tries of a sensor whose _run keeps raising
 
 
 class ComponentSensor(SensorBase):
@@ -44,6 +45,21 @@ class ComponentSensor(SensorBase):
         ValueError: a bad interval, precision, offset or filter (the message names it).
     """
 
+    # Class-level defaults (see ComponentBase): set per instance only when they differ
+    _precision = None
+    _offset = None
+    _filter_spec = None
+    _gate = None
+    _retain = False
+    _fresh = False  # a successful reading not yet published
+    _failing = False
+    _readings = 0
+    _last_ok = False
+    _event = None
+    _publishing = None
+    _again = False
+    _in_read = None  # a reading under way: True, or the Event callers arriving meanwhile wait on
+
     def __init__(self, name, interval_reading=None, interval_publish=None, precision=None,
                  offset=None, filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip
         super().__init__(name, discover, friendly_name)
@@ -56,26 +72,18 @@ class ComponentSensor(SensorBase):
         check_intervals(interval_reading, interval_publish)
         self._interval_reading = interval_reading
         self._interval_publish = interval_publish
-        self._precision = precision
-        self._offset = offset
-        self._filter_spec = filters
-        self._gate = None  # filters.Gate when delta/throttle filters are set
+        if precision is not None:  # these three are read when the types are declared
+            self._precision = precision
+        if offset is not None:
+            self._offset = offset
         if filters:
             from pysmartnode.utils.component import filters as f
 
-            self._gate = f.gate(filters)
-        self._retain = retain
+            self._filter_spec = filters
+            self._gate = f.gate(filters)  # a Gate when delta/throttle filters are set
+        if retain:
+            self._retain = True
         self._types = {}
-        self._topic = "./" + name
-        self._fresh = False  # a successful reading not yet published
-        self._failing = False
-        self._readings = 0
-        self._last_ok = False
-        self._lock = asyncio.Lock()
-        self._event = None
-        self._loop_task = None
-        self._publishing = None
-        self._again = False
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -145,16 +153,20 @@ class ComponentSensor(SensorBase):
     # ------------------------------------------------------------------ internals
 
     def _start(self):
-        self._subscribe(
-            self._topic + "/interval/set", self._on_intervals, restore_state=True, parse_json=True
-        )
-        self._loop_task = self._spawn(self._loop)
+        self._schedule()  # it subscribes the intervals topics of all sensors (sensor_schedule)
 
     async def _read_now(self):
+        # One reading at a time; a caller arriving during one waits for it and shares it. The
+        # Event it waits on is made only then (no asyncio.Lock per sensor, nor its module)
         count = self._readings
-        async with self._lock:
-            if self._readings != count:  # someone read while we waited: share that reading
-                return self._last_ok
+        while self._in_read is not None:
+            if self._in_read is True:
+                self._in_read = asyncio.Event()
+            await self._in_read.wait()
+        if self._readings != count:  # someone read while we waited: share that reading
+            return self._last_ok
+        self._in_read = True
+        try:
             for record in self._types.values():
                 record[_SET] = False
             error = None
@@ -165,6 +177,11 @@ class ComponentSensor(SensorBase):
             ok = error is None and any(r[_SET] for r in self._types.values())
             self._readings += 1
             self._last_ok = ok
+        finally:  # also when cancelled (getValue's timeout): a waiter then reads itself
+            waiters = self._in_read
+            self._in_read = None
+            if waiters is not True:
+                waiters.set()
         if ok:
             self._fresh = True
             if self._failing:
@@ -177,32 +194,40 @@ class ComponentSensor(SensorBase):
             self._log.error("reading failed: %s", error or "no value")
         return ok
 
-    async def _loop(self):
-        # A change of intervals restarts this loop (set_intervals): no Event and no wait_for
-        # task per sensor, which on MicroPython cost a few hundred bytes each
-        next_read = next_publish = ticks_ms()
-        while True:
-            reading, publish = self._interval_reading, self._interval_publish
-            now = ticks_ms()
-            if reading > 0 and ticks_diff(now, next_read) >= 0:
-                next_read = ticks_add(now, int(reading * 1000))
-                if await self._read_now() and self._gate is not None:
-                    if self._gate.passes(self._types):
+    async def _run(self):
+        # The shared scheduler (sensor_base.py) started this when a reading or publication fell
+        # due; a run that overran the next due time goes on at once. No task and no Event per
+        # sensor, which on MicroPython cost a few hundred bytes each
+        try:
+            while True:
+                reading, publish = self._interval_reading, self._interval_publish
+                now = ticks_ms()
+                read = reading > 0 and ticks_diff(now, self._next_read) >= 0
+                due = publish > 0 and ticks_diff(now, self._next_publish) >= 0
+                if not (read or due):
+                    break
+                if read:
+                    self._next_read = ticks_add(now, int(reading * 1000))
+                    if await self._read_now() and self._gate is not None:
+                        if self._gate.passes(self._types):
+                            self._publish_soon()
+                if due:
+                    self._next_publish = ticks_add(now, int(publish * 1000))
+                    if reading == -1:
+                        await self._read_now()
+                    if self._fresh and (self._gate is None or self._gate.due(self._types)):
                         self._publish_soon()
-            if publish > 0 and ticks_diff(now, next_publish) >= 0:
-                next_publish = ticks_add(now, int(publish * 1000))
-                if reading == -1:
-                    await self._read_now()
-                if self._fresh and (self._gate is None or self._gate.due(self._types)):
-                    self._publish_soon()
-            if reading <= 0 and publish <= 0:
-                return  # on demand only; set_intervals starts the loop again
-            wait = 1 << 30
-            if reading > 0:
-                wait = ticks_diff(next_read, ticks_ms())
-            if publish > 0:
-                wait = min(wait, ticks_diff(next_publish, ticks_ms()))
-            await asyncio.sleep(max(0, wait) / 1000)
+            if self._backoff > 1:
+                self._backoff = 1
+        except Exception as e:  # CancelledError is not an Exception: stop() still works
+            backoff = self._backoff
+            self._log.error("run failed: %s: %s; next in %d s", type(e).__name__, e, backoff)
+            self._next_read = self._next_publish = ticks_add(ticks_ms(), backoff * 1000)
+            self._backoff = min(backoff * 2, _BACKOFF_MAX)
+        finally:
+            from pysmartnode.utils.component.sensor_schedule import ran
+
+            ran(self)
 
     def _payload(self):
         if self._bare():
@@ -251,6 +276,7 @@ class ComponentSensor(SensorBase):
             await self._publish(self._topic, payload, self._retain, 1)
 
     def stop(self):
+        self._unschedule()
         if self._publishing is not None:
             self._publishing.cancel()
             self._publishing = None

@@ -1,7 +1,11 @@
 """What a ComponentSensor declares: its sensor types, intervals, topic and Home Assistant
-entities (the base of ComponentSensor in sensor.py, which reads, filters and publishes)."""
+entities (the base of ComponentSensor in sensor.py, which reads, filters and publishes), and the
+the hooks of the one scheduler task (sensor_schedule.py) that runs every sensor's readings and
+publications on their intervals."""
 
-from pysmartnode.platform import const
+import asyncio
+
+from pysmartnode.platform import const, ticks_diff, ticks_ms
 from pysmartnode.utils.component.base import ComponentBase
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
@@ -34,6 +38,18 @@ def check_intervals(reading, publish):
 
 class SensorBase(ComponentBase):
     """The declarations of ComponentSensor (see its docstring); not used on its own."""
+
+    # The shared scheduler (sensor_schedule.py; class state, set at run time): the started
+    # sensors, its task, the ticks_ms it sleeps until (None: about to look at the sensors
+    # again) and the MQTT handle that holds the sensors' interval subscriptions
+    _sensors = None
+    _scheduler = None
+    _wake_at = None
+    _subscribed = None
+    _busy = None  # the task running this sensor's due reading/publication (sensor._run)
+    _next_read = None  # ticks_ms of the next reading, None while not started
+    _next_publish = None
+    _backoff = 1  # seconds before the next try after sensor._run raised
 
     def _add_sensor_type(self, sensor_type, unit=None, precision=None, device_class=None,
                          state_class=None, name=None, offset=0, entity_category=None):  # fmt: skip
@@ -107,11 +123,12 @@ class SensorBase(ComponentBase):
         """(interval_reading, interval_publish) in seconds."""
         return self._interval_reading, self._interval_publish
 
-    def set_intervals(self, reading=None, publish=None):
+    def set_intervals(self, reading=None, publish=None, retain=True):
         """Changes the reading and/or publish interval now (None keeps one).
 
-        Also over MQTT: `./<name>/interval/set` with {"reading": s, "publish": s}; that change
-        is kept retained on `./<name>/interval` and restored at the next start.
+        Also over MQTT: `./<name>/interval/set` with {"reading": s, "publish": s}. Either way
+        the change is kept retained on `./<name>/interval` (retain=False: not) and restored at
+        the next start and at every reconnect.
 
         Raises:
             ValueError: the pair would be invalid; nothing changes then.
@@ -121,16 +138,47 @@ class SensorBase(ComponentBase):
         check_intervals(reading, publish)
         changed = (reading, publish) != self.intervals
         self._interval_reading, self._interval_publish = reading, publish
-        if changed and self._loop_task is not None:  # count from now, with the new intervals
-            self._loop_task.cancel()
-            self._tasks.remove(self._loop_task)
-            self._loop_task = self._spawn(self._loop)
+        if changed and self._next_read is not None:  # count from now, with the new intervals
+            from pysmartnode.utils.component.sensor_schedule import kick
+
+            self._next_read = self._next_publish = ticks_ms()
+            kick()
+        if changed and retain and self._mqtt is not None:
+            asyncio.create_task(
+                self._mqtt.publish(self._topic + "/interval", self._interval_state(), True, 1)
+            )
         if changed and self.discover:
             from pysmartnode import node
 
             if node.discovery is not None:
                 node.discovery.refresh()  # expire_after follows the publish interval
         return changed
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _schedule(self):
+        # Joins the shared scheduler (start): first reading and publication now
+        from pysmartnode.utils.component.sensor_schedule import join
+
+        join(self)
+
+    def _unschedule(self):
+        # Leaves the shared scheduler (stop)
+        if self._next_read is not None:
+            from pysmartnode.utils.component.sensor_schedule import leave
+
+            leave(self)
+
+    def _due(self, now):
+        # ms until this sensor's next reading or publication (<= 0: due); None: on demand only
+        due = None
+        if self._interval_reading > 0:
+            due = ticks_diff(self._next_read, now)
+        if self._interval_publish > 0:
+            pub = ticks_diff(self._next_publish, now)
+            if due is None or pub < due:
+                due = pub
+        return due
 
     # ------------------------------------------------------------------ internals
 
@@ -156,12 +204,16 @@ class SensorBase(ComponentBase):
             # the type only: a repr of deep JSON would recurse
             self._log.warning('ignored intervals (%s): want {"reading": s, "publish": s}', what)
             return None
-        try:
-            self.set_intervals(msg.get("reading"), msg.get("publish"))
+        try:  # a command is echoed retained by the MQTT handle, a retained state is one
+            changed = self.set_intervals(msg.get("reading"), msg.get("publish"), False)
         except ValueError as e:
             self._log.warning("ignored intervals: %s", e)
             return None
-        self._log.info("intervals: reading %s s, publish %s s", *self.intervals)
+        if changed:  # (a reconnect delivers the retained state again: no news then)
+            self._log.info("intervals: reading %s s, publish %s s", *self.intervals)
+        return self._interval_state()
+
+    def _interval_state(self):
         return {"reading": self._interval_reading, "publish": self._interval_publish}
 
     def discovery_entities(self):

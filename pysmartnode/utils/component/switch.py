@@ -29,6 +29,16 @@ class ComponentSwitch(ComponentBase):
     Events: `getStateChangeEvent()` is set on every change (the consumer clears it).
     """
 
+    # Class-level defaults (see ComponentBase): set per instance only when they differ
+    _restore = "restore"
+    _max_on_time = None
+    _offline_off = None
+    _state = None  # None: unknown until the first switch or restore
+    _timer = None  # the max_on_time task
+    _offline_timer = None
+    _event = None  # getStateChangeEvent's, made on first use
+    _queue = None  # commands waiting for their turn (their Events), [] while one runs
+
     def __init__(self, name, restore="restore", max_on_time=None, offline_off=None,
                  discover=True, friendly_name=None):  # fmt: skip
         super().__init__(name, discover, friendly_name)
@@ -38,15 +48,12 @@ class ComponentSwitch(ComponentBase):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                       or value <= 0):  # fmt: skip
                 raise ValueError("%s must be seconds > 0 or None, got %r" % (key, value))
-        self._restore = restore
-        self._max_on_time = max_on_time
-        self._offline_off = offline_off
-        self._topic = "./" + name
-        self._state = None  # None: unknown until the first switch or restore
-        self._lock = asyncio.Lock()
-        self._event = asyncio.Event()
-        self._timer = None  # the max_on_time task
-        self._offline_timer = None
+        if restore != "restore":
+            self._restore = restore
+        if max_on_time is not None:
+            self._max_on_time = max_on_time
+        if offline_off is not None:
+            self._offline_off = offline_off
 
     # ------------------------------------------------------------------ public API
 
@@ -60,22 +67,51 @@ class ComponentSwitch(ComponentBase):
 
     def getStateChangeEvent(self):
         """An asyncio.Event set on every change of state (the consumer clears it)."""
+        if self._event is None:
+            self._event = asyncio.Event()
         return self._event
 
     async def on(self):
         """Turns on; returns True if the switch is on afterwards."""
-        async with self._lock:
-            return await self._switch(True)
+        return await self._queued(self._switch, True)
 
     async def off(self):
         """Turns off; returns True if the switch is off afterwards."""
-        async with self._lock:
-            return await self._switch(False)
+        return await self._queued(self._switch, False)
 
     async def toggle(self):
         """Turns off if on, else on; returns True if it switched."""
-        async with self._lock:  # decided and done under one lock: no deadlock, no race
-            return await self._switch(not self._state)
+        return await self._queued(self._toggle)  # decided and done in one turn: no race
+
+    async def _toggle(self):
+        return await self._switch(not self._state)
+
+    async def _queued(self, func, *args):
+        # Runs `await func(*args)` in its turn: commands one at a time, in order. An Event is
+        # made only for a command that has to wait (no asyncio.Lock per switch, nor its module)
+        if self._queue is None:
+            self._queue = []
+        else:
+            turn = asyncio.Event()
+            self._queue.append(turn)
+            try:
+                await turn.wait()
+            except BaseException:  # cancelled while waiting: leave the queue, or pass the turn
+                if turn in self._queue:
+                    self._queue.remove(turn)
+                elif turn.is_set():
+                    self._next_turn()
+                raise
+        try:
+            return await func(*args)
+        finally:
+            self._next_turn()
+
+    def _next_turn(self):
+        if self._queue:
+            self._queue.pop(0).set()
+        else:
+            self._queue = None
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -109,7 +145,7 @@ class ComponentSwitch(ComponentBase):
             self._timer = asyncio.create_task(self._expire())
         elif not state:
             self._cancel_timer()
-        if changed:
+        if changed and self._event is not None:
             self._event.set()
         self._publish_soon()
         return True
@@ -121,7 +157,14 @@ class ComponentSwitch(ComponentBase):
 
     async def _expire(self):
         await asyncio.sleep(self._max_on_time)
-        async with self._lock:
+        await self._queued(self._auto_off, False)
+
+    async def _auto_off(self, offline):
+        # in its turn: max_on_time is over (an `on` meanwhile cancelled this), or offline_off
+        if offline:
+            if self._state or self._state is None:
+                await self._switch(False, "broker unreachable for %s s" % self._offline_off)
+        else:
             self._timer = None
             if self._state:
                 await self._switch(False, "on for max_on_time (%s s)" % self._max_on_time)
@@ -137,9 +180,7 @@ class ComponentSwitch(ComponentBase):
     async def _offline(self):
         await asyncio.sleep(self._offline_off)
         self._offline_timer = None
-        async with self._lock:
-            if self._state or self._state is None:
-                await self._switch(False, "broker unreachable for %s s" % self._offline_off)
+        await self._queued(self._auto_off, True)
 
     def _start(self):
         self._subscribe(

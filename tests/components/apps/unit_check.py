@@ -4,7 +4,7 @@ import asyncio
 import json
 import sys
 
-from pysmartnode.utils.component import ComponentSensor, ComponentSwitch
+from pysmartnode.utils.component import ComponentBase, ComponentSensor, ComponentSwitch
 
 
 def report(name, got):
@@ -51,6 +51,91 @@ class Slow(ComponentSwitch):
         return True
 
 
+class Stuck(Series):
+    """A reading that waits for `gate`."""
+
+    async def _read(self):
+        self.reads += 1
+        await self.gate.wait()
+        self._set_value("v", self.reads)
+
+
+async def turns_and_shared_readings():
+    # switch: a command cancelled while it waits for its turn, or after it got the turn but
+    # before it ran, does not hold up the ones after it
+    sw = Slow("queue")
+    release = asyncio.Event()
+    busy = asyncio.create_task(sw._queued(release.wait))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(sw.on())
+    given = asyncio.create_task(sw.on())
+    last = asyncio.create_task(sw.off())
+    await asyncio.sleep(0)
+    waiting.cancel()  # still waiting
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.sleep(0)  # `busy` ends and gives its turn to `given`, which has not run yet
+    given.cancel()
+    await busy
+    try:
+        done = await asyncio.wait_for(last, 5)
+    except asyncio.TimeoutError:
+        done = "stuck"
+    report("cancelled_turns", [done, sw.calls, sw._queue])
+    # sensor: a reading cancelled by getValue's timeout lets the caller waiting for it read
+    s = Stuck("stuck", [], interval_reading=-1, interval_publish=-1)
+    s.gate = asyncio.Event()
+    first = asyncio.create_task(s.getValue("v", timeout=0.05))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(s.getValue("v", timeout=5))
+    got = [await first]  # timed out: None
+    s.gate.set()
+    got.append(await second)
+    got.append(s.reads)
+    report("cancelled_reading", got)
+    # neither made an asyncio.Lock: MicroPython's asyncio then never loads asyncio/lock.py
+    report("no_lock", "asyncio.lock" not in sys.modules or sys.implementation.name != "micropython")
+
+
+class Ticker(ComponentBase):
+    def __init__(self, name, **kwargs):
+        super().__init__(name, **kwargs)
+        self.ticks = 0
+
+    async def _tick(self):
+        while True:
+            self.ticks += 1
+            await asyncio.sleep(0.01)
+
+
+async def defaults_are_per_instance():
+    # Options and state kept as class-level defaults: setting one on an instance leaves the
+    # others (and the class) as they were; a task or topic of one is not another's
+    quiet = Ticker("quiet", discover=False, friendly_name="Quiet one")
+    loud = Ticker("loud")
+    quiet._spawn(quiet._tick)
+    loud._spawn(loud._tick)
+    await asyncio.sleep(0.05)
+    quiet.stop()
+    before = loud.ticks
+    await asyncio.sleep(0.05)
+    still = loud.ticks > before
+    loud.stop()
+    sw = Slow("lamp", max_on_time=5)
+    other = Slow("fan")
+    sensor = Series("probe", [], retain=True, precision=1)
+    plain = Series("plain", [])
+    got = [
+        still,
+        [quiet.discover, quiet.friendly_name, loud.discover, loud.friendly_name],
+        [sw._max_on_time, other._max_on_time, sw._topic, other._topic],
+        [sensor._retain, plain._retain, sensor._types["v"][0], plain._types["v"][0]],
+        [loud._log.name, quiet._log is quiet._log],
+        [loud._tasks, ComponentBase._tasks, ComponentBase._subscriptions],
+    ]
+    report("defaults", got)
+
+
 async def main():
     s = Series("a", [1, 5, 3, 9, 2], interval_reading=-1, interval_publish=-1,
                filters=[{"median": 3}])  # fmt: skip
@@ -90,6 +175,8 @@ async def main():
     sw = Slow("sw")
     results = await asyncio.gather(*[sw.toggle() for _ in range(5)], sw.on(), sw.off())
     report("concurrent_switching", [results, sw.calls, sw.state()])
+    await turns_and_shared_readings()
+    await defaults_are_per_instance()
     try:
         Slow("bad name")
         report("bad_name", None)
