@@ -36,7 +36,9 @@ class Status:
         self._link = link
         self._uptime_ms = 0
         self._ticks = ticks_ms()
-        self._request = asyncio.Event()
+        self._due = False  # a report is asked for: no wait before the next
+        self._sleeping = False  # the loop waits out the interval: a request cancels that wait
+        self._stopped = False
         self.reports = 0  # status reports the broker took (a config push waits for the next)
         self._log = logging.getLogger("status")
         self.name = "status"
@@ -48,7 +50,16 @@ class Status:
 
     def _on_request(self, topic, msg, retained):
         if not retained:
-            self._request.set()
+            self._now()
+
+    def _now(self):
+        # A report at once: the loop's wait for the interval is cancelled. No asyncio.wait_for
+        # on an Event: that loads asyncio.funcs (0.9 KiB of heap for good) and makes two tasks
+        # per wait on MicroPython
+        self._due = True
+        if self._sleeping:
+            self._sleeping = False
+            self._task.cancel()
 
     def _on_restart(self, topic, msg, retained):
         if retained:
@@ -69,7 +80,7 @@ class Status:
 
     def _on_connect(self, reason):
         if reason != "homeassistant":
-            self._request.set()
+            self._now()
 
     def uptime(self):
         """Seconds since start (the tick counter wraps on boards, so it is summed up here)."""
@@ -110,11 +121,15 @@ class Status:
 
     async def _loop(self):
         while True:
-            try:
-                await asyncio.wait_for(self._request.wait(), self._interval)
-            except asyncio.TimeoutError:
-                pass
-            self._request.clear()
+            if not self._due:
+                self._sleeping = True
+                try:
+                    await asyncio.sleep(self._interval)
+                except asyncio.CancelledError:
+                    if self._stopped:
+                        raise
+                self._sleeping = False
+            self._due = False
             from pysmartnode import node
 
             if node.discovery is not None:
@@ -127,10 +142,11 @@ class Status:
                     self._log.error("status report failed: %s", e)
 
     def stop(self):
+        self._stopped = True
         self._task.cancel()
 
     async def _publish_state(self):
-        self._request.set()
+        self._now()
 
     def discovery_entities(self):
         """Diagnostic entities read from the JSON on ./status, and the restart button."""
