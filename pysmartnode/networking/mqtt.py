@@ -48,8 +48,7 @@ class MQTTHandle(Subscriptions):
         self._hooks = []  # on_connect callbacks
         self._link_hooks = []  # on_link callbacks
         self._wake = asyncio.Event()
-        self._sync_lock = asyncio.Lock()
-        self._worker = None
+        self._worker = None  # the subscription worker; 0 while the first connect syncs
         self._stopping = False  # stop() was called
         self._running = 0  # async callbacks running now
         self.callbacks_dropped = 0
@@ -199,9 +198,15 @@ class MQTTHandle(Subscriptions):
         if self._stopping:
             return
         self.connects += 1
-        if self.connects == 1:
-            # Subscribed before `online`: whoever sees online may send commands at once
-            await self._sync_once()
+        if self._worker is None:
+            # Subscribed before `online`: whoever sees online may send commands at once. The
+            # worker starts only then, so one task at a time syncs (no asyncio.Lock: 0.6 KiB)
+            self._worker = 0
+            try:
+                await self._sync_once()
+            finally:
+                if not self._stopping:
+                    self._worker = asyncio.create_task(self._sync_subscriptions())
         await self._announce("connect" if self.connects == 1 else "reconnect", False)
 
     async def _announce(self, reason, delay):
@@ -254,8 +259,6 @@ class MQTTHandle(Subscriptions):
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX)
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._sync_subscriptions())
 
     async def publish(self, topic, msg, retain=False, qos=0):
         """Publishes msg (str, bytes; dict, list and tuple as JSON; an object with len() whose
@@ -277,9 +280,9 @@ class MQTTHandle(Subscriptions):
         # `offline`. Else (no link, a connect cut short, no answer in timeout seconds) close
         # the connection: the broker then publishes the will, `offline`
         self._stopping = True
-        if self._worker is not None:
+        if self._worker:
             self._worker.cancel()
-            self._worker = None
+        self._worker = None
         said = False
         if self._client.isconnected():
             try:

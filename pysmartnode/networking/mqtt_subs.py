@@ -60,46 +60,46 @@ class Subscriptions:
             await self._sync_once()
 
     async def _sync_once(self):
-        async with self._sync_lock:
-            restoring = []
-            while self._todo:
-                topic_filter = self._todo.pop(0)
-                wanted = None
-                for entry in self._subs:
-                    if entry[0] == topic_filter:
-                        wanted = max(entry[2], wanted or 0)
-                        if entry[3] & _RESTORE:
-                            restoring.append(entry)
-                try:
-                    if wanted is None and topic_filter in self._broker:
-                        del self._broker[topic_filter]
-                        await self._client.unsubscribe(topic_filter)
-                    elif wanted is not None and self._broker.get(topic_filter) != wanted:
-                        self._broker[topic_filter] = wanted
-                        await self._client.subscribe(topic_filter, wanted)
-                        failed = self._refused.pop(topic_filter, 0)
-                        if failed:
-                            self._log.info(
-                                "subscribed %s after %d failed attempts",
-                                topic_filter.decode(),
-                                failed,
-                            )
-                except OSError as e:  # MQTTSubscribeError, or the client closed
-                    self._broker.pop(topic_filter, None)
-                    failed = self._refused.get(topic_filter, 0) + 1
-                    self._refused[topic_filter] = failed
-                    delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)
-                    if failed & (failed - 1) == 0:  # a summary at 1, 2, 4, 8... failures
-                        self._log.error(
-                            "subscribing %s failed %d time(s), last: %s; next attempt in %d s",
-                            topic_filter.decode(), failed, e, delay,
-                        )  # fmt: skip
-                    asyncio.create_task(self._retry(topic_filter, delay))
-                except ValueError as e:  # a filter no broker takes: asking again cannot help
-                    self._broker.pop(topic_filter, None)
-                    self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
-            if restoring:
-                asyncio.create_task(self._end_restore_window(restoring))
+        # One task at a time: the first connect's hook, then the worker (MQTTHandle._on_connect)
+        restoring = []
+        while self._todo:
+            topic_filter = self._todo.pop(0)
+            wanted = None
+            for entry in self._subs:
+                if entry[0] == topic_filter:
+                    wanted = max(entry[2], wanted or 0)
+                    if entry[3] & _RESTORE:
+                        restoring.append(entry)
+            try:
+                if wanted is None and topic_filter in self._broker:
+                    del self._broker[topic_filter]
+                    await self._client.unsubscribe(topic_filter)
+                elif wanted is not None and self._broker.get(topic_filter) != wanted:
+                    self._broker[topic_filter] = wanted
+                    await self._client.subscribe(topic_filter, wanted)
+                    failed = self._refused.pop(topic_filter, 0)
+                    if failed:
+                        self._log.info(
+                            "subscribed %s after %d failed attempts",
+                            topic_filter.decode(),
+                            failed,
+                        )
+            except OSError as e:  # MQTTSubscribeError, or the client closed
+                self._broker.pop(topic_filter, None)
+                failed = self._refused.get(topic_filter, 0) + 1
+                self._refused[topic_filter] = failed
+                delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)
+                if failed & (failed - 1) == 0:  # a summary at 1, 2, 4, 8... failures
+                    self._log.error(
+                        "subscribing %s failed %d time(s), last: %s; next attempt in %d s",
+                        topic_filter.decode(), failed, e, delay,
+                    )  # fmt: skip
+                asyncio.create_task(self._retry(topic_filter, delay))
+            except ValueError as e:  # a filter no broker takes: asking again cannot help
+                self._broker.pop(topic_filter, None)
+                self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
+        if restoring:
+            asyncio.create_task(self._end_restore_window(restoring))
 
     async def _retry(self, topic_filter, delay):
         await asyncio.sleep(delay)
