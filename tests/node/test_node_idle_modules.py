@@ -9,7 +9,12 @@ from harness import micropython_path
 
 # asyncio.funcs: wait_for/gather (the status waits without them); asyncio.lock: the handle syncs
 # its subscriptions without a Lock; discovery/ha_payload: loaded only while a publication runs
-NOT_ON_THE_IDLE_PATH = ("asyncio.funcs", "asyncio.lock")
+NOT_ON_THE_IDLE_PATH = (
+    "asyncio.funcs",
+    "asyncio.lock",
+    "pysmartnode.utils.component.ha_publish",
+    "pysmartnode.utils.component.ha_payload",
+)
 
 
 @pytest.fixture
