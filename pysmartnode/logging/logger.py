@@ -6,7 +6,6 @@ outage the oldest is dropped and counted, so logging never blocks and never grow
 Nothing here raises. See docs/logging.md.
 """
 
-import asyncio
 import time
 
 from pysmartnode.platform import const
@@ -44,29 +43,32 @@ class Logger:
     def isEnabledFor(self, level):
         return level >= (self.level or _level)
 
-    def log(self, level, msg, *args, local_only=False):
+    # **kw, not `local_only=False`: a keyword-only default costs each method a dict of its own
+    # for good (0.6 KiB for these six on the unix port); kw may hold local_only=True (print
+    # without publishing)
+    def log(self, level, msg, *args, **kw):
         if level < (self.level or _level):
             return
         try:
             text = msg % args if args else str(msg)
         except Exception:  # a wrong format string must not take the caller down
             text = "%s %r" % (msg, args)
-        emit(level, self.name, text, local_only)
+        emit(level, self.name, text, kw.get("local_only", False))
 
-    def debug(self, msg, *args, local_only=False):
-        self.log(DEBUG, msg, *args, local_only=local_only)
+    def debug(self, msg, *args, **kw):
+        self.log(DEBUG, msg, *args, **kw)
 
-    def info(self, msg, *args, local_only=False):
-        self.log(INFO, msg, *args, local_only=local_only)
+    def info(self, msg, *args, **kw):
+        self.log(INFO, msg, *args, **kw)
 
-    def warning(self, msg, *args, local_only=False):
-        self.log(WARNING, msg, *args, local_only=local_only)
+    def warning(self, msg, *args, **kw):
+        self.log(WARNING, msg, *args, **kw)
 
-    def error(self, msg, *args, local_only=False):
-        self.log(ERROR, msg, *args, local_only=local_only)
+    def error(self, msg, *args, **kw):
+        self.log(ERROR, msg, *args, **kw)
 
-    def critical(self, msg, *args, local_only=False):
-        self.log(CRITICAL, msg, *args, local_only=local_only)
+    def critical(self, msg, *args, **kw):
+        self.log(CRITICAL, msg, *args, **kw)
 
 
 def getLogger(name="node"):
@@ -75,45 +77,6 @@ def getLogger(name="node"):
     if logger is None:
         logger = _loggers[name] = Logger(name)
     return logger
-
-
-def configure(debug=False, queue_len=16, reason_file=None):
-    """Sets the node's level (DEBUG on or off), the queue's length and the reset-reason file."""
-    global _level, _queue_len, _reason_file
-    _level = DEBUG if debug else INFO
-    _queue_len = queue_len
-    if reason_file:
-        _reason_file = reason_file
-
-
-def set_level(level):
-    """Sets the node's level (DEBUG .. CRITICAL); loggers with a level of their own keep it."""
-    global _level
-    _level = level
-
-
-def level():
-    """The node's level."""
-    return _level
-
-
-def tap(callback):
-    """callback(level, name, text) runs for every message published from now on (the HTTP
-    API's log tail and event stream). It must not raise, block or log. Returns callback;
-    untap(callback) removes it."""
-    _taps.append(callback)
-    return callback
-
-
-def untap(callback):
-    if callback in _taps:
-        _taps.remove(callback)
-
-
-def set_clock_offset(seconds):
-    """Seconds added to the clock for printed timestamps (boards keep UTC; see networking.ntp)."""
-    global _clock_offset
-    _clock_offset = seconds
 
 
 def _stamp():
@@ -147,32 +110,6 @@ def emit(level, name, text, local_only=False):
 def dropped():
     """How many messages the queue has dropped since start."""
     return _dropped
-
-
-def start(sink):
-    """Starts publishing: `await sink(level_name, payload)` for each queued message, in order."""
-    global _wake, _sender
-    stop()
-    _wake = asyncio.Event()
-    if _queue:
-        _wake.set()
-    _sender = asyncio.create_task(_send(sink))
-
-
-def stop():
-    """Stops publishing; messages keep queueing (bounded) until start() is called again."""
-    global _sender
-    if _sender is not None:
-        _sender.cancel()
-        _sender = None
-
-
-async def flush(timeout=2):
-    """Waits (up to timeout seconds) until the queue is empty, e.g. before a clean stop."""
-    waited = 0
-    while _queue and _sender is not None and waited < timeout:
-        await asyncio.sleep(0.05)
-        waited += 0.05
 
 
 async def _send(sink):
@@ -213,17 +150,12 @@ def record_reset(reason):
         print("cannot record reset reason:", e)
 
 
-def last_reset():
-    """The reason recorded before the last reset, or None; the record is removed."""
-    try:
-        with open(_reason_file) as f:
-            reason = f.read()
-    except OSError:
-        return None
-    try:
-        import os
+def __getattr__(attr):
+    # The rarely used part (control.py: configure, start, stop, flush, level, set_level, tap,
+    # untap, set_clock_offset, last_reset) loads on first use and is not bound here: start-up
+    # drops it once done, so the idle node does not hold its functions
+    if attr[:2] == "__":
+        raise AttributeError(attr)
+    from pysmartnode.logging import control
 
-        os.remove(_reason_file)
-    except OSError:
-        pass
-    return reason
+    return getattr(control, attr)
