@@ -20,6 +20,8 @@ NOT_ON_THE_IDLE_PATH = (
     "pysmartnode.logging.control",
 )
 
+STATUS_ENTITIES = ("uptime", "ram_free", "reconnects", "ip", "version", "restart")
+
 
 @pytest.fixture
 def idle_node(mosquitto, start_node, observer):
@@ -49,7 +51,11 @@ def test_idle_node_loads_no_module_of_other_paths_on_the_unix_port(idle_node):
     obs.wait_message(node.topic("status"), after=mark)
     mark = obs.mark()
     obs.publish("homeassistant/status", "online")
-    obs.wait_message("homeassistant/device/+/config", after=mark, timeout=15)
+    config = obs.wait_message("homeassistant/device/+/config", after=mark, timeout=15).json()
+    # the status's entities (made one at a time, publication modules loaded for it), all there
+    assert set(config["cmps"]) == {"status_" + key for key in STATUS_ENTITIES}
+    uptime = config["cmps"]["status_uptime"]
+    assert uptime["val_tpl"] == "{{ value_json.uptime }}" and uptime["dev_cla"] == "duration"
     obs.wait_message(node.topic("status"), after=mark, timeout=15)
     # A publication drops its modules once the broker acknowledged it: the probe's command may
     # come in the same read as that acknowledgement, before the drop. Asked again a few times

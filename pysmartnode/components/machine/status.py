@@ -149,27 +149,29 @@ class Status:
         self._now()
 
     def discovery_entities(self):
-        """Diagnostic entities read from the JSON on ./status, and the restart button."""
+        """Diagnostic entities read from the JSON on ./status, and the restart button.
+
+        Made one at a time (a generator: the status is no component, only discovery iterates
+        these): at the first connect the discovery publication is the idle node's heap peak."""
         expire = int(self._interval * 2.1) + 5
-        entities = []
-        for key, name, fields in (
-            ("uptime", "Uptime", {"dev_cla": "duration", "unit_of_meas": "s",
-                                  "stat_cla": "total_increasing"}),
-            ("ram_free", "Free RAM", {"dev_cla": "data_size", "unit_of_meas": "B",
-                                      "stat_cla": "measurement"}),
-            ("reconnects", "Reconnects", {"stat_cla": "total_increasing"}),
-            ("ip", "IP address", {}),
-            ("version", "Version", {}),
-        ):  # fmt: skip
-            if key == "ram_free" and mem_free() is None:
-                continue  # CPython has no fixed heap: the value is always null
-            fields["name"] = name
+        for key in ("uptime", "ram_free", "reconnects", "ip", "version"):
+            if key == "uptime":
+                fields = {"dev_cla": "duration", "unit_of_meas": "s",
+                          "stat_cla": "total_increasing", "name": "Uptime"}  # fmt: skip
+            elif key == "ram_free":
+                if mem_free() is None:
+                    continue  # CPython has no fixed heap: the value is always null
+                fields = {"dev_cla": "data_size", "unit_of_meas": "B",
+                          "stat_cla": "measurement", "name": "Free RAM"}  # fmt: skip
+            elif key == "reconnects":
+                fields = {"stat_cla": "total_increasing", "name": "Reconnects"}
+            else:
+                fields = {"name": "IP address" if key == "ip" else "Version"}
             fields["stat_t"] = "./status"
             fields["val_tpl"] = "{{ value_json.%s }}" % key
             fields["ent_cat"] = "diagnostic"
             fields["exp_aft"] = expire
-            entities.append(("status_" + key, "sensor", fields))
+            yield "status_" + key, "sensor", fields
         restart = {"name": "Restart", "cmd_t": "./restart/set", "pl_prs": "PRESS",
                    "dev_cla": "restart", "ent_cat": "config"}  # fmt: skip
-        entities.append(("status_restart", "button", restart))
-        return entities
+        yield "status_restart", "button", restart
