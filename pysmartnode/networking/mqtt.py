@@ -47,8 +47,8 @@ class MQTTHandle(Subscriptions):
         self._refused = {}  # filter bytes -> refusals in a row, while the broker refuses it
         self._hooks = []  # on_connect callbacks
         self._link_hooks = []  # on_link callbacks
-        self._wake = asyncio.Event()
-        self._worker = None  # the subscription worker; 0 while the first connect syncs
+        self._synced = False  # the first connect's sync: None while it runs, True once done
+        self._worker = None  # the subscription worker while it runs (mqtt_subs.py)
         self._stopping = False  # stop() was called
         self._running = 0  # async callbacks running now
         self.callbacks_dropped = 0
@@ -68,8 +68,6 @@ class MQTTHandle(Subscriptions):
         options.update(client_options)
         self._client = MQTTClient(options)
 
-    # ------------------------------------------------------------------ topics
-
     def topic(self, topic):
         """The full topic: `./x` becomes `<home>/<device_id>/x`; others are returned as they are."""
         return self._prefix + topic[2:] if topic[:2] == "./" else topic
@@ -81,8 +79,6 @@ class MQTTHandle(Subscriptions):
     def device_topic(self, name, is_request=False):
         """`./name`, or the command topic `./name/set` if is_request."""
         return ("./%s/set" if is_request else "./%s") % name
-
-    # ------------------------------------------------------------------ incoming
 
     def _on_message(self, topic, msg, retained):
         try:
@@ -168,8 +164,6 @@ class MQTTHandle(Subscriptions):
         if msg == "online" and not retained:
             asyncio.create_task(self._announce("homeassistant", True))
 
-    # ------------------------------------------------------------------ connection
-
     def on_connect(self, callback):
         """callback(reason) runs after every connect and when Home Assistant comes online.
 
@@ -198,15 +192,16 @@ class MQTTHandle(Subscriptions):
         if self._stopping:
             return
         self.connects += 1
-        if self._worker is None:
-            # Subscribed before `online`: whoever sees online may send commands at once. The
-            # worker starts only then, so one task at a time syncs (no asyncio.Lock: 0.6 KiB)
-            self._worker = 0
+        if self._synced is False:
+            # Subscribed before `online`: whoever sees online may send commands at once. Only
+            # then changes start a worker, so one task at a time syncs (no asyncio.Lock: 0.6 KiB)
+            self._synced = None
             try:
                 await self._sync_once()
             finally:
-                if not self._stopping:
-                    self._worker = asyncio.create_task(self._sync_subscriptions())
+                self._synced = True
+                if self._todo:  # cut short (the client closed): the worker takes the rest
+                    self._changed(self._todo[0])
         await self._announce("connect" if self.connects == 1 else "reconnect", False)
 
     async def _announce(self, reason, delay):
@@ -280,9 +275,9 @@ class MQTTHandle(Subscriptions):
         # `offline`. Else (no link, a connect cut short, no answer in timeout seconds) close
         # the connection: the broker then publishes the will, `offline`
         self._stopping = True
-        if self._worker:
+        if self._worker is not None:
             self._worker.cancel()
-        self._worker = None
+            self._worker = None
         said = False
         if self._client.isconnected():
             try:

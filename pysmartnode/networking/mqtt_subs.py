@@ -49,18 +49,22 @@ class Subscriptions:
     def _changed(self, topic_filter):
         if topic_filter not in self._todo:
             self._todo.append(topic_filter)
-        self._wake.set()
+        # After the first connect's sync (MQTTHandle._on_connect) a change starts a worker,
+        # unless one runs: one task at a time syncs, and none waits while nothing changes
+        if self._synced and self._worker is None and not self._stopping:
+            self._worker = asyncio.create_task(self._sync_subscriptions())
 
     async def _sync_subscriptions(self):
-        # One worker brings the broker in line with the registry; the client re-subscribes
-        # by itself after a reconnect, so this runs only when the registry changes
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
+        # The worker: brings the broker in line with the registry, then ends. The client
+        # re-subscribes by itself after a reconnect, so this runs only when the registry changes
+        try:
             await self._sync_once()
+        finally:
+            if self._worker is asyncio.current_task():
+                self._worker = None
 
     async def _sync_once(self):
-        # One task at a time: the first connect's hook, then the worker (MQTTHandle._on_connect)
+        # One task at a time: the first connect's hook, then a worker (see _changed)
         restoring = []
         while self._todo:
             topic_filter = self._todo.pop(0)
