@@ -49,14 +49,14 @@ def set_clock_offset(seconds):
 def start(sink):
     """Starts publishing: `await sink(level_name, payload)` for each queued message, in order."""
     stop()
-    _log._wake = wake = asyncio.Event()
-    if _log._queue:
-        wake.set()
-    _log._sender = asyncio.create_task(_log._send(sink))
+    _log._sink = sink
+    if _log._queue:  # messages of the start-up; later ones start a sender themselves (emit)
+        _log._sender = asyncio.create_task(_log._send())
 
 
 def stop():
     """Stops publishing; messages keep queueing (bounded) until start() is called again."""
+    _log._sink = None
     if _log._sender is not None:
         _log._sender.cancel()
         _log._sender = None
@@ -65,7 +65,7 @@ def stop():
 async def flush(timeout=2):
     """Waits (up to timeout seconds) until the queue is empty, e.g. before a clean stop."""
     waited = 0
-    while _log._queue and _log._sender is not None and waited < timeout:
+    while _log._queue and _log._sink is not None and waited < timeout:
         await asyncio.sleep(0.05)
         waited += 0.05
 

@@ -6,6 +6,7 @@ outage the oldest is dropped and counted, so logging never blocks and never grow
 Nothing here raises. See docs/logging.md.
 """
 
+import asyncio
 import time
 
 from pysmartnode.platform import const
@@ -22,8 +23,8 @@ _level = INFO
 _queue = []  # (level name, payload) waiting for the sink; oldest first
 _queue_len = 16
 _dropped = 0
-_wake = None  # asyncio.Event, made when the sender starts
-_sender = None
+_sink = None  # the publisher start() plugged in; None: messages only queue
+_sender = None  # the task publishing the queue, while it is not empty
 _loggers = {}
 _clock_offset = 0  # seconds added to time.time() for printed timestamps (boards keep UTC)
 _reason_file = "reset_reason.txt"
@@ -86,7 +87,7 @@ def _stamp():
 
 def emit(level, name, text, local_only=False):
     """Prints one message and queues it for publishing. Never raises."""
-    global _dropped
+    global _dropped, _sender
     try:
         level_name = _NAMES.get(level) or "info"
         print("%s [%s] %s: %s" % (_stamp(), level_name, name, text))
@@ -96,8 +97,8 @@ def emit(level, name, text, local_only=False):
             _queue.pop(0)
             _dropped += 1
         _queue.append((level_name, "[%s] %s" % (name, text)))
-        if _wake is not None:
-            _wake.set()
+        if _sink is not None and _sender is None:  # a task per burst: none waits at idle
+            _sender = asyncio.create_task(_send())
         for callback in _taps:
             callback(level, name, text)
     except Exception as e:  # MemoryError or a broken stdout: nothing sensible is left to do
@@ -112,19 +113,21 @@ def dropped():
     return _dropped
 
 
-async def _send(sink):
-    while True:
-        if not _queue:
-            _wake.clear()
-            await _wake.wait()
-            continue
-        level_name, payload = _queue[0]
-        try:
-            await sink(level_name, payload)
-        except Exception as e:  # the sink's failure is printed, never raised into callers
-            print("log publish failed:", e)
-        if _queue and _queue[0][1] is payload:
-            _queue.pop(0)
+async def _send():
+    # Publishes the queue in order until it is empty, then ends (emit starts the next one)
+    global _sender
+    try:
+        while _queue and _sink is not None:
+            level_name, payload = _queue[0]
+            try:
+                await _sink(level_name, payload)
+            except Exception as e:  # the sink's failure is printed, never raised into callers
+                print("log publish failed:", e)
+            if _queue and _queue[0][1] is payload:
+                _queue.pop(0)
+    finally:
+        if _sender is asyncio.current_task():  # not a sender stop() replaced already
+            _sender = None
 
 
 def fatal(reason):
