@@ -128,6 +128,8 @@ class Status:
                 except asyncio.CancelledError:
                     if self._stopped:
                         raise
+                    if hasattr(self._task, "uncancel"):  # CPython counts them: this was a request
+                        self._task.uncancel()
                 self._sleeping = False
             self._due = False
             from pysmartnode import node
