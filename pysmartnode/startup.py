@@ -145,6 +145,7 @@ async def start(demo):
     else:
         await _load_components(log, demo, mqtt)
         await mqtt.connect()
+    drop("logging.control")  # the logger's set-up part: loaded again if a stop needs it
     platform.collect()
 
 

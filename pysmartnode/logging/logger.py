@@ -23,8 +23,8 @@ _level = INFO
 _queue = []  # (level name, payload) waiting for the sink; oldest first
 _queue_len = 16
 _dropped = 0
-_wake = None  # asyncio.Event, made when the sender starts
-_sender = None
+_sink = None  # the publisher start() plugged in; None: messages only queue
+_sender = None  # the task publishing the queue, while it is not empty
 _loggers = {}
 _clock_offset = 0  # seconds added to time.time() for printed timestamps (boards keep UTC)
 _reason_file = "reset_reason.txt"
@@ -44,29 +44,32 @@ class Logger:
     def isEnabledFor(self, level):
         return level >= (self.level or _level)
 
-    def log(self, level, msg, *args, local_only=False):
+    # **kw, not `local_only=False`: a keyword-only default costs each method a dict of its own
+    # for good (0.6 KiB for these six on the unix port); kw may hold local_only=True (print
+    # without publishing)
+    def log(self, level, msg, *args, **kw):
         if level < (self.level or _level):
             return
         try:
             text = msg % args if args else str(msg)
         except Exception:  # a wrong format string must not take the caller down
             text = "%s %r" % (msg, args)
-        emit(level, self.name, text, local_only)
+        emit(level, self.name, text, kw.get("local_only", False))
 
-    def debug(self, msg, *args, local_only=False):
-        self.log(DEBUG, msg, *args, local_only=local_only)
+    def debug(self, msg, *args, **kw):
+        self.log(DEBUG, msg, *args, **kw)
 
-    def info(self, msg, *args, local_only=False):
-        self.log(INFO, msg, *args, local_only=local_only)
+    def info(self, msg, *args, **kw):
+        self.log(INFO, msg, *args, **kw)
 
-    def warning(self, msg, *args, local_only=False):
-        self.log(WARNING, msg, *args, local_only=local_only)
+    def warning(self, msg, *args, **kw):
+        self.log(WARNING, msg, *args, **kw)
 
-    def error(self, msg, *args, local_only=False):
-        self.log(ERROR, msg, *args, local_only=local_only)
+    def error(self, msg, *args, **kw):
+        self.log(ERROR, msg, *args, **kw)
 
-    def critical(self, msg, *args, local_only=False):
-        self.log(CRITICAL, msg, *args, local_only=local_only)
+    def critical(self, msg, *args, **kw):
+        self.log(CRITICAL, msg, *args, **kw)
 
 
 def getLogger(name="node"):
@@ -77,45 +80,6 @@ def getLogger(name="node"):
     return logger
 
 
-def configure(debug=False, queue_len=16, reason_file=None):
-    """Sets the node's level (DEBUG on or off), the queue's length and the reset-reason file."""
-    global _level, _queue_len, _reason_file
-    _level = DEBUG if debug else INFO
-    _queue_len = queue_len
-    if reason_file:
-        _reason_file = reason_file
-
-
-def set_level(level):
-    """Sets the node's level (DEBUG .. CRITICAL); loggers with a level of their own keep it."""
-    global _level
-    _level = level
-
-
-def level():
-    """The node's level."""
-    return _level
-
-
-def tap(callback):
-    """callback(level, name, text) runs for every message published from now on (the HTTP
-    API's log tail and event stream). It must not raise, block or log. Returns callback;
-    untap(callback) removes it."""
-    _taps.append(callback)
-    return callback
-
-
-def untap(callback):
-    if callback in _taps:
-        _taps.remove(callback)
-
-
-def set_clock_offset(seconds):
-    """Seconds added to the clock for printed timestamps (boards keep UTC; see networking.ntp)."""
-    global _clock_offset
-    _clock_offset = seconds
-
-
 def _stamp():
     t = time.localtime(int(time.time() + _clock_offset))
     return "%02d:%02d:%02d" % (t[3], t[4], t[5])
@@ -123,7 +87,7 @@ def _stamp():
 
 def emit(level, name, text, local_only=False):
     """Prints one message and queues it for publishing. Never raises."""
-    global _dropped
+    global _dropped, _sender
     try:
         level_name = _NAMES.get(level) or "info"
         print("%s [%s] %s: %s" % (_stamp(), level_name, name, text))
@@ -133,8 +97,8 @@ def emit(level, name, text, local_only=False):
             _queue.pop(0)
             _dropped += 1
         _queue.append((level_name, "[%s] %s" % (name, text)))
-        if _wake is not None:
-            _wake.set()
+        if _sink is not None and _sender is None:  # a task per burst: none waits at idle
+            _sender = asyncio.create_task(_send())
         for callback in _taps:
             callback(level, name, text)
     except Exception as e:  # MemoryError or a broken stdout: nothing sensible is left to do
@@ -149,45 +113,21 @@ def dropped():
     return _dropped
 
 
-def start(sink):
-    """Starts publishing: `await sink(level_name, payload)` for each queued message, in order."""
-    global _wake, _sender
-    stop()
-    _wake = asyncio.Event()
-    if _queue:
-        _wake.set()
-    _sender = asyncio.create_task(_send(sink))
-
-
-def stop():
-    """Stops publishing; messages keep queueing (bounded) until start() is called again."""
+async def _send():
+    # Publishes the queue in order until it is empty, then ends (emit starts the next one)
     global _sender
-    if _sender is not None:
-        _sender.cancel()
-        _sender = None
-
-
-async def flush(timeout=2):
-    """Waits (up to timeout seconds) until the queue is empty, e.g. before a clean stop."""
-    waited = 0
-    while _queue and _sender is not None and waited < timeout:
-        await asyncio.sleep(0.05)
-        waited += 0.05
-
-
-async def _send(sink):
-    while True:
-        if not _queue:
-            _wake.clear()
-            await _wake.wait()
-            continue
-        level_name, payload = _queue[0]
-        try:
-            await sink(level_name, payload)
-        except Exception as e:  # the sink's failure is printed, never raised into callers
-            print("log publish failed:", e)
-        if _queue and _queue[0][1] is payload:
-            _queue.pop(0)
+    try:
+        while _queue and _sink is not None:
+            level_name, payload = _queue[0]
+            try:
+                await _sink(level_name, payload)
+            except Exception as e:  # the sink's failure is printed, never raised into callers
+                print("log publish failed:", e)
+            if _queue and _queue[0][1] is payload:
+                _queue.pop(0)
+    finally:
+        if _sender is asyncio.current_task():  # not a sender stop() replaced already
+            _sender = None
 
 
 def fatal(reason):
@@ -213,17 +153,12 @@ def record_reset(reason):
         print("cannot record reset reason:", e)
 
 
-def last_reset():
-    """The reason recorded before the last reset, or None; the record is removed."""
-    try:
-        with open(_reason_file) as f:
-            reason = f.read()
-    except OSError:
-        return None
-    try:
-        import os
+def __getattr__(attr):
+    # The rarely used part (control.py: configure, start, stop, flush, level, set_level, tap,
+    # untap, set_clock_offset, last_reset) loads on first use and is not bound here: start-up
+    # drops it once done, so the idle node does not hold its functions
+    if attr[:2] == "__":
+        raise AttributeError(attr)
+    from pysmartnode.logging import control
 
-        os.remove(_reason_file)
-    except OSError:
-        pass
-    return reason
+    return getattr(control, attr)

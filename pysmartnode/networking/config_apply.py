@@ -124,7 +124,7 @@ async def _back(announced):
         running.update(_entities(obj))
     discovery = node.discovery
     if discovery is not None:
-        per_entity = discovery.builder.per_entity
+        per_entity = discovery.per_entity
         gone = {}
         for object_id, platform in announced.items():
             if object_id not in running or per_entity and running[object_id] != platform:

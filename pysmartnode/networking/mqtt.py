@@ -47,9 +47,8 @@ class MQTTHandle(Subscriptions):
         self._refused = {}  # filter bytes -> refusals in a row, while the broker refuses it
         self._hooks = []  # on_connect callbacks
         self._link_hooks = []  # on_link callbacks
-        self._wake = asyncio.Event()
-        self._sync_lock = asyncio.Lock()
-        self._worker = None
+        self._synced = False  # the first connect's sync: None while it runs, True once done
+        self._worker = None  # the subscription worker while it runs (mqtt_subs.py)
         self._stopping = False  # stop() was called
         self._running = 0  # async callbacks running now
         self.callbacks_dropped = 0
@@ -69,8 +68,6 @@ class MQTTHandle(Subscriptions):
         options.update(client_options)
         self._client = MQTTClient(options)
 
-    # ------------------------------------------------------------------ topics
-
     def topic(self, topic):
         """The full topic: `./x` becomes `<home>/<device_id>/x`; others are returned as they are."""
         return self._prefix + topic[2:] if topic[:2] == "./" else topic
@@ -82,8 +79,6 @@ class MQTTHandle(Subscriptions):
     def device_topic(self, name, is_request=False):
         """`./name`, or the command topic `./name/set` if is_request."""
         return ("./%s/set" if is_request else "./%s") % name
-
-    # ------------------------------------------------------------------ incoming
 
     def _on_message(self, topic, msg, retained):
         try:
@@ -169,8 +164,6 @@ class MQTTHandle(Subscriptions):
         if msg == "online" and not retained:
             asyncio.create_task(self._announce("homeassistant", True))
 
-    # ------------------------------------------------------------------ connection
-
     def on_connect(self, callback):
         """callback(reason) runs after every connect and when Home Assistant comes online.
 
@@ -199,9 +192,16 @@ class MQTTHandle(Subscriptions):
         if self._stopping:
             return
         self.connects += 1
-        if self.connects == 1:
-            # Subscribed before `online`: whoever sees online may send commands at once
-            await self._sync_once()
+        if self._synced is False:
+            # Subscribed before `online`: whoever sees online may send commands at once. Only
+            # then changes start a worker, so one task at a time syncs (no asyncio.Lock: 0.6 KiB)
+            self._synced = None
+            try:
+                await self._sync_once()
+            finally:
+                self._synced = True
+                if self._todo:  # cut short (the client closed): the worker takes the rest
+                    self._changed(self._todo[0])
         await self._announce("connect" if self.connects == 1 else "reconnect", False)
 
     async def _announce(self, reason, delay):
@@ -254,8 +254,6 @@ class MQTTHandle(Subscriptions):
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX)
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._sync_subscriptions())
 
     async def publish(self, topic, msg, retain=False, qos=0):
         """Publishes msg (str, bytes; dict, list and tuple as JSON; an object with len() whose

@@ -49,57 +49,61 @@ class Subscriptions:
     def _changed(self, topic_filter):
         if topic_filter not in self._todo:
             self._todo.append(topic_filter)
-        self._wake.set()
+        # After the first connect's sync (MQTTHandle._on_connect) a change starts a worker,
+        # unless one runs: one task at a time syncs, and none waits while nothing changes
+        if self._synced and self._worker is None and not self._stopping:
+            self._worker = asyncio.create_task(self._sync_subscriptions())
 
     async def _sync_subscriptions(self):
-        # One worker brings the broker in line with the registry; the client re-subscribes
-        # by itself after a reconnect, so this runs only when the registry changes
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
+        # The worker: brings the broker in line with the registry, then ends. The client
+        # re-subscribes by itself after a reconnect, so this runs only when the registry changes
+        try:
             await self._sync_once()
+        finally:
+            if self._worker is asyncio.current_task():
+                self._worker = None
 
     async def _sync_once(self):
-        async with self._sync_lock:
-            restoring = []
-            while self._todo:
-                topic_filter = self._todo.pop(0)
-                wanted = None
-                for entry in self._subs:
-                    if entry[0] == topic_filter:
-                        wanted = max(entry[2], wanted or 0)
-                        if entry[3] & _RESTORE:
-                            restoring.append(entry)
-                try:
-                    if wanted is None and topic_filter in self._broker:
-                        del self._broker[topic_filter]
-                        await self._client.unsubscribe(topic_filter)
-                    elif wanted is not None and self._broker.get(topic_filter) != wanted:
-                        self._broker[topic_filter] = wanted
-                        await self._client.subscribe(topic_filter, wanted)
-                        failed = self._refused.pop(topic_filter, 0)
-                        if failed:
-                            self._log.info(
-                                "subscribed %s after %d failed attempts",
-                                topic_filter.decode(),
-                                failed,
-                            )
-                except OSError as e:  # MQTTSubscribeError, or the client closed
-                    self._broker.pop(topic_filter, None)
-                    failed = self._refused.get(topic_filter, 0) + 1
-                    self._refused[topic_filter] = failed
-                    delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)
-                    if failed & (failed - 1) == 0:  # a summary at 1, 2, 4, 8... failures
-                        self._log.error(
-                            "subscribing %s failed %d time(s), last: %s; next attempt in %d s",
-                            topic_filter.decode(), failed, e, delay,
-                        )  # fmt: skip
-                    asyncio.create_task(self._retry(topic_filter, delay))
-                except ValueError as e:  # a filter no broker takes: asking again cannot help
-                    self._broker.pop(topic_filter, None)
-                    self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
-            if restoring:
-                asyncio.create_task(self._end_restore_window(restoring))
+        # One task at a time: the first connect's hook, then a worker (see _changed)
+        restoring = []
+        while self._todo:
+            topic_filter = self._todo.pop(0)
+            wanted = None
+            for entry in self._subs:
+                if entry[0] == topic_filter:
+                    wanted = max(entry[2], wanted or 0)
+                    if entry[3] & _RESTORE:
+                        restoring.append(entry)
+            try:
+                if wanted is None and topic_filter in self._broker:
+                    del self._broker[topic_filter]
+                    await self._client.unsubscribe(topic_filter)
+                elif wanted is not None and self._broker.get(topic_filter) != wanted:
+                    self._broker[topic_filter] = wanted
+                    await self._client.subscribe(topic_filter, wanted)
+                    failed = self._refused.pop(topic_filter, 0)
+                    if failed:
+                        self._log.info(
+                            "subscribed %s after %d failed attempts",
+                            topic_filter.decode(),
+                            failed,
+                        )
+            except OSError as e:  # MQTTSubscribeError, or the client closed
+                self._broker.pop(topic_filter, None)
+                failed = self._refused.get(topic_filter, 0) + 1
+                self._refused[topic_filter] = failed
+                delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)
+                if failed & (failed - 1) == 0:  # a summary at 1, 2, 4, 8... failures
+                    self._log.error(
+                        "subscribing %s failed %d time(s), last: %s; next attempt in %d s",
+                        topic_filter.decode(), failed, e, delay,
+                    )  # fmt: skip
+                asyncio.create_task(self._retry(topic_filter, delay))
+            except ValueError as e:  # a filter no broker takes: asking again cannot help
+                self._broker.pop(topic_filter, None)
+                self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
+        if restoring:
+            asyncio.create_task(self._end_restore_window(restoring))
 
     async def _retry(self, topic_filter, delay):
         await asyncio.sleep(delay)

@@ -26,8 +26,21 @@ Each port module (cpython, unix, board) has the same names:
 import sys
 
 if sys.implementation.name != "micropython":
-    from pysmartnode.platform.cpython import *  # noqa: F403
+    from pysmartnode.platform import cpython as _port
 elif sys.platform in ("linux", "darwin"):
-    from pysmartnode.platform.unix import *  # noqa: F403
+    from pysmartnode.platform import unix as _port
 else:
-    from pysmartnode.platform.board import *  # noqa: F403
+    from pysmartnode.platform import board as _port
+
+
+def __getattr__(name):
+    # The port module's names, looked up there: not copied here (`import *` would give this
+    # package a second dict of ~28 names, 0.3 KiB of heap on the unix port)
+    try:
+        return getattr(_port, name)
+    except AttributeError:
+        pass
+    try:  # a submodule (`from pysmartnode.platform import board`): MicroPython asks here
+        return __import__(name, globals(), None, [], 1)
+    except ImportError:
+        raise AttributeError(name) from None

@@ -78,6 +78,20 @@ def test_node_publishes_status_on_request(runtime, mosquitto, start_node, observ
     assert obs.wait_message(node.topic("status"), after=mark).json()["id"] == node.device_id
 
 
+def test_status_requests_keep_the_periodic_reports_going(runtime, mosquitto, start_node, observer):
+    # A request cuts the status's wait for the interval short (it cancels that sleep): after
+    # a burst of them the reports still come at the interval, the task did not end
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node(runtime, mosquitto, INTERVAL_SENSOR_PUBLISH=1)
+    obs.wait_message(node.topic("status"), timeout=15)
+    for _ in range(5):
+        obs.publish(node.topic("status/set"), "now")
+    obs.wait_messages(node.topic("status"), 5, timeout=10)
+    mark = obs.mark()
+    assert len(obs.wait_messages(node.topic("status"), 3, timeout=10, after=mark)) == 3
+
+
 def test_node_publishes_status_every_interval(runtime, mosquitto, start_node, observer):
     obs = observer(mosquitto)
     obs.subscribe("home/#")

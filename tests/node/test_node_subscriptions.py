@@ -27,6 +27,25 @@ def test_command_runs_the_callback_and_echoes_the_state_retained(probe, broker, 
     assert echo.retain and echo.payload == b"ON"
 
 
+def test_a_subscription_made_while_the_node_runs_reaches_the_broker(probe):
+    node, obs = probe
+    obs.publish(node.topic("subscribe_late"), "now")
+    for _ in range(40):  # the handle subscribes at the broker soon after, in its own task
+        mark = obs.mark()
+        obs.publish(node.topic("late"), "hello", qos=1)
+        if _arrives(obs, node, mark):
+            break
+    assert obs.wait_message(node.topic("probe/late"), timeout=1).text == "hello"
+
+
+def _arrives(obs, node, mark):
+    try:
+        obs.wait_message(node.topic("probe/late"), after=mark, timeout=0.25)
+    except AssertionError:
+        return False
+    return True
+
+
 def test_async_callback_result_is_published_to_the_state_topic(probe):
     node, obs = probe
     obs.publish(node.topic("async/set"), "go")

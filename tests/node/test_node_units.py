@@ -36,6 +36,8 @@ def checks(request):
         "log_debug_off",
         "log_bad_format_survives",
         "log_level_name",
+        "log_local_only_not_queued",
+        "log_set_level",
         "log_sink_order",
     ],  # fmt: skip
 )

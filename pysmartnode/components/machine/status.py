@@ -36,7 +36,9 @@ class Status:
         self._link = link
         self._uptime_ms = 0
         self._ticks = ticks_ms()
-        self._request = asyncio.Event()
+        self._due = False  # a report is asked for: no wait before the next
+        self._sleeping = False  # the loop waits out the interval: a request cancels that wait
+        self._stopped = False
         self.reports = 0  # status reports the broker took (a config push waits for the next)
         self._log = logging.getLogger("status")
         self.name = "status"
@@ -48,7 +50,16 @@ class Status:
 
     def _on_request(self, topic, msg, retained):
         if not retained:
-            self._request.set()
+            self._now()
+
+    def _now(self):
+        # A report at once: the loop's wait for the interval is cancelled. No asyncio.wait_for
+        # on an Event: that loads asyncio.funcs (0.9 KiB of heap for good) and makes two tasks
+        # per wait on MicroPython
+        self._due = True
+        if self._sleeping:
+            self._sleeping = False
+            self._task.cancel()
 
     def _on_restart(self, topic, msg, retained):
         if retained:
@@ -69,7 +80,7 @@ class Status:
 
     def _on_connect(self, reason):
         if reason != "homeassistant":
-            self._request.set()
+            self._now()
 
     def uptime(self):
         """Seconds since start (the tick counter wraps on boards, so it is summed up here)."""
@@ -110,11 +121,17 @@ class Status:
 
     async def _loop(self):
         while True:
-            try:
-                await asyncio.wait_for(self._request.wait(), self._interval)
-            except asyncio.TimeoutError:
-                pass
-            self._request.clear()
+            if not self._due:
+                self._sleeping = True
+                try:
+                    await asyncio.sleep(self._interval)
+                except asyncio.CancelledError:
+                    if self._stopped:
+                        raise
+                    if hasattr(self._task, "uncancel"):  # CPython counts them: this was a request
+                        self._task.uncancel()
+                self._sleeping = False
+            self._due = False
             from pysmartnode import node
 
             if node.discovery is not None:
@@ -127,33 +144,36 @@ class Status:
                     self._log.error("status report failed: %s", e)
 
     def stop(self):
+        self._stopped = True
         self._task.cancel()
 
     async def _publish_state(self):
-        self._request.set()
+        self._now()
 
     def discovery_entities(self):
-        """Diagnostic entities read from the JSON on ./status, and the restart button."""
+        """Diagnostic entities read from the JSON on ./status, and the restart button.
+
+        Made one at a time (a generator: the status is no component, only discovery iterates
+        these): at the first connect the discovery publication is the idle node's heap peak."""
         expire = int(self._interval * 2.1) + 5
-        entities = []
-        for key, name, fields in (
-            ("uptime", "Uptime", {"dev_cla": "duration", "unit_of_meas": "s",
-                                  "stat_cla": "total_increasing"}),
-            ("ram_free", "Free RAM", {"dev_cla": "data_size", "unit_of_meas": "B",
-                                      "stat_cla": "measurement"}),
-            ("reconnects", "Reconnects", {"stat_cla": "total_increasing"}),
-            ("ip", "IP address", {}),
-            ("version", "Version", {}),
-        ):  # fmt: skip
-            if key == "ram_free" and mem_free() is None:
-                continue  # CPython has no fixed heap: the value is always null
-            fields["name"] = name
+        for key in ("uptime", "ram_free", "reconnects", "ip", "version"):
+            if key == "uptime":
+                fields = {"dev_cla": "duration", "unit_of_meas": "s",
+                          "stat_cla": "total_increasing", "name": "Uptime"}  # fmt: skip
+            elif key == "ram_free":
+                if mem_free() is None:
+                    continue  # CPython has no fixed heap: the value is always null
+                fields = {"dev_cla": "data_size", "unit_of_meas": "B",
+                          "stat_cla": "measurement", "name": "Free RAM"}  # fmt: skip
+            elif key == "reconnects":
+                fields = {"stat_cla": "total_increasing", "name": "Reconnects"}
+            else:
+                fields = {"name": "IP address" if key == "ip" else "Version"}
             fields["stat_t"] = "./status"
             fields["val_tpl"] = "{{ value_json.%s }}" % key
             fields["ent_cat"] = "diagnostic"
             fields["exp_aft"] = expire
-            entities.append(("status_" + key, "sensor", fields))
+            yield "status_" + key, "sensor", fields
         restart = {"name": "Restart", "cmd_t": "./restart/set", "pl_prs": "PRESS",
                    "dev_cla": "restart", "ent_cat": "config"}  # fmt: skip
-        entities.append(("status_restart", "button", restart))
-        return entities
+        yield "status_restart", "button", restart

@@ -1,14 +1,17 @@
-"""Home Assistant MQTT discovery: the publisher (the payloads: ha_payload.py). Imported only
-when discovery is on (MQTT_DISCOVERY_ENABLED).
+"""Home Assistant MQTT discovery: when the config goes out. Imported only when discovery is on
+(MQTT_DISCOVERY_ENABLED). What goes out is made and sent by ha_publish.py and ha_payload.py,
+loaded for each publication and dropped after it (3 KiB of heap not held between them).
 
 Config goes out on every connect and 1–5 s after Home Assistant's birth message, then the
 states; a removed component is sent as `{"p": platform}`, then omitted.
 """
 
 import asyncio
+import sys
 
 from pysmartnode import logging
-from pysmartnode.utils.component.ha_payload import Builder
+
+_PACKAGE = "pysmartnode.utils.component"
 
 
 class Discovery:
@@ -16,11 +19,13 @@ class Discovery:
     message, then asks every component for its state (config before state).
 
     `node.discovery` is this object. Components wait for `wait()` before they publish state.
+    settings: the ha_payload.Builder's arguments (device_id ... per_entity, in its order).
     """
 
-    def __init__(self, mqtt, builder, providers):
+    def __init__(self, mqtt, settings, providers):
         self._mqtt = mqtt
-        self.builder = builder
+        self.settings = settings
+        self.per_entity = settings[-1]
         self._providers = providers  # a function returning the entity providers
         self._ready = asyncio.Event()
         self._removed = {}  # object_id -> platform, sent once as {"p": platform}
@@ -28,10 +33,9 @@ class Discovery:
         self._log = logging.getLogger("discovery")
         self.publications = 0
         self._stale = None  # per-entity: retained config topics seen before ours went out
+        self._busy = 0  # publications running: ha_publish is dropped when none is
         mqtt.on_connect(self._on_connect)
         mqtt.on_link(self._on_link)
-        if builder.per_entity:  # configs an earlier run left retained are read back
-            mqtt.subscribe(builder.entity_topic("+", "+"), self._on_retained)
 
     def ready(self):
         """True once the discovery config is out on the current connection."""
@@ -60,7 +64,7 @@ class Discovery:
         if self._stale:
             stale, self._stale = self._stale, None
             for topic in stale:
-                await self._clear_if_stale(topic)
+                await self._run("clear_if_stale", topic)
         for provider in self._providers():
             if not hasattr(provider, "_publish_state"):
                 continue  # a plain object or a service: no state
@@ -80,45 +84,24 @@ class Discovery:
                 self._stale = []
             self._stale.append(topic)
             return
-        await self._clear_if_stale(topic)
-
-    async def _clear_if_stale(self, topic):
-        builder = self.builder
-        topic = self._mqtt.topic(topic)
-        for object_id, platform, _ in builder.entities_iter(self._providers()):
-            if builder.entity_topic(platform, object_id) == topic:
-                return
-        self._log.info("clearing %s: no such entity on this node now", topic)
-        await self._mqtt.publish(topic, "", True, 1)
+        await self._run("clear_if_stale", topic)
 
     async def publish(self):
         """Publishes the config (retained, QoS 1); True if the broker took all of it."""
-        ok = await self._publish_config(self._removed)
-        if ok and self._removed:
-            self._removed = {}
-            if not self.builder.per_entity:  # sent once as {"p": ...}; from now on omitted
-                ok = await self._publish_config(None)
-        self.publications += 1
-        return ok
+        return await self._run("publish")
 
-    async def _publish_config(self, removed):
-        builder = self.builder
-        if builder.per_entity:
-            payloads = builder.payloads(self._providers(), removed)
-        else:
-            # The device payload (5 KiB for a few components) is never whole in RAM: the client
-            # writes it piece by piece as _Payload makes them, again for a re-send
-            payload = _Payload(self, removed)
-            payloads = [(builder.device_topic(), payload if len(payload) else "")]
-            del payload
-        for object_id, why in builder.problems:
-            self._log.error("%s: %s", object_id, why)
-        ok = True
-        while payloads:
-            topic, payload = payloads.pop(0)  # each payload can go once it is sent
-            ok = await self._mqtt.publish(topic, payload, True, 1) and ok
-            del payload
-        return ok
+    async def _run(self, name, *args):
+        # ha_publish.<name>(self, *args): the module (and ha_payload) loaded for it, dropped
+        # from sys.modules once no publication runs
+        self._busy += 1
+        try:
+            from pysmartnode.utils.component import ha_publish
+
+            return await getattr(ha_publish, name)(self, *args)
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                _drop()
 
     def refresh(self):
         """Publishes the config again soon (a component was added, removed or changed)."""
@@ -150,39 +133,21 @@ class Discovery:
             await self.publish()
 
 
-class _Payload:
-    """The device payload as the client takes one piece by piece (mqtt_as publish(): len()
-    and iteration): the pieces are made from the providers at every send and dropped once
-    written, so the whole payload never needs one block of the heap."""
-
-    def __init__(self, discovery, removed):
-        self._discovery = discovery
-        self._removed = removed  # kept for a re-send; Discovery forgets it by rebinding
-        self._size = 0
-        for piece in self._pieces():
-            self._size += len(piece)
-
-    def _pieces(self):
-        discovery = self._discovery
-        return discovery.builder.device_chunks(discovery._providers(), self._removed)
-
-    def __len__(self):
-        return self._size
-
-    def __iter__(self):
-        made = 0
-        for piece in self._pieces():
-            made += len(piece)
-            yield piece
-        if made != self._size:  # an entity changed since it was sized: the client cut or
-            self._discovery._again()  # padded this one; the next publication is right
+def _drop():
+    package = sys.modules.get(_PACKAGE)
+    for leaf in ("ha_publish", "ha_payload"):
+        sys.modules.pop(_PACKAGE + "." + leaf, None)
+        try:
+            delattr(package, leaf)  # the import bound it on the package too
+        except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
+            pass
 
 
 def start(mqtt, config, device_id, version, model):
     """Makes the node's Discovery from the settings; returns it."""
     from pysmartnode import node
 
-    builder = Builder(
+    settings = (
         device_id,
         config.MQTT_HOME,
         config.MQTT_DISCOVERY_PREFIX,
@@ -198,4 +163,11 @@ def start(mqtt, config, device_id, version, model):
         found.extend(node.components.values())
         return found
 
-    return Discovery(mqtt, builder, providers)
+    discovery = Discovery(mqtt, settings, providers)
+    if discovery.per_entity:  # configs an earlier run left retained are read back
+        from pysmartnode.utils.component.ha_payload import Builder
+
+        topic = Builder(*settings).entity_topic("+", "+")
+        _drop()
+        mqtt.subscribe(topic, discovery._on_retained)
+    return discovery

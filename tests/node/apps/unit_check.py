@@ -25,6 +25,12 @@ log.info("bad format %d %d", 1)  # one argument short: logged as text, no except
 check("log_bad_format_survives", "bad format" in logger._queue[-1][1])
 log.warning(object())
 check("log_level_name", logger._queue[-1][0] == "warn")
+log.error("printed only", local_only=True)
+check("log_local_only_not_queued", logger._queue[-1][1] != "[unit] printed only")
+logger.set_level(logger.DEBUG)  # set_level and level: the logger's control part, loaded for it
+log.debug("now on")
+check("log_set_level", logger.level() == logger.DEBUG and logger._queue[-1][1] == "[unit] now on")
+logger.set_level(logger.INFO)
 
 sent = []
 

@@ -50,6 +50,15 @@ def on_connect(reason):
     report("hook", reason)
 
 
+def on_late(topic, msg, retained):
+    report("late", msg)
+
+
+def subscribe_late(topic, msg, retained):
+    # a subscription made while the node runs (long after the connect's sync)
+    mqtt.subscribe("./late", on_late)
+
+
 mqtt.subscribe("./switch/set", on_switch, restore_state=True)
 mqtt.subscribe("./query", on_query)
 mqtt.subscribe("./multi", raising)
@@ -58,5 +67,6 @@ mqtt.subscribe("./async/set", on_async)
 mqtt.subscribe("./json", on_json, parse_json=True)
 mqtt.subscribe("./text", on_text)
 mqtt.subscribe("probe_ext/+/x/#", on_wildcard)
+mqtt.subscribe("./subscribe_late", subscribe_late)
 mqtt.on_connect(on_connect)
 print("probe: components loaded")

@@ -1,0 +1,87 @@
+"""The rarely used part of the logger (logger.py): set-up, start and stop of the sender, levels,
+taps, the clock offset and the last reset reason. Reached as `logger.<name>` (logger.py loads
+this module on first use); start-up drops it from sys.modules once the node runs, so the idle
+node does not hold these functions. What the watchdog and a crash need (emit, fatal,
+record_reset) stays in logger.py: an end of the node must not import.
+"""
+
+import asyncio
+
+from pysmartnode.logging import logger as _log
+
+
+def configure(debug=False, queue_len=16, reason_file=None):
+    """Sets the node's level (DEBUG on or off), the queue's length and the reset-reason file."""
+    _log._level = _log.DEBUG if debug else _log.INFO
+    _log._queue_len = queue_len
+    if reason_file:
+        _log._reason_file = reason_file
+
+
+def set_level(level):
+    """Sets the node's level (DEBUG .. CRITICAL); loggers with a level of their own keep it."""
+    _log._level = level
+
+
+def level():
+    """The node's level."""
+    return _log._level
+
+
+def tap(callback):
+    """callback(level, name, text) runs for every message published from now on (the HTTP
+    API's log tail and event stream). It must not raise, block or log. Returns callback;
+    untap(callback) removes it."""
+    _log._taps.append(callback)
+    return callback
+
+
+def untap(callback):
+    if callback in _log._taps:
+        _log._taps.remove(callback)
+
+
+def set_clock_offset(seconds):
+    """Seconds added to the clock for printed timestamps (boards keep UTC; see networking.ntp)."""
+    _log._clock_offset = seconds
+
+
+def start(sink):
+    """Starts publishing: `await sink(level_name, payload)` for each queued message, in order."""
+    stop()
+    _log._sink = sink
+    if _log._queue:  # messages of the start-up; later ones start a sender themselves (emit)
+        _log._sender = asyncio.create_task(_log._send())
+
+
+def stop():
+    """Stops publishing; messages keep queueing (bounded) until start() is called again."""
+    _log._sink = None
+    if _log._sender is not None:
+        _log._sender.cancel()
+        _log._sender = None
+
+
+async def flush(timeout=2):
+    """Waits (up to timeout seconds) until the queue is empty, e.g. before a clean stop."""
+    waited = 0
+    while _log._queue and _log._sink is not None and waited < timeout:
+        await asyncio.sleep(0.05)
+        waited += 0.05
+
+
+def last_reset():
+    """The reason recorded before the last reset, or None; the record is removed."""
+    name = _log._reason_file
+    try:
+        with open(name) as f:
+            reason = f.read()
+    except OSError:
+        return None
+    try:
+        import os
+
+        os.remove(name)
+    except OSError:
+        pass
+    return reason

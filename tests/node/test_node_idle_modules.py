@@ -1,0 +1,70 @@
+"""What the idle node holds on the unix port: modules it must not load on its default path.
+
+Every module an idle node loads stays in its heap for good (its function objects, dicts and
+what it builds at import; bench/RESULTS.md, "Node heap"). These modules are for other paths.
+"""
+
+import time
+
+import pytest
+from harness import micropython_path
+
+# asyncio.funcs: wait_for/gather (the status waits without them); asyncio.lock: the handle syncs
+# its subscriptions without a Lock; ha_publish/ha_payload: loaded only while a publication runs;
+# the logger's control part: start-up and stop only
+NOT_ON_THE_IDLE_PATH = (
+    "asyncio.funcs",
+    "asyncio.lock",
+    "pysmartnode.utils.component.ha_publish",
+    "pysmartnode.utils.component.ha_payload",
+    "pysmartnode.logging.control",
+)
+
+STATUS_ENTITIES = ("uptime", "ram_free", "reconnects", "ip", "version", "restart")
+
+
+@pytest.fixture
+def idle_node(mosquitto, start_node, observer):
+    micropython_path()  # skipped (failed in CI) without the unix port
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    obs.subscribe("homeassistant/device/#")
+    node = start_node("micropython", mosquitto, components="modules", INTERVAL_SENSOR_PUBLISH=1)
+    node.proc.wait_line("modules: components loaded")
+    return node, obs
+
+
+def loaded(node, obs):
+    mark = obs.mark()
+    obs.publish(node.topic("modules/set"), "?")
+    return obs.wait_message(node.topic("modules"), after=mark, timeout=10).text.split()
+
+
+def test_idle_node_loads_no_module_of_other_paths_on_the_unix_port(idle_node):
+    node, obs = idle_node
+    # the paths that ran: connect (discovery, status), two interval reports, a status request,
+    # Home Assistant's birth message (discovery again)
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    obs.wait_messages(node.topic("status"), 3, timeout=15)
+    mark = obs.mark()
+    obs.publish(node.topic("status/set"), "now")
+    obs.wait_message(node.topic("status"), after=mark)
+    mark = obs.mark()
+    obs.publish("homeassistant/status", "online")
+    config = obs.wait_message("homeassistant/device/+/config", after=mark, timeout=15).json()
+    # the status's entities (made one at a time, publication modules loaded for it), all there
+    assert set(config["cmps"]) == {"status_" + key for key in STATUS_ENTITIES}
+    uptime = config["cmps"]["status_uptime"]
+    assert uptime["val_tpl"] == "{{ value_json.uptime }}" and uptime["dev_cla"] == "duration"
+    obs.wait_message(node.topic("status"), after=mark, timeout=15)
+    # A publication drops its modules once the broker acknowledged it: the probe's command may
+    # come in the same read as that acknowledgement, before the drop. Asked again a few times
+    # (a module once loaded for good never goes, so this cannot hide one)
+    for _ in range(20):
+        modules = loaded(node, obs)
+        held = [name for name in NOT_ON_THE_IDLE_PATH if name in modules]
+        if not held:
+            break
+        time.sleep(0.25)
+    assert "pysmartnode.components.machine.status" in modules  # the probe sees the node's own
+    assert held == []
