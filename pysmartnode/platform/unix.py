@@ -42,12 +42,51 @@ def restart(code=1):
     raise SystemExit(code)  # not reached unless the kill failed
 
 
+def _start_thread_without_sigint(func, args):
+    """Start a thread that never receives SIGINT (Ctrl-C), where the build has `ffi`.
+
+    MicroPython raises Ctrl-C in whichever thread Linux hands the signal to. A thread that gets
+    it while the main thread collects garbage deadlocks the interpreter: the main thread has
+    sent it the signal that makes a thread scan its own stack and waits for that scan, holding
+    the heap's lock; the Ctrl-C jumps out of the scan before it reports back, and the thread
+    then waits for the heap's lock to note the KeyboardInterrupt (docs/node.md). A new thread
+    inherits the signal mask of the one that starts it, so SIGINT is blocked here for the
+    moment of the start, then the old mask comes back; a Ctrl-C meanwhile waits for the main
+    thread. Returns True when the thread was started that way, False without `ffi` (the
+    PyPI wheel) or where SIG_BLOCK is not 0 (MIPS, SPARC, Alpha): a plain thread then.
+    """
+    try:
+        import ffi
+
+        mask = ffi.open(None).func("i", "pthread_sigmask", "iPP")
+    except (ImportError, OSError, AttributeError):
+        mask = None
+    if mask is not None:
+        import struct
+
+        sigint = bytearray(struct.pack("L", 1 << 1))  # SIGINT (2) is bit 1 of the first word
+        sigint.extend(bytes(128 - len(sigint)))  # a sigset_t: 128 bytes on glibc and musl
+        old = bytearray(128)
+        # SIG_BLOCK is 0 where Linux numbers it so; elsewhere 0 is refused (EINVAL), nothing
+        # changed
+        if mask(0, sigint, old) != 0:
+            mask = None
+    if mask is None:
+        _thread.start_new_thread(func, args)
+        return False
+    try:
+        _thread.start_new_thread(func, args)
+    finally:
+        mask(2, old, None)  # SIG_SETMASK: the main thread takes Ctrl-C again
+    return True
+
+
 class _Every:
     interrupted = False
 
     def __init__(self, seconds, func):
         self._running = True
-        _thread.start_new_thread(self._run, (seconds, func))
+        self.sigint_blocked = _start_thread_without_sigint(self._run, (seconds, func))
 
     def _run(self, seconds, func):
         while self._running:
