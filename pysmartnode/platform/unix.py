@@ -95,9 +95,10 @@ class _Every:
                 if self._running:
                     func()
             except KeyboardInterrupt:
-                # Linux may hand SIGINT (Ctrl-C) to this thread rather than the main one, and
-                # MicroPython then raises it here, where it would end only this thread and leave
-                # the node running. Note it; the event loop side raises it again (watchdog.py)
+                # Without ffi (sigint_blocked False) Linux may hand SIGINT (Ctrl-C) to this
+                # thread rather than the main one, and MicroPython then raises it here, where it
+                # would end only this thread and leave the node running. Note it; the event
+                # loop side raises it again (watchdog.py)
                 self.interrupted = True
 
     def stop(self):

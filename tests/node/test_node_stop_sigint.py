@@ -73,6 +73,15 @@ def test_only_the_main_thread_of_a_firmware_node_takes_ctrl_c(start_firmware_nod
     assert node.proc.wait(timeout=15) == 0, node.proc.output()
 
 
+def test_the_watchdog_of_a_firmware_node_still_ends_a_blocked_loop(start_firmware_node, mosquitto):
+    # its thread, SIGINT blocked, still checks, reports and ends the node
+    node = start_firmware_node(mosquitto, components="blocking", WATCHDOG_TIMEOUT=1.5)
+    node.proc.wait_line("blocking: the event loop stops now", timeout=15)
+    assert node.proc.wait(timeout=15) != 0
+    assert "watchdog: the event loop stood still" in node.proc.output()
+    assert "still alive" not in node.proc.output()
+
+
 def _stop_repeatedly(start, broker, stops):
     rng = random.Random()
     done = 0
