@@ -168,12 +168,7 @@ def test_ctrl_c_ends_user_tasks_before_the_mqtt_handle_goes(runtime, mosquitto, 
     # the tasks are this busy)
     obs = observer(mosquitto)
     obs.subscribe("home/#")
-    # No watchdog on the PyPI wheel: a Ctrl-C that Linux hands to its thread while the main
-    # thread collects garbage deadlocks the unix port itself, and the wheel has no ffi to keep
-    # SIGINT off that thread (docs/node.md; 1 in ~40 runs under CPU load, the 15 s wait that
-    # failed; the firmware's fix is test_node_stop_sigint.py); this test is about the order
-    watchdog = 0 if runtime == "micropython" else 30
-    node = start_node(runtime, mosquitto, components="busy_user", WATCHDOG_TIMEOUT=watchdog)
+    node = start_node(runtime, mosquitto, components="busy_user")
     obs.wait_message(node.topic("busy/c"), timeout=15)
     node.proc.send_signal(signal.SIGINT)
     assert node.proc.wait(timeout=15) == 0

@@ -66,12 +66,7 @@ def test_signal_inside_the_connect_hooks_leaves_offline_retained(
         micropython_path()
     obs = observer(mosquitto)
     obs.subscribe("home/#")
-    # No watchdog on the PyPI wheel: a Ctrl-C that Linux hands to its thread while the main
-    # thread collects garbage deadlocks the unix port itself, and the wheel has no ffi to keep
-    # SIGINT off that thread (docs/node.md; seen once here in CI; the firmware's fix is
-    # test_node_stop_sigint.py); this test is about a stop inside the connect hooks
-    watchdog = 0 if runtime == "micropython" else 30
-    node = start_node(runtime, mosquitto, components="hook_waits", WATCHDOG_TIMEOUT=watchdog)
+    node = start_node(runtime, mosquitto, components="hook_waits")
     node.proc.wait_line("hook_waits: in the connect hooks", timeout=15)
     mark = obs.mark()
     node.proc.send_signal(sig)
