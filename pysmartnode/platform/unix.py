@@ -126,11 +126,14 @@ class _Watcher:
     def __init__(self, timeout, period, reason, reason_file):
         import binascii
 
-        folder = "/dev/shm" if _exists("/dev/shm") else "/tmp"  # memory: no disk write each s
         token = binascii.hexlify(os.urandom(6)).decode()
-        self._path = "%s/pysmartnode-watchdog-%s" % (folder, token)
         self._count = 0
-        self.feed()
+        for folder in ("/dev/shm", "/tmp"):  # /dev/shm is memory: no disk write each period
+            self._path = "%s/pysmartnode-watchdog-%s" % (folder, token)
+            if self.feed():
+                break
+        else:
+            raise OSError("no folder to feed the watchdog through")
         f = _quote(self._path)
         checks = int(timeout / period + 0.999)
         # $PPID is this process (os.system's shell is its child); a zombie has no cwd left
@@ -152,7 +155,8 @@ class _Watcher:
             with open(self._path, "w") as out:
                 out.write(str(self._count))
         except OSError:
-            pass  # the shell then sees no change: a watchdog that cannot be fed resets
+            return False  # the shell then sees no change: a watchdog that cannot be fed resets
+        return True
 
     def stop(self):
         try:
@@ -175,7 +179,10 @@ def watch(timeout, period, reason, reason_file):
     build with `ffi` (its thread blocks SIGINT), or no /proc (macOS): every() then."""
     if _sigmask() is not None or not _exists("/proc/self/cwd"):
         return None
-    return _Watcher(timeout, period, reason, reason_file)
+    try:
+        return _Watcher(timeout, period, reason, reason_file)
+    except OSError:
+        return None
 
 
 def every(seconds, func):
