@@ -23,8 +23,9 @@ from harness import REPO, runtimes
 
 SIGINT_BIT = 1 << (signal.SIGINT - 1)  # in the masks of /proc/<pid>/task/<tid>/status
 FROZEN = {"MICROPYPATH": ".frozen"}  # the firmware runs what it froze: the tree under test
-# Stops per run: with the old watchdog 1 in ~25 hung (measured: 4 in 83, 2 in 80, 8 in 237
-# stops), so 60 stops hit it in ~9 runs of 10; about 20 s on 2 cores
+# Stops per run: with the old watchdog 1 in 20-35 hung (measured one at a time: 4 in 83 on the
+# firmware, 11 in 357 on the wheel), so 60 stops hit it in 8-9 runs of 10 (6 of 6 on each);
+# 10-25 s on 2 cores
 STOPS = 60
 SOAK_STOPS = 400
 PARALLEL = 2  # nodes stopped at once: twice the stops in the same time, and the CPU is busy
