@@ -42,12 +42,53 @@ def restart(code=1):
     raise SystemExit(code)  # not reached unless the kill failed
 
 
+def _sigmask():
+    """libc's pthread_sigmask through `ffi`, or None: no `ffi` (the PyPI wheel), or SIG_BLOCK is
+    not 0 there (MIPS, SPARC, Alpha refuse 0 with EINVAL; blocking nothing changes nothing)."""
+    try:
+        import ffi
+
+        mask = ffi.open(None).func("i", "pthread_sigmask", "iPP")
+    except (ImportError, OSError, AttributeError):
+        return None
+    return mask if mask(0, bytearray(128), None) == 0 else None
+
+
+def _start_thread_without_sigint(func, args, mask):
+    """Start a thread that never receives SIGINT (Ctrl-C).
+
+    MicroPython raises Ctrl-C in whichever thread Linux hands the signal to. A thread that gets
+    it while the main thread collects garbage deadlocks the interpreter: the main thread has
+    sent it the signal that makes a thread scan its own stack and waits for that scan, holding
+    the heap's lock; the Ctrl-C jumps out of the scan before it reports back, and the thread
+    then waits for the heap's lock to note the KeyboardInterrupt (docs/node.md). A new thread
+    inherits the signal mask of the one that starts it, so SIGINT is blocked here for the
+    moment of the start, then the old mask comes back; a Ctrl-C meanwhile waits for the main
+    thread.
+    """
+    import struct
+
+    sigint = bytearray(struct.pack("L", 1 << 1))  # SIGINT (2) is bit 1 of the first word
+    sigint.extend(bytes(128 - len(sigint)))  # a sigset_t: 128 bytes on glibc and musl
+    old = bytearray(128)
+    mask(0, sigint, old)  # SIG_BLOCK
+    try:
+        _thread.start_new_thread(func, args)
+    finally:
+        mask(2, old, None)  # SIG_SETMASK: the main thread takes Ctrl-C again
+
+
 class _Every:
     interrupted = False
 
     def __init__(self, seconds, func):
         self._running = True
-        _thread.start_new_thread(self._run, (seconds, func))
+        mask = _sigmask()
+        self.sigint_blocked = mask is not None
+        if mask is None:
+            _thread.start_new_thread(self._run, (seconds, func))
+        else:
+            _start_thread_without_sigint(self._run, (seconds, func), mask)
 
     def _run(self, seconds, func):
         while self._running:
@@ -56,13 +97,92 @@ class _Every:
                 if self._running:
                     func()
             except KeyboardInterrupt:
-                # Linux may hand SIGINT (Ctrl-C) to this thread rather than the main one, and
-                # MicroPython then raises it here, where it would end only this thread and leave
-                # the node running. Note it; the event loop side raises it again (watchdog.py)
+                # Without ffi (sigint_blocked False) Linux may hand SIGINT (Ctrl-C) to this
+                # thread rather than the main one, and MicroPython then raises it here, where it
+                # would end only this thread and leave the node running. Note it; the event
+                # loop side raises it again (watchdog.py)
                 self.interrupted = True
 
     def stop(self):
         self._running = False
+
+
+def _quote(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+class _Watcher:
+    """The watchdog's check in a shell process outside the interpreter: no thread of ours.
+
+    The event loop writes a new count into a file every `period` (feed()); the shell reads it
+    as often, and when it has not changed for `timeout` seconds it does what fatal() does:
+    prints the reason on the node's stderr, records it in `reason_file` and ends the node
+    (SIGKILL). It ends itself once the file is gone (stop()) or the node is.
+    """
+
+    interrupted = False  # no thread for a Ctrl-C to land in
+    sigint_blocked = False
+
+    def __init__(self, timeout, period, reason, reason_file):
+        import binascii
+
+        token = binascii.hexlify(os.urandom(6)).decode()
+        self._count = 0
+        for folder in ("/dev/shm", "/tmp"):  # /dev/shm is memory: no disk write each period
+            self._path = "%s/pysmartnode-watchdog-%s" % (folder, token)
+            if self.feed():
+                break
+        else:
+            raise OSError("no folder to feed the watchdog through")
+        f = _quote(self._path)
+        checks = int(timeout / period + 0.999)
+        # $PPID is this process (os.system's shell is its child); a zombie has no cwd left
+        script = (
+            "p=$PPID; n=0; last=;"
+            " while [ -e /proc/$p/cwd ] && [ -f %s ]; do sleep %s;"
+            ' read -r now < %s; if [ "$now" = "$last" ]; then n=$((n+1));'
+            " else n=0; last=$now; fi;"
+            " if [ $n -ge %d ] && [ -f %s ] && [ -e /proc/$p/cwd ]; then"
+            " printf '%%s' %s > %s;"
+            ' echo "$(date +%%H:%%M:%%S) [critical] node: reset: "%s > /proc/$p/fd/2;'
+            " kill -9 $p; break; fi; done; rm -f %s"
+        ) % (f, period, f, checks, f, _quote(reason), _quote(reason_file), _quote(reason), f)
+        os.system("(%s) </dev/null >/dev/null 2>&1 &" % script)
+
+    def feed(self):
+        self._count += 1
+        try:
+            with open(self._path, "w") as out:
+                out.write(str(self._count))
+        except OSError:
+            return False  # the shell then sees no change: a watchdog that cannot be fed resets
+        return True
+
+    def stop(self):
+        try:
+            os.remove(self._path)
+        except OSError:
+            pass
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def watch(timeout, period, reason, reason_file):
+    """The watchdog's check outside the interpreter (_Watcher) where a thread of its own could
+    deadlock a Ctrl-C: Linux without `ffi` (the PyPI wheel). None where a thread is safe: a
+    build with `ffi` (its thread blocks SIGINT), or no /proc (macOS): every() then."""
+    if _sigmask() is not None or not _exists("/proc/self/cwd"):
+        return None
+    try:
+        return _Watcher(timeout, period, reason, reason_file)
+    except OSError:
+        return None
 
 
 def every(seconds, func):

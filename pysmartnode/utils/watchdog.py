@@ -1,10 +1,11 @@
 """Software watchdog: resets the node when the event loop stops turning.
 
 A task stamps the time every second; a check outside the loop (a thread on Linux, a
-machine.Timer on a board) looks at the stamp. When it is older than `timeout` seconds, a
-component is blocking the loop: the reason is printed and recorded (published after the next
-start) and the node resets; on Linux it exits non-zero so a supervisor such as systemd restarts it.
-It watches the scheduler, not the network: the MQTT client handles outages by itself.
+machine.Timer on a board, a shell process on the unix port without ffi) looks at the stamp.
+When it is older than `timeout` seconds, a component is blocking the loop: the reason is
+printed and recorded (published after the next start) and the node resets; on Linux it exits
+non-zero so a supervisor such as systemd restarts it. It watches the scheduler, not the
+network: the MQTT client handles outages by itself.
 """
 
 import asyncio
@@ -26,11 +27,26 @@ class Watchdog:
         # Made now: when it fires the loop is stuck and allocating is best avoided
         self._reason = "watchdog: the event loop stood still for more than %s s" % timeout
         self._task = asyncio.create_task(self._feed(period))
-        self._check_timer = every(period, self._check)
+        self._check_timer = self._outside(timeout, period) or every(period, self._check)
+
+    def _outside(self, timeout, period):
+        # Linux without ffi (the unix port's PyPI wheel): the check runs in a process of its
+        # own, since a thread of ours there can deadlock a Ctrl-C (platform/unix.py)
+        from pysmartnode import platform
+
+        watch = getattr(platform, "watch", None)
+        if watch is None:
+            return None
+        from pysmartnode.logging import logger
+
+        return watch(timeout, period, self._reason, logger._reason_file)
 
     async def _feed(self, period):
+        feed = getattr(self._check_timer, "feed", None)
         while True:
             self._fed = ticks_ms()
+            if feed is not None:
+                feed()
             if self._check_timer.interrupted:
                 raise KeyboardInterrupt  # Ctrl-C that hit the check's thread: stop the node
             await asyncio.sleep(period)

@@ -168,10 +168,7 @@ def test_ctrl_c_ends_user_tasks_before_the_mqtt_handle_goes(runtime, mosquitto, 
     # the tasks are this busy)
     obs = observer(mosquitto)
     obs.subscribe("home/#")
-    # No watchdog: a Ctrl-C that Linux hands to its thread while the main thread collects
-    # garbage deadlocks the unix port itself (docs/node.md; 1 in ~40 runs under CPU load, the
-    # 15 s wait that failed); this test is about the order of the stop
-    node = start_node(runtime, mosquitto, components="busy_user", WATCHDOG_TIMEOUT=0)
+    node = start_node(runtime, mosquitto, components="busy_user")
     obs.wait_message(node.topic("busy/c"), timeout=15)
     node.proc.send_signal(signal.SIGINT)
     assert node.proc.wait(timeout=15) == 0

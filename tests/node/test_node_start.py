@@ -1,7 +1,5 @@
 """A node starts on both runtimes against both brokers, reports online and status, stops cleanly."""
 
-import ctypes
-import os
 import signal
 import socket
 
@@ -133,33 +131,6 @@ def test_node_exits_zero_after_ctrl_c(runtime, mosquitto, start_node, observer):
     obs.wait_message(node.topic("status"), timeout=15)
     node.proc.send_signal(signal.SIGINT)
     assert node.proc.wait(timeout=10) == 0
-
-
-def _tgkill(pid: int, tid: int, sig: int) -> None:
-    """Sends ``sig`` to one thread of a process, as Linux may do with a Ctrl-C."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.tgkill(pid, tid, sig) != 0:
-        raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid})")
-
-
-def test_ctrl_c_delivered_to_the_watchdog_thread_still_stops_the_node(
-    mosquitto, start_node, observer
-):
-    # The kernel hands a process-wide SIGINT to any thread that does not block it; MicroPython
-    # raises KeyboardInterrupt in the thread that got it. Seen once in CI: the watchdog's thread
-    # died and the node ran on. Only the unix port runs Python code in a thread of its own here
-    obs = observer(mosquitto)
-    obs.subscribe("home/#")
-    node = start_node("micropython", mosquitto, WATCHDOG_TIMEOUT=30)
-    obs.wait_message(node.topic("available"), b"online", timeout=15)
-    threads = [int(t) for t in os.listdir(f"/proc/{node.proc.pid}/task") if int(t) != node.proc.pid]
-    assert threads, "the watchdog runs in a thread of its own on the unix port"
-    mark = obs.mark()
-    for tid in threads:
-        _tgkill(node.proc.pid, tid, signal.SIGINT)
-    obs.wait_message(node.topic("available"), b"offline", after=mark, timeout=10)
-    assert node.proc.wait(timeout=10) == 0
-    assert "Unhandled exception in thread" not in node.proc.output()
 
 
 @pytest.mark.parametrize(

@@ -67,10 +67,7 @@ def test_signal_inside_the_connect_hooks_leaves_offline_retained(
         micropython_path()
     obs = observer(mosquitto)
     obs.subscribe("home/#")
-    # No watchdog: a Ctrl-C that Linux hands to its thread while the main thread collects
-    # garbage deadlocks the unix port itself (docs/node.md; seen once here in CI); this test is
-    # about a stop inside the connect hooks
-    node = start_node(runtime, mosquitto, components="hook_waits", WATCHDOG_TIMEOUT=0)
+    node = start_node(runtime, mosquitto, components="hook_waits")
     node.proc.wait_line("hook_waits: in the connect hooks", timeout=15)
     mark = obs.mark()
     node.proc.send_signal(sig)
