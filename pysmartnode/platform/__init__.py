@@ -15,6 +15,8 @@ Each port module (cpython, unix, board) has the same names:
     every(seconds, func)     calls func outside the event loop every few seconds (thread or
                              machine.Timer); returns an object with stop() and `interrupted`
                              (True once a Ctrl-C meant for the node landed in that thread)
+    watch(timeout, period, reason, reason_file)   unix port without ffi only: the watchdog's
+                             check in a shell process of its own (no thread; platform/unix.py)
     Link()                   the network link: connect(), isconnected(), ip(), rssi(), on_change(cb)
     led(pin, active_high)    an output with on()/off() for the status LED (boards only)
     irq_flag()               a flag a pin interrupt handler may set (hard IRQ: no allocation) and
