@@ -13,6 +13,7 @@ from harness import micropython_path
 # its subscriptions without a Lock; ha_publish/ha_payload: loaded only while a publication runs;
 # the logger's control part: start-up and stop only
 NOT_ON_THE_IDLE_PATH = (
+    "asyncio.event",  # discovery's Event is made only for a wait(); the status asks ready()
     "asyncio.funcs",
     "asyncio.lock",
     "pysmartnode.utils.component.ha_publish",

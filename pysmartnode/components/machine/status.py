@@ -134,8 +134,10 @@ class Status:
             self._due = False
             from pysmartnode import node
 
-            if node.discovery is not None:
-                await node.discovery.wait()  # Home Assistant gets the config before the state
+            if node.discovery is not None and not node.discovery.ready():
+                # Home Assistant gets the config before the state: discovery's state pass
+                # after the config asks for this report (_publish_state)
+                continue
             if self._mqtt.isconnected():
                 try:
                     if await self._mqtt.publish("./status", self.report(), qos=1):

@@ -18,7 +18,8 @@ class Discovery:
     """Publishes the node's discovery on every connect and after Home Assistant's birth
     message, then asks every component for its state (config before state).
 
-    `node.discovery` is this object. Components wait for `wait()` before they publish state.
+    `node.discovery` is this object. Components wait for `wait()` before they publish state;
+    the status reports only when `ready()` (the state pass after the config asks for it).
     settings: the ha_payload.Builder's arguments (device_id ... per_entity, in its order).
     """
 
@@ -27,7 +28,11 @@ class Discovery:
         self.settings = settings
         self.per_entity = settings[-1]
         self._providers = providers  # a function returning the entity providers
-        self._ready = asyncio.Event()
+        # A flag; the asyncio.Event only once something waits while it is down: on the idle
+        # node nothing does (the status asks ready()), and that Event alone loaded
+        # asyncio.event there (1.4 KiB of heap for good, frozen)
+        self._ready = False
+        self._event = None
         self._removed = {}  # object_id -> platform, sent once as {"p": platform}
         self._refresh = None
         self._log = logging.getLogger("discovery")
@@ -39,16 +44,27 @@ class Discovery:
 
     def ready(self):
         """True once the discovery config is out on the current connection."""
-        return self._ready.is_set()
+        return self._ready
 
     async def wait(self):
         """Returns once the discovery config is out on the current connection."""
-        if not self._ready.is_set():
-            await self._ready.wait()
+        if not self._ready:
+            if self._event is None:
+                self._event = asyncio.Event()
+            await self._event.wait()
+
+    def _set(self, ready):
+        self._ready = ready
+        if self._event is None:
+            return
+        if ready:
+            self._event.set()
+        else:
+            self._event.clear()
 
     def _on_link(self, up):
         if not up:
-            self._ready.clear()
+            self._set(False)
 
     async def _on_connect(self, reason):
         if reason == "homeassistant":
@@ -60,7 +76,7 @@ class Discovery:
             await self.publish()
         except Exception as e:  # MemoryError making the payload: the states must still go out
             self._log.error("discovery not published: %s: %s", type(e).__name__, e)
-        self._ready.set()
+        self._set(True)
         if self._stale:
             stale, self._stale = self._stale, None
             for topic in stale:
@@ -79,7 +95,7 @@ class Discovery:
         # own configs come back unretained and are ignored.
         if not retained or not msg:
             return
-        if not self._ready.is_set():  # judged once this connection's config is out
+        if not self._ready:  # judged once this connection's config is out
             if self._stale is None:
                 self._stale = []
             self._stale.append(topic)
@@ -105,7 +121,7 @@ class Discovery:
 
     def refresh(self):
         """Publishes the config again soon (a component was added, removed or changed)."""
-        if self._ready.is_set():
+        if self._ready:
             self._again()
 
     def _again(self):
@@ -129,7 +145,7 @@ class Discovery:
         """Removes component's entities from Home Assistant."""
         for object_id, platform, _ in component.discovery_entities():
             self._removed[object_id] = platform
-        if self._ready.is_set():
+        if self._ready:
             await self.publish()
 
 

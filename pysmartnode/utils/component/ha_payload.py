@@ -90,7 +90,8 @@ class Builder:
 
     def __init__(self, device_id, home, prefix, availability, device_name=None, model=None,
                  version=None, per_entity=False):  # fmt: skip
-        self.device_id = device_id
+        # no method that only a test or a tool needs (each is a function object and a slot of
+        # the class dict): this class is loaded for every publication, the idle node's peak
         self.node_id = ha_id(device_id)
         self._base = "%s/%s/" % (home, device_id)
         self.prefix = prefix
@@ -101,38 +102,30 @@ class Builder:
         self.per_entity = per_entity
         self.problems = []  # (object_id, why) of the last build: what was dropped or changed
 
-    def _device(self):
+    def _blocks(self):
+        # the dev and o blocks: {"dev": ..., "o": ..., "avty_t": ...}
         device = {"ids": [self.node_id], "name": self.device_name, "mf": "pysmartnode"}
         if self.model:
             device["mdl"] = self.model
         if self.version:
             device["sw"] = self.version
-        return device
-
-    def _origin(self):
         origin = {"name": "pysmartnode", "url": _ORIGIN_URL}
         if self.version:
             origin["sw"] = self.version
-        return origin
-
-    def _topic(self, topic):
-        return self._base + topic[2:] if topic[:2] == "./" else topic
+        return {"dev": device, "o": origin, "avty_t": self.availability}
 
     def _component(self, object_id, platform, fields):
         config = {"p": platform}
         for key, value in fields.items():
-            if key[-2:] == "_t" and isinstance(value, str):
-                value = self._topic(value)
+            if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
+                value = self._base + value[2:]
             config[key] = value
         config["uniq_id"] = "%s_%s" % (self.node_id, object_id)
         config["def_ent_id"] = "%s.%s" % (platform, entity_id(config["uniq_id"]))
         config["qos"] = 1
         config.pop("obj_id", None)  # ignored since HA 2026.4; def_ent_id replaces it
-        if platform == "sensor":
-            self._check_sensor(object_id, config)
-        return config
-
-    def _check_sensor(self, object_id, config):
+        if platform != "sensor":
+            return config
         device_class = config.get("dev_cla")
         if device_class:
             why = unit_problem(device_class, config.get("unit_of_meas"))
@@ -145,16 +138,17 @@ class Builder:
             config["stat_cla"] = "total_increasing"
         if not config.get("unit_of_meas"):
             config.pop("unit_of_meas", None)
-
-    def entities(self, providers):
-        """[(object_id, platform, config)] of every discovered entity of providers, each
-        object id once (a duplicate is dropped and recorded in self.problems)."""
-        return list(self.entities_iter(providers))
+        return config
 
     def entities_iter(self, providers):
-        """entities(), one at a time."""
+        """(object_id, platform, config) of every discovered entity of providers, one at a
+        time, each object id once (a duplicate is dropped and recorded in self.problems)."""
         self.problems = []
-        seen = {}
+        # The ids so far as one text " id id ... " (ids have no space), not a dict holding
+        # every id string to the end: the publication's peak is at its last entity.
+        # owners: (where in seen, provider) of each provider that announced one
+        seen = " "
+        owners = []
         for provider in providers:
             if not getattr(provider, "discover", False) or not hasattr(
                 provider, "discovery_entities"
@@ -171,12 +165,15 @@ class Builder:
                 if ha_id(object_id) != object_id:
                     self.problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
                     continue
-                if object_id in seen:
-                    self.problems.append(
-                        (object_id, "id already used by %s: dropped" % seen[object_id])
-                    )
+                at = seen.find(" %s " % object_id)
+                if at >= 0:
+                    owner = [p for start, p in owners if start <= at][-1]
+                    owner = getattr(owner, "name", object_id)
+                    self.problems.append((object_id, "id already used by %s: dropped" % owner))
                     continue
-                seen[object_id] = getattr(provider, "name", object_id)
+                if not owners or owners[-1][1] is not provider:
+                    owners.append((len(seen) - 1, provider))
+                seen += object_id + " "
                 yield object_id, platform, self._component(object_id, platform, fields)
 
     def payloads(self, providers, removed=None):
@@ -184,13 +181,14 @@ class Builder:
 
         removed: {object_id: platform} of entities that went away since the last publication.
         """
-        entities = self.entities(providers)
+        entities = list(self.entities_iter(providers))
         removed = removed or {}
         if self.per_entity:
             out = []
             for object_id, platform, config in entities:
-                config["dev"] = self._device()
-                config["o"] = self._origin()
+                blocks = self._blocks()
+                config["dev"] = blocks["dev"]
+                config["o"] = blocks["o"]
                 config["avty_t"] = self.availability
                 del config["p"]
                 out.append((self.entity_topic(platform, object_id), config))
@@ -204,24 +202,14 @@ class Builder:
             components[object_id] = config
         if not components:
             return [(self.device_topic(), "")]
-        payload = {
-            "dev": self._device(),
-            "o": self._origin(),
-            "avty_t": self.availability,
-            "cmps": components,
-        }
+        blocks = self._blocks()
+        payload = {"dev": blocks["dev"], "o": blocks["o"], "avty_t": self.availability,
+                   "cmps": components}  # fmt: skip
         return [(self.device_topic(), payload)]
 
     def device_text(self, providers, removed=None):
-        """The device payload as JSON bytes (see device_pieces); None: nothing to announce."""
-        pieces = self.device_pieces(providers, removed)
-        return None if pieces is None else b"".join(pieces)
-
-    def device_pieces(self, providers, removed=None):
-        """The device payload as a list of JSON bytes pieces (see device_chunks); None: nothing
-        to announce."""
-        pieces = list(self.device_chunks(providers, removed))
-        return pieces or None
+        """The device payload as JSON bytes (device_chunks joined); None: nothing to announce."""
+        return b"".join(self.device_chunks(providers, removed)) or None
 
     def device_chunks(self, providers, removed=None):
         """The device payload (device mode) as JSON bytes, one component at a time.
@@ -252,7 +240,7 @@ class Builder:
     def _head(self):
         import json
 
-        head = json.dumps({"dev": self._device(), "o": self._origin(), "avty_t": self.availability})
+        head = json.dumps(self._blocks())
         return head[:-1].encode() + b', "cmps": {'
 
     def device_topic(self):

@@ -9,33 +9,34 @@ from pysmartnode.utils.component.ha_payload import Builder
 
 async def publish(discovery):
     """Publishes the config (retained, QoS 1); True if the broker took all of it."""
+    # One coroutine for both rounds (no helper's frame held while the client writes): a
+    # removal goes out once, as {"p": ...}; the second round omits it
     builder = Builder(*discovery.settings)
-    ok = await _publish_config(discovery, builder, discovery._removed)
-    if ok and discovery._removed:
-        discovery._removed = {}
-        if not builder.per_entity:  # sent once as {"p": ...}; from now on omitted
-            ok = await _publish_config(discovery, builder, None)
-    discovery.publications += 1
-    return ok
-
-
-async def _publish_config(discovery, builder, removed):
-    if builder.per_entity:
-        payloads = builder.payloads(discovery._providers(), removed)
-    else:
-        # The device payload (5 KiB for a few components) is never whole in RAM: the client
-        # writes it piece by piece as _Payload makes them, again for a re-send
-        payload = _Payload(discovery, builder, removed)
-        payloads = [(builder.device_topic(), payload if len(payload) else "")]
-        del payload
-    for object_id, why in builder.problems:
-        discovery._log.error("%s: %s", object_id, why)
-    ok = True
     mqtt = discovery._mqtt
-    while payloads:
-        topic, payload = payloads.pop(0)  # each payload can go once it is sent
-        ok = await mqtt.publish(topic, payload, True, 1) and ok
-        del payload
+    removed = discovery._removed
+    while True:
+        if builder.per_entity:
+            payloads = builder.payloads(discovery._providers(), removed)
+        else:
+            # The device payload (5 KiB for a few components) is never whole in RAM: the
+            # client writes it piece by piece as _Payload makes them, again for a re-send
+            payload = _Payload(discovery, builder, removed)
+            payloads = [(builder.device_topic(), payload if len(payload) else "")]
+            del payload
+        for object_id, why in builder.problems:
+            discovery._log.error("%s: %s", object_id, why)
+        ok = True
+        while payloads:
+            topic, payload = payloads.pop(0)  # each payload can go once it is sent
+            ok = await mqtt.publish(topic, payload, True, 1) and ok
+            del payload
+        if removed is None or not (ok and discovery._removed):
+            break
+        discovery._removed = {}
+        if builder.per_entity:
+            break
+        removed = None
+    discovery.publications += 1
     return ok
 
 
@@ -60,18 +61,15 @@ class _Payload:
         self._builder = builder
         self._removed = removed  # kept for a re-send; Discovery forgets it by rebinding
         self._size = 0
-        for piece in self._pieces():
+        for piece in builder.device_chunks(discovery._providers(), removed):
             self._size += len(piece)
-
-    def _pieces(self):
-        return self._builder.device_chunks(self._discovery._providers(), self._removed)
 
     def __len__(self):
         return self._size
 
     def __iter__(self):
         made = 0
-        for piece in self._pieces():
+        for piece in self._builder.device_chunks(self._discovery._providers(), self._removed):
             made += len(piece)
             yield piece
         if made != self._size:  # an entity changed since it was sized: the client cut or
