@@ -20,7 +20,8 @@ Figures: the smallest `-X heapsize` (1 KiB bisection, confirmed) at which (a) th
 node (status only) and (c) a node with 5 sensors + 3 switches (NODE_5_3: Linux components of
 the library, pysmartnode/components/unix/, as a components.py beside config.py) run, the node
 held --hold seconds and then still answering a status request (for (c) one that counts all 8
-components built and none failed). The components are the unix/ ones because the unix port has
+components built and none failed), with no error, critical or MemoryError line in its output
+(at the edge a node may live and answer while its discovery publication failed). The components are the unix/ ones because the unix port has
 no hardware: sensors on tests/fakes would add the fakes' own code to the heap. Bundle sizes: the
 .mpy bytes of tools/build.py's tree, core (no components) and core + all components.
 Then where the heap goes: gc.mem_alloc() deltas per import (bench/heap_imports.py) and, for the
@@ -191,7 +192,19 @@ def node_run(
         proc.stdout.close()
         watcher.close()
         shutil.rmtree(folder, ignore_errors=True)
+    if status is not None and unwell(output):
+        status = None  # alive and answering, but something (discovery, a reading) failed
     return (status, output) if components is not None else status
+
+
+def unwell(output: str) -> str | None:
+    """The first line of a node's output that says a part of it failed (an error, a critical
+    line, a MemoryError anywhere): at the edge a node may live on and answer its status while
+    its discovery publication or a component failed for want of heap; that heap is too small."""
+    for line in output.splitlines():
+        if "MemoryError" in line or "[error]" in line or "[critical]" in line:
+            return line
+    return None
 
 
 # (c): 5 sensors + 3 switches of the library's Linux components (the unix port has no hardware)
