@@ -138,7 +138,13 @@ def test_the_node_survives_and_recovers(runtime, mosquitto, http_node, observer,
     obs.wait_message(node.topic("lamp"), b"ON", after=mark)
     assert node.proc.returncode is None
     if before is not None:
-        after = ram(node)
+        # On the unix port the ~10 KB of an event stream whose client vanished mid-snapshot may
+        # stay for up to ~15 s (seen since session 15; the cause is not found yet): a leak
+        # stays for good, that goes
+        after, deadline = ram(node), time.monotonic() + 25
+        while after < before - MEMORY_SLACK and time.monotonic() < deadline:
+            time.sleep(0.25)
+            after = ram(node)
         assert after >= before - MEMORY_SLACK, (before, after)
 
 
