@@ -5,7 +5,6 @@ in-process builds."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import secrets
 import sys
@@ -46,21 +45,6 @@ def load() -> dict[str, object]:
 def unload() -> None:
     for name in MODULES:
         sys.modules.pop(name, None)
-
-
-def app_checks(runs: dict, runtime: str, run_py, app: Path) -> tuple[dict, str]:
-    """({check: got}, output) of a check app (tests/components/apps) that prints one JSON line
-    per check, run once per runtime on the fakes; runs is the module's cache of them."""
-    if runtime not in runs:
-        proc = run_py(runtime, app, str(FAKES))
-        assert proc.wait(timeout=60) == 0, proc.output()
-        found = {}
-        for line in proc.lines:
-            if line.startswith("{"):
-                item = json.loads(line)
-                found[item["check"]] = item["got"]
-        runs[runtime] = found, proc.output()
-    return runs[runtime]
 
 
 def node_folder(folder: Path, broker, components: dict, prefix: str, extra: str = "") -> str:

@@ -3,10 +3,9 @@ broker: tests/components/apps/unit_check.py prints what it saw."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from harness import REPO
+from harness.runtimes import app_checks
 
 APP = REPO / "tests" / "components" / "apps" / "unit_check.py"
 
@@ -18,16 +17,7 @@ def checks_by_runtime():
 
 @pytest.fixture
 def checks(runtime, run_py, checks_by_runtime) -> dict:
-    if runtime not in checks_by_runtime:
-        proc = run_py(runtime, APP)
-        assert proc.wait(timeout=30) == 0, proc.output()
-        found = {}
-        for line in proc.lines:
-            if line.startswith("{"):
-                item = json.loads(line)
-                found[item["check"]] = item["got"]
-        checks_by_runtime[runtime] = found
-    return checks_by_runtime[runtime]
+    return app_checks(checks_by_runtime, runtime, run_py, APP, timeout=30)[0]
 
 
 def test_median_filter_takes_the_middle_of_the_window(checks):

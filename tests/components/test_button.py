@@ -6,8 +6,9 @@ the fake runs the interrupt handler under micropython.heap_lock(), as a board's 
 from __future__ import annotations
 
 import pytest
-from fake_hardware import app_checks
+from fake_hardware import FAKES
 from harness import REPO
+from harness.runtimes import app_checks
 
 APP = REPO / "tests" / "components" / "apps" / "button_check.py"
 NONE = {"short": 0, "long": 0, "double": 0}
@@ -29,7 +30,7 @@ def runs() -> dict:
 @pytest.fixture
 def seen(runtime, run_py, runs) -> tuple[dict, str]:
     """({check: got}, output) of the app on this runtime (one process per runtime)."""
-    return app_checks(runs, runtime, run_py, APP)
+    return app_checks(runs, runtime, run_py, APP, str(FAKES))
 
 
 @pytest.mark.parametrize("path", ["irq", "poll"])

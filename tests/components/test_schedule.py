@@ -3,10 +3,9 @@ on both runtimes, without a broker: tests/components/apps/schedule_check.py prin
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from harness import REPO
+from harness.runtimes import app_checks
 
 APP = REPO / "tests" / "components" / "apps" / "schedule_check.py"
 
@@ -18,16 +17,7 @@ def checks_by_runtime():
 
 @pytest.fixture
 def checks(runtime, run_py, checks_by_runtime) -> dict:
-    if runtime not in checks_by_runtime:
-        proc = run_py(runtime, APP)
-        assert proc.wait(timeout=60) == 0, proc.output()
-        found = {}
-        for line in proc.lines:
-            if line.startswith("{"):
-                item = json.loads(line)
-                found[item["check"]] = item["got"]
-        checks_by_runtime[runtime] = found
-    return checks_by_runtime[runtime]
+    return app_checks(checks_by_runtime, runtime, run_py, APP, timeout=60)[0]
 
 
 def test_a_slow_sensor_does_not_delay_another_sensors_interval(checks):

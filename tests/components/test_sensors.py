@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 
 import pytest
-from fake_hardware import FAKES, app_checks
+from fake_hardware import FAKES
 from harness import REPO
+from harness.runtimes import app_checks
 
 APP = REPO / "tests" / "components" / "apps" / "sensor_check.py"
 sys.path.append(str(FAKES))
@@ -24,7 +25,7 @@ def runs() -> dict:
 @pytest.fixture
 def run(runtime, run_py, runs) -> tuple[dict, str]:
     """({check: got}, output) of the app on this runtime (one process per runtime)."""
-    return app_checks(runs, runtime, run_py, APP)
+    return app_checks(runs, runtime, run_py, APP, str(FAKES))
 
 
 def bme280_float(adc_t: int, adc_p: int, adc_h: int) -> tuple[float, float, float]:

@@ -273,3 +273,20 @@ def run_py(
     The caller must ``stop()`` it; the ``run_py`` fixture does that at teardown.
     """
     return Proc(runtime, script, *args, heapsize=heapsize, env=env, cwd=cwd)
+
+
+def app_checks(runs: dict, runtime: str, run_py, app: Path, *args: str, timeout: float = 60):
+    """({check: got}, output) of a check app that prints one JSON line per check
+    ({"check": name, "got": value}), run once per runtime; runs is the module's cache of them."""
+    if runtime not in runs:
+        import json
+
+        proc = run_py(runtime, app, *args)
+        assert proc.wait(timeout=timeout) == 0, proc.output()
+        found = {}
+        for line in proc.lines:
+            if line.startswith("{"):
+                item = json.loads(line)
+                found[item["check"]] = item["got"]
+        runs[runtime] = found, proc.output()
+    return runs[runtime]

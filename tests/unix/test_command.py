@@ -5,10 +5,9 @@ unix port."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from harness import REPO
+from harness.runtimes import app_checks
 
 APP = REPO / "tests" / "unix" / "apps" / "command_check.py"
 
@@ -20,16 +19,7 @@ def checks_by_runtime():
 
 @pytest.fixture
 def checks(runtime, run_py, checks_by_runtime, tmp_path) -> dict:
-    if runtime not in checks_by_runtime:
-        proc = run_py(runtime, APP, str(tmp_path))
-        assert proc.wait(timeout=30) == 0, proc.output()
-        found = {}
-        for line in proc.lines:
-            if line.startswith("{"):
-                item = json.loads(line)
-                found[item["check"]] = item["got"]
-        checks_by_runtime[runtime] = found
-    return checks_by_runtime[runtime]
+    return app_checks(checks_by_runtime, runtime, run_py, APP, str(tmp_path), timeout=30)[0]
 
 
 def test_a_command_gives_its_exit_status_and_output_with_stderr(checks):
