@@ -290,3 +290,17 @@ def app_checks(runs: dict, runtime: str, run_py, app: Path, *args: str, timeout:
                 found[item["check"]] = item["got"]
         runs[runtime] = found, proc.output()
     return runs[runtime]
+
+
+def tool_modules():
+    """tests/tools/tool_modules.py, loaded once: its require_firmware() gives the frozen unix-port
+    firmware (built once, cached; skips without a MicroPython source, fails under CI=true)."""
+    if "tool_modules" not in sys.modules:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            "tool_modules", REPO / "tests" / "tools" / "tool_modules.py"
+        )
+        sys.modules["tool_modules"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules["tool_modules"])
+    return sys.modules["tool_modules"]

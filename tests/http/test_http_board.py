@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from harness import REPO, Command, free_port, micropython_path, require_tool
+from harness.runtimes import tool_modules
 
 NET = REPO / "pysmartnode" / "components" / "net"
 PAGE = NET / "http_page.html"
@@ -94,13 +95,7 @@ def test_a_node_built_with_tools_build_serves_the_page(tmp_path, mosquitto, run_
 
 def _require_firmware():
     # tests/tools' frozen unix-port firmware (built once per session and cached)
-    if "tool_modules" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "tool_modules", REPO / "tests" / "tools" / "tool_modules.py"
-        )
-        sys.modules["tool_modules"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["tool_modules"])
-    return sys.modules["tool_modules"].require_firmware()
+    return tool_modules().require_firmware()
 
 
 @pytest.mark.slow

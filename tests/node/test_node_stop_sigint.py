@@ -10,16 +10,15 @@ collects all the time. Now the watchdog's thread starts with SIGINT blocked wher
 (platform/unix.py, docs/node.md).
 """
 
-import importlib.util
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from harness import REPO, runtimes
+from harness import runtimes
+from harness.runtimes import tool_modules
 
 SIGINT_BIT = 1 << (signal.SIGINT - 1)  # in the masks of /proc/<pid>/task/<tid>/status
 FROZEN = {"MICROPYPATH": ".frozen"}  # the firmware runs what it froze: the tree under test
@@ -34,13 +33,7 @@ PARALLEL = 2  # nodes stopped at once: twice the stops in the same time, and the
 @pytest.fixture(scope="module")
 def firmware():
     """tools/firmware.py's unix-port firmware (has ffi); skips (fails in CI) without a source."""
-    if "tool_modules" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "tool_modules", REPO / "tests" / "tools" / "tool_modules.py"
-        )
-        sys.modules["tool_modules"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["tool_modules"])
-    return sys.modules["tool_modules"].require_firmware()
+    return tool_modules().require_firmware()
 
 
 @pytest.fixture

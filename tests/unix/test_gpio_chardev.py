@@ -10,7 +10,6 @@ import asyncio
 import errno
 import fcntl
 import glob
-import importlib.util
 import os
 import shutil
 import struct
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from harness import REPO, import_roots
+from harness.runtimes import tool_modules
 
 for _root in (str(REPO), str(REPO / "external_modules")):
     if _root not in sys.path:
@@ -239,13 +239,7 @@ print(int.from_bytes(buf, "little"))
 
 def _load_tool_modules():
     # tests/tools' loader of the frozen unix-port firmware (built once, cached)
-    if "tool_modules" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "tool_modules", REPO / "tests" / "tools" / "tool_modules.py"
-        )
-        sys.modules["tool_modules"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["tool_modules"])
-    return sys.modules["tool_modules"]
+    return tool_modules()
 
 
 @pytest.fixture(scope="module")
