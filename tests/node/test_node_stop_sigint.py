@@ -66,17 +66,21 @@ def start_unix_node(request):
     return request.getfixturevalue("start_%s_node" % request.param)
 
 
-def _watchers():
-    """The pids of the watchdog shells running now (platform/unix.py _Watcher)."""
+def _watchers(folder):
+    """The pids of the watchdog shells (platform/unix.py _Watcher) running now for the node in
+    `folder`: a shell inherits its node's working folder, and each test node has its own, so
+    the watchers of nodes that other workers run at the same time are not counted."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 cmdline = (entry / "cmdline").read_bytes()
+                cwd = (entry / "cwd").resolve(strict=True)
             except OSError:
                 continue
             if b"pysmartnode-watchdog-" in cmdline and b"/proc/$p/cwd" in cmdline:
-                found.append(int(entry.name))
+                if cwd == Path(folder).resolve():
+                    found.append(int(entry.name))
     return found
 
 
@@ -114,12 +118,11 @@ def test_the_watchdog_of_a_firmware_node_still_ends_a_blocked_loop(start_firmwar
 def test_the_watchdog_of_a_wheel_node_is_a_process_not_a_thread_and_goes_with_it(
     start_wheel_node, mosquitto
 ):
-    before = set(_watchers())
     node = start_wheel_node(mosquitto, components="gc_churn", WATCHDOG_TIMEOUT=30)
     node.proc.wait_line("gc_churn: collecting", timeout=15)
     pid = node.proc.pid
     assert [int(p.name) for p in Path("/proc/%d/task" % pid).iterdir()] == [pid]
-    watchers = set(_watchers()) - before
+    watchers = set(_watchers(node.folder))
     assert len(watchers) == 1, watchers
     node.proc.send_signal(signal.SIGINT)
     assert node.proc.wait(timeout=15) == 0, node.proc.output()
