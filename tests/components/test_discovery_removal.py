@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+from pathlib import Path
 
 import pytest
+
+PARTS = str(Path(__file__).parent / "parts")
 
 
 def test_removing_a_component_sends_its_platform_alone_then_omits_it(
@@ -39,14 +43,11 @@ def test_removing_a_component_sends_its_platform_alone_then_omits_it(
             component.stop()
         await handle.stop()
 
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent / "parts"))
+    sys.path.insert(0, PARTS)
     try:
         asyncio.run(scenario())
     finally:
-        sys.path.remove(str(Path(__file__).parent / "parts"))
+        sys.path.remove(PARTS)
     first, removing, after = (json.loads(m.payload) for m in obs.wait_messages(topic, 3))
     assert {"pump", "fan"} <= set(first["cmps"])
     assert removing["cmps"]["pump"] == {"p": "switch"}
@@ -84,3 +85,68 @@ def test_per_entity_discovery_clears_a_component_dropped_across_a_restart(
     relay = fresh.wait_message(f"homeassistant/switch/{device_id}/relay/config", timeout=10)
     assert relay.retain and json.loads(relay.payload)
     assert not [m for m in fresh.messages if m.topic == bell and m.payload]
+
+
+@pytest.mark.parametrize("per_entity", [False, True], ids=["device", "per-entity"])
+def test_a_removal_made_while_a_publication_waits_for_its_ack_goes_out_in_the_next(
+    clean_node, mosquitto, observer, fault_proxy, monkeypatch, per_entity
+):
+    # A config pushed while a discovery publication waited for the broker's PUBACK (CI, once):
+    # that publication found the removal on its return, took it for its own and dropped it,
+    # so Home Assistant was never told the entity went away
+    from pysmartnode import config
+    from pysmartnode.networking.mqtt import MQTTHandle
+    from pysmartnode.utils import registry
+    from pysmartnode.utils.component import discovery
+
+    monkeypatch.setattr(config, "MQTT_DISCOVERY_PER_ENTITY", per_entity)
+    proxy = fault_proxy(mosquitto)
+    obs = observer(mosquitto)
+    topic = "homeassistant/device/rmrace/config"
+    pump_topic = "homeassistant/switch/rmrace/pump/config"
+    obs.subscribe(topic)
+    obs.subscribe("homeassistant/+/rmrace/+/config")
+    obs.subscribe("home/rmrace/available")
+    components = {
+        "pump": {"package": "testparts", "component": "Relay"},
+        "fan": {"package": "testparts", "component": "Relay"},
+    }
+
+    async def scenario():
+        handle = MQTTHandle("rmrace", "home", "available", "homeassistant",
+                            server=proxy.host, port=proxy.port)  # fmt: skip
+        clean_node.mqtt = handle
+        clean_node.discovery = found = discovery.start(handle, config, "rmrace", "7", "cpython")
+        await registry.build(components)
+        await handle.connect()
+        await asyncio.wait_for(found.wait(), 10)
+        await asyncio.sleep(0.3)  # the connect's state pass is over
+        proxy.freeze()
+        waiting = asyncio.create_task(found.publish())  # sent; its PUBACK is held
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        pump = clean_node.components.pop("pump")  # what config_apply does with a pushed config
+        pump.stop()
+        found.gone({"pump": "switch"})
+        proxy.thaw()
+        assert await asyncio.wait_for(waiting, 10)
+        assert await asyncio.wait_for(found.publish(), 10)
+        for component in list(clean_node.components.values()):
+            component.stop()
+        await handle.stop()
+
+    sys.path.insert(0, PARTS)
+    try:
+        asyncio.run(scenario())
+    finally:
+        sys.path.remove(PARTS)
+    obs.wait_message("home/rmrace/available", b"offline")  # the stop's: all came before it
+    if per_entity:  # removed: an empty config, after the pump's own
+        sent = [m.payload for m in obs.matching(pump_topic)]
+        assert sent[0] and b"" in sent[1:], sent
+        return
+    sent = [json.loads(m.payload)["cmps"] for m in obs.matching(topic)]
+    assert "pump" in sent[0] and sent[0]["pump"] != {"p": "switch"}  # the connect's
+    removing = [i for i, cmps in enumerate(sent) if cmps.get("pump") == {"p": "switch"}]
+    assert removing, sent  # the removal went out ...
+    assert "pump" not in sent[-1] and "fan" in sent[-1]  # ... and after it, pump is omitted

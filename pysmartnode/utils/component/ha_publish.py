@@ -10,10 +10,11 @@ from pysmartnode.utils.component.ha_payload import Builder
 async def publish(discovery):
     """Publishes the config (retained, QoS 1); True if the broker took all of it."""
     # One coroutine for both rounds (no helper's frame held while the client writes): a
-    # removal goes out once, as {"p": ...}; the second round omits it
+    # removal goes out once, as {"p": ...}; the second round omits it. A copy: a removal that
+    # comes while this one waits for the broker is not what it sent, and stays for the next
     builder = Builder(*discovery.settings)
     mqtt = discovery._mqtt
-    removed = discovery._removed
+    removed = dict(discovery._removed)
     while True:
         if builder.per_entity:
             payloads = builder.payloads(discovery._providers(), removed)
@@ -30,9 +31,12 @@ async def publish(discovery):
             topic, payload = payloads.pop(0)  # each payload can go once it is sent
             ok = await mqtt.publish(topic, payload, True, 1) and ok
             del payload
-        if removed is None or not (ok and discovery._removed):
+        if removed is None or not (ok and removed):
             break
-        discovery._removed = {}
+        left = discovery._removed
+        for object_id in removed:
+            if left.get(object_id) == removed[object_id]:
+                del left[object_id]
         if builder.per_entity:
             break
         removed = None
@@ -59,7 +63,7 @@ class _Payload:
     def __init__(self, discovery, builder, removed):
         self._discovery = discovery
         self._builder = builder
-        self._removed = removed  # kept for a re-send; Discovery forgets it by rebinding
+        self._removed = removed  # kept for a re-send: the copy this publication sends
         self._size = 0
         for piece in builder.device_chunks(discovery._providers(), removed):
             self._size += len(piece)
