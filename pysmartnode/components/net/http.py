@@ -197,6 +197,10 @@ class HTTP(ComponentBase):
                     await res.write(out)  # a slow reader is dropped
                 finally:
                     peer_gone.cancel()
+                    # microdot passes over a reset met while it writes the head and returns
+                    # without closing the body: such a stream would stay until its queue
+                    # filled (~15 s of events, its snapshot held), so it ends here
+                    res.body.end()
                 if res.body.why:
                     self._log.warning(
                         "event stream from %s closed: %s", address(peer), res.body.why

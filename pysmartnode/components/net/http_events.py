@@ -64,11 +64,15 @@ class Client:
             raise StopAsyncIteration
         return self._queue.pop(0)
 
-    async def aclose(self):
-        # microdot calls this at the end of the stream, also when a write failed
+    def end(self):
+        """The response is over: a stream still open lost its client in a write."""
         if not self.closed:
             self.why = "a write failed: client too slow or gone"
         self.close()
+
+    async def aclose(self):
+        # microdot calls this at the end of the stream, also when a write of a frame failed
+        self.end()
 
 
 class Hub:
