@@ -11,43 +11,60 @@ from pathlib import Path
 import pytest
 
 PARTS = str(Path(__file__).parent / "parts")
+PUMP_AND_FAN = {
+    "pump": {"package": "testparts", "component": "Relay"},
+    "fan": {"package": "testparts", "component": "Relay"},
+}
 
 
-def test_removing_a_component_sends_its_platform_alone_then_omits_it(
-    clean_node, mosquitto, observer
-):
+async def _connected(node, broker, device_id):
+    """The real MQTT handle and Discovery of a node `device_id` with a pump and a fan, built
+    and connected through `broker`, its discovery out; returns the handle."""
     from pysmartnode import config
     from pysmartnode.networking.mqtt import MQTTHandle
     from pysmartnode.utils import registry
     from pysmartnode.utils.component import discovery
 
-    obs = observer(mosquitto)
-    topic = "homeassistant/device/rmnode/config"
-    obs.subscribe(topic)
-    components = {
-        "pump": {"package": "testparts", "component": "Relay"},
-        "fan": {"package": "testparts", "component": "Relay"},
-    }
+    handle = MQTTHandle(device_id, "home", "available", "homeassistant",
+                        server=broker.host, port=broker.port)  # fmt: skip
+    node.mqtt = handle
+    node.discovery = discovery.start(handle, config, device_id, "7.0.0", "cpython")
+    await registry.build(PUMP_AND_FAN)
+    await handle.connect()
+    await asyncio.wait_for(node.discovery.wait(), 10)
+    return handle
 
-    async def scenario():
-        handle = MQTTHandle("rmnode", "home", "available", "homeassistant",
-                            server=mosquitto.host, port=mosquitto.port)  # fmt: skip
-        clean_node.mqtt = handle
-        clean_node.discovery = discovery.start(handle, config, "rmnode", "7.0.0", "cpython")
-        await registry.build(components)
-        await handle.connect()
-        await asyncio.wait_for(clean_node.discovery.wait(), 10)
-        await registry.remove("pump")
-        await asyncio.sleep(0.2)
-        for component in list(clean_node.components.values()):
-            component.stop()
-        await handle.stop()
 
-    sys.path.insert(0, PARTS)
+async def _stop(node, handle):
+    for component in list(node.components.values()):
+        component.stop()
+    await handle.stop()
+
+
+def _run(scenario):
+    sys.path.insert(0, PARTS)  # testparts
     try:
         asyncio.run(scenario())
     finally:
         sys.path.remove(PARTS)
+
+
+def test_removing_a_component_sends_its_platform_alone_then_omits_it(
+    clean_node, mosquitto, observer
+):
+    from pysmartnode.utils import registry
+
+    obs = observer(mosquitto)
+    topic = "homeassistant/device/rmnode/config"
+    obs.subscribe(topic)
+
+    async def scenario():
+        handle = await _connected(clean_node, mosquitto, "rmnode")
+        await registry.remove("pump")
+        await asyncio.sleep(0.2)
+        await _stop(clean_node, handle)
+
+    _run(scenario)
     first, removing, after = (json.loads(m.payload) for m in obs.wait_messages(topic, 3))
     assert {"pump", "fan"} <= set(first["cmps"])
     assert removing["cmps"]["pump"] == {"p": "switch"}
@@ -95,9 +112,6 @@ def test_a_removal_made_while_a_publication_waits_for_its_ack_goes_out_in_the_ne
     # that publication found the removal on its return, took it for its own and dropped it,
     # so Home Assistant was never told the entity went away
     from pysmartnode import config
-    from pysmartnode.networking.mqtt import MQTTHandle
-    from pysmartnode.utils import registry
-    from pysmartnode.utils.component import discovery
 
     monkeypatch.setattr(config, "MQTT_DISCOVERY_PER_ENTITY", per_entity)
     proxy = fault_proxy(mosquitto)
@@ -107,19 +121,10 @@ def test_a_removal_made_while_a_publication_waits_for_its_ack_goes_out_in_the_ne
     obs.subscribe(topic)
     obs.subscribe("homeassistant/+/rmrace/+/config")
     obs.subscribe("home/rmrace/available")
-    components = {
-        "pump": {"package": "testparts", "component": "Relay"},
-        "fan": {"package": "testparts", "component": "Relay"},
-    }
 
     async def scenario():
-        handle = MQTTHandle("rmrace", "home", "available", "homeassistant",
-                            server=proxy.host, port=proxy.port)  # fmt: skip
-        clean_node.mqtt = handle
-        clean_node.discovery = found = discovery.start(handle, config, "rmrace", "7", "cpython")
-        await registry.build(components)
-        await handle.connect()
-        await asyncio.wait_for(found.wait(), 10)
+        handle = await _connected(clean_node, proxy, "rmrace")
+        found = clean_node.discovery
         await asyncio.sleep(0.3)  # the connect's state pass is over
         proxy.freeze()
         waiting = asyncio.create_task(found.publish())  # sent; its PUBACK is held
@@ -131,15 +136,9 @@ def test_a_removal_made_while_a_publication_waits_for_its_ack_goes_out_in_the_ne
         proxy.thaw()
         assert await asyncio.wait_for(waiting, 10)
         assert await asyncio.wait_for(found.publish(), 10)
-        for component in list(clean_node.components.values()):
-            component.stop()
-        await handle.stop()
+        await _stop(clean_node, handle)
 
-    sys.path.insert(0, PARTS)
-    try:
-        asyncio.run(scenario())
-    finally:
-        sys.path.remove(PARTS)
+    _run(scenario)
     obs.wait_message("home/rmrace/available", b"offline")  # the stop's: all came before it
     if per_entity:  # removed: an empty config, after the pump's own
         sent = [m.payload for m in obs.matching(pump_topic)]
