@@ -3,9 +3,7 @@ entities (the base of ComponentSensor in sensor.py, which reads, filters and pub
 the hooks of the one scheduler task (sensor_schedule.py) that runs every sensor's readings and
 publications on their intervals."""
 
-import asyncio
-
-from pysmartnode.platform import const, ticks_diff, ticks_ms
+from pysmartnode.platform import const, ticks_diff
 from pysmartnode.utils.component.base import ComponentBase
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
@@ -20,20 +18,6 @@ _NAME = const(7)
 _CATEGORY = const(8)
 _FILTER = const(9)  # filters.Chain, or None
 _SET = const(10)  # set by _set_value during the reading under way
-
-
-def check_intervals(reading, publish):
-    """Raises ValueError unless reading and publish are seconds > 0 or -1, publish >= reading."""
-    for key, value in (("interval_reading", reading), ("interval_publish", publish)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("%s must be seconds (a number), got %r" % (key, value))
-        if value <= 0 and value != -1:
-            raise ValueError("%s must be > 0, or -1 for on demand only, got %r" % (key, value))
-    if publish != -1 and reading != -1 and publish < reading:
-        raise ValueError(
-            "interval_publish (%r s) must not be shorter than interval_reading (%r s)"
-            % (publish, reading)
-        )
 
 
 class SensorBase(ComponentBase):
@@ -66,36 +50,10 @@ class SensorBase(ComponentBase):
             offset: added to each reading (the constructor's offset wins when given).
             entity_category: None, or "diagnostic".
         """
-        from pysmartnode.utils.component import definitions as d
+        from pysmartnode.utils.component.sensor_setup import add_type
 
-        if not isinstance(sensor_type, str) or not sensor_type:
-            raise ValueError("sensor type must be a non-empty string, got %r" % (sensor_type,))
-        if device_class is None:
-            device_class = sensor_type if d.is_sensor_class(sensor_type) else ""
-        if unit is None:
-            unit = d.default_unit(device_class) or ""
-        if state_class is None:
-            state_class = d.default_state_class(device_class) or ""
-        precision = self._pick(self._precision, sensor_type, precision)
-        offset = self._pick(self._offset, sensor_type, offset) or 0
-        if precision is not None and (isinstance(precision, bool) or not isinstance(precision, int)
-                                      or not 0 <= precision <= 10):  # fmt: skip
-            raise ValueError("precision must be 0 to 10 decimals, got %r" % (precision,))
-        if isinstance(offset, bool) or not isinstance(offset, (int, float)):
-            raise ValueError("offset must be a number, got %r" % (offset,))
-        chain = None
-        if self._filter_spec:
-            from pysmartnode.utils.component import filters as f
-
-            chain = f.chain(self._filter_spec, sensor_type)
-        self._types[sensor_type] = [precision, offset, None, None, unit, device_class,
-                                    state_class, name, entity_category, chain, False]  # fmt: skip
-
-    @staticmethod
-    def _pick(option, sensor_type, default):
-        if isinstance(option, dict):
-            return option.get(sensor_type, default)
-        return default if option is None else option
+        add_type(self, sensor_type, unit, precision, device_class, state_class, name, offset,
+                 entity_category)  # fmt: skip
 
     @property
     def sensor_types(self):
@@ -133,26 +91,12 @@ class SensorBase(ComponentBase):
         Raises:
             ValueError: the pair would be invalid; nothing changes then.
         """
-        reading = self._interval_reading if reading is None else reading
-        publish = self._interval_publish if publish is None else publish
-        check_intervals(reading, publish)
-        changed = (reading, publish) != self.intervals
-        self._interval_reading, self._interval_publish = reading, publish
-        if changed and self._next_read is not None:  # count from now, with the new intervals
-            from pysmartnode.utils.component.sensor_schedule import kick
+        from pysmartnode.utils.component import sensor_schedule, sensor_setup
 
-            self._next_read = self._next_publish = ticks_ms()
-            kick()
-        if changed and retain and self._mqtt is not None:
-            asyncio.create_task(
-                self._mqtt.publish(self._topic + "/interval", self._interval_state(), True, 1)
-            )
-        if changed and self.discover:
-            from pysmartnode import node
-
-            if node.discovery is not None:
-                node.discovery.refresh()  # expire_after follows the publish interval
-        return changed
+        try:
+            return sensor_setup.set_intervals(self, reading, publish, retain)
+        finally:  # loaded for this change only
+            sensor_schedule.drop("sensor_setup")
 
     # ------------------------------------------------------------------ scheduling
 
@@ -193,28 +137,6 @@ class SensorBase(ComponentBase):
 
     def _bare(self):
         return len(self._types) == 1
-
-    def _on_intervals(self, topic, msg, retained):
-        if (
-            not isinstance(msg, dict)
-            or not msg
-            or [k for k in msg if k not in ("reading", "publish")]
-        ):
-            what = "unknown key" if isinstance(msg, dict) and msg else type(msg).__name__
-            # the type only: a repr of deep JSON would recurse
-            self._log.warning('ignored intervals (%s): want {"reading": s, "publish": s}', what)
-            return None
-        try:  # a command is echoed retained by the MQTT handle, a retained state is one
-            changed = self.set_intervals(msg.get("reading"), msg.get("publish"), False)
-        except ValueError as e:
-            self._log.warning("ignored intervals: %s", e)
-            return None
-        if changed:  # (a reconnect delivers the retained state again: no news then)
-            self._log.info("intervals: reading %s s, publish %s s", *self.intervals)
-        return self._interval_state()
-
-    def _interval_state(self):
-        return {"reading": self._interval_reading, "publish": self._interval_publish}
 
     def discovery_entities(self):
         entities = []

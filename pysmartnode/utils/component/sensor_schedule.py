@@ -7,6 +7,7 @@ again after a back-off (sensor.py), never the scheduler's end. Its state lives o
 """
 
 import asyncio
+import sys
 
 from pysmartnode.platform import ticks_add, ticks_diff, ticks_ms
 from pysmartnode.utils.component.sensor_base import SensorBase
@@ -104,5 +105,20 @@ def _on_intervals(topic, msg, retained):
     name = topic[2 : topic.find("/", 2)]
     for sensor in SensorBase._sensors or ():
         if sensor.name == name:
-            return sensor._on_intervals(topic, msg, retained)
+            from pysmartnode.utils.component import sensor_setup
+
+            try:
+                return sensor_setup.on_intervals(sensor, msg)
+            finally:  # loaded for this message only
+                drop("sensor_setup")
     return None
+
+
+def drop(leaf):
+    # Unloads a module of this package (imported on demand, dropped after use)
+    package = "pysmartnode.utils.component"
+    sys.modules.pop(package + "." + leaf, None)
+    try:
+        delattr(sys.modules[package], leaf)  # the import bound it on the package too
+    except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
+        pass
