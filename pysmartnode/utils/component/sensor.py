@@ -5,7 +5,7 @@ import asyncio
 import json
 
 from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
-from pysmartnode.utils.component.sensor_base import SensorBase
+from pysmartnode.utils.component.sensor_base import SensorBase, join, leave, ran
 
 # Indices of a sensor type's record (all of them: sensor_base.py; a const is not importable on
 # MicroPython)
@@ -152,7 +152,7 @@ class ComponentSensor(SensorBase):
     # ------------------------------------------------------------------ internals
 
     def _start(self):
-        self._schedule()  # it subscribes the intervals topics of all sensors (sensor_schedule)
+        join(self)  # the shared scheduler; it subscribes the intervals topics of all sensors
 
     async def _read_now(self):
         # One reading at a time; a caller arriving during one waits for it and shares its
@@ -225,8 +225,6 @@ class ComponentSensor(SensorBase):
             self._next_read = self._next_publish = ticks_add(ticks_ms(), backoff * 1000)
             self._backoff = min(backoff * 2, _BACKOFF_MAX)
         finally:
-            from pysmartnode.utils.component.sensor_schedule import ran
-
             ran(self)
 
     def _payload(self):
@@ -276,7 +274,8 @@ class ComponentSensor(SensorBase):
             await self._publish(self._topic, payload, self._retain, 1)
 
     def stop(self):
-        self._unschedule()
+        if self._next_read is not None:
+            leave(self)
         if self._publishing is not None:
             self._publishing.cancel()
             self._publishing = None

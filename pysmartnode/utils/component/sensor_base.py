@@ -1,9 +1,18 @@
 """What a ComponentSensor declares: its sensor types, intervals, topic and Home Assistant
 entities (the base of ComponentSensor in sensor.py, which reads, filters and publishes), and the
-the hooks of the one scheduler task (sensor_schedule.py) that runs every sensor's readings and
-publications on their intervals."""
+one scheduler task of all sensors with their one pair of interval subscriptions.
 
-from pysmartnode.platform import const, ticks_diff
+A sensor joins the scheduler at start() and leaves it at stop(). The scheduler sleeps until the
+next reading or publication of any sensor falls due, then runs that sensor's `_run` as a short
+task of its own: a slow sensor delays no other, and a sensor raising there is logged and tried
+again after a back-off (sensor.py), never the scheduler's end. Its state lives on SensorBase.
+What is needed only to build a sensor or change its intervals is in sensor_setup.py, loaded then.
+"""
+
+import asyncio
+import sys
+
+from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
 from pysmartnode.utils.component.base import ComponentBase
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
@@ -23,7 +32,7 @@ _SET = const(10)  # set by _set_value during the reading under way
 class SensorBase(ComponentBase):
     """The declarations of ComponentSensor (see its docstring); not used on its own."""
 
-    # The shared scheduler (sensor_schedule.py; class state, set at run time): the started
+    # The shared scheduler (below; class state, set at run time): the started
     # sensors, its task, the ticks_ms it sleeps until (None: about to look at the sensors
     # again) and the MQTT handle that holds the sensors' interval subscriptions
     _sensors = None
@@ -91,27 +100,14 @@ class SensorBase(ComponentBase):
         Raises:
             ValueError: the pair would be invalid; nothing changes then.
         """
-        from pysmartnode.utils.component import sensor_schedule, sensor_setup
+        from pysmartnode.utils.component import sensor_setup
 
         try:
             return sensor_setup.set_intervals(self, reading, publish, retain)
         finally:  # loaded for this change only
-            sensor_schedule.drop("sensor_setup")
+            drop("sensor_setup")
 
     # ------------------------------------------------------------------ scheduling
-
-    def _schedule(self):
-        # Joins the shared scheduler (start): first reading and publication now
-        from pysmartnode.utils.component.sensor_schedule import join
-
-        join(self)
-
-    def _unschedule(self):
-        # Leaves the shared scheduler (stop)
-        if self._next_read is not None:
-            from pysmartnode.utils.component.sensor_schedule import leave
-
-            leave(self)
 
     def _due(self, now):
         # ms until this sensor's next reading or publication (<= 0: due); None: on demand only
@@ -168,3 +164,117 @@ class SensorBase(ComponentBase):
                 (self.name if bare else self.name + "_" + sensor_type, "sensor", fields)
             )
         return entities
+
+
+# ---------------------------------------------------------------------- the shared scheduler
+
+# Every sensor's intervals: commands on ./<name>/interval/set, the retained state on
+# ./<name>/interval (delivered at every subscribe, so at start and after a reconnect)
+_COMMANDS = "./+/interval/set"
+_STATES = "./+/interval"
+
+
+def join(sensor):
+    sensors = SensorBase._sensors
+    if sensors is None:
+        sensors = SensorBase._sensors = []
+    if sensor not in sensors:
+        mqtt = sensor._mqtt
+        if mqtt is not None and SensorBase._subscribed is None:
+            SensorBase._subscribed = mqtt
+            mqtt.subscribe(_COMMANDS, _on_intervals, 1, False, True)
+            mqtt.subscribe(_STATES, _on_intervals, 1, False, True)
+        sensors.append(sensor)
+    sensor._next_read = sensor._next_publish = ticks_ms()
+    kick()
+
+
+def leave(sensor):
+    # The last one out ends the task and the subscriptions
+    sensors = SensorBase._sensors
+    if sensor in sensors:
+        sensors.remove(sensor)
+    sensor._next_read = None
+    if sensor._busy is not None:
+        sensor._busy.cancel()
+        sensor._busy = None
+    if not sensors:
+        if SensorBase._scheduler is not None:
+            SensorBase._scheduler.cancel()
+            SensorBase._scheduler = None
+        mqtt = SensorBase._subscribed
+        if mqtt is not None:
+            SensorBase._subscribed = None
+            mqtt.unsubscribe(_COMMANDS, _on_intervals)
+            mqtt.unsubscribe(_STATES, _on_intervals)
+
+
+def ran(sensor):
+    # sensor._run ended: wake the scheduler if it sleeps past this sensor's next due time
+    sensor._busy = None
+    if sensor._next_read is None:
+        return  # stopped
+    due = sensor._due(ticks_ms())
+    wake = SensorBase._wake_at
+    if due is not None and (
+        SensorBase._scheduler is None or (wake is not None and ticks_diff(wake, ticks_ms()) > due)
+    ):
+        kick()
+
+
+def kick():
+    # (Re)starts the scheduler task: it looks at every sensor at once, then sleeps until the
+    # next due time. Cancelling its sleep is how a new sensor or interval takes effect now
+    if SensorBase._scheduler is not None:
+        SensorBase._scheduler.cancel()
+    SensorBase._wake_at = None
+    SensorBase._scheduler = asyncio.create_task(_scheduler())
+
+
+async def _scheduler():
+    sensors = SensorBase._sensors
+    while True:
+        now = ticks_ms()
+        wait = None
+        for sensor in sensors:
+            due = sensor._due(now)
+            if due is None:
+                continue  # on demand only
+            if due <= 0:
+                if sensor._busy is None:
+                    sensor._busy = asyncio.create_task(sensor._run())
+                continue  # its _run sets the next due time and wakes us if we sleep past it
+            if wait is None or due < wait:
+                wait = due
+        if wait is None:
+            SensorBase._scheduler = None  # nothing timed: ran() or kick() starts it again
+            return
+        SensorBase._wake_at = ticks_add(now, wait)
+        await asyncio.sleep(wait / 1000)
+
+
+def _on_intervals(topic, msg, retained):
+    # ./<name>/interval/set, or ./<name>/interval: only its retained state (a live message there
+    # is the echo of a change made here)
+    if topic[-4:] != "/set" and not retained:
+        return None
+    name = topic[2 : topic.find("/", 2)]
+    for sensor in SensorBase._sensors or ():
+        if sensor.name == name:
+            from pysmartnode.utils.component import sensor_setup
+
+            try:
+                return sensor_setup.on_intervals(sensor, msg)
+            finally:  # loaded for this message only
+                drop("sensor_setup")
+    return None
+
+
+def drop(leaf):
+    # Unloads a module of this package (imported on demand, dropped after use)
+    package = "pysmartnode.utils.component"
+    sys.modules.pop(package + "." + leaf, None)
+    try:
+        delattr(sys.modules[package], leaf)  # the import bound it on the package too
+    except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
+        pass
