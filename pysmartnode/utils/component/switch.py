@@ -150,9 +150,8 @@ class ComponentSwitch(ComponentBase):
         return True
 
     def _start(self):
-        self._subscribe(
-            self._topic + "/set", self._on_command, restore_state=self._restore == "restore"
-        )
+        # Not through _subscribe: stop() knows this one topic, no list of them per switch
+        self._mqtt.subscribe(self._topic + "/set", self._on_command, 1, self._restore == "restore")
         if self._offline_off:
             from pysmartnode.utils.component.switch_timers import watch_link
 
@@ -189,6 +188,8 @@ class ComponentSwitch(ComponentBase):
             from pysmartnode.utils.component.switch_timers import stop
 
             stop(self)
+        if self._mqtt is not None:
+            self._mqtt.unsubscribe(self._topic + "/set", self._on_command)
         super().stop()
 
     def discovery_entities(self):
