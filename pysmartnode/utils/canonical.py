@@ -17,45 +17,46 @@ def dumps(obj):
         ValueError: NaN or an infinity.
     """
     parts = []
-    _write(obj, parts)
+    _write(obj, parts.append)
     return "".join(parts)
 
 
-def _write(obj, parts):
+def _write(obj, put):
+    # put(text) for each piece in order: a list's append (dumps) or a hash's (config_hash)
     if obj is None:
-        parts.append("null")
+        put("null")
     elif obj is True:
-        parts.append("true")
+        put("true")
     elif obj is False:
-        parts.append("false")
+        put("false")
     elif isinstance(obj, str):
-        parts.append(_string(obj))
+        put(_string(obj))
     elif isinstance(obj, int):
-        parts.append(str(int(obj)))
+        put(str(int(obj)))
     elif isinstance(obj, float):
         if obj != obj or obj in (float("inf"), float("-inf")):
             raise ValueError("canonical JSON has no NaN or infinity")
-        parts.append(json.dumps(obj))
+        put(json.dumps(obj))
     elif isinstance(obj, dict):
-        parts.append("{")
+        put("{")
         first = True
         for key in sorted(obj):
             if not isinstance(key, str):
                 raise TypeError("canonical JSON keys must be str, got %r" % (key,))
             if not first:
-                parts.append(",")
+                put(",")
             first = False
-            parts.append(_string(key))
-            parts.append(":")
-            _write(obj[key], parts)
-        parts.append("}")
+            put(_string(key))
+            put(":")
+            _write(obj[key], put)
+        put("}")
     elif isinstance(obj, (list, tuple)):
-        parts.append("[")
+        put("[")
         for i, item in enumerate(obj):
             if i:
-                parts.append(",")
-            _write(item, parts)
-        parts.append("]")
+                put(",")
+            _write(item, put)
+        put("]")
     else:
         raise TypeError("canonical JSON cannot hold %s" % type(obj).__name__)
 
@@ -99,5 +100,9 @@ def config_hash(components, order=None):
     entries = {}
     for name in order:
         entries[name] = components[name]
-    text = dumps({"components": entries, "order": order})
-    return hexlify(hashlib.sha256(text.encode()).digest()).decode()
+    # Fed to the hash piece by piece: the whole text (and a list of every piece, one growing
+    # block of 8 bytes a piece on a 64-bit port) is never held, the node's largest allocation
+    # at start-up before this
+    digest = hashlib.sha256()
+    _write({"components": entries, "order": order}, lambda text: digest.update(text.encode()))
+    return hexlify(digest.digest()).decode()

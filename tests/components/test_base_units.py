@@ -89,3 +89,11 @@ def test_options_kept_as_class_defaults_are_per_instance(checks):
     assert sensors == [True, False, 1, None]
     assert logs == ["loud", True]
     assert tasks == [[], [], []]
+
+
+def test_a_stopped_switch_drops_its_command_subscription_and_only_its_own(checks):
+    started, after_one, after_both = checks["stop_unsubscribes"]
+    # restore "restore" also asks for the retained state; "off" does not
+    assert started == [["./lamp/set", True], ["./fan/set", False]]
+    assert after_one == ["./fan/set"]
+    assert after_both == []

@@ -96,7 +96,7 @@ def _pair(pairs, comp):
 def _set_intervals(comp, reading, publish):
     # The sensor's own handler: it validates, applies and keeps the change retained
     from pysmartnode import node
-    from pysmartnode.utils.component.sensor import check_intervals
+    from pysmartnode.utils.component.sensor_setup import check_intervals
 
     check_intervals(reading, publish)
     payload = json.dumps({"reading": reading, "publish": publish})

@@ -7,29 +7,26 @@ never loads the switch code. SENSOR_* and BINARY_* names come from definitions.p
 docs/components.md.
 """
 
-_attrs = {
-    "ComponentBase": "base",
-    "ComponentSensor": "sensor",
-    "ComponentSwitch": "switch",
-    "ComponentLight": "light",
-    "ComponentButton": "button",
-    "ComponentBinarySensor": "binary_sensor",
-}
-
 
 def __getattr__(attr):
-    module = _attrs.get(attr)
-    if module is None:
-        if attr[:7] == "SENSOR_" or attr[:7] == "BINARY_" or attr[:6] == "STATE_":
-            module = "definitions"
-        else:
-            module = attr  # a submodule: `from pysmartnode.utils.component import discovery`
-            try:
-                value = __import__(module, globals(), None, [], 1)
-            except ImportError:
-                raise AttributeError(attr) from None
-            globals()[attr] = value
-            return value
-    value = getattr(__import__(module, globals(), None, [], 1), attr)
+    if attr[:9] == "Component" and len(attr) > 9:
+        # ComponentBinarySensor -> binary_sensor: the class's module, by name (no table of them)
+        module = attr[9].lower()
+        for c in attr[10:]:
+            module += "_" + c.lower() if c.isupper() else c
+    elif attr[:7] == "SENSOR_" or attr[:7] == "BINARY_" or attr[:6] == "STATE_":
+        module = "definitions"
+    else:
+        module = attr  # a submodule: `from pysmartnode.utils.component import discovery`
+        try:
+            value = __import__(module, globals(), None, [], 1)
+        except ImportError:
+            raise AttributeError(attr) from None
+        globals()[attr] = value
+        return value
+    try:
+        value = getattr(__import__(module, globals(), None, [], 1), attr)
+    except ImportError:
+        raise AttributeError(attr) from None
     globals()[attr] = value
     return value

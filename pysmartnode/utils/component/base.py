@@ -153,7 +153,10 @@ class ComponentBase:
 
     def _entity_name(self, part=None):
         # HA shows "<device name> <entity name>"; the entity part only, never the device's
-        base = self.friendly_name or _capital(self.name.replace("_", " "))
+        base = self.friendly_name
+        if not base:
+            base = self.name.replace("_", " ")
+            base = base[:1].upper() + base[1:]
         if part:
             return "%s %s" % (base, part.replace("_", " "))
         return base
@@ -175,7 +178,3 @@ class ComponentBase:
     async def _publish_state(self):
         """Hook: publish the current state again (after discovery on every connect and when
         Home Assistant comes online). Sensors, switches and binary sensors implement it."""
-
-
-def _capital(text):
-    return text[:1].upper() + text[1:]

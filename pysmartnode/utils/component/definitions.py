@@ -5,6 +5,7 @@ names below are also Home Assistant device classes (as of HA 2025.4, valid throu
 type with one of these names gets that device class, a default unit and a state class in
 discovery. Any other string is a valid type too ("ph_raw", "ec"): it is published, and discovered
 without a device class. BINARY_* are binary_sensor device classes. Loaded on first use of a name.
+The tables of sensor classes, units and state classes a sensor's build reads: sensor_setup.py.
 """
 
 # Sensor types that are HA sensor device classes
@@ -78,63 +79,15 @@ STATE_MEASUREMENT = "measurement"
 STATE_TOTAL = "total"
 STATE_TOTAL_INCREASING = "total_increasing"
 
-# Every sensor device class HA 2025.4 knows (one string: a table of str objects costs more RAM),
-# space-separated with a space at both ends so " %s " % name finds whole words only
-_SENSOR_CLASSES = (
-    " apparent_power aqi area atmospheric_pressure battery blood_glucose_concentration"
-    " carbon_dioxide carbon_monoxide conductivity current data_rate data_size date distance"
-    " duration energy energy_distance energy_storage enum frequency gas humidity illuminance"
-    " irradiance moisture monetary nitrogen_dioxide nitrogen_monoxide nitrous_oxide ozone ph pm1"
-    " pm10 pm25 power power_factor precipitation precipitation_intensity pressure reactive_power"
-    " signal_strength sound_pressure speed sulphur_dioxide temperature timestamp"
-    " volatile_organic_compounds volatile_organic_compounds_parts voltage volume volume_flow_rate"
-    " volume_storage water weight wind_direction wind_speed "
-)
+# Every binary_sensor device class HA 2025.4 knows (one string: a table of str objects costs
+# more RAM), space-separated with a space at both ends so " %s " % name finds whole words only
 _BINARY_CLASSES = (
     " battery battery_charging carbon_monoxide cold connectivity door garage_door gas heat light"
     " lock moisture motion moving occupancy opening plug power presence problem running safety"
     " smoke sound tamper update vibration window "
 )
-# Default unit per device class: "class=unit" pairs, ";"-separated
-_UNITS = (
-    ";temperature=°C;humidity=%;battery=%;moisture=%;pressure=hPa;atmospheric_pressure=hPa"
-    ";illuminance=lx;voltage=V;current=A;power=W;apparent_power=VA;energy=kWh;frequency=Hz"
-    ";signal_strength=dBm;duration=s;data_size=B;data_rate=B/s;distance=m;speed=m/s"
-    ";wind_speed=m/s;carbon_dioxide=ppm;carbon_monoxide=ppm;pm1=μg/m³;pm10=μg/m³;pm25=μg/m³"
-    ";volatile_organic_compounds=μg/m³;irradiance=W/m²;sound_pressure=dB;volume=L;water=L"
-    ";gas=m³;weight=g;precipitation=mm;power_factor=%;"
-)
-# Classes whose values only grow (meters): total_increasing instead of measurement
-_TOTALS = " energy gas water precipitation "
-# Classes that are not numbers: no state class
-_NOT_MEASURED = " timestamp date enum "
-
-
-def is_sensor_class(name):
-    """True if name is a Home Assistant sensor device class."""
-    return isinstance(name, str) and " " not in name and (" %s " % name) in _SENSOR_CLASSES
 
 
 def is_binary_class(name):
     """True if name is a Home Assistant binary_sensor device class."""
     return isinstance(name, str) and " " not in name and (" %s " % name) in _BINARY_CLASSES
-
-
-def default_unit(device_class):
-    """The unit a value of this device class is published in by default, or None."""
-    if not device_class:
-        return None
-    start = _UNITS.find(";%s=" % device_class)
-    if start < 0:
-        return None
-    start += len(device_class) + 2
-    return _UNITS[start : _UNITS.find(";", start)]
-
-
-def default_state_class(device_class):
-    """measurement, total_increasing for meters, None for timestamps, dates and enums."""
-    if device_class and (" %s " % device_class) in _TOTALS:
-        return STATE_TOTAL_INCREASING
-    if device_class and (" %s " % device_class) in _NOT_MEASURED:
-        return None
-    return STATE_MEASUREMENT

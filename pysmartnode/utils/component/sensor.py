@@ -5,7 +5,7 @@ import asyncio
 import json
 
 from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
-from pysmartnode.utils.component.sensor_base import SensorBase, check_intervals  # noqa: F401
+from pysmartnode.utils.component.sensor_base import SensorBase, join, leave, ran
 
 # Indices of a sensor type's record (all of them: sensor_base.py; a const is not importable on
 # MicroPython)
@@ -53,17 +53,16 @@ class ComponentSensor(SensorBase):
     _retain = False
     _fresh = False  # a successful reading not yet published
     _failing = False
-    _readings = 0
-    _last_ok = False
     _event = None
     _publishing = None
     _again = False
-    _in_read = None  # a reading under way: True, or the Event callers arriving meanwhile wait on
+    _in_read = None  # a reading under way: True, or [Event, result] callers meanwhile wait on
 
     def __init__(self, name, interval_reading=None, interval_publish=None, precision=None,
                  offset=None, filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip
         super().__init__(name, discover, friendly_name)
         from pysmartnode import config
+        from pysmartnode.utils.component.sensor_setup import check_intervals
 
         if interval_reading is None:
             interval_reading = config.INTERVAL_SENSOR_READ
@@ -153,19 +152,21 @@ class ComponentSensor(SensorBase):
     # ------------------------------------------------------------------ internals
 
     def _start(self):
-        self._schedule()  # it subscribes the intervals topics of all sensors (sensor_schedule)
+        join(self)  # the shared scheduler; it subscribes the intervals topics of all sensors
 
     async def _read_now(self):
-        # One reading at a time; a caller arriving during one waits for it and shares it. The
-        # Event it waits on is made only then (no asyncio.Lock per sensor, nor its module)
-        count = self._readings
+        # One reading at a time; a caller arriving during one waits for it and shares its
+        # result. _in_read is True while one runs, [Event, result] once a caller waits (made
+        # only then: no asyncio.Lock per sensor, nor its module); result None: it was cancelled
         while self._in_read is not None:
-            if self._in_read is True:
-                self._in_read = asyncio.Event()
-            await self._in_read.wait()
-        if self._readings != count:  # someone read while we waited: share that reading
-            return self._last_ok
+            shared = self._in_read
+            if shared is True:
+                shared = self._in_read = [asyncio.Event(), None]
+            await shared[0].wait()
+            if shared[1] is not None:
+                return shared[1]
         self._in_read = True
+        ok = None
         try:
             for record in self._types.values():
                 record[_SET] = False
@@ -175,13 +176,12 @@ class ComponentSensor(SensorBase):
             except Exception as e:  # the one broad catch around a subclass (STYLE §6)
                 error = "%s: %s" % (type(e).__name__, e)
             ok = error is None and any(r[_SET] for r in self._types.values())
-            self._readings += 1
-            self._last_ok = ok
         finally:  # also when cancelled (getValue's timeout): a waiter then reads itself
-            waiters = self._in_read
+            shared = self._in_read
             self._in_read = None
-            if waiters is not True:
-                waiters.set()
+            if shared is not True:
+                shared[1] = ok
+                shared[0].set()
         if ok:
             self._fresh = True
             if self._failing:
@@ -225,8 +225,6 @@ class ComponentSensor(SensorBase):
             self._next_read = self._next_publish = ticks_add(ticks_ms(), backoff * 1000)
             self._backoff = min(backoff * 2, _BACKOFF_MAX)
         finally:
-            from pysmartnode.utils.component.sensor_schedule import ran
-
             ran(self)
 
     def _payload(self):
@@ -276,7 +274,8 @@ class ComponentSensor(SensorBase):
             await self._publish(self._topic, payload, self._retain, 1)
 
     def stop(self):
-        self._unschedule()
+        if self._next_read is not None:
+            leave(self)
         if self._publishing is not None:
             self._publishing.cancel()
             self._publishing = None

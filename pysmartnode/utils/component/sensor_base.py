@@ -1,11 +1,18 @@
 """What a ComponentSensor declares: its sensor types, intervals, topic and Home Assistant
 entities (the base of ComponentSensor in sensor.py, which reads, filters and publishes), and the
-the hooks of the one scheduler task (sensor_schedule.py) that runs every sensor's readings and
-publications on their intervals."""
+one scheduler task of all sensors with their one pair of interval subscriptions.
+
+A sensor joins the scheduler at start() and leaves it at stop(). The scheduler sleeps until the
+next reading or publication of any sensor falls due, then runs that sensor's `_run` as a short
+task of its own: a slow sensor delays no other, and a sensor raising there is logged and tried
+again after a back-off (sensor.py), never the scheduler's end. Its state lives on SensorBase.
+What is needed only to build a sensor or change its intervals is in sensor_setup.py, loaded then.
+"""
 
 import asyncio
+import sys
 
-from pysmartnode.platform import const, ticks_diff, ticks_ms
+from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
 from pysmartnode.utils.component.base import ComponentBase
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
@@ -22,24 +29,10 @@ _FILTER = const(9)  # filters.Chain, or None
 _SET = const(10)  # set by _set_value during the reading under way
 
 
-def check_intervals(reading, publish):
-    """Raises ValueError unless reading and publish are seconds > 0 or -1, publish >= reading."""
-    for key, value in (("interval_reading", reading), ("interval_publish", publish)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError("%s must be seconds (a number), got %r" % (key, value))
-        if value <= 0 and value != -1:
-            raise ValueError("%s must be > 0, or -1 for on demand only, got %r" % (key, value))
-    if publish != -1 and reading != -1 and publish < reading:
-        raise ValueError(
-            "interval_publish (%r s) must not be shorter than interval_reading (%r s)"
-            % (publish, reading)
-        )
-
-
 class SensorBase(ComponentBase):
     """The declarations of ComponentSensor (see its docstring); not used on its own."""
 
-    # The shared scheduler (sensor_schedule.py; class state, set at run time): the started
+    # The shared scheduler (below; class state, set at run time): the started
     # sensors, its task, the ticks_ms it sleeps until (None: about to look at the sensors
     # again) and the MQTT handle that holds the sensors' interval subscriptions
     _sensors = None
@@ -66,36 +59,10 @@ class SensorBase(ComponentBase):
             offset: added to each reading (the constructor's offset wins when given).
             entity_category: None, or "diagnostic".
         """
-        from pysmartnode.utils.component import definitions as d
+        from pysmartnode.utils.component.sensor_setup import add_type
 
-        if not isinstance(sensor_type, str) or not sensor_type:
-            raise ValueError("sensor type must be a non-empty string, got %r" % (sensor_type,))
-        if device_class is None:
-            device_class = sensor_type if d.is_sensor_class(sensor_type) else ""
-        if unit is None:
-            unit = d.default_unit(device_class) or ""
-        if state_class is None:
-            state_class = d.default_state_class(device_class) or ""
-        precision = self._pick(self._precision, sensor_type, precision)
-        offset = self._pick(self._offset, sensor_type, offset) or 0
-        if precision is not None and (isinstance(precision, bool) or not isinstance(precision, int)
-                                      or not 0 <= precision <= 10):  # fmt: skip
-            raise ValueError("precision must be 0 to 10 decimals, got %r" % (precision,))
-        if isinstance(offset, bool) or not isinstance(offset, (int, float)):
-            raise ValueError("offset must be a number, got %r" % (offset,))
-        chain = None
-        if self._filter_spec:
-            from pysmartnode.utils.component import filters as f
-
-            chain = f.chain(self._filter_spec, sensor_type)
-        self._types[sensor_type] = [precision, offset, None, None, unit, device_class,
-                                    state_class, name, entity_category, chain, False]  # fmt: skip
-
-    @staticmethod
-    def _pick(option, sensor_type, default):
-        if isinstance(option, dict):
-            return option.get(sensor_type, default)
-        return default if option is None else option
+        add_type(self, sensor_type, unit, precision, device_class, state_class, name, offset,
+                 entity_category)  # fmt: skip
 
     @property
     def sensor_types(self):
@@ -133,41 +100,14 @@ class SensorBase(ComponentBase):
         Raises:
             ValueError: the pair would be invalid; nothing changes then.
         """
-        reading = self._interval_reading if reading is None else reading
-        publish = self._interval_publish if publish is None else publish
-        check_intervals(reading, publish)
-        changed = (reading, publish) != self.intervals
-        self._interval_reading, self._interval_publish = reading, publish
-        if changed and self._next_read is not None:  # count from now, with the new intervals
-            from pysmartnode.utils.component.sensor_schedule import kick
+        from pysmartnode.utils.component import sensor_setup
 
-            self._next_read = self._next_publish = ticks_ms()
-            kick()
-        if changed and retain and self._mqtt is not None:
-            asyncio.create_task(
-                self._mqtt.publish(self._topic + "/interval", self._interval_state(), True, 1)
-            )
-        if changed and self.discover:
-            from pysmartnode import node
-
-            if node.discovery is not None:
-                node.discovery.refresh()  # expire_after follows the publish interval
-        return changed
+        try:
+            return sensor_setup.set_intervals(self, reading, publish, retain)
+        finally:  # loaded for this change only
+            drop("sensor_setup")
 
     # ------------------------------------------------------------------ scheduling
-
-    def _schedule(self):
-        # Joins the shared scheduler (start): first reading and publication now
-        from pysmartnode.utils.component.sensor_schedule import join
-
-        join(self)
-
-    def _unschedule(self):
-        # Leaves the shared scheduler (stop)
-        if self._next_read is not None:
-            from pysmartnode.utils.component.sensor_schedule import leave
-
-            leave(self)
 
     def _due(self, now):
         # ms until this sensor's next reading or publication (<= 0: due); None: on demand only
@@ -193,28 +133,6 @@ class SensorBase(ComponentBase):
 
     def _bare(self):
         return len(self._types) == 1
-
-    def _on_intervals(self, topic, msg, retained):
-        if (
-            not isinstance(msg, dict)
-            or not msg
-            or [k for k in msg if k not in ("reading", "publish")]
-        ):
-            what = "unknown key" if isinstance(msg, dict) and msg else type(msg).__name__
-            # the type only: a repr of deep JSON would recurse
-            self._log.warning('ignored intervals (%s): want {"reading": s, "publish": s}', what)
-            return None
-        try:  # a command is echoed retained by the MQTT handle, a retained state is one
-            changed = self.set_intervals(msg.get("reading"), msg.get("publish"), False)
-        except ValueError as e:
-            self._log.warning("ignored intervals: %s", e)
-            return None
-        if changed:  # (a reconnect delivers the retained state again: no news then)
-            self._log.info("intervals: reading %s s, publish %s s", *self.intervals)
-        return self._interval_state()
-
-    def _interval_state(self):
-        return {"reading": self._interval_reading, "publish": self._interval_publish}
 
     def discovery_entities(self):
         entities = []
@@ -246,3 +164,117 @@ class SensorBase(ComponentBase):
                 (self.name if bare else self.name + "_" + sensor_type, "sensor", fields)
             )
         return entities
+
+
+# ---------------------------------------------------------------------- the shared scheduler
+
+# Every sensor's intervals: commands on ./<name>/interval/set, the retained state on
+# ./<name>/interval (delivered at every subscribe, so at start and after a reconnect)
+_COMMANDS = "./+/interval/set"
+_STATES = "./+/interval"
+
+
+def join(sensor):
+    sensors = SensorBase._sensors
+    if sensors is None:
+        sensors = SensorBase._sensors = []
+    if sensor not in sensors:
+        mqtt = sensor._mqtt
+        if mqtt is not None and SensorBase._subscribed is None:
+            SensorBase._subscribed = mqtt
+            mqtt.subscribe(_COMMANDS, _on_intervals, 1, False, True)
+            mqtt.subscribe(_STATES, _on_intervals, 1, False, True)
+        sensors.append(sensor)
+    sensor._next_read = sensor._next_publish = ticks_ms()
+    kick()
+
+
+def leave(sensor):
+    # The last one out ends the task and the subscriptions
+    sensors = SensorBase._sensors
+    if sensor in sensors:
+        sensors.remove(sensor)
+    sensor._next_read = None
+    if sensor._busy is not None:
+        sensor._busy.cancel()
+        sensor._busy = None
+    if not sensors:
+        if SensorBase._scheduler is not None:
+            SensorBase._scheduler.cancel()
+            SensorBase._scheduler = None
+        mqtt = SensorBase._subscribed
+        if mqtt is not None:
+            SensorBase._subscribed = None
+            mqtt.unsubscribe(_COMMANDS, _on_intervals)
+            mqtt.unsubscribe(_STATES, _on_intervals)
+
+
+def ran(sensor):
+    # sensor._run ended: wake the scheduler if it sleeps past this sensor's next due time
+    sensor._busy = None
+    if sensor._next_read is None:
+        return  # stopped
+    due = sensor._due(ticks_ms())
+    wake = SensorBase._wake_at
+    if due is not None and (
+        SensorBase._scheduler is None or (wake is not None and ticks_diff(wake, ticks_ms()) > due)
+    ):
+        kick()
+
+
+def kick():
+    # (Re)starts the scheduler task: it looks at every sensor at once, then sleeps until the
+    # next due time. Cancelling its sleep is how a new sensor or interval takes effect now
+    if SensorBase._scheduler is not None:
+        SensorBase._scheduler.cancel()
+    SensorBase._wake_at = None
+    SensorBase._scheduler = asyncio.create_task(_scheduler())
+
+
+async def _scheduler():
+    sensors = SensorBase._sensors
+    while True:
+        now = ticks_ms()
+        wait = None
+        for sensor in sensors:
+            due = sensor._due(now)
+            if due is None:
+                continue  # on demand only
+            if due <= 0:
+                if sensor._busy is None:
+                    sensor._busy = asyncio.create_task(sensor._run())
+                continue  # its _run sets the next due time and wakes us if we sleep past it
+            if wait is None or due < wait:
+                wait = due
+        if wait is None:
+            SensorBase._scheduler = None  # nothing timed: ran() or kick() starts it again
+            return
+        SensorBase._wake_at = ticks_add(now, wait)
+        await asyncio.sleep(wait / 1000)
+
+
+def _on_intervals(topic, msg, retained):
+    # ./<name>/interval/set, or ./<name>/interval: only its retained state (a live message there
+    # is the echo of a change made here)
+    if topic[-4:] != "/set" and not retained:
+        return None
+    name = topic[2 : topic.find("/", 2)]
+    for sensor in SensorBase._sensors or ():
+        if sensor.name == name:
+            from pysmartnode.utils.component import sensor_setup
+
+            try:
+                return sensor_setup.on_intervals(sensor, msg)
+            finally:  # loaded for this message only
+                drop("sensor_setup")
+    return None
+
+
+def drop(leaf):
+    # Unloads a module of this package (imported on demand, dropped after use)
+    package = "pysmartnode.utils.component"
+    sys.modules.pop(package + "." + leaf, None)
+    try:
+        delattr(sys.modules[package], leaf)  # the import bound it on the package too
+    except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
+        pass

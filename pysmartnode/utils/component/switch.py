@@ -140,73 +140,35 @@ class ComponentSwitch(ComponentBase):
         self._state = state
         if why:
             self._log.warning("turned off: %s", why)
-        if state and self._max_on_time:
-            self._cancel_timer()
-            self._timer = asyncio.create_task(self._expire())
-        elif not state:
-            self._cancel_timer()
+        if self._max_on_time or self._timer is not None:
+            from pysmartnode.utils.component.switch_timers import rearm
+
+            rearm(self, state)
         if changed and self._event is not None:
             self._event.set()
         self._publish_soon()
         return True
 
-    def _cancel_timer(self):
-        if self._timer is not None and self._timer is not _current():
-            self._timer.cancel()
-        self._timer = None
-
-    async def _expire(self):
-        await asyncio.sleep(self._max_on_time)
-        await self._queued(self._auto_off, False)
-
-    async def _auto_off(self, offline):
-        # in its turn: max_on_time is over (an `on` meanwhile cancelled this), or offline_off
-        if offline:
-            if self._state or self._state is None:
-                await self._switch(False, "broker unreachable for %s s" % self._offline_off)
-        else:
-            self._timer = None
-            if self._state:
-                await self._switch(False, "on for max_on_time (%s s)" % self._max_on_time)
-
-    def _on_link(self, up):
-        if up:
-            if self._offline_timer is not None:
-                self._offline_timer.cancel()
-                self._offline_timer = None
-        elif self._offline_timer is None:
-            self._offline_timer = asyncio.create_task(self._offline())
-
-    async def _offline(self):
-        await asyncio.sleep(self._offline_off)
-        self._offline_timer = None
-        await self._queued(self._auto_off, True)
-
     def _start(self):
-        self._subscribe(
-            self._topic + "/set", self._on_command, restore_state=self._restore == "restore"
-        )
+        # Not through _subscribe: stop() knows this one topic, no list of them per switch
+        self._mqtt.subscribe(self._topic + "/set", self._on_command, 1, self._restore == "restore")
         if self._offline_off:
-            self._mqtt.on_link(self._on_link)
+            from pysmartnode.utils.component.switch_timers import watch_link
+
+            watch_link(self)
         if self._restore != "restore":
             self._spawn(self.on if self._restore == "on" else self.off)
 
     def _on_command(self, topic, msg, retained):
         # retained: the state topic's retained value, delivered once at start (restore)
-        if msg == "ON" or msg == "OFF" or (msg == "TOGGLE" and not retained):
-            asyncio.create_task(self._command(msg, retained))
+        if msg == "TOGGLE" and not retained:
+            asyncio.create_task(self.toggle())
+        elif msg == "ON" or msg == "OFF":
+            if retained:
+                self._log.info("restoring %s", msg)
+            asyncio.create_task(self.on() if msg == "ON" else self.off())
         else:
             self._log.warning("ignored command %.40r: want ON, OFF or TOGGLE", msg)
-
-    async def _command(self, msg, retained):
-        if retained:
-            self._log.info("restoring %s", msg)
-        if msg == "TOGGLE":
-            await self.toggle()
-        elif msg == "ON":
-            await self.on()
-        else:
-            await self.off()
 
     def _publish_soon(self):
         if self._state is not None and not self._waits_for_discovery():
@@ -222,19 +184,14 @@ class ComponentSwitch(ComponentBase):
             self._log.error("publishing the state failed: %s", e)
 
     def stop(self):
-        self._cancel_timer()
-        if self._offline_timer is not None:
-            self._offline_timer.cancel()
-            self._offline_timer = None
+        if self._timer is not None or self._offline_timer is not None:
+            from pysmartnode.utils.component.switch_timers import stop
+
+            stop(self)
+        if self._mqtt is not None:
+            self._mqtt.unsubscribe(self._topic + "/set", self._on_command)
         super().stop()
 
     def discovery_entities(self):
         fields = {"name": self._entity_name(), "stat_t": self._topic, "cmd_t": self._topic + "/set"}
         return [(self.name, "switch", fields)]
-
-
-def _current():
-    try:
-        return asyncio.current_task()
-    except RuntimeError:
-        return None

@@ -7,7 +7,7 @@ import sys
 
 from pysmartnode.logging import logger
 from pysmartnode.utils.component import ComponentSensor
-from pysmartnode.utils.component.sensor_base import SensorBase
+from pysmartnode.utils.component.sensor_base import SensorBase, join
 
 LOGGED = []
 logger.tap(lambda level, name, text: LOGGED.append("%s: %s" % (name, text)))
@@ -55,7 +55,7 @@ class Crashing(Probe):
 
 def start(*sensors):
     for s in sensors:
-        s._schedule()  # what start() does after subscribing (no broker here)
+        join(s)  # what start() does after subscribing (no broker here)
 
 
 def stop(*sensors):

@@ -136,6 +136,38 @@ async def defaults_are_per_instance():
     report("defaults", got)
 
 
+class Handle:
+    """Stands in for node.mqtt: keeps (topic, callback, restore) as the MQTT handle keeps its
+    subscriptions, and removes them the way it does (callbacks compared with ==)."""
+
+    def __init__(self):
+        self.subs = []
+
+    def subscribe(self, topic, callback, qos=1, restore_state=False, parse_json=False):
+        self.subs.append((topic, callback, restore_state))
+
+    def unsubscribe(self, topic, callback=None):
+        self.subs = [s for s in self.subs if not (s[0] == topic and s[1] == callback)]
+
+
+async def stop_drops_the_command_subscription():
+    # A stopped switch leaves no subscription; the other switch keeps its own
+    from pysmartnode import node
+
+    node.mqtt, before = Handle(), node.mqtt
+    try:
+        lamp, fan = Slow("lamp"), Slow("fan", restore="off")
+        lamp.start()
+        fan.start()
+        started = [[s[0], s[2]] for s in node.mqtt.subs]
+        lamp.stop()
+        after_one = [s[0] for s in node.mqtt.subs]
+        fan.stop()
+        report("stop_unsubscribes", [started, after_one, [s[0] for s in node.mqtt.subs]])
+    finally:
+        node.mqtt = before
+
+
 async def main():
     s = Series("a", [1, 5, 3, 9, 2], interval_reading=-1, interval_publish=-1,
                filters=[{"median": 3}])  # fmt: skip
@@ -177,6 +209,7 @@ async def main():
     report("concurrent_switching", [results, sw.calls, sw.state()])
     await turns_and_shared_readings()
     await defaults_are_per_instance()
+    await stop_drops_the_command_subscription()
     try:
         Slow("bad name")
         report("bad_name", None)
