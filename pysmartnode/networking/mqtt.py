@@ -255,7 +255,7 @@ class MQTTHandle(Subscriptions):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX)
 
-    async def publish(self, topic, msg, retain=False, qos=0):
+    def publish(self, topic, msg, retain=False, qos=0):
         """Publishes msg (str, bytes; dict, list and tuple as JSON; an object with len() whose
         iteration makes bytes pieces, written piece by piece (mqtt_as chunked payloads);
         others as str()).
@@ -263,11 +263,17 @@ class MQTTHandle(Subscriptions):
         topic may be in device form (`./x`). Waits while offline (in the client's bounded
         queue). Returns True once sent (QoS 0) or acknowledged (QoS 1), False if dropped.
         """
-        if isinstance(msg, (dict, list, tuple)):
-            msg = json.dumps(msg)
-        elif not isinstance(msg, (str, bytes, bytearray)) and not hasattr(msg, "__iter__"):
-            msg = str(msg)
-        return await self._client.publish(self.topic(topic), msg, retain, qos)
+        # Hands back the client's coroutine: no frame of its own on the heap while the client
+        # writes (at the first connect every publication's chain of frames is live at once).
+        # A bad topic or payload still raises where the coroutine is awaited, as before
+        try:
+            if isinstance(msg, (dict, list, tuple)):
+                msg = json.dumps(msg)
+            elif not isinstance(msg, (str, bytes, bytearray)) and not hasattr(msg, "__iter__"):
+                msg = str(msg)
+            return self._client.publish(self.topic(topic), msg, retain, qos)
+        except Exception as e:
+            return _raise(e)
 
     async def stop(self, timeout=2):
         """Publishes `offline`, then disconnects; no `online` or connect hook after it."""
@@ -289,6 +295,10 @@ class MQTTHandle(Subscriptions):
         if said:
             await self._client.disconnect()
         self._client.close()
+
+
+async def _raise(e):
+    raise e
 
 
 def _explained(text):

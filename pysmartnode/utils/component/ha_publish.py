@@ -11,66 +11,141 @@ async def publish(discovery):
     """Publishes the config (retained, QoS 1); True if the broker took all of it."""
     # One coroutine for both rounds (no helper's frame held while the client writes): a
     # removal goes out once, as {"p": ...}; the second round omits it
-    builder = Builder(*discovery.settings)
-    mqtt = discovery._mqtt
-    removed = discovery._removed
-    while True:
-        if builder.per_entity:
-            payloads = builder.payloads(discovery._providers(), removed)
-        else:
-            # The device payload (5 KiB for a few components) is never whole in RAM: the
-            # client writes it piece by piece as _Payload makes them, again for a re-send
-            payload = _Payload(discovery, builder, removed)
-            payloads = [(builder.device_topic(), payload if len(payload) else "")]
-            del payload
-        for object_id, why in builder.problems:
-            discovery._log.error("%s: %s", object_id, why)
-        ok = True
-        while payloads:
-            topic, payload = payloads.pop(0)  # each payload can go once it is sent
-            ok = await mqtt.publish(topic, payload, True, 1) and ok
-            del payload
-        if removed is None or not (ok and discovery._removed):
-            break
-        discovery._removed = {}
-        if builder.per_entity:
-            break
-        removed = None
-    discovery.publications += 1
-    return ok
+    try:
+        builder = Builder(*discovery.settings)
+        mqtt = discovery._mqtt
+        removed = discovery._removed
+        while True:
+            if builder.per_entity:
+                payloads = builder.payloads(discovery._providers(), removed)
+            else:
+                # The device payload (5 KiB for a few components) is never whole in RAM: the
+                # client writes it piece by piece as Chunks makes them, again for a re-send
+                payload = Chunks(builder, discovery._providers, removed, discovery)
+                payloads = [(builder.device_topic(), payload if len(payload) else "")]
+                del payload
+            for object_id, why in builder.problems:
+                discovery._log.error("%s: %s", object_id, why)
+            ok = True
+            while payloads:
+                topic, payload = payloads.pop(0)  # each payload can go once it is sent
+                ok = await mqtt.publish(topic, payload, True, 1) and ok
+                del payload
+            if removed is None or not (ok and discovery._removed):
+                break
+            discovery._removed = {}
+            if builder.per_entity:
+                break
+            removed = None
+        discovery.publications += 1
+        return ok
+    finally:
+        discovery._done()  # the last publication out drops this module
 
 
 async def clear_if_stale(discovery, topic):
     # Per-entity mode: a retained config of an entity this node no longer has is cleared
-    builder = Builder(*discovery.settings)
-    topic = discovery._mqtt.topic(topic)
-    for object_id, platform, _ in builder.entities_iter(discovery._providers()):
-        if builder.entity_topic(platform, object_id) == topic:
-            return
-    discovery._log.info("clearing %s: no such entity on this node now", topic)
-    await discovery._mqtt.publish(topic, "", True, 1)
+    try:
+        builder = Builder(*discovery.settings)
+        topic = discovery._mqtt.topic(topic)
+        for object_id, platform, _ in builder.entities_iter(discovery._providers()):
+            if builder.entity_topic(platform, object_id) == topic:
+                return
+        discovery._log.info("clearing %s: no such entity on this node now", topic)
+        await discovery._mqtt.publish(topic, "", True, 1)
+    finally:
+        discovery._done()
 
 
-class _Payload:
-    """The device payload as the client takes one piece by piece (mqtt_as publish(): len()
-    and iteration): the pieces are made from the providers at every send and dropped once
-    written, so the whole payload never needs one block of the heap."""
+class Chunks:
+    """The device payload (device mode) as JSON bytes pieces, one component at a time: the
+    same content as Builder.payloads()[0], but the whole dict tree never exists at once.
+    Nothing when there is nothing to announce (then publish "" to remove the device).
 
-    def __init__(self, discovery, builder, removed):
-        self._discovery = discovery
+    providers: a list, or a function returning one (asked again at every iteration).
+    With discovery, this is the payload handed to the client (mqtt_as publish(): len() and
+    iteration): sized at once, made again at every send, each piece dropped once written.
+    Iterable again and deterministic: the publication iterates it once to size the payload
+    and then once for every send. Every piece is short (an entity's config one key and value
+    per piece, the head in two) and there are no generators (each one's state is a 200-300 B
+    block): at the first connect the idle node's small heap has few holes that large."""
+
+    def __init__(self, builder, providers, removed, discovery=None):
         self._builder = builder
-        self._removed = removed  # kept for a re-send; Discovery forgets it by rebinding
-        self._size = 0
-        for piece in builder.device_chunks(discovery._providers(), removed):
-            self._size += len(piece)
+        self._providers = providers
+        self._removed = removed or {}  # kept for a re-send; Discovery forgets it by rebinding
+        self._discovery = discovery
+        self._size = -1  # sizing: nothing to compare with yet
+        if discovery is not None:  # the payload handed to the client: len() and pieces
+            size = 0
+            for piece in self:
+                size += len(piece)
+            self._size = size
 
     def __len__(self):
-        return self._size
+        return max(self._size, 0)  # 0 while unsized (CPython's join asks for a length hint)
 
     def __iter__(self):
-        made = 0
-        for piece in self._builder.device_chunks(self._discovery._providers(), self._removed):
-            made += len(piece)
-            yield piece
-        if made != self._size:  # an entity changed since it was sized: the client cut or
-            self._discovery._again()  # padded this one; the next publication is right
+        self._made = 0
+        providers = self._providers
+        self._items = iter(self._removed.items())  # then, once it is None, the entities
+        self._entities = self._builder.entities_iter(
+            providers() if callable(providers) else providers
+        )
+        self._step = 0  # 0: before the head; 1: its second half next; 2: entities; 3: done
+        self._key = None  # the first entity's id, for the head's second half
+        self._pairs = None  # the current entity's config, as (key, value) pairs
+        self._comma = ""
+        return self
+
+    def __next__(self):
+        try:
+            piece = self._next()
+        except StopIteration:
+            if self._made != self._size >= 0:  # an entity changed since it was sized: the
+                self._discovery._again()  # client cut or padded this one; the next is right
+            raise
+        self._made += len(piece)
+        return piece
+
+    def _next(self):
+        import json
+
+        if self._step == 1:
+            self._step = 2
+            blocks = self._builder._blocks()
+            return (', "o": %s, "avty_t": %s, "cmps": {%s: {' % (
+                json.dumps(blocks["o"]), json.dumps(blocks["avty_t"]), json.dumps(self._key)
+            )).encode()  # fmt: skip
+        if self._pairs is not None:
+            try:
+                key, value = next(self._pairs)
+                piece = "%s%s: %s" % (self._comma, json.dumps(key), json.dumps(value))
+                self._comma = ", "
+                return piece.encode()
+            except StopIteration:
+                self._pairs = None
+        if self._step == 3:
+            raise StopIteration
+        entry = None
+        if self._items is not None:
+            try:
+                entry = next(self._items)
+                object_id, config = entry[0], {"p": entry[1]}
+            except StopIteration:
+                self._items = None
+        if entry is None:
+            try:
+                object_id, _, config = next(self._entities)
+            except StopIteration:
+                if self._step == 0:  # nothing to announce
+                    raise
+                self._step = 3
+                return b"}}}"
+        self._pairs = iter(config.items())
+        self._comma = ""
+        if self._step == 0:
+            self._step = 1
+            self._key = object_id
+            return ('{"dev": %s' % json.dumps(self._builder._blocks()["dev"])).encode()
+        return ("}, %s: {" % json.dumps(object_id)).encode()
