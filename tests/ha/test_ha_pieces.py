@@ -41,17 +41,36 @@ class Discovery:  # what Chunks asks of a Discovery: the providers and _again()
         self.again += 1
 
 
+class Odd:  # fields the builder changes: a unit the class does not take, an obj_id, a
+    # measurement of energy (total_increasing), an empty unit, a device topic
+    discover = True
+    name = "odd"
+
+    def discovery_entities(self):
+        return [
+            ("odd_a", "sensor", {"dev_cla": "temperature", "unit_of_meas": "m", "obj_id": "x",
+                                 "stat_t": "./odd"}),
+            ("odd_b", "sensor", {"dev_cla": "energy", "unit_of_meas": "kWh",
+                                 "stat_cla": "measurement", "uniq_id": "mine"}),
+            ("odd_c", "sensor", {"unit_of_meas": "", "name": "C"}),
+            ("odd_d", "switch", {"cmd_t": "./odd/set", "obj_id": "y"}),
+        ]  # fmt: skip
+
+
 def builder():
     return Builder("node1", "home", "homeassistant", "home/node1/available", "Node 1",
                    "cpython", "7.0.0")  # fmt: skip
 
 
 def test_the_pieces_are_short_and_join_to_the_payload():
-    providers = [Provider("status", 3), Provider("pump", 2)]
+    providers = [Provider("status", 3), Odd(), Provider("pump", 2)]
     b = builder()
     ((_, payload),) = b.payloads(providers, {"gone": "switch"})
+    assert payload["cmps"]["odd_b"]["stat_cla"] == "total_increasing"
+    assert "dev_cla" not in payload["cmps"]["odd_a"] and len(b.problems) == 1
     pieces = list(Chunks(b, providers, {"gone": "switch"}))
     assert json.loads(b"".join(pieces)) == payload
+    assert len(b.problems) == 1  # noted once per pass
     assert max(len(p) for p in pieces) <= LONGEST_PIECE, [len(p) for p in pieces]
     assert all(isinstance(p, bytes) for p in pieces)
 

@@ -133,35 +133,50 @@ class Builder:
 
     def _component(self, object_id, platform, fields):
         config = {"p": platform}
+        extra = self._extra(object_id, platform, fields)
         for key, value in fields.items():
-            if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
-                value = self._base + value[2:]
-            config[key] = value
-        config["uniq_id"] = "%s_%s" % (self.node_id, object_id)
-        config["def_ent_id"] = "%s.%s" % (platform, entity_id(config["uniq_id"]))
-        config["qos"] = 1
-        config.pop("obj_id", None)  # ignored since HA 2026.4; def_ent_id replaces it
-        if platform != "sensor":
-            return config
-        device_class = config.get("dev_cla")
-        if device_class:
-            why = unit_problem(device_class, config.get("unit_of_meas"))
-            if why:
-                self.problems.append((object_id, why + "; announced without device class"))
-                del config["dev_cla"]
-                device_class = None
-        state_class = config.get("stat_cla")
-        if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
-            config["stat_cla"] = "total_increasing"
-        if not config.get("unit_of_meas"):
-            config.pop("unit_of_meas", None)
+            if key not in extra:
+                config[key] = self._value(key, value)
+        for key, value in extra.items():
+            if value is not None:
+                config[key] = value
         return config
 
-    def entities_iter(self, providers):
+    def _extra(self, object_id, platform, fields):
+        # What an entity's config has beside its fields (which are never changed): {key:
+        # value}, None for a field left out. Small: the device payload is made from fields and
+        # this, with no config dict of a dozen keys at the publication's peak
+        uniq_id = "%s_%s" % (self.node_id, object_id)
+        extra = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
+                 "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
+        # obj_id: ignored since HA 2026.4; def_ent_id replaces it
+        if platform != "sensor":
+            return extra
+        device_class = fields.get("dev_cla")
+        if device_class:
+            why = unit_problem(device_class, fields.get("unit_of_meas"))
+            if why:
+                self.problems.append((object_id, why + "; announced without device class"))
+                extra["dev_cla"] = device_class = None
+        state_class = fields.get("stat_cla")
+        if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
+            extra["stat_cla"] = "total_increasing"
+        if not fields.get("unit_of_meas"):
+            extra["unit_of_meas"] = None
+        return extra
+
+    def _value(self, key, value):
+        # a field's value as announced: device topics (`./x`) made full
+        if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
+            return self._base + value[2:]
+        return value
+
+    def entities_iter(self, providers, raw=False):
         """(object_id, platform, config) of every discovered entity of providers, one at a
-        time, each object id once (a duplicate is dropped and recorded in self.problems)."""
+        time, each object id once (a duplicate is dropped and recorded in self.problems).
+        raw: the entity's fields instead of its config (see _extra)."""
         self.problems = []
-        return _Entities(self, providers)
+        return _Entities(self, providers, raw)
 
     def payloads(self, providers, removed=None):
         """Every (topic, payload) to publish for providers: a dict, or "" to remove.
@@ -216,8 +231,9 @@ class _Entities:
     # id string to the end: the publication's peak is at its last entity.
     # owners: (where in seen, provider) of each provider that announced one
 
-    def __init__(self, builder, providers):
+    def __init__(self, builder, providers, raw):
         self._builder = builder
+        self._raw = raw
         self._providers = iter(providers)
         self._provider = self._entities = None  # the provider whose entities come now
         self._seen = " "
@@ -262,4 +278,6 @@ class _Entities:
             if not owners or owners[-1][1] is not self._provider:
                 owners.append((len(self._seen) - 1, self._provider))
             self._seen += object_id + " "
-            return object_id, platform, self._builder._component(object_id, platform, fields)
+            if not self._raw:
+                fields = self._builder._component(object_id, platform, fields)
+            return object_id, platform, fields

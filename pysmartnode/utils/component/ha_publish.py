@@ -59,7 +59,8 @@ async def clear_if_stale(discovery, topic):
 
 class Chunks:
     """The device payload (device mode) as JSON bytes pieces, one component at a time: the
-    same content as Builder.payloads()[0], but the whole dict tree never exists at once.
+    same content as Builder.payloads()[0], but the whole dict tree never exists at once, nor
+    an entity's config: its fields are written as they are, then Builder._extra().
     Nothing when there is nothing to announce (then publish "" to remove the device).
 
     providers: a list, or a function returning one (asked again at every iteration).
@@ -90,11 +91,13 @@ class Chunks:
         providers = self._providers
         self._items = iter(self._removed.items())  # then, once it is None, the entities
         self._entities = self._builder.entities_iter(
-            providers() if callable(providers) else providers
+            providers() if callable(providers) else providers, True
         )
         self._step = 0  # 0: before the head; 1: its second half next; 2: entities; 3: done
         self._key = None  # the first entity's id, for the head's second half
-        self._pairs = None  # the current entity's config, as (key, value) pairs
+        self._pairs = None  # the current entity's fields (then its extra) as (key, value)
+        self._fields = False  # _pairs are the fields
+        self._extra = None  # Builder._extra() of the current entity
         self._comma = ""
         return self
 
@@ -117,32 +120,44 @@ class Chunks:
             return (', "o": %s, "avty_t": %s, "cmps": {%s: {' % (
                 json.dumps(blocks["o"]), json.dumps(blocks["avty_t"]), json.dumps(self._key)
             )).encode()  # fmt: skip
-        if self._pairs is not None:
-            try:
-                key, value = next(self._pairs)
+        while self._pairs is not None:  # the entity's fields, then what the builder adds
+            extra = self._extra
+            for key, value in self._pairs:
+                if self._fields:
+                    if key in extra:
+                        continue  # set or left out by the builder
+                    value = self._builder._value(key, value)
+                elif value is None:
+                    continue  # a field left out
                 piece = "%s%s: %s" % (self._comma, json.dumps(key), json.dumps(value))
                 self._comma = ", "
                 return piece.encode()
-            except StopIteration:
-                self._pairs = None
+            if self._fields:
+                self._fields = False
+                self._pairs = iter(extra.items())
+            else:
+                self._pairs = self._extra = None
         if self._step == 3:
             raise StopIteration
         entry = None
         if self._items is not None:
             try:
                 entry = next(self._items)
-                object_id, config = entry[0], {"p": entry[1]}
+                object_id, fields, extra = entry[0], {"p": entry[1]}, {}
             except StopIteration:
                 self._items = None
         if entry is None:
             try:
-                object_id, _, config = next(self._entities)
+                object_id, platform, fields = next(self._entities)
             except StopIteration:
                 if self._step == 0:  # nothing to announce
                     raise
                 self._step = 3
                 return b"}}}"
-        self._pairs = iter(config.items())
+            extra = self._builder._extra(object_id, platform, fields)
+        self._pairs = iter(fields.items())
+        self._fields = True
+        self._extra = extra
         self._comma = ""
         if self._step == 0:
             self._step = 1
