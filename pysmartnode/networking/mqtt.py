@@ -18,7 +18,7 @@ from pysmartnode.platform import const
 _JSON = const(1)  # entry flags, as in mqtt_subs.py (a const is not importable on MicroPython)
 _RESTORE = const(2)
 _MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
-_RETRY_FIRST = 1  # seconds between first-connect attempts, doubling up to _RETRY_MAX
+_RETRY_FIRST = const(1)  # seconds between first-connect attempts, doubling up to _RETRY_MAX
 _RETRY_MAX = const(30)
 
 
@@ -34,6 +34,13 @@ class MQTTHandle(Subscriptions):
         **client_options: mqtt_as config keys (server, port, user, password, keepalive, ssl...).
     """
 
+    # Defaults set here, not per instance: an instance dict of 15 names, not 19 (23 slots
+    # of 16 bytes); the class dict has room for them in the slots it has
+    _worker = None  # the subscription worker while it runs (mqtt_subs.py)
+    _stopping = False  # stop() was called
+    _running = 0  # async callbacks running now
+    callbacks_dropped = 0
+
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
                  **client_options):  # fmt: skip
         self.device_id = device_id
@@ -48,10 +55,6 @@ class MQTTHandle(Subscriptions):
         self._hooks = []  # on_connect callbacks
         self._link_hooks = []  # on_link callbacks
         self._synced = False  # the first connect's sync: None while it runs, True once done
-        self._worker = None  # the subscription worker while it runs (mqtt_subs.py)
-        self._stopping = False  # stop() was called
-        self._running = 0  # async callbacks running now
-        self.callbacks_dropped = 0
         self.connects = 0
         self._ha_status = None
         if discovery_prefix:
@@ -255,7 +258,7 @@ class MQTTHandle(Subscriptions):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX)
 
-    async def publish(self, topic, msg, retain=False, qos=0):
+    def publish(self, topic, msg, retain=False, qos=0):
         """Publishes msg (str, bytes; dict, list and tuple as JSON; an object with len() whose
         iteration makes bytes pieces, written piece by piece (mqtt_as chunked payloads);
         others as str()).
@@ -263,11 +266,17 @@ class MQTTHandle(Subscriptions):
         topic may be in device form (`./x`). Waits while offline (in the client's bounded
         queue). Returns True once sent (QoS 0) or acknowledged (QoS 1), False if dropped.
         """
-        if isinstance(msg, (dict, list, tuple)):
-            msg = json.dumps(msg)
-        elif not isinstance(msg, (str, bytes, bytearray)) and not hasattr(msg, "__iter__"):
-            msg = str(msg)
-        return await self._client.publish(self.topic(topic), msg, retain, qos)
+        # Hands back the client's coroutine: no frame of its own on the heap while the client
+        # writes (at the first connect every publication's chain of frames is live at once).
+        # A bad topic or payload still raises where the coroutine is awaited, as before
+        try:
+            if isinstance(msg, (dict, list, tuple)):
+                msg = json.dumps(msg)
+            elif not isinstance(msg, (str, bytes, bytearray)) and not hasattr(msg, "__iter__"):
+                msg = str(msg)
+            return self._client.publish(self.topic(topic), msg, retain, qos)
+        except Exception as e:
+            return _raise(e)
 
     async def stop(self, timeout=2):
         """Publishes `offline`, then disconnects; no `online` or connect hook after it."""
@@ -289,6 +298,10 @@ class MQTTHandle(Subscriptions):
         if said:
             await self._client.disconnect()
         self._client.close()
+
+
+async def _raise(e):
+    raise e
 
 
 def _explained(text):

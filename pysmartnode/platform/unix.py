@@ -1,24 +1,17 @@
 """The MicroPython unix port: a Linux node with MicroPython's small heap."""
 
-import _thread
-import gc
-import os
-import sys
-import time
+# The modules this needs (_thread, os, sys, time) are imported where they are used: every name
+# here is a slot of this module's table for good, and 29 names fit a table of 29 slots where
+# the 30th grows it to 37 (16 bytes each)
+from gc import collect, mem_alloc, mem_free  # noqa: F401
+from time import ticks_add, ticks_diff, ticks_ms  # noqa: F401
 
 from micropython import const  # noqa: F401  re-exported for the rest of pysmartnode
 
-from pysmartnode.platform import _host
-from pysmartnode.platform._host import host_name, led, ntp_sync  # noqa: F401
+from pysmartnode.platform._host import Link, host_name, led, ntp_sync  # noqa: F401
 
 KEEPS_TIME = True  # the OS keeps the clock: no NTP task
 PLATFORM = "unix"
-ticks_ms = time.ticks_ms
-ticks_diff = time.ticks_diff
-ticks_add = time.ticks_add
-mem_free = gc.mem_free
-mem_alloc = gc.mem_alloc
-collect = gc.collect
 
 
 def device_id():
@@ -29,10 +22,14 @@ def reset_cause():
     return None
 
 
-_MAIN_THREAD = _thread.get_ident()
+_MAIN_THREAD = __import__("_thread").get_ident()
 
 
 def restart(code=1):
+    import _thread
+    import os
+    import time
+
     if _thread.get_ident() == _MAIN_THREAD:
         raise SystemExit(code)
     # From the watchdog's thread: the unix port has no os._exit, and sys.exit() would end only
@@ -66,6 +63,7 @@ def _start_thread_without_sigint(func, args, mask):
     moment of the start, then the old mask comes back; a Ctrl-C meanwhile waits for the main
     thread.
     """
+    import _thread
     import struct
 
     sigint = bytearray(struct.pack("L", 1 << 1))  # SIGINT (2) is bit 1 of the first word
@@ -82,6 +80,8 @@ class _Every:
     interrupted = False
 
     def __init__(self, seconds, func):
+        import _thread
+
         self._running = True
         mask = _sigmask()
         self.sigint_blocked = mask is not None
@@ -91,9 +91,11 @@ class _Every:
             _start_thread_without_sigint(self._run, (seconds, func), mask)
 
     def _run(self, seconds, func):
+        from time import sleep
+
         while self._running:
             try:
-                time.sleep(seconds)
+                sleep(seconds)
                 if self._running:
                     func()
             except KeyboardInterrupt:
@@ -125,6 +127,7 @@ class _Watcher:
 
     def __init__(self, timeout, period, reason, reason_file):
         import binascii
+        import os
 
         token = binascii.hexlify(os.urandom(6)).decode()
         self._count = 0
@@ -159,29 +162,26 @@ class _Watcher:
         return True
 
     def stop(self):
+        import os
+
         try:
             os.remove(self._path)
         except OSError:
             pass
 
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 def watch(timeout, period, reason, reason_file):
     """The watchdog's check outside the interpreter (_Watcher) where a thread of its own could
     deadlock a Ctrl-C: Linux without `ffi` (the PyPI wheel). None where a thread is safe: a
     build with `ffi` (its thread blocks SIGINT), or no /proc (macOS): every() then."""
-    if _sigmask() is not None or not _exists("/proc/self/cwd"):
+    import os
+
+    if _sigmask() is not None:
         return None
     try:
+        os.stat("/proc/self/cwd")
         return _Watcher(timeout, period, reason, reason_file)
-    except OSError:
+    except OSError:  # no /proc, or no folder to feed the check through
         return None
 
 
@@ -196,7 +196,7 @@ def irq_flag():
     return flag() if flag is not None else None
 
 
-class Link(_host.Link):
+class Link(Link):  # _host's, with the address
     def ip(self):
         # The unix port's sockets have no getsockname(): read the kernel's tables instead
         return route_ip()
@@ -216,6 +216,8 @@ def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):
     (loopback left out) the one sharing the longest prefix with the default gateway wins, the
     first one where there is no default route.
     """
+    import sys
+
     found = []
     try:
         with open(trie) as f:

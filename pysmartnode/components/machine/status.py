@@ -30,6 +30,10 @@ class Status:
         link: the platform Link, for the IP address.
     """
 
+    # Class-level (the class dict has room): an instance dict of 11 names, 12 slots, not 17
+    name = "status"
+    discover = True
+
     def __init__(self, mqtt, interval, link=None):
         self._mqtt = mqtt
         self._interval = interval
@@ -41,8 +45,6 @@ class Status:
         self._stopped = False
         self.reports = 0  # status reports the broker took (a config push waits for the next)
         self._log = logging.getLogger("status")
-        self.name = "status"
-        self.discover = True
         mqtt.subscribe("./status/set", self._on_request, qos=0)
         mqtt.subscribe("./restart/set", self._on_restart, qos=1)
         mqtt.on_connect(self._on_connect)

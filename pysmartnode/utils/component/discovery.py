@@ -102,22 +102,23 @@ class Discovery:
             return
         await self._run("clear_if_stale", topic)
 
-    async def publish(self):
+    def publish(self):
         """Publishes the config (retained, QoS 1); True if the broker took all of it."""
-        return await self._run("publish")
+        return self._run("publish")
 
-    async def _run(self, name, *args):
-        # ha_publish.<name>(self, *args): the module (and ha_payload) loaded for it, dropped
-        # from sys.modules once no publication runs
+    def _run(self, name, *args):
+        # The coroutine ha_publish.<name>(self, *args), handed back (no frame of this one on
+        # the heap beside it): the module (and ha_payload) is loaded for it and dropped from
+        # sys.modules once no publication runs (ha_publish calls _done() when it ends)
+        from pysmartnode.utils.component import ha_publish
+
         self._busy += 1
-        try:
-            from pysmartnode.utils.component import ha_publish
+        return getattr(ha_publish, name)(self, *args)
 
-            return await getattr(ha_publish, name)(self, *args)
-        finally:
-            self._busy -= 1
-            if not self._busy:
-                _drop()
+    def _done(self):
+        self._busy -= 1
+        if not self._busy:
+            _drop()
 
     def refresh(self):
         """Publishes the config again soon (a component was added, removed or changed)."""

@@ -37,23 +37,35 @@ _TOTAL_ONLY = " energy gas water volume "
 
 def ha_id(text):
     """text with every character outside [a-zA-Z0-9_-] replaced by `_` (discovery topic ids)."""
-    out = []
-    for c in text:
-        out.append(c if (c.isalpha() or c.isdigit() or c in "_-") and ord(c) < 128 else "_")
-    return "".join(out)
+    # No list of characters (a 256 B block for a 30-character id, at the publication's peak):
+    # a valid id is text itself; else it is made from the first bad character on
+    out = None
+    for i in range(len(text)):
+        c = text[i]
+        if (c.isalpha() or c.isdigit() or c in "_-") and ord(c) < 128:
+            if out is not None:
+                out += c
+        else:
+            out = (text[:i] if out is None else out) + "_"
+    return text if out is None else out
 
 
 def entity_id(text):
     """An entity id's object part: lowercase [a-z0-9_], no doubled or edge `_`."""
-    out = []
-    for c in text.lower():
+    text = text.lower()
+    if text[:1] != "_" and text[-1:] != "_" and "__" not in text:
+        for c in text:  # already one (a node's uniq_id mostly is): nothing made
+            if not ("a" <= c <= "z" or "0" <= c <= "9" or c == "_"):
+                break
+        else:
+            return text or "node"
+    out = ""
+    for c in text:
         if not (("a" <= c <= "z") or ("0" <= c <= "9")):
             c = "_"
         if c != "_" or (out and out[-1] != "_"):
-            out.append(c)
-    while out and out[-1] == "_":
-        out.pop()
-    return "".join(out) or "node"
+            out += c
+    return out.rstrip("_") or "node"
 
 
 def unit_problem(device_class, unit):
@@ -61,10 +73,15 @@ def unit_problem(device_class, unit):
     start = _UNITS.find(";%s:" % device_class)
     if start < 0:
         return None  # a class without a table here: HA's own check decides
-    start += len(device_class) + 2
-    allowed = _UNITS[start : _UNITS.find(";", start)].split("|")
-    if (unit or "") in allowed:
-        return None
+    at = start + len(device_class) + 1  # the ':' before the first unit
+    end = _UNITS.find(";", at)
+    while at < end:  # unit by unit, not a list of them all (up to 256 B at the peak)
+        bar = _UNITS.find("|", at + 1, end)
+        bar = end if bar < 0 else bar
+        if _UNITS[at + 1 : bar] == (unit or ""):
+            return None
+        at = bar
+    allowed = _UNITS[start + len(device_class) + 2 : end].split("|")
     if allowed == [""]:
         return "device class %s takes no unit, got %r" % (device_class, unit)
     return "unit %r is not valid for device class %s (use %s)" % (
@@ -116,65 +133,50 @@ class Builder:
 
     def _component(self, object_id, platform, fields):
         config = {"p": platform}
+        extra = self._extra(object_id, platform, fields)
         for key, value in fields.items():
-            if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
-                value = self._base + value[2:]
-            config[key] = value
-        config["uniq_id"] = "%s_%s" % (self.node_id, object_id)
-        config["def_ent_id"] = "%s.%s" % (platform, entity_id(config["uniq_id"]))
-        config["qos"] = 1
-        config.pop("obj_id", None)  # ignored since HA 2026.4; def_ent_id replaces it
-        if platform != "sensor":
-            return config
-        device_class = config.get("dev_cla")
-        if device_class:
-            why = unit_problem(device_class, config.get("unit_of_meas"))
-            if why:
-                self.problems.append((object_id, why + "; announced without device class"))
-                del config["dev_cla"]
-                device_class = None
-        state_class = config.get("stat_cla")
-        if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
-            config["stat_cla"] = "total_increasing"
-        if not config.get("unit_of_meas"):
-            config.pop("unit_of_meas", None)
+            if key not in extra:
+                config[key] = self._value(key, value)
+        for key, value in extra.items():
+            if value is not None:
+                config[key] = value
         return config
 
-    def entities_iter(self, providers):
+    def _extra(self, object_id, platform, fields):
+        # What an entity's config has beside its fields (which are never changed): {key:
+        # value}, None for a field left out. Small: the device payload is made from fields and
+        # this, with no config dict of a dozen keys at the publication's peak
+        uniq_id = "%s_%s" % (self.node_id, object_id)
+        extra = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
+                 "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
+        # obj_id: ignored since HA 2026.4; def_ent_id replaces it
+        if platform != "sensor":
+            return extra
+        device_class = fields.get("dev_cla")
+        if device_class:
+            why = unit_problem(device_class, fields.get("unit_of_meas"))
+            if why:
+                self.problems.append((object_id, why + "; announced without device class"))
+                extra["dev_cla"] = device_class = None
+        state_class = fields.get("stat_cla")
+        if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
+            extra["stat_cla"] = "total_increasing"
+        if not fields.get("unit_of_meas"):
+            extra["unit_of_meas"] = None
+        return extra
+
+    def _value(self, key, value):
+        # a field's value as announced: device topics (`./x`) made full
+        if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
+            return self._base + value[2:]
+        return value
+
+    def entities_iter(self, providers, raw=False):
         """(object_id, platform, config) of every discovered entity of providers, one at a
-        time, each object id once (a duplicate is dropped and recorded in self.problems)."""
+        time, each object id once (a duplicate is dropped and recorded in self.problems).
+        raw: the entity's fields instead of its config (see _extra)."""
         self.problems = []
-        # The ids so far as one text " id id ... " (ids have no space), not a dict holding
-        # every id string to the end: the publication's peak is at its last entity.
-        # owners: (where in seen, provider) of each provider that announced one
-        seen = " "
-        owners = []
-        for provider in providers:
-            if not getattr(provider, "discover", False) or not hasattr(
-                provider, "discovery_entities"
-            ):
-                continue  # a plain object or service from COMPONENTS has no entities
-            try:
-                entities = provider.discovery_entities()
-            except Exception as e:  # one broken component must not hide the others
-                self.problems.append(
-                    (getattr(provider, "name", "?"), "%s: %s" % (type(e).__name__, e))
-                )
-                continue
-            for object_id, platform, fields in entities:
-                if ha_id(object_id) != object_id:
-                    self.problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
-                    continue
-                at = seen.find(" %s " % object_id)
-                if at >= 0:
-                    owner = [p for start, p in owners if start <= at][-1]
-                    owner = getattr(owner, "name", object_id)
-                    self.problems.append((object_id, "id already used by %s: dropped" % owner))
-                    continue
-                if not owners or owners[-1][1] is not provider:
-                    owners.append((len(seen) - 1, provider))
-                seen += object_id + " "
-                yield object_id, platform, self._component(object_id, platform, fields)
+        return _Entities(self, providers, raw)
 
     def payloads(self, providers, removed=None):
         """Every (topic, payload) to publish for providers: a dict, or "" to remove.
@@ -208,43 +210,74 @@ class Builder:
         return [(self.device_topic(), payload)]
 
     def device_text(self, providers, removed=None):
-        """The device payload as JSON bytes (device_chunks joined); None: nothing to announce."""
-        return b"".join(self.device_chunks(providers, removed)) or None
+        """The device payload as JSON bytes, the pieces the node publishes joined (ha_publish's
+        Chunks, one component at a time); None: nothing to announce."""
+        from pysmartnode.utils.component.ha_publish import Chunks
 
-    def device_chunks(self, providers, removed=None):
-        """The device payload (device mode) as JSON bytes, one component at a time.
-
-        Same content as payloads()[0], but the whole dict tree never exists at once. Yields
-        nothing when there is nothing to announce (then publish "" to remove the device).
-        Deterministic: Discovery runs it twice, once to size the payload and once to fill it,
-        so the payload is one allocation and the pieces never exist at once (on a small heap
-        the largest free block, not the free total, is the limit).
-        """
-        import json
-
-        first = True
-        removed = removed or {}
-        for object_id, platform in removed.items():
-            yield self._head() if first else b", "
-            first = False
-            yield ("%s: %s" % (json.dumps(object_id), json.dumps({"p": platform}))).encode()
-        for object_id, _, config in self.entities_iter(providers):
-            yield self._head() if first else b", "
-            first = False
-            yield json.dumps(object_id).encode() + b": "
-            # the largest piece, alone: its text and its bytes, no third copy joining them
-            yield json.dumps(config).encode()
-        if not first:
-            yield b"}}"
-
-    def _head(self):
-        import json
-
-        head = json.dumps(self._blocks())
-        return head[:-1].encode() + b', "cmps": {'
+        return b"".join(Chunks(self, providers, removed)) or None
 
     def device_topic(self):
         return "%s/device/%s/config" % (self.prefix, self.node_id)
 
     def entity_topic(self, platform, object_id):
         return "%s/%s/%s/%s/config" % (self.prefix, platform, self.node_id, object_id)
+
+
+class _Entities:
+    # Builder.entities_iter(): an iterator object, no generator (a generator's state is one
+    # 200-300 B block of the heap, and at the first connect the idle node's heap has few such
+    # holes left); its own state here is a few small objects.
+    # The ids so far as one text " id id ... " (ids have no space), not a dict holding every
+    # id string to the end: the publication's peak is at its last entity.
+    # owners: (where in seen, provider) of each provider that announced one
+
+    def __init__(self, builder, providers, raw):
+        self._builder = builder
+        self._raw = raw
+        self._providers = iter(providers)
+        self._provider = self._entities = None  # the provider whose entities come now
+        self._seen = " "
+        self._owners = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        problems = self._builder.problems
+        while True:
+            if self._entities is None:
+                provider = next(self._providers)  # StopIteration: all done
+                if not getattr(provider, "discover", False) or not hasattr(
+                    provider, "discovery_entities"
+                ):
+                    continue  # a plain object or service from COMPONENTS has no entities
+                try:
+                    entities = provider.discovery_entities()
+                except Exception as e:  # one broken component must not hide the others
+                    problems.append(
+                        (getattr(provider, "name", "?"), "%s: %s" % (type(e).__name__, e))
+                    )
+                    continue
+                self._entities = iter(entities)  # failing here fails the publication
+                self._provider = provider
+            try:
+                object_id, platform, fields = next(self._entities)
+            except StopIteration:
+                self._entities = None
+                continue
+            if ha_id(object_id) != object_id:
+                problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
+                continue
+            at = self._seen.find(" %s " % object_id)
+            if at >= 0:
+                owner = [p for start, p in self._owners if start <= at][-1]
+                owner = getattr(owner, "name", object_id)
+                problems.append((object_id, "id already used by %s: dropped" % owner))
+                continue
+            owners = self._owners
+            if not owners or owners[-1][1] is not self._provider:
+                owners.append((len(self._seen) - 1, self._provider))
+            self._seen += object_id + " "
+            if not self._raw:
+                fields = self._builder._component(object_id, platform, fields)
+            return object_id, platform, fields

@@ -1,0 +1,98 @@
+"""The device discovery payload as the node hands it to the client (ha_publish.Chunks): short
+pieces that join to exactly Builder.payloads()'s payload, the same at every send, with len()
+matching what the pieces add up to. Short pieces are the point: on a small heap the first
+connect has few free blocks of more than ~200 bytes (bench/RESULTS.md, node heap)."""
+
+from __future__ import annotations
+
+import json
+
+from pysmartnode.utils.component.ha_payload import Builder
+from pysmartnode.utils.component.ha_publish import Chunks
+
+# a piece of the head or of one key and value; an entity's whole config is ~330 bytes
+LONGEST_PIECE = 200
+
+
+class Provider:
+    discover = True
+
+    def __init__(self, name, count):
+        self.name = name
+        self.count = count
+
+    def discovery_entities(self):
+        for i in range(self.count):
+            fields = {"dev_cla": "data_size", "unit_of_meas": "B", "stat_cla": "measurement",
+                      "name": "Free RAM %d" % i, "stat_t": "./status", "ent_cat": "diagnostic",
+                      "val_tpl": "{{ value_json.ram_free_%d }}" % i, "exp_aft": 635}  # fmt: skip
+            yield "%s_%d" % (self.name, i), "sensor", fields
+
+
+class Discovery:  # what Chunks asks of a Discovery: the providers and _again()
+    def __init__(self, providers):
+        self.providers = providers
+        self.again = 0
+
+    def _providers(self):
+        return self.providers
+
+    def _again(self):
+        self.again += 1
+
+
+class Odd:  # fields the builder changes: a unit the class does not take, an obj_id, a
+    # measurement of energy (total_increasing), an empty unit, a device topic
+    discover = True
+    name = "odd"
+
+    def discovery_entities(self):
+        return [
+            ("odd_a", "sensor", {"dev_cla": "temperature", "unit_of_meas": "m", "obj_id": "x",
+                                 "stat_t": "./odd"}),
+            ("odd_b", "sensor", {"dev_cla": "energy", "unit_of_meas": "kWh",
+                                 "stat_cla": "measurement", "uniq_id": "mine"}),
+            ("odd_c", "sensor", {"unit_of_meas": "", "name": "C"}),
+            ("odd_d", "switch", {"cmd_t": "./odd/set", "obj_id": "y"}),
+        ]  # fmt: skip
+
+
+def builder():
+    return Builder("node1", "home", "homeassistant", "home/node1/available", "Node 1",
+                   "cpython", "7.0.0")  # fmt: skip
+
+
+def test_the_pieces_are_short_and_join_to_the_payload():
+    providers = [Provider("status", 3), Odd(), Provider("pump", 2)]
+    b = builder()
+    ((_, payload),) = b.payloads(providers, {"gone": "switch"})
+    assert payload["cmps"]["odd_b"]["stat_cla"] == "total_increasing"
+    assert "dev_cla" not in payload["cmps"]["odd_a"] and len(b.problems) == 1
+    pieces = list(Chunks(b, providers, {"gone": "switch"}))
+    assert json.loads(b"".join(pieces)) == payload
+    assert len(b.problems) == 1  # noted once per pass
+    assert max(len(p) for p in pieces) <= LONGEST_PIECE, [len(p) for p in pieces]
+    assert all(isinstance(p, bytes) for p in pieces)
+
+
+def test_the_payload_is_sized_once_and_made_the_same_at_every_send():
+    providers = [Provider("status", 4)]
+    discovery = Discovery(providers)
+    payload = Chunks(builder(), discovery._providers, {}, discovery)
+    first, second = b"".join(payload), b"".join(payload)  # a send, then a QoS 1 re-send
+    assert first == second and len(first) == len(payload)
+    assert discovery.again == 0
+
+
+def test_an_entity_changed_after_sizing_asks_for_another_publication():
+    providers = [Provider("status", 2)]
+    discovery = Discovery(providers)
+    payload = Chunks(builder(), discovery._providers, None, discovery)
+    providers.append(Provider("late", 1))  # came after the payload was sized
+    assert len(b"".join(payload)) > len(payload)  # the client cuts it to len()
+    assert discovery.again == 1
+
+
+def test_nothing_to_announce_is_no_piece():
+    assert list(Chunks(builder(), [], None)) == []
+    assert len(Chunks(builder(), [], None, Discovery([]))) == 0
