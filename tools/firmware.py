@@ -5,7 +5,8 @@
     python3 tools/firmware.py SOURCE --bits 32              # 4-byte words, as on a board
 
 The freeze goes through tools/manifest_unix.py (asyncio + tools/manifest.py, so the same
-device-module list a board firmware freezes). Prints where the binaries are; run a node with
+device-module list a board firmware freezes). The variant is MicroPython's standard one with
+Ctrl-C raised by the VM, not from the signal handler (tools/unix_variant/mpconfigvariant.h). Prints where the binaries are; run a node with
 `<binary> main.py` from a folder holding only main.py and config.py. A MicroPython clone needs
 its submodules only for what is switched off here (btree, SSL); the build needs gcc, make,
 pkg-config and libffi-dev (Debian names; gcc-multilib too for --bits 32). About 30 s per binary
@@ -39,6 +40,9 @@ sys.path.insert(0, str(TOOLS))
 from device_modules import device_data, device_sources  # noqa: E402
 
 MANIFEST = TOOLS / "manifest_unix.py"
+# The standard variant with Ctrl-C scheduled into the VM (unix_variant/mpconfigvariant.h)
+VARIANT = TOOLS / "unix_variant"
+VARIANT_FILES = (VARIANT / "mpconfigvariant.h", VARIANT / "mpconfigvariant.mk")
 # The trimmed source tree has no berkeley-db, mbedtls or axtls: switch off what needs them
 MAKE_OPTIONS = ("MICROPY_PY_BTREE=0", "MICROPY_SSL_MBEDTLS=0", "MICROPY_PY_SSL=0")
 MAKE_32BIT = ("CC=gcc -m32", "LD=gcc -m32", "MICROPY_PY_FFI=0")
@@ -122,7 +126,7 @@ def build_key(source_id: str, bits: int) -> str:
     digest = hashlib.sha256()
     for part in (source_id, str(bits), " ".join(MAKE_OPTIONS)):
         digest.update(part.encode() + b"\0")
-    for path in (MANIFEST, TOOLS / "manifest.py", TOOLS / "device_modules.py"):
+    for path in (MANIFEST, TOOLS / "manifest.py", TOOLS / "device_modules.py", *VARIANT_FILES):
         digest.update(path.read_bytes() + b"\0")
     for src, rel in device_sources() + device_data():
         digest.update(rel.encode() + b"\0" + src.read_bytes() + b"\0")
@@ -239,7 +243,10 @@ def build_firmware(
         if info.exists() and not force and not source.is_dir():
             _progress("cached build %s" % out)
             return _firmware(out, json.loads(info.read_text()), built=False)
-        variant = "build-pysmartnode-%d" % bits
+        # A build folder per variant's content: make does not see a changed variant header
+        # (its path is not in the old objects' dependencies), so a new one starts afresh
+        tag = hashlib.sha256(b"".join(f.read_bytes() for f in VARIANT_FILES)).hexdigest()[:8]
+        variant = "build-pysmartnode-%d-%s" % (bits, tag)
         logs = cache / "logs"
         logs.mkdir(exist_ok=True)
         _make(["-C", str(tree / "mpy-cross"), "-j%d" % jobs], "mpy-cross", logs / "mpy-cross.log")
@@ -254,7 +261,8 @@ def build_firmware(
             stale.unlink()
         _make(
             ["-C", str(tree / "ports" / "unix"), "-j%d" % jobs, *options,
-             "FROZEN_MANIFEST=" + str(MANIFEST), "BUILD=" + variant],
+             "FROZEN_MANIFEST=" + str(MANIFEST), "BUILD=" + variant,
+             "VARIANT_DIR=" + str(VARIANT)],
             "unix port (%d-bit, frozen)" % bits,
             logs / ("unix-%d.log" % bits),
         )  # fmt: skip
