@@ -9,15 +9,11 @@ import asyncio
 import json
 
 from mqtt_as import MQTTClient
-from mqtt_as.topic import matches
 
 from pysmartnode import logging
 from pysmartnode.networking.mqtt_subs import Subscriptions
 from pysmartnode.platform import const
 
-_JSON = const(1)  # entry flags, as in mqtt_subs.py (a const is not importable on MicroPython)
-_RESTORE = const(2)
-_MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
 _RETRY_FIRST = const(1)  # seconds between first-connect attempts, doubling up to _RETRY_MAX
 _RETRY_MAX = const(30)
 
@@ -82,84 +78,6 @@ class MQTTHandle(Subscriptions):
     def device_topic(self, name, is_request=False):
         """`./name`, or the command topic `./name/set` if is_request."""
         return ("./%s/set" if is_request else "./%s") % name
-
-    def _on_message(self, topic, msg, retained):
-        try:
-            self._dispatch(topic, msg, retained)
-        except MemoryError:  # a big payload's text or JSON needs blocks the heap may not have
-            self._log.warning(
-                "ignored a payload on %s: %d bytes, no heap for it", topic.decode(), len(msg)
-            )
-
-    def _dispatch(self, topic, msg, retained):
-        text = None
-        for entry in list(self._subs):
-            if not matches(entry[0], topic):
-                continue
-            if entry[3] & _RESTORE:
-                if not retained or entry not in self._subs:
-                    continue  # a live message on a state topic is not the one to restore
-                self._end_restore(entry)
-            if text is None:
-                text = self.short(topic.decode())
-                try:
-                    payload = msg.decode()
-                except UnicodeError:
-                    self._log.warning("ignored a payload on %s: not UTF-8 text", text)
-                    return
-            value = payload
-            if entry[3] & _JSON:
-                try:
-                    value = json.loads(payload)
-                except Exception:  # ValueError; RecursionError/MemoryError for deep nesting
-                    self._log.warning("ignored a payload on %s: not JSON: %.40s", text, payload)
-                    continue
-            self._call(entry[1], text, value, payload, retained)
-
-    def _call(self, callback, topic, value, payload, retained):
-        try:
-            result = callback(topic, value, retained)
-        except Exception as e:  # one broken callback must not stop the others
-            self._log.error("callback for %s raised %s: %s", topic, type(e).__name__, e)
-            return
-        if result is not None and hasattr(result, "send"):  # a coroutine on both runtimes
-            if self._running >= _MAX_CALLBACK_TASKS:
-                result.close()
-                self.callbacks_dropped += 1
-                self._log.warning("too many callbacks running: dropped one for %s", topic)
-                return
-            self._running += 1
-            asyncio.create_task(self._await_callback(result, topic, payload, retained))
-        else:
-            self._echo(topic, payload, retained, result)
-
-    async def _await_callback(self, coro, topic, payload, retained):
-        try:
-            result = await coro
-        except Exception as e:
-            self._log.error("callback for %s raised %s: %s", topic, type(e).__name__, e)
-            return
-        finally:
-            self._running -= 1
-        self._echo(topic, payload, retained, result)
-
-    def _echo(self, topic, payload, retained, result):
-        if result and not retained and topic.endswith("/set"):
-            state = payload if result is True else result
-            asyncio.create_task(self.publish(topic[:-4], state, retain=True, qos=1))
-
-    def deliver(self, topic, payload):
-        """Runs the callbacks registered for topic as if payload had come from the broker (not
-        retained); returns how many there were. The HTTP API sends its commands through here,
-        so a command over HTTP does exactly what the same command over MQTT does."""
-        full = self.topic(topic).encode()
-        count = 0
-        for entry in self._subs:
-            if not entry[3] & _RESTORE and matches(entry[0], full):
-                count += 1
-        if count:
-            self._on_message(full, payload.encode(), False)
-        return count
 
     def _on_homeassistant(self, topic, msg, retained):
         # Home Assistant's birth message: it has just started and forgot us. A retained copy
