@@ -16,6 +16,7 @@ from harness import (
     import_roots,
     is_listening,
     missing,
+    runtimes,
 )
 
 TLS_SCRIPT = """
@@ -256,6 +257,23 @@ def test_sigint_reaches_the_script_as_keyboard_interrupt(runtime, run_py, tmp_pa
     proc.send_signal(signal.SIGINT)
     proc.wait_line(lambda line: line == "caught")
     assert proc.wait() == 5
+
+
+@pytest.mark.parametrize("line, skips", [(True, True), (False, False)], ids=["deadlock", "other"])
+def test_a_node_its_watcher_ended_as_deadlocked_after_ctrl_c_skips_the_test(
+    line, skips, run_py, tmp_path
+):
+    script = tmp_path / "killed.py"
+    reason = runtimes.WHEEL_DEADLOCK if line else "watchdog: the event loop stood still"
+    script.write_text(
+        "import os\nprint('[critical] node: reset: ' + %r)\nos.kill(os.getpid(), 9)\n" % reason
+    )
+    proc = run_py("cpython", script)
+    if skips:
+        with pytest.raises(pytest.skip.Exception, match="deadlocked on the Ctrl-C"):
+            proc.wait_after_ctrl_c()
+    else:
+        assert proc.wait_after_ctrl_c() == -signal.SIGKILL
 
 
 @pytest.mark.parametrize(

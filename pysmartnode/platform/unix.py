@@ -120,6 +120,12 @@ class _Watcher:
     as often, and when it has not changed for `timeout` seconds it does what fatal() does:
     prints the reason on the node's stderr, records it in `reason_file` and ends the node
     (SIGKILL). It ends itself once the file is gone (stop()) or the node is.
+
+    A deadlocked node ends sooner, after 2 periods: the count stands still and the node's only
+    thread waits on a futex (Linux's lock wait, /proc/<pid>/wchan), which nothing in the process
+    can wake. The wheel's MicroPython raises Ctrl-C from the signal handler wherever it is; in
+    its allocator that leaves the heap's lock held, and the next allocation waits for ever
+    (docs/node.md).
     """
 
     interrupted = False  # no thread for a Ctrl-C to land in
@@ -139,17 +145,26 @@ class _Watcher:
             raise OSError("no folder to feed the watchdog through")
         f = _quote(self._path)
         checks = int(timeout / period + 0.999)
-        # $PPID is this process (os.system's shell is its child); a zombie has no cwd left
+        # $PPID is this process (os.system's shell is its child); a zombie has no cwd left.
+        # A count that stood still for 2 periods while the node's only thread waits on a futex
+        # is a deadlock: no other thread is there to wake it, so it ends now
+        deadlock = (
+            "watchdog: the node deadlocked on a lock of its own (the PyPI wheel's MicroPython"
+            " does this when Ctrl-C lands inside its allocator)"
+        )
         script = (
             "p=$PPID; n=0; last=;"
             " while [ -e /proc/$p/cwd ] && [ -f %s ]; do sleep %s;"
             ' read -r now < %s; if [ "$now" = "$last" ]; then n=$((n+1));'
-            " else n=0; last=$now; fi;"
-            " if [ $n -ge %d ] && [ -f %s ] && [ -e /proc/$p/cwd ]; then"
-            " printf '%%s' %s > %s;"
-            ' echo "$(date +%%H:%%M:%%S) [critical] node: reset: "%s > /proc/$p/fd/2;'
+            " else n=0; last=$now; fi; r=;"
+            " if [ $n -ge %d ]; then r=%s; elif [ $n -ge 2 ]; then set -- /proc/$p/task/*;"
+            " w=; [ $# -eq 1 ] && read -r w < /proc/$p/wchan;"
+            " case $w in *futex*) r=%s;; esac; fi;"
+            ' if [ -n "$r" ] && [ -f %s ] && [ -e /proc/$p/cwd ]; then'
+            " printf '%%s' \"$r\" > %s;"
+            ' echo "$(date +%%H:%%M:%%S) [critical] node: reset: $r" >> /proc/$p/fd/2;'
             " kill -9 $p; break; fi; done; rm -f %s"
-        ) % (f, period, f, checks, f, _quote(reason), _quote(reason_file), _quote(reason), f)
+        ) % (f, period, f, checks, _quote(reason), _quote(deadlock), f, _quote(reason_file), f)
         os.system("(%s) </dev/null >/dev/null 2>&1 &" % script)
 
     def feed(self):

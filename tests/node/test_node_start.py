@@ -115,7 +115,7 @@ def test_stopped_node_leaves_offline_retained(runtime, broker, start_node, obser
     mark = obs.mark()
     node.proc.send_signal(sig)
     obs.wait_message(node.topic("available"), b"offline", after=mark)
-    node.proc.wait(timeout=10)
+    node.proc.wait_after_ctrl_c(timeout=10)
     assert retained(observer(broker), node.topic("available")) == b"offline"
 
 
@@ -130,7 +130,7 @@ def test_node_exits_zero_after_ctrl_c(runtime, mosquitto, start_node, observer):
     # Ctrl-C inside the collector is covered below with the heap locked on purpose
     obs.wait_message(node.topic("status"), timeout=15)
     node.proc.send_signal(signal.SIGINT)
-    assert node.proc.wait(timeout=10) == 0
+    assert node.proc.wait_after_ctrl_c(timeout=10) == 0
 
 
 @pytest.mark.parametrize(

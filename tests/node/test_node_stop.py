@@ -47,7 +47,7 @@ def test_ctrl_c_in_the_moment_the_node_connects_leaves_offline_retained(
     node = start_node(runtime, mosquitto, components="interrupt_at_connect")
     node.proc.wait_line("interrupt_at_connect: waiting for the signal", timeout=15)
     node.proc.send_signal(signal.SIGINT)
-    assert node.proc.wait(timeout=15) == 0, node.proc.output()
+    assert node.proc.wait_after_ctrl_c(timeout=15) == 0, node.proc.output()
     assert retained(observer(mosquitto), node.topic("available")) == b"offline"
 
 
@@ -71,7 +71,7 @@ def test_signal_inside_the_connect_hooks_leaves_offline_retained(
     node.proc.wait_line("hook_waits: in the connect hooks", timeout=15)
     mark = obs.mark()
     node.proc.send_signal(sig)
-    assert node.proc.wait(timeout=15) == 0, node.proc.output()
+    assert node.proc.wait_after_ctrl_c(timeout=15) == 0, node.proc.output()
     obs.wait_message(node.topic("available"), b"offline", after=mark)
     assert retained(observer(mosquitto), node.topic("available")) == b"offline"
 
