@@ -1,0 +1,31 @@
+"""A node whose heap is too full to reconnect resets, with the reason, rather than live on deaf."""
+
+import pytest
+
+# A CONNECT of over 4 KiB: more than the fragmented heap has in one block (nodes/ballast.py)
+BIG_CONNECT = {"MQTT_USER": "node", "MQTT_PASSWORD": "p" * 4096}
+REASON = "out of memory: 5 connect attempts in a row failed with MemoryError"
+
+
+@pytest.mark.parametrize("runtime", ["micropython"])  # the unix port's heap can be filled
+def test_node_too_short_of_heap_to_reconnect_ends_non_zero_and_reports_why_after_restart(
+    runtime, mosquitto, fault_proxy, start_node, observer
+):
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    proxy = fault_proxy(mosquitto)
+    node = start_node(runtime, proxy, components="ballast", heapsize="256k", **BIG_CONNECT)
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    obs.publish(node.topic("ballast/set"), "fill", qos=1)
+    node.proc.wait_line("ballast: heap fragmented", timeout=15)
+    proxy.drop()  # every reconnect attempt now fails with MemoryError
+    status = node.proc.wait(timeout=30)
+    output = node.proc.output()
+    assert status != 0, output
+    assert "reset: " + REASON in output
+    assert (node.folder / "reset_reason.txt").read_text() == REASON
+    (node.folder / "components.py").unlink()
+    mark = obs.mark()
+    again = start_node(runtime, mosquitto, device_id=node.device_id, folder=node.folder)
+    msg = obs.wait_message(again.log_topic("warn"), timeout=15, after=mark)
+    assert msg.text == "[node] last reset: " + REASON
