@@ -29,3 +29,29 @@ def test_node_too_short_of_heap_to_reconnect_ends_non_zero_and_reports_why_after
     again = start_node(runtime, mosquitto, device_id=node.device_id, folder=node.folder)
     msg = obs.wait_message(again.log_topic("warn"), timeout=15, after=mark)
     assert msg.text == "[node] last reset: " + REASON
+
+
+STARVED = """
+from pysmartnode.networking.mqtt import _starved  # the node's oom_cb
+
+for n in (1, 2, 3, 4):
+    _starved(n)
+print("4 starved attempts: running")
+_starved(5)
+print("5 starved attempts: still running")
+"""
+
+
+def test_the_fifth_starved_attempt_in_a_row_resets_the_node_with_the_reason(
+    runtime, run_py, tmp_path
+):
+    # The policy itself, on both runtimes (CPython's restart is os._exit, the unix port's a
+    # SystemExit): the client's count, 1, 2, 3..., as it hands it to oom_cb
+    script = tmp_path / "starved.py"
+    script.write_text(STARVED)
+    proc = run_py(runtime, script, cwd=tmp_path)
+    assert proc.wait(timeout=20) == 1, proc.output()
+    output = proc.output()
+    assert "4 starved attempts: running" in output
+    assert "reset: " + REASON in output and "still running" not in output
+    assert (tmp_path / "reset_reason.txt").read_text() == REASON
