@@ -222,11 +222,10 @@ class MQTTHandle(Subscriptions):
 
 def _starved(count):
     # The client's oom_cb: the heap is too full to reconnect. A node living on deaf helps no
-    # one (its loop turns, the watchdog is content): reset, with a reason made beforehand
+    # one (its loop turns, the watchdog is content): reset, with a reason made beforehand and
+    # no `from ... import` (it allocates); start-up has loaded the logger
     if count >= _OOM_RESETS:
-        from pysmartnode.logging.logger import fatal
-
-        fatal("out of memory: 5 connect attempts in a row failed with MemoryError")
+        logging.logger.fatal("out of memory: 5 connect attempts in a row failed with MemoryError")
 
 
 async def _raise(e):

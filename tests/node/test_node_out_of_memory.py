@@ -32,12 +32,16 @@ def test_node_too_short_of_heap_to_reconnect_ends_non_zero_and_reports_why_after
 
 
 STARVED = """
+from pysmartnode.logging import logger  # loaded, as in a running node
 from pysmartnode.networking.mqtt import _starved  # the node's oom_cb
 
 for n in (1, 2, 3, 4):
     _starved(n)
 print("4 starved attempts: running")
-_starved(5)
+try:
+    _starved(5)
+except Exception:  # as the client takes it: the node would live on
+    pass
 print("5 starved attempts: still running")
 """
 
@@ -55,3 +59,17 @@ def test_the_fifth_starved_attempt_in_a_row_resets_the_node_with_the_reason(
     assert "4 starved attempts: running" in output
     assert "reset: " + REASON in output and "still running" not in output
     assert (tmp_path / "reset_reason.txt").read_text() == REASON
+
+
+@pytest.mark.parametrize("runtime", ["micropython"])  # the unix port's heap can be locked
+def test_a_node_with_no_heap_at_all_still_prints_the_reason_and_ends_non_zero(
+    runtime, run_py, tmp_path
+):
+    # Not a byte to allocate (the heap locked): the reset line cannot be formatted, nor the
+    # record opened, but the reason, made beforehand, is printed and the node ends
+    script = tmp_path / "starved.py"
+    script.write_text(STARVED.replace("    _starved(5)", "    heap_lock()\n    _starved(5)"))
+    script.write_text("from micropython import heap_lock\n" + script.read_text())
+    proc = run_py(runtime, script, cwd=tmp_path)
+    assert proc.wait(timeout=20) == 1, proc.output()
+    assert REASON in proc.output() and "still running" not in proc.output()
