@@ -50,6 +50,7 @@ _DEFAULTS = (
     ("ssid", None),  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
     ("wifi_pw", None),
     ("log", None),  # log(level: str, msg: str); None prints warnings and errors
+    ("oom_cb", None),  # oom_cb(n) after the n-th connect attempt in a row lost to MemoryError
     ("mqttv5", False),  # not supported; True raises ValueError
 )
 

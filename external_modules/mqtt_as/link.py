@@ -39,10 +39,10 @@ class Link(Wire):
         # Options read now and then, one tuple (an instance's attributes share one hash table:
         # 47 fill 752 bytes, 48 to 59 take 944): 0 cap of the reconnect backoff, 1 between the
         # outage log lines (ms), 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5 connect_coro, 6
-        # out_queue_len. Options left at their default are class attributes (_max_in...)
+        # out_queue_len, 7 oom_cb. Options left at their default are class attributes (_max_in...)
         o = int(c["reconnect_max"] * 1000), int(c["outage_summary"] * 1000), c["clean"]
         o += c["clean_init"], c["wifi_coro"], c["connect_coro"]
-        self._opts = o + (max(0, c["out_queue_len"]),)
+        self._opts = o + (max(0, c["out_queue_len"]), c["oom_cb"])
         if c["max_incoming"]:
             self._max_in = c["max_incoming"]
         self._link = c["link"]
@@ -195,7 +195,7 @@ class Link(Wire):
         attempt = 0  # failed tries since the last connection that lasted
         cap = self._opts[0]
         up_at = ticks_ms()
-        fails = 0
+        fails = starved = 0  # starved: failed attempts in a row that ended in MemoryError
         said, reason = None, ""  # when the last summary line was logged, and why
         while self._running:
             try:  # in the try, as all: a MemoryError must not end this task (ms: no float made)
@@ -222,7 +222,7 @@ class Link(Wire):
                     else:
                         attempt += 1  # it died young (a flapping link, short RAM): no storm
                     up_at = None
-                    fails = 0
+                    fails = starved = 0
                     reason = ""
                     said = ticks_ms()
                 if attempt:
@@ -236,7 +236,10 @@ class Link(Wire):
                     queued = 0
                     continue
                 except Exception as e:  # refusals, OSError, timeouts, MemoryError: "try again"
+                    starved = starved + 1 if isinstance(e, MemoryError) else 0  # no allocation
                     try:  # errors.py is imported on the first failure: an idle client needs none
+                        if starved and self._opts[7]:  # the application may reset (SystemExit)
+                            self._opts[7](starved)
                         from .errors import MQTTRefused, why
 
                         if isinstance(e, MQTTRefused):
@@ -248,7 +251,7 @@ class Link(Wire):
                             attempt = max(attempt, 6)
                         else:
                             reason = why(e)
-                    except MemoryError:
+                    except Exception:  # MemoryError (oom_cb's own errors too: it may not stop us)
                         reason = "MemoryError"
                 fails += 1
                 if fails % _RESOLVE_AFTER == 0:
@@ -291,9 +294,6 @@ def _close_writer(writer):
     # Close for real: MicroPython's Stream.close() does nothing; CPython's close() may wait
     # for the peer (TLS close_notify) and call back much later
     try:
-        if CPYTHON:
-            writer.abort()
-        else:
-            writer.s.close()
+        writer.abort() if CPYTHON else writer.s.close()
     except Exception:  # already closed or half-open: nothing more to do
         pass

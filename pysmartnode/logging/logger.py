@@ -103,7 +103,7 @@ def emit(level, name, text, local_only=False):
             callback(level, name, text)
     except Exception as e:  # MemoryError or a broken stdout: nothing sensible is left to do
         try:
-            print("logging failed:", e)
+            print("logging failed:", e, "|", name, text)  # made beforehand: no heap needed
         except Exception:
             pass
 
@@ -136,12 +136,16 @@ def fatal(reason):
     Safe to call from the watchdog's thread or timer: it touches no asyncio object.
     """
     try:
-        emit(CRITICAL, "node", "reset: " + reason, local_only=True)
+        try:
+            line = "reset: " + reason
+        except MemoryError:  # a full heap: the reason, made beforehand, prints all the same
+            line = reason
+        emit(CRITICAL, "node", line, local_only=True)
         record_reset(reason)
     finally:
-        from pysmartnode.platform import restart
+        import pysmartnode.platform  # `from ... import` allocates: with a full heap it would raise
 
-        restart(1)
+        pysmartnode.platform.restart(1)
 
 
 def record_reset(reason):

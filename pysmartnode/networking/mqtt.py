@@ -16,6 +16,7 @@ from pysmartnode.platform import const
 
 _RETRY_FIRST = const(1)  # seconds between first-connect attempts, doubling up to _RETRY_MAX
 _RETRY_MAX = const(30)
+_OOM_RESETS = const(5)  # connect attempts in a row lost to MemoryError: reset (_starved says 5)
 
 
 class MQTTHandle(Subscriptions):
@@ -63,6 +64,7 @@ class MQTTHandle(Subscriptions):
             "connect_coro": self._on_connect,
             "wifi_coro": self._on_link,
             "log": self._on_client_log,
+            "oom_cb": _starved,
         }
         options.update(client_options)
         self._client = MQTTClient(options)
@@ -216,6 +218,14 @@ class MQTTHandle(Subscriptions):
         if said:
             await self._client.disconnect()
         self._client.close()
+
+
+def _starved(count):
+    # The client's oom_cb: the heap is too full to reconnect. A node living on deaf helps no
+    # one (its loop turns, the watchdog is content): reset, with a reason made beforehand and
+    # no `from ... import` (it allocates); start-up has loaded the logger
+    if count >= _OOM_RESETS:
+        logging.logger.fatal("out of memory: 5 connect attempts in a row failed with MemoryError")
 
 
 async def _raise(e):

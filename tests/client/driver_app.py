@@ -64,8 +64,39 @@ def on_log(level, text):
     event({"ev": "log", "level": level, "text": text})
 
 
+_oom = bytearray(64)  # n of each oom_cb(n) call in order: made now, the heap may be full then
+_oom_calls = [0]
+
+
+def on_oom(n):
+    i = _oom_calls[0]
+    if i < len(_oom):
+        _oom[i] = min(n, 255)
+    _oom_calls[0] = i + 1
+
+
+class OomLink:
+    """A link (the `link` option) whose up() raises MemoryError while `starving`: a connect
+    attempt lost for want of heap, on either runtime (op "oom_link" switches it)."""
+
+    starving = False
+
+    async def up(self):
+        if self.starving:
+            raise MemoryError("no heap for the link (requested by the test)")
+
+    def isconnected(self):
+        return True
+
+
+_oom_link = OomLink()
+
+
 def make_config(cfg):
     cfg = dict(cfg)
+    cfg["oom_cb"] = on_oom
+    if cfg.pop("oom_link", False):
+        cfg["link"] = _oom_link
     cfg["subs_cb"] = on_message
     cfg["wifi_coro"] = on_state
     cfg["connect_coro"] = on_connect
@@ -298,6 +329,7 @@ async def op_status(cmd):
     live = [t for t in _client._tasks if not t.done()]
     status = {"connected": _client.isconnected(), "stats": _client.stats(), "tasks": len(live)}
     status["held"] = len(_client._tasks)  # live or not: what the client keeps referenced
+    status["oom"] = list(_oom[: _oom_calls[0]])  # oom_cb's n, call by call
     if _socket[0] is not None:
         status["resolves"] = _socket[0].resolves
     return status
@@ -306,6 +338,31 @@ async def op_status(cmd):
 async def op_all_tasks(cmd):
     # CPython only: every task in the loop except the driver's own
     return len(asyncio.all_tasks())
+
+
+_kept = [None]
+
+
+async def op_fragment(cmd):
+    # MicroPython: take every free byte in pieces of cmd["hole"] bytes and give every other one
+    # back, so that much of the heap is free but no block larger than about that; on=False gives
+    # the pieces back. Returns the free bytes
+    kept = given = None
+    if cmd["on"]:
+        try:
+            while True:  # alternately: neighbours in memory, kept and given back
+                kept = (kept, bytearray(cmd["hole"]))
+                given = (given, bytearray(cmd["hole"]))
+        except MemoryError:
+            pass
+    _kept[0] = kept
+    given = None
+    gc.collect()
+    return gc.mem_free()
+
+
+async def op_oom_link(cmd):
+    _oom_link.starving = cmd["on"]
 
 
 async def op_block(cmd):
@@ -367,6 +424,8 @@ OPS = {
     "queue_info": op_queue_info,
     "all_tasks": op_all_tasks,
     "block": op_block,
+    "oom_link": op_oom_link,
+    "fragment": op_fragment,
     "starve": op_starve,
 }
 
