@@ -43,13 +43,19 @@ class Watchdog:
 
     async def _feed(self, period):
         feed = getattr(self._check_timer, "feed", None)
+        # MicroPython's sleep(seconds) makes a float each call: with the heap full for a moment
+        # that killed this task, and the watchdog then reset a node that was fine
+        sleep_ms, ms = getattr(asyncio, "sleep_ms", None), int(period * 1000)
         while True:
             self._fed = ticks_ms()
             if feed is not None:
-                feed()
+                try:
+                    feed()
+                except MemoryError:  # no heap for a moment: the next period writes again
+                    pass
             if self._check_timer.interrupted:
                 raise KeyboardInterrupt  # Ctrl-C that hit the check's thread: stop the node
-            await asyncio.sleep(period)
+            await (sleep_ms(ms) if sleep_ms else asyncio.sleep(period))
 
     def _check(self):
         if ticks_diff(ticks_ms(), self._fed) > self._timeout_ms:

@@ -134,18 +134,21 @@ class Status:
                         self._task.uncancel()
                 self._sleeping = False
             self._due = False
-            from pysmartnode import node
+            try:  # a MemoryError anywhere here, the log line's too, must not end the reports
+                from pysmartnode import node
 
-            if node.discovery is not None and not node.discovery.ready():
-                # Home Assistant gets the config before the state: discovery's state pass
-                # after the config asks for this report (_publish_state)
-                continue
-            if self._mqtt.isconnected():
-                try:
-                    if await self._mqtt.publish("./status", self.report(), qos=1):
-                        self.reports += 1
-                except Exception as e:  # a failed report must not end the reports
-                    self._log.error("status report failed: %s", e)
+                if node.discovery is not None and not node.discovery.ready():
+                    # Home Assistant gets the config before the state: discovery's state pass
+                    # after the config asks for this report (_publish_state)
+                    continue
+                if self._mqtt.isconnected():
+                    try:
+                        if await self._mqtt.publish("./status", self.report(), qos=1):
+                            self.reports += 1
+                    except Exception as e:  # a failed report must not end the reports
+                        self._log.error("status report failed: %s", e)
+            except MemoryError:  # no heap for a moment: the next interval reports
+                pass
 
     def stop(self):
         self._stopped = True

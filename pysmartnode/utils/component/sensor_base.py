@@ -233,24 +233,28 @@ def kick():
 
 async def _scheduler():
     sensors = SensorBase._sensors
+    sleep_ms = getattr(asyncio, "sleep_ms", None)  # MicroPython: sleep() makes a float
     while True:
         now = ticks_ms()
         wait = None
-        for sensor in sensors:
-            due = sensor._due(now)
-            if due is None:
-                continue  # on demand only
-            if due <= 0:
-                if sensor._busy is None:
-                    sensor._busy = asyncio.create_task(sensor._run())
-                continue  # its _run sets the next due time and wakes us if we sleep past it
-            if wait is None or due < wait:
-                wait = due
+        try:
+            for sensor in sensors:
+                due = sensor._due(now)
+                if due is None:
+                    continue  # on demand only
+                if due <= 0:
+                    if sensor._busy is None:
+                        sensor._busy = asyncio.create_task(sensor._run())
+                    continue  # its _run sets the next due time, wakes us if we sleep past it
+                if wait is None or due < wait:
+                    wait = due
+        except MemoryError:  # no heap for the run's task a moment: look again in a second
+            wait = 1000
         if wait is None:
             SensorBase._scheduler = None  # nothing timed: ran() or kick() starts it again
             return
         SensorBase._wake_at = ticks_add(now, wait)
-        await asyncio.sleep(wait / 1000)
+        await (sleep_ms(wait) if sleep_ms else asyncio.sleep(wait / 1000))
 
 
 def _on_intervals(topic, msg, retained):
