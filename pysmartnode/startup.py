@@ -57,15 +57,12 @@ def load_settings(argv):
 
 def _exception_handler(loop, context):
     # A task that failed with nobody awaiting it: on a board its traceback would be lost
-    try:
-        from pysmartnode import logging
+    from pysmartnode import logging
 
-        e = context.get("exception")
-        logging.getLogger("node").error(
-            "task failed: %s", "%s: %s" % (type(e).__name__, e) if e else context.get("message")
-        )
-    except MemoryError:  # raised here it would end the event loop, and with it the node
-        print("pysmartnode: a task failed; no heap to say more")
+    e = context.get("exception")
+    logging.getLogger("node").error(
+        "task failed: %s", "%s: %s" % (type(e).__name__, e) if e else context.get("message")
+    )
 
 
 async def start(demo):

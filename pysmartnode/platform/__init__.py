@@ -7,6 +7,8 @@ Each port module (cpython, unix, board) has the same names:
     KEEPS_TIME               True where the operating system keeps the clock (no NTP needed)
     const(x)                 micropython.const, or a stand-in on CPython
     ticks_ms() ticks_diff(a, b) ticks_add(t, ms)   a millisecond clock that wraps on boards
+    sleep_ms(ms)             asyncio's sleep in milliseconds (MicroPython's sleep() makes a float:
+                             an allocation, which a task at the heap's edge may not afford)
     device_id()              the chip id, or a clean host name on Linux
     mem_free() mem_alloc()   heap figures (None on CPython); collect() runs the garbage collector
     reset_cause()            why the board last started ("power on", "watchdog", ...) or None

@@ -16,6 +16,7 @@ PLATFORM = sys.platform
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff
 ticks_add = time.ticks_add
+sleep_ms = asyncio.sleep_ms  # sleep() makes a float: an allocation
 
 _CONNECT_TIMEOUT_MS = const(30000)  # give up one attempt after this, then start again
 _POLL_S = 0.5

@@ -1,5 +1,6 @@
 """CPython on Linux: a node on a Raspberry Pi or a server, and the embedded demo."""
 
+import asyncio
 import gc
 import os
 import sys
@@ -27,6 +28,10 @@ def ticks_diff(a, b):
 
 def ticks_add(t, ms):
     return t + ms
+
+
+def sleep_ms(ms):
+    return asyncio.sleep(ms / 1000)
 
 
 def device_id():

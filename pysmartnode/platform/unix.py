@@ -3,6 +3,7 @@
 # The modules this needs (_thread, os, sys, time) are imported where they are used: every name
 # here is a slot of this module's table for good, and 29 names fit a table of 29 slots where
 # the 30th grows it to 37 (16 bytes each)
+from asyncio import sleep_ms  # noqa: F401  (sleep() makes a float: an allocation)
 from gc import collect, mem_alloc, mem_free  # noqa: F401
 from time import ticks_add, ticks_diff, ticks_ms  # noqa: F401
 
@@ -217,13 +218,6 @@ class Link(Link):  # _host's, with the address
         return route_ip()
 
 
-def _dotted_to_int(text):
-    n = 0
-    for part in text.split("."):
-        n = (n << 8) | int(part)
-    return n
-
-
 def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):
     """The host's IPv4 address toward its default gateway, or None.
 
@@ -262,5 +256,12 @@ def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):
         pass
     if gateway is None:
         return found[0]
+
     # the smaller the XOR with the gateway, the longer the prefix both share
-    return min(found, key=lambda address: _dotted_to_int(address) ^ gateway)
+    def dotted_to_int(text):  # not a module name: the table holds 29 (see the top)
+        n = 0
+        for part in text.split("."):
+            n = (n << 8) | int(part)
+        return n
+
+    return min(found, key=lambda address: dotted_to_int(address) ^ gateway)

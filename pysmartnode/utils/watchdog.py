@@ -10,7 +10,7 @@ network: the MQTT client handles outages by itself.
 
 import asyncio
 
-from pysmartnode.platform import every, ticks_diff, ticks_ms
+from pysmartnode.platform import every, sleep_ms, ticks_diff, ticks_ms
 
 
 class Watchdog:
@@ -45,7 +45,7 @@ class Watchdog:
         feed = getattr(self._check_timer, "feed", None)
         # MicroPython's sleep(seconds) makes a float each call: with the heap full for a moment
         # that killed this task, and the watchdog then reset a node that was fine
-        sleep_ms, ms = getattr(asyncio, "sleep_ms", None), int(period * 1000)
+        ms = int(period * 1000)
         while True:
             self._fed = ticks_ms()
             if feed is not None:
@@ -55,7 +55,7 @@ class Watchdog:
                     pass
             if self._check_timer.interrupted:
                 raise KeyboardInterrupt  # Ctrl-C that hit the check's thread: stop the node
-            await (sleep_ms(ms) if sleep_ms else asyncio.sleep(period))
+            await sleep_ms(ms)
 
     def _check(self):
         if ticks_diff(ticks_ms(), self._fed) > self._timeout_ms:

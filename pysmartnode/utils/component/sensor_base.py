@@ -12,7 +12,7 @@ What is needed only to build a sensor or change its intervals is in sensor_setup
 import asyncio
 import sys
 
-from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
+from pysmartnode.platform import const, sleep_ms, ticks_add, ticks_diff, ticks_ms
 from pysmartnode.utils.component.base import ComponentBase
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
@@ -233,7 +233,6 @@ def kick():
 
 async def _scheduler():
     sensors = SensorBase._sensors
-    sleep_ms = getattr(asyncio, "sleep_ms", None)  # MicroPython: sleep() makes a float
     while True:
         now = ticks_ms()
         wait = None
@@ -254,7 +253,7 @@ async def _scheduler():
             SensorBase._scheduler = None  # nothing timed: ran() or kick() starts it again
             return
         SensorBase._wake_at = ticks_add(now, wait)
-        await (sleep_ms(wait) if sleep_ms else asyncio.sleep(wait / 1000))
+        await sleep_ms(wait)  # the platform's: MicroPython's sleep() makes a float
 
 
 def _on_intervals(topic, msg, retained):
