@@ -77,3 +77,25 @@ def test_an_attempt_that_fails_otherwise_starts_the_count_again(mosquitto, fault
     app.call("oom_link", on=True)
     oom = wait_status(app, lambda st: len(st["oom"]) >= seen + 2)["oom"]
     assert oom[seen - 1] >= 2 and oom[seen : seen + 2] == [1, 2], oom
+
+
+@pytest.mark.parametrize("runtime", ["micropython"])  # the unix port's heap can be fragmented
+def test_a_session_restore_with_no_block_for_its_subscribe_is_counted_as_starved_too(
+    mosquitto, fault_proxy, client_app, runtime
+):
+    # The CONNECT fits, the restore's SUBSCRIBE (a 4 KiB topic) does not: the broker takes
+    # each attempt, and the session restore fails for want of heap. Such attempts count as
+    # starved too; were they taken for good connects, the client would flap (online, the will,
+    # online...) for ever and oom_cb would never reach its limit
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, heapsize="256k", clean=True, **FAST)
+    app.call("connect")
+    app.call("subscribe", topic_len=4096, qos=1)
+    connections = proxy.connections
+    app.call("fragment", on=True, hole=512)
+    proxy.drop()
+    proxy.wait_connections(connections + 2, timeout=20)  # the broker takes the attempts
+    oom = wait_status(app, lambda st: len(st["oom"]) >= 3)["oom"]
+    assert oom[:3] == [1, 2, 3], oom
+    app.call("fragment", on=False)
+    wait_status(app, lambda st: st["connected"] and st["stats"]["reconnects"] >= 1)
