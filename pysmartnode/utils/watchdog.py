@@ -60,9 +60,9 @@ class Watchdog:
     def _check(self):
         if ticks_diff(ticks_ms(), self._fed) > self._timeout_ms:
             self._check_timer.stop()
-            from pysmartnode.logging.logger import fatal
+            import pysmartnode.logging.logger  # `from ... import` allocates: the heap may be full
 
-            fatal(self._reason)
+            pysmartnode.logging.logger.fatal(self._reason)
 
     def stop(self):
         self._check_timer.stop()

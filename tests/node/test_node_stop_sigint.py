@@ -118,6 +118,18 @@ def test_the_watchdog_of_a_firmware_node_still_ends_a_blocked_loop(start_firmwar
     assert "still alive" not in node.proc.output()
 
 
+def test_the_watchdog_of_a_firmware_node_ends_a_blocked_loop_on_a_full_heap(
+    start_firmware_node, mosquitto
+):
+    # Its thread's check imported fatal() with `from ... import`, which allocates: on a full
+    # heap that raised MemoryError, the thread died, and the node stood still for ever
+    node = start_firmware_node(mosquitto, components="full_heap_blocking", WATCHDOG_TIMEOUT=1.5)
+    node.proc.wait_line("full_heap: the heap fills and the event loop stops now", timeout=15)
+    assert node.proc.wait(timeout=15) != 0
+    assert "still alive" not in node.proc.output()
+    assert "watchdog: the event loop stood still" in node.proc.output()  # printed as it is
+
+
 def test_the_watchdog_of_a_wheel_node_is_a_process_not_a_thread_and_goes_with_it(
     start_wheel_node, mosquitto
 ):
