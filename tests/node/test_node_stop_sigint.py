@@ -245,7 +245,7 @@ def test_the_firmware_raises_ctrl_c_between_bytecodes_never_inside_a_c_call(firm
 
 def _stop_repeatedly(start, broker, stops):
     rng = random.Random()
-    done = 0
+    done = deadlocked = 0
     while done < stops:
         nodes = [start(broker, components="gc_churn", WATCHDOG_TIMEOUT=30) for _ in range(PARALLEL)]
         for node in nodes:
@@ -258,12 +258,17 @@ def _stop_repeatedly(start, broker, stops):
                 code = node.proc.wait(timeout=10)
             except AssertionError:
                 pytest.fail("the node hung after Ctrl-C, stop %d of %d" % (done + 1, stops))
-            if code != -signal.SIGKILL or runtimes.WHEEL_DEADLOCK not in node.proc.output():
+            if code == -signal.SIGKILL and runtimes.WHEEL_DEADLOCK in node.proc.output():
+                # the wheel's MicroPython deadlocked on the Ctrl-C and its watcher (only the
+                # wheel has one) ended it within seconds: no hang (the test above)
+                deadlocked += 1
+            else:
                 assert code == 0, node.proc.output()
-            # else the wheel's MicroPython deadlocked on the Ctrl-C and its watcher (only the
-            # wheel has one) ended it within seconds: no hang (the test above)
             done += 1
             node.proc.stop()
+    # ...but the clean stop stays the rule (about 1 in 100 deadlocked at worst, measured): a
+    # change that deadlocked every Ctrl-C would pass as "ended by the watcher" otherwise
+    assert deadlocked * 10 <= stops, "%d of %d stops deadlocked" % (deadlocked, stops)
 
 
 def test_ctrl_c_at_random_moments_never_hangs_a_collecting_node_with_its_watchdog(
