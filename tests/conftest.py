@@ -207,6 +207,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "ha_validate" in getattr(item, "fixturenames", ()):
             # the first use may build the HA venv: more than the default timeout
             item.add_marker(pytest.mark.timeout(1200))
+        if any(item.iter_markers("soak")):
+            # a soak runs SOAK_SECONDS (600 by default) or hundreds of stops: the default
+            # 180 s cut every long one short
+            item.add_marker(pytest.mark.timeout(3600))
         if not any(item.iter_markers("xdist_group")):
             group = _shared_fixture_group(item)
             if group:
