@@ -1,0 +1,182 @@
+"""Where the heap goes, object by object: a census of a live node's heap on a debug firmware.
+
+    python3 bench/heap_census.py                # idle node and 5+3 node, owners table
+    python3 bench/heap_census.py --top 60 --raw DIR   # more rows; keep the raw census files
+    python3 bench/heap_census.py --only idle       # the idle node only
+
+`micropython.mem_info(1)` marks each heap block with a letter for a few types and `h` for the
+rest, which on a node is most of the heap. This tool builds a second unix port (tools/firmware.py,
+same manifest, code frozen, its own cache folder) from a copy of the MicroPython tree whose
+`gc_dump_alloc_table()` also prints every live object (bench/heap_census.c): its bytes, its type,
+and for what has no telling type (a dict's table, an instance's attributes, a buffer) the chain
+of objects holding it, up to the module, class or instance that owns it. It runs the idle node
+and the 5 sensors + 3 switches node of bench/fw_heap.py on a 512 KiB heap, takes the census
+DELAY seconds in, after a collection, and sums the bytes by owner and by kind. The debug build is
+for this census only: its figures are the frozen firmware's (the patch allocates nothing), but
+never ship it.
+
+Kinds: `function` and `async_def` (a function object per def, made when the def runs, frozen
+code too), `coroutine` (a running one, its frame inline), `raw` (untyped: a dict's table, an
+instance's attribute table, a buffer, a qstr pool's strings), `dict`, `class`, `module`, ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fw_heap  # noqa: E402
+from node_common import Mosquitto  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+PATCH = BENCH / "heap_census.c"
+# the end of gc_dump_alloc_table() in py/gc.c: the census goes before its GC_EXIT()
+ANCHOR = '        mp_print_str(print, "\\n");\n    }\n    GC_EXIT();\n}\n'
+DONE = "pysmartnode heap census"
+PROBE = """
+import asyncio
+import gc
+import micropython
+
+
+async def _census():
+    await asyncio.sleep(%d)
+    gc.collect()
+    print("CENSUS alloc", gc.mem_alloc())
+    micropython.mem_info(1)
+    micropython.qstr_info(1)
+    print("CENSUS done")
+
+
+asyncio.create_task(_census())
+"""
+
+
+def patch_tree(tree: Path) -> None:
+    """Put the census into the tree's py/gc.c, from the untouched copy kept beside it (so an edit
+    of bench/heap_census.c reaches the next build)."""
+    gc_c, orig = tree / "py" / "gc.c", tree / "py" / "gc.c.orig"
+    if not orig.exists():
+        shutil.copy2(gc_c, orig)
+    text = orig.read_text()
+    if text.count(ANCHOR) != 1 or DONE in text:
+        raise SystemExit("heap_census: %s has no single end of gc_dump_alloc_table()" % gc_c)
+    head = ANCHOR[: -len("    GC_EXIT();\n}\n")]
+    patched = text.replace(ANCHOR, head + PATCH.read_text() + "    GC_EXIT();\n}\n")
+    if gc_c.read_text() != patched:
+        gc_c.write_text(patched)
+
+
+def census_firmware(firmware, source: Path):
+    """The debug firmware: a patched copy of the source tree, built into its own cache."""
+    root = firmware.cache_root() / "census"
+    root.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        tree = root / "src-dir"
+        if not (tree / "py" / "gc.c").exists():
+            shutil.copytree(source, tree, ignore=shutil.ignore_patterns(".git", "build*"))
+    else:
+        tree = firmware._unpack(source, root / ("src-" + firmware._file_hash(source)[:16]))
+    patch_tree(tree)
+    return firmware.build_firmware(tree, bits=64, cache=root)
+
+
+def parse(output: str) -> list[tuple[int, list[str]]]:
+    """[(bytes, chain)] from the census lines: chain[0] the object, chain[-1] its owner."""
+    out = []
+    for line in output.splitlines():
+        if not line.startswith("CEN ") or line.startswith("CEN end"):
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 3 or not parts[1].isdigit():
+            continue
+        chain = [e.strip() for e in re.split(r"<-(?:\[w\d+/\d+\])?", parts[2]) if e.strip()]
+        out.append((int(parts[1]), chain))
+    return out
+
+
+def summarise(objects) -> tuple[Counter, Counter, dict]:
+    """Bytes by kind (the object's own type), by owner, and per owner by kind."""
+    kinds, owners, split = Counter(), Counter(), defaultdict(Counter)
+    for size, chain in objects:
+        kind = (
+            chain[0].split(":")[0]
+            if chain[0].startswith(("inst:", "class:", "module:"))
+            else chain[0]
+        )
+        kinds[kind] += size
+        owners[chain[-1]] += size
+        split[chain[-1]][kind] += size
+    return kinds, owners, split
+
+
+def report(label: str, output: str, top: int) -> str:
+    objects = parse(output)
+    kinds, owners, split = summarise(objects)
+    alloc = re.search(r"^CENSUS alloc (\d+)", output, re.M)
+    qstrs = re.search(r"n_qstr=(\d+), n_str_data_bytes=(\d+), n_total_bytes=(\d+)", output)
+    lines = [
+        "### %s: %d B in %d objects (gc.mem_alloc() %s)"
+        % (label, sum(s for s, _ in objects), len(objects), alloc.group(1) if alloc else "?"),
+        "",
+        "| kind | bytes |",
+        "|---|---|",
+        *("| %s | %d |" % kv for kv in kinds.most_common()),
+        "",
+        "| owner | bytes | of which |",
+        "|---|---|---|",
+    ]
+    for owner, size in owners.most_common(top):
+        parts = ", ".join("%s %d" % kv for kv in split[owner].most_common(4))
+        lines.append("| %s | %d | %s |" % (owner, size, parts))
+    if qstrs:
+        lines += ["", "Runtime qstrs: %s, %s B of text, %s B in all." % qstrs.groups()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--source", type=Path, help="MicroPython source (tools/firmware.py)")
+    ap.add_argument("--delay", type=int, default=8, help="seconds into the node (default 8)")
+    ap.add_argument("--top", type=int, default=30, help="owner rows per node (default 30)")
+    ap.add_argument("--raw", type=Path, help="a folder to keep each node's raw census in")
+    ap.add_argument("--only", choices=("idle", "5+3"), help="one node only")
+    args = ap.parse_args(argv)
+    firmware = fw_heap.load_tool("firmware")
+    source = args.source or firmware.find_source()
+    if source is None:
+        print("heap_census: no MicroPython source: " + firmware.SOURCE_HINT, file=sys.stderr)
+        return 2
+    fw = census_firmware(firmware, Path(source))
+    with tempfile.TemporaryDirectory(prefix="bench-census-") as tmp, Mosquitto() as broker:
+        s = fw_heap.Setup(fw, Path(tmp))
+        for label, node in (("idle node", None), ("5 sensors + 3 switches", fw_heap.NODE_5_3)):
+            if args.only and args.only != ("idle" if node is None else "5+3"):
+                continue
+            probe = Path(tmp) / "census.py"
+            text = PROBE % args.delay
+            if node is not None:
+                text = fw_heap.components_py(node, Path(tmp)) + text
+            probe.write_text(text)
+            _, output = fw_heap.node_run(
+                s, "frozen", broker.port, 512, args.delay + 3, components=probe
+            )
+            if "CEN end" not in output:
+                print("heap_census: no census from the %s:\n%s" % (label, output[-2000:]))
+                return 1
+            if args.raw:
+                args.raw.mkdir(parents=True, exist_ok=True)
+                (args.raw / ("idle.txt" if node is None else "5+3.txt")).write_text(output)
+            print(report(label, output, args.top))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""bench/heap_census.py: a debug firmware prints every live object of a node's heap, with the
+chain of objects holding it, and the bench sums the bytes by owner and by kind."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import tarfile
+
+import pytest
+from harness import REPO, require_tool
+from tool_modules import load_tool, require_firmware
+
+spec = importlib.util.spec_from_file_location("heap_census_t", REPO / "bench" / "heap_census.py")
+sys.path.insert(0, str(REPO / "bench"))
+census = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(census)
+
+SAMPLE = """\
+CENSUS alloc 800
+CEN 32 module:pysmartnode.logging.logger
+CEN 32 dict<-[w1/32] module:pysmartnode.logging.logger
+CEN 480 raw<-[w3/32] dict<-[w1/32] module:pysmartnode.logging.logger
+CEN 32 function<-[w15/480] raw<-[w3/32] dict<-[w1/32] module:pysmartnode.logging.logger
+CEN 64 async_def<-[w5/384] raw<-[w3/32] dict<-[w12/128] class:Link
+CEN 96 coroutine
+CEN 64 raw<-[w3/32] inst:MQTTClient
+CEN end
+"""
+
+
+def test_the_census_sums_each_object_under_the_module_class_or_instance_that_holds_it():
+    kinds, owners, split = census.summarise(census.parse(SAMPLE))
+    assert owners["module:pysmartnode.logging.logger"] == 32 + 32 + 480 + 32
+    assert split["module:pysmartnode.logging.logger"] == {
+        "module": 32,
+        "dict": 32,
+        "raw": 480,
+        "function": 32,
+    }
+    assert owners["class:Link"] == 64 and owners["coroutine"] == 96
+    assert owners["inst:MQTTClient"] == 64
+    assert kinds["raw"] == 544 and kinds["function"] == 32 and kinds["async_def"] == 64
+    assert sum(owners.values()) == 800
+    text = census.report("idle node", SAMPLE, 10)
+    assert "800 B in 7 objects (gc.mem_alloc() 800)" in text
+    assert "| module:pysmartnode.logging.logger | 576 | raw 480" in text
+
+
+def test_the_census_patch_fits_the_micropython_tree_the_firmware_is_built_from(tmp_path):
+    source = load_tool("firmware").find_source()
+    if source is None:
+        require_firmware()  # skips with the way to get a tree (fails under CI=true)
+    if source.is_dir():
+        gc_c = (source / "py" / "gc.c").read_text()
+    else:
+        with tarfile.open(source) as tar:
+            member = next(m for m in tar.getmembers() if m.name.endswith("/py/gc.c"))
+            gc_c = tar.extractfile(member).read().decode()
+    (tmp_path / "py").mkdir()
+    (tmp_path / "py" / "gc.c").write_text(gc_c)
+    census.patch_tree(tmp_path)
+    patched = (tmp_path / "py" / "gc.c").read_text()
+    assert patched.count(census.DONE) == 1
+    assert patched.index(census.DONE) < patched.index("GC_EXIT();\n}\n", patched.index(census.DONE))
+    census.patch_tree(tmp_path)  # once only, from the untouched copy
+    assert (tmp_path / "py" / "gc.c").read_text() == patched
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("firmware")
+def test_the_census_of_an_idle_node_accounts_for_its_whole_heap(tmp_path):
+    require_firmware()
+    require_tool("mosquitto", "apt-get install mosquitto")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "heap_census.py"), "--only", "idle", "--raw", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=170,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    output = (tmp_path / "idle.txt").read_text()
+    objects = census.parse(output)
+    kinds, owners, _ = census.summarise(objects)
+    alloc = int(output.split("CENSUS alloc ", 1)[1].split()[0])
+    # every live block is named: the census sums to what the collector says is in use
+    assert abs(sum(size for size, _ in objects) - alloc) <= alloc // 20, (alloc, len(objects))
+    assert owners["inst:MQTTClient"] > 500 and owners["module:pysmartnode.logging.logger"] > 300
+    assert kinds["function"] > 2000 and kinds["coroutine"] > 0
+    assert "| owner | bytes | of which |" in proc.stdout
