@@ -16,8 +16,8 @@ for this census only: its figures are the frozen firmware's (the patch allocates
 never ship it.
 
 Kinds: `function` and `async_def` (a function object per def, made when the def runs, frozen
-code too), `coroutine` (a running one, its frame inline), `raw` (untyped: a dict's table, an
-instance's attribute table, a buffer, a qstr pool's strings), `dict`, `class`, `module`, ...
+code too), `coroutine` (a running one, its frame inline), `raw of X` (untyped, held by an X: a
+dict's table, an instance's attribute table, a buffer, a qstr pool's strings), `dict`, `class`, `module`, ...
 """
 
 from __future__ import annotations
@@ -111,6 +111,8 @@ def summarise(objects) -> tuple[Counter, Counter, dict]:
             if chain[0].startswith(("inst:", "class:", "module:"))
             else chain[0]
         )
+        if kind == "raw" and len(chain) > 1:  # say what the untyped block belongs to
+            kind = "raw of " + chain[1].split(":")[0]
         kinds[kind] += size
         owners[chain[-1]] += size
         split[chain[-1]][kind] += size

@@ -36,16 +36,17 @@ def test_the_census_sums_each_object_under_the_module_class_or_instance_that_hol
     assert split["module:pysmartnode.logging.logger"] == {
         "module": 32,
         "dict": 32,
-        "raw": 480,
+        "raw of dict": 480,
         "function": 32,
     }
     assert owners["class:Link"] == 64 and owners["coroutine"] == 96
     assert owners["inst:MQTTClient"] == 64
-    assert kinds["raw"] == 544 and kinds["function"] == 32 and kinds["async_def"] == 64
+    assert kinds["raw of dict"] == 480 and kinds["raw of inst"] == 64
+    assert kinds["function"] == 32 and kinds["async_def"] == 64
     assert sum(owners.values()) == 800
     text = census.report("idle node", SAMPLE, 10)
     assert "800 B in 7 objects (gc.mem_alloc() 800)" in text
-    assert "| module:pysmartnode.logging.logger | 576 | raw 480" in text
+    assert "| module:pysmartnode.logging.logger | 576 | raw of dict 480" in text
 
 
 def test_the_census_patch_fits_the_micropython_tree_the_firmware_is_built_from(tmp_path):
