@@ -15,7 +15,9 @@ on 2 cores.
 Builds are cached under $XDG_CACHE_HOME/pysmartnode/firmware (~/.cache/...; or --cache), keyed by
 a hash of the source (the tarball's bytes; a clone's HEAD), the make options, the manifests and
 every frozen source file: from an unchanged tarball nothing is rebuilt; in a clone make runs
-each time (incremental: only what changed).
+each time (incremental: only what changed). Each edit of the frozen code is a new build of about
+1.4 MB: after a build, builds unused for a day beyond the KEEP_BUILDS most recently used are
+removed (a cached build counts as used each time it is taken).
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ SOURCE_HINT = (
     "(1.29 or later) and name it, or set %s to its folder or a source tarball; the CI "
     "machines keep one in ../shared/toolchains/ beside the repository" % SOURCE_ENV
 )
+
+
+# Builds kept beyond a day unused: the newest few (each edit of the frozen code makes one)
+KEEP_BUILDS = 8
+PRUNE_AFTER_S = 24 * 3600
 
 
 class FirmwareError(Exception):
@@ -242,6 +249,7 @@ def build_firmware(
         # (uncommitted edits), so for a folder make decides what is out of date (incremental)
         if info.exists() and not force and not source.is_dir():
             _progress("cached build %s" % out)
+            os.utime(info)  # used now: prune() keeps the most recently used
             return _firmware(out, json.loads(info.read_text()), built=False)
         # A build folder per variant's content: make does not see a changed variant header
         # (its path is not in the old objects' dependencies), so a new one starts afresh
@@ -282,7 +290,29 @@ def build_firmware(
         else:
             shutil.rmtree(out, ignore_errors=True)
             staging.rename(out)  # a cache entry is whole or absent
+        prune(cache, keep=out)
         return _firmware(out, meta, built=True)
+
+
+def prune(cache: Path, keep: Path | None = None, now: float | None = None) -> list[Path]:
+    """Remove builds unused for PRUNE_AFTER_S beyond the KEEP_BUILDS most recently used (never
+    `keep`); returns what went. Called with the cache's lock held."""
+    now = time.time() if now is None else now
+    builds = []
+    for info in cache.glob("*/firmware.json"):
+        try:
+            builds.append((info.stat().st_mtime, info.parent))
+        except OSError:  # another process replaced it just now
+            continue
+    builds.sort(reverse=True)
+    gone = []
+    for used, folder in builds[KEEP_BUILDS:]:
+        if now - used > PRUNE_AFTER_S and folder != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder)
+    if gone:
+        _progress("removed %d builds unused for a day (cache: %s)" % (len(gone), cache))
+    return gone
 
 
 def _firmware(out: Path, meta: dict, built: bool) -> Firmware:

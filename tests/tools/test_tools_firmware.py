@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import time
 
 import pytest
 from harness import REPO, micropython_path
@@ -117,3 +119,33 @@ def test_the_command_prints_where_the_binaries_are_and_copies_them(firmware, tmp
     assert "MicroPython %s, .mpy %s" % (firmware.version, firmware.mpy_abi) in out
     copied = tmp_path / "bin" / "micropython"
     assert str(copied) in out and copied.read_bytes() == firmware.micropython.read_bytes()
+
+
+def test_the_cache_drops_builds_unused_for_a_day_beyond_the_newest_few(tmp_path):
+    now = 1_000_000_000.0
+    builds = []
+    for i in range(firmware_tool.KEEP_BUILDS + 4):
+        folder = tmp_path / ("build%02d" % i)
+        folder.mkdir()
+        info = folder / "firmware.json"
+        info.write_text("{}")
+        # build00 used just now, each next one an hour less recently; the last two 3 days ago
+        age = 3 * 86400 if i >= firmware_tool.KEEP_BUILDS + 2 else i * 3600
+        os.utime(info, (now - age, now - age))
+        builds.append(folder)
+    (tmp_path / "logs").mkdir()  # not a build: left alone
+    keep = builds[-1]  # the one just made (an old clock, say) is never removed
+    gone = firmware_tool.prune(tmp_path, keep=keep, now=now)
+    # beyond the newest KEEP_BUILDS, only those unused for over a day go
+    assert sorted(gone) == [builds[firmware_tool.KEEP_BUILDS + 2]]
+    assert [b.exists() for b in builds] == [True] * (firmware_tool.KEEP_BUILDS + 2) + [False, True]
+    assert (tmp_path / "logs").exists()
+
+
+def test_a_build_taken_from_the_cache_counts_as_used(firmware):
+    info = firmware.micropython.parent / "firmware.json"
+    hour_ago = time.time() - 3600  # not so old that a build beside this test could prune it
+    os.utime(info, (hour_ago, hour_ago))
+    again = firmware_tool.build_firmware(firmware_tool.find_source())
+    assert again.micropython == firmware.micropython
+    assert info.stat().st_mtime > hour_ago + 3000
