@@ -3,10 +3,13 @@
 
 def clean_name(name):
     """A host name reduced to a topic level: lower case, [a-z0-9_-] only."""
-    out = []
-    for c in name.strip().lower():
-        out.append(c if c.isalpha() or c.isdigit() or c in "_-" else "_")
-    return "".join(out) or "node"
+    # As bytes: iterating a str interns each character as a qstr on MicroPython, for good
+    out = bytearray(name.strip().lower().encode())
+    for i in range(len(out)):
+        b = out[i]
+        if not (97 <= b <= 122 or 48 <= b <= 57 or b == 95 or b == 45):  # a-z 0-9 _ -
+            out[i] = 95
+    return out.decode() or "node"
 
 
 def host_name():
