@@ -99,3 +99,23 @@ def test_a_built_node_drops_its_build_modules_also_after_an_interval_change(
     state = obs.wait_message(node.topic("uptime/interval"), after=mark, timeout=10).json()
     assert state == {"reading": 7, "publish": 7}  # the change ran (sensor_setup was loaded)
     assert [name for name in NOT_AFTER_THE_BUILD if name in loaded(node, obs)] == []
+
+
+def test_no_function_of_the_start_up_module_outlives_the_start(mosquitto, start_node, observer):
+    # pysmartnode.startup is dropped from sys.modules once the node runs; its code is collected
+    # only if nothing holds one of its functions (0.5 KiB on the unix port). CPython's gc can
+    # list them; what holds one there (a handler, a sink, a local of main.run) holds it anywhere
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_node("cpython", mosquitto, components="held_functions")
+    node.proc.wait_line("held: components loaded")
+    obs.wait_message(node.topic("available"), b"online", timeout=15)
+    for _ in range(20):  # the start ends just after the connect: asked until it has
+        mark = obs.mark()
+        obs.publish(node.topic("held/set"), "?")
+        held = obs.wait_message(node.topic("held"), after=mark, timeout=10).text.split()
+        if "pysmartnode.startup" not in held:
+            break
+        time.sleep(0.25)
+    assert "pysmartnode.logging.logger" in held  # the probe sees the node's own
+    assert "pysmartnode.startup" not in held
