@@ -69,6 +69,10 @@ def test_idle_node_loads_no_module_of_other_paths_on_the_unix_port(idle_node):
         time.sleep(0.25)
     assert "pysmartnode.components.machine.status" in modules  # the probe sees the node's own
     assert held == []
+    # the watchdog's check is a thread (a build with ffi) or a shell process (the PyPI wheel):
+    # the module of the one it uses is loaded, not the other's
+    ways = ("pysmartnode.platform.unix_thread", "pysmartnode.platform.unix_watch")
+    assert len([m for m in ways if m in modules]) == 1, modules
 
 
 # Loaded only while components are built (sensor_setup also for each interval change), or only by
