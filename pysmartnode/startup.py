@@ -132,6 +132,7 @@ async def start(demo):
         await _load_components(log, demo, mqtt)
         await mqtt.connect()
     drop("logging.control")  # the logger's set-up part: loaded again if a stop needs it
+    drop("version")  # its one string is frozen code's, held where it is used
     platform.collect()
 
 

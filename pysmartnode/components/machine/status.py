@@ -69,16 +69,17 @@ class Status:
         if msg != "PRESS":
             self._log.warning("ignored restart command %.40r: want PRESS", msg)
             return
-        asyncio.create_task(self._restart())
 
-    async def _restart(self):
-        from pysmartnode.logging import logger
-        from pysmartnode.platform import restart
+        async def restart():  # made only when asked: no function of the class's for good
+            from pysmartnode.logging import logger
+            from pysmartnode.platform import restart
 
-        self._log.warning("restart requested over MQTT")
-        await logger.flush(2)
-        logger.record_reset("restart requested over MQTT")
-        restart(1)  # on Linux: exit; the supervisor (systemd Restart=on-failure) starts it again
+            self._log.warning("restart requested over MQTT")
+            await logger.flush(2)
+            logger.record_reset("restart requested over MQTT")
+            restart(1)  # on Linux: exit; the supervisor (systemd Restart=on-failure) restarts it
+
+        asyncio.create_task(restart())
 
     def _on_connect(self, reason):
         if reason != "homeassistant":
@@ -91,25 +92,20 @@ class Status:
         self._ticks = now
         return self._uptime_ms // 1000
 
-    @staticmethod
-    def _ram_free():
-        if mem_free() is None:
-            return None  # CPython: no fixed heap
-        collect()  # what is free once the garbage is gone, not what the last collection left
-        return mem_free()
-
     def report(self):
         """The status as a dict."""
         from pysmartnode import node
         from pysmartnode.logging.logger import dropped
 
         stats = self._mqtt.stats()
+        if mem_free() is not None:  # None on CPython: no fixed heap
+            collect()  # what is free once the garbage is gone, not what the last one left
         return {
             "version": VERSION,
             "platform": PLATFORM,
             "id": self._mqtt.device_id,
             "uptime": self.uptime(),
-            "ram_free": self._ram_free(),
+            "ram_free": mem_free(),
             "reconnects": stats["reconnects"],
             "downtime": round(stats["downtime"], 1),
             "dropped": stats["dropped"],
