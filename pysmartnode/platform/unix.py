@@ -66,16 +66,24 @@ def watch(timeout, period, reason, reason_file):
         return None
     try:
         os.stat("/proc/self/cwd")
+        import sys
+
         from pysmartnode.platform.unix_watch import Watcher
 
+        sys.modules.pop("pysmartnode.platform.unix_watch", None)  # as every() does
         return Watcher(timeout, period, reason, reason_file)
     except OSError:  # no /proc, or no folder to feed the check through
         return None
 
 
 def every(seconds, func):
+    import sys
+
     from pysmartnode.platform.unix_thread import Every
 
+    # Out of sys.modules at once (the object holds its class): one module less in its table
+    # while the components load (it grows a step at 48)
+    sys.modules.pop("pysmartnode.platform.unix_thread", None)
     return Every(seconds, func, _sigmask())
 
 
