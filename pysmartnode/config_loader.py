@@ -87,16 +87,23 @@ def _error_line(e, path):
 
 
 def _assignments(text):
-    # name -> line of its last top-level assignment (`NAME = ...`), to point errors at
+    # name -> line of its last top-level assignment (`NAME = ...`), to point errors at. The name
+    # is checked as bytes: indexing or iterating a str interns each character as a qstr on
+    # MicroPython, kept in the heap for good (one pool entry per letter of every option)
     found = {}
     for number, line in enumerate(text.split("\n"), 1):
-        end = 0
-        while end < len(line) and (line[end].isalpha() or line[end].isdigit() or line[end] == "_"):
-            end += 1
-        rest = line[end:].lstrip()
-        if end and rest.startswith("=") and not rest.startswith("=="):
-            found[line[:end]] = number
+        at = line.find("=")
+        name = line[:at].rstrip()
+        if at > 0 and name and line[at + 1 : at + 2] != "=" and _is_name(name.encode()):
+            found[name] = number
     return found
+
+
+def _is_name(raw):
+    for b in raw:  # [A-Za-z0-9_]
+        if not (b == 95 or 48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122):
+            return False
+    return True
 
 
 def _options(namespace):

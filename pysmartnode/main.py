@@ -29,6 +29,9 @@ def run(argv=None):
         from pysmartnode.startup import load_settings
 
         demo = load_settings(argv)
+        # This frame lives as long as the node: a function of the start-up module held here
+        # would keep that module (its dict, its functions) after _main dropped it
+        del load_settings
     except KeyboardInterrupt:  # stopped before it started: nothing to say offline
         return 0
     except ConfigError as e:

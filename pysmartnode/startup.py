@@ -55,23 +55,15 @@ def load_settings(argv):
     return demo
 
 
-def _exception_handler(loop, context):
-    # A task that failed with nobody awaiting it: on a board its traceback would be lost
-    from pysmartnode import logging
-
-    e = context.get("exception")
-    logging.getLogger("node").error(
-        "task failed: %s", "%s: %s" % (type(e).__name__, e) if e else context.get("message")
-    )
-
-
 async def start(demo):
     from pysmartnode import config, logging, node, platform
     from pysmartnode.logging import logger
     from pysmartnode.networking.mqtt import MQTTHandle
     from pysmartnode.version import VERSION
 
-    asyncio.get_event_loop().set_exception_handler(_exception_handler)
+    # What the running node keeps must not be of this module (a function holds its module's
+    # globals): the loop's handler and the log sink are the logger's and the handle's
+    asyncio.get_event_loop().set_exception_handler(logger.task_failed)
     _catch_sigterm()
     logger.configure(
         config.DEBUG, config.LOG_QUEUE_LEN, node.parts.get("folder", "") + "reset_reason.txt"
@@ -105,16 +97,13 @@ async def start(demo):
         config.MQTT_DISCOVERY_PREFIX if config.MQTT_DISCOVERY_ENABLED else None,
         **_client_options(config, host, port, node.link),
     )
-    log_prefix = "%s/log/" % config.MQTT_HOME
-    log_suffix = "/" + device_id
-
-    async def sink(level, payload):
-        await mqtt.publish(log_prefix + level + log_suffix, payload, qos=1)
-
-    logger.start(sink)
+    logger.start(mqtt.publish, "%s/log/" % config.MQTT_HOME, "/" + device_id)
     from pysmartnode.components.machine.status import Status
 
     node.status = Status(mqtt, config.INTERVAL_SENSOR_PUBLISH, node.link)
+    # Its one string is frozen code's, held where it is used. Dropped before the components are
+    # built: a module less in sys.modules while they load (its table grows a step at 48)
+    drop("version")
     if config.MQTT_DISCOVERY_ENABLED:
         from pysmartnode.utils.component import discovery
 

@@ -9,10 +9,17 @@ import asyncio
 
 from pysmartnode.logging import logger as _log
 
+# The levels (logger.py uses the numbers: each name there would be a slot of its module dict)
+DEBUG = 10
+INFO = 20
+WARNING = 30
+ERROR = 40
+CRITICAL = 50
+
 
 def configure(debug=False, queue_len=16, reason_file=None):
     """Sets the node's level (DEBUG on or off), the queue's length and the reset-reason file."""
-    _log._level = _log.DEBUG if debug else _log.INFO
+    _log._level = DEBUG if debug else INFO
     _log._queue_len = queue_len
     if reason_file:
         _log._reason_file = reason_file
@@ -46,10 +53,13 @@ def set_clock_offset(seconds):
     _log._clock_offset = seconds
 
 
-def start(sink):
-    """Starts publishing: `await sink(level_name, payload)` for each queued message, in order."""
+def start(sink, prefix=None, suffix=""):
+    """Starts publishing: `await sink(level_name, payload)` for each queued message, in order.
+
+    With prefix, sink is an MQTT handle's publish: `await sink(prefix + level_name + suffix,
+    payload, False, 1)` (no closure of the caller's kept: start-up's module is dropped)."""
     stop()
-    _log._sink = sink
+    _log._sink = (sink, prefix, suffix)
     if _log._queue:  # messages of the start-up; later ones start a sender themselves (emit)
         _log._sender = asyncio.create_task(_log._send())
 

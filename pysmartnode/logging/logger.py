@@ -7,19 +7,13 @@ Nothing here raises. See docs/logging.md.
 """
 
 import asyncio
-import time
 
-# Plain names, no const(): public names are in the module dict either way, and the import of
-# const was the 30th name, which grew the dict's table from 29 to 37 slots (16 bytes each)
-DEBUG = 10
-INFO = 20
-WARNING = 30
-ERROR = 40
-CRITICAL = 50
+# 23 module names at most: one more grows the dict's table from 23 to 29 slots (16 bytes each).
+# So no const() import, no `time` (emit imports it), and the level constants DEBUG .. CRITICAL
+# live in control.py (`logger.DEBUG` finds them there); here the levels are plain numbers
+_NAMES = ("debug", "info", "warn", "error", "critical")  # levels 10, 20 .. 50
 
-_NAMES = {DEBUG: "debug", INFO: "info", WARNING: "warn", ERROR: "error", CRITICAL: "critical"}
-
-_level = INFO
+_level = 20  # INFO
 _queue = []  # (level name, payload) waiting for the sink; oldest first
 _queue_len = 16
 _dropped = 0
@@ -57,19 +51,19 @@ class Logger:
         emit(level, self.name, text, kw.get("local_only", False))
 
     def debug(self, msg, *args, **kw):
-        self.log(DEBUG, msg, *args, **kw)
+        self.log(10, msg, *args, **kw)
 
     def info(self, msg, *args, **kw):
-        self.log(INFO, msg, *args, **kw)
+        self.log(20, msg, *args, **kw)
 
     def warning(self, msg, *args, **kw):
-        self.log(WARNING, msg, *args, **kw)
+        self.log(30, msg, *args, **kw)
 
     def error(self, msg, *args, **kw):
-        self.log(ERROR, msg, *args, **kw)
+        self.log(40, msg, *args, **kw)
 
     def critical(self, msg, *args, **kw):
-        self.log(CRITICAL, msg, *args, **kw)
+        self.log(50, msg, *args, **kw)
 
 
 def getLogger(name="node"):
@@ -80,17 +74,15 @@ def getLogger(name="node"):
     return logger
 
 
-def _stamp():
-    t = time.localtime(int(time.time() + _clock_offset))
-    return "%02d:%02d:%02d" % (t[3], t[4], t[5])
-
-
 def emit(level, name, text, local_only=False):
     """Prints one message and queues it for publishing. Never raises."""
     global _dropped, _sender
     try:
-        level_name = _NAMES.get(level) or "info"
-        print("%s [%s] %s: %s" % (_stamp(), level_name, name, text))
+        import time
+
+        level_name = _NAMES[level // 10 - 1] if level in (10, 20, 30, 40, 50) else "info"
+        t = time.localtime(int(time.time() + _clock_offset))
+        print("%02d:%02d:%02d [%s] %s: %s" % (t[3], t[4], t[5], level_name, name, text))
         if local_only:
             return
         if len(_queue) >= _queue_len:
@@ -119,8 +111,12 @@ async def _send():
     try:
         while _queue and _sink is not None:
             level_name, payload = _queue[0]
+            sink, prefix, suffix = _sink
             try:
-                await _sink(level_name, payload)
+                if prefix is None:
+                    await sink(level_name, payload)
+                else:  # an MQTT handle's publish: the level's topic, QoS 1
+                    await sink(prefix + level_name + suffix, payload, False, 1)
             except Exception as e:  # the sink's failure is printed, never raised into callers
                 print("log publish failed:", e)
             if _queue and _queue[0][1] is payload:
@@ -140,7 +136,7 @@ def fatal(reason):
             line = "reset: " + reason
         except MemoryError:  # a full heap: the reason, made beforehand, prints all the same
             line = reason
-        emit(CRITICAL, "node", line, local_only=True)
+        emit(50, "node", line, local_only=True)
         record_reset(reason)
     finally:
         import pysmartnode.platform  # `from ... import` allocates: with a full heap it would raise
@@ -155,6 +151,15 @@ def record_reset(reason):
             f.write(reason)
     except OSError as e:
         print("cannot record reset reason:", e)
+
+
+def task_failed(loop, context):
+    """The event loop's handler (start-up sets it): a task failed with nobody awaiting it. On a
+    board its traceback would be lost. Here, not in the start-up module, which is dropped."""
+    e = context.get("exception")
+    getLogger("node").error(
+        "task failed: %s", "%s: %s" % (type(e).__name__, e) if e else context.get("message")
+    )
 
 
 def __getattr__(attr):

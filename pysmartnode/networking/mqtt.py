@@ -31,8 +31,8 @@ class MQTTHandle(Subscriptions):
         **client_options: mqtt_as config keys (server, port, user, password, keepalive, ssl...).
     """
 
-    # Defaults set here, not per instance: an instance dict of 15 names, not 19 (23 slots
-    # of 16 bytes); the class dict has room for them in the slots it has
+    # Defaults set here, not per instance: the instance keeps 12 names (12 slots of 16 bytes;
+    # the 13th grows its table to 17); the class dict has room for these in its 23 slots
     _worker = None  # the subscription worker while it runs (mqtt_subs.py)
     _stopping = False  # stop() was called
     _running = 0  # async callbacks running now
@@ -40,23 +40,21 @@ class MQTTHandle(Subscriptions):
 
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
                  **client_options):  # fmt: skip
+        # 12 instance names at most (a table of 12 slots; the 13th grows it to 17): what is
+        # rarely there (`_refused`, `_link_hooks`) is made when first needed, and the class's
+        # table (23 slots, full) takes no default for it
         self.device_id = device_id
-        self.home = home
         self._prefix = "%s/%s/" % (home, device_id)
         self.availability_topic = self._prefix + availability
         self._log = logging.getLogger("mqtt")
         self._subs = []  # entries [filter bytes, callback, qos, flags], one per subscribe()
         self._broker = {}  # filter bytes -> qos the broker has granted
         self._todo = []  # filters whose broker state may differ from the registry
-        self._refused = {}  # filter bytes -> refusals in a row, while the broker refuses it
         self._hooks = []  # on_connect callbacks
-        self._link_hooks = []  # on_link callbacks
         self._synced = False  # the first connect's sync: None while it runs, True once done
         self.connects = 0
-        self._ha_status = None
         if discovery_prefix:
-            self._ha_status = discovery_prefix + "/status"
-            self.subscribe(self._ha_status, self._on_homeassistant, qos=0)
+            self.subscribe(discovery_prefix + "/status", self._on_homeassistant, qos=0)
         options = {
             "client_id": device_id,
             "will": (self.availability_topic, "offline", True, 1),
@@ -97,12 +95,15 @@ class MQTTHandle(Subscriptions):
 
     def on_link(self, callback):
         """callback(up: bool) runs when the connection to the broker goes up or down."""
+        if not hasattr(self, "_link_hooks"):
+            self._link_hooks = []  # on_link callbacks
         self._link_hooks.append(callback)
 
     def off_link(self, callback):
         """Removes a callback given to on_link (a component that stops)."""
-        if callback in self._link_hooks:
-            self._link_hooks.remove(callback)
+        hooks = getattr(self, "_link_hooks", ())
+        if callback in hooks:
+            hooks.remove(callback)
 
     def isconnected(self):
         return self._client.isconnected()
@@ -144,7 +145,7 @@ class MQTTHandle(Subscriptions):
                 self._log.error("connect hook raised %s: %s", type(e).__name__, e)
 
     def _on_link(self, up):
-        for hook in self._link_hooks:
+        for hook in getattr(self, "_link_hooks", ()):
             try:
                 hook(up)
             except Exception as e:

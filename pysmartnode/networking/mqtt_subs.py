@@ -165,7 +165,10 @@ class Subscriptions:
                 elif wanted is not None and self._broker.get(topic_filter) != wanted:
                     self._broker[topic_filter] = wanted
                     await self._client.subscribe(topic_filter, wanted)
-                    failed = self._refused.pop(topic_filter, 0)
+                    # filter bytes -> refusals in a row, while the broker refuses it; made at
+                    # the first refusal (MQTTHandle keeps 12 names at most)
+                    refused = getattr(self, "_refused", None)
+                    failed = refused.pop(topic_filter, 0) if refused else 0
                     if failed:
                         self._log.info(
                             "subscribed %s after %d failed attempts",
@@ -174,6 +177,8 @@ class Subscriptions:
                         )
             except OSError as e:  # MQTTSubscribeError, or the client closed
                 self._broker.pop(topic_filter, None)
+                if not hasattr(self, "_refused"):
+                    self._refused = {}
                 failed = self._refused.get(topic_filter, 0) + 1
                 self._refused[topic_filter] = failed
                 delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)

@@ -36,7 +36,9 @@ class RemoteConfig:
         self._path = folder + _SAVED
         self._allow = tuple(p.strip() for p in allow.split(",") if p.strip())
         self._log = log
-        self._topic = "%s/login/%s" % (mqtt.home, mqtt.device_id)
+        from pysmartnode import config
+
+        self._topic = "%s/login/%s" % (config.MQTT_HOME, mqtt.device_id)
         self._got = asyncio.Event()
         self._answer = None  # (body, payload) of the accepted answer
         self.counter = 0  # the last counter accepted

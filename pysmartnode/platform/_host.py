@@ -3,10 +3,13 @@
 
 def clean_name(name):
     """A host name reduced to a topic level: lower case, [a-z0-9_-] only."""
-    out = []
-    for c in name.strip().lower():
-        out.append(c if c.isalpha() or c.isdigit() or c in "_-" else "_")
-    return "".join(out) or "node"
+    # As bytes: iterating a str interns each character as a qstr on MicroPython, for good
+    out = bytearray(name.strip().lower().encode())
+    for i in range(len(out)):
+        b = out[i]
+        if not (97 <= b <= 122 or 48 <= b <= 57 or b == 95 or b == 45):  # a-z 0-9 _ -
+            out[i] = 95
+    return out.decode() or "node"
 
 
 def host_name():
@@ -31,7 +34,9 @@ class Link:
         return True
 
     def ip(self):
-        return None  # each port knows its own way (cpython.py, unix.py)
+        # The unix port's sockets have no getsockname(): read the kernel's tables instead
+        # (cpython.py has its own way)
+        return route_ip()
 
     def rssi(self):
         return None
@@ -46,3 +51,52 @@ def led(pin, active_high=True):
 
 def ntp_sync(server):
     return False  # the operating system keeps the clock
+
+
+def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):
+    """The host's IPv4 address toward its default gateway, or None.
+
+    The host's own addresses are the "/32 host LOCAL" leaves of the kernel's FIB trie; of those
+    (loopback left out) the one sharing the longest prefix with the default gateway wins, the
+    first one where there is no default route.
+    """
+    import sys
+
+    found = []
+    try:
+        with open(trie) as f:
+            leaf = None
+            for line in f:
+                line = line.strip()
+                if line.startswith("|-- "):
+                    leaf = line[4:]
+                elif line == "/32 host LOCAL" and leaf and not leaf.startswith("127."):
+                    if leaf not in found:
+                        found.append(leaf)
+    except (OSError, ValueError):
+        return None
+    if len(found) < 2:
+        return found[0] if found else None
+    gateway = None
+    try:
+        with open(route) as f:
+            for line in f:
+                cols = line.split()
+                if len(cols) > 2 and cols[1] == "00000000":
+                    # the kernel prints the address's four bytes as one number in host order
+                    raw = int(cols[2], 16).to_bytes(4, sys.byteorder)
+                    gateway = (raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]
+                    break
+    except (OSError, ValueError):
+        pass
+    if gateway is None:
+        return found[0]
+
+    # the smaller the XOR with the gateway, the longer the prefix both share
+    def dotted_to_int(text):
+        n = 0
+        for part in text.split("."):
+            n = (n << 8) | int(part)
+        return n
+
+    return min(found, key=lambda address: dotted_to_int(address) ^ gateway)

@@ -27,19 +27,14 @@ class Watchdog:
         # Made now: when it fires the loop is stuck and allocating is best avoided
         self._reason = "watchdog: the event loop stood still for more than %s s" % timeout
         self._task = asyncio.create_task(self._feed(period))
-        self._check_timer = self._outside(timeout, period) or every(period, self._check)
-
-    def _outside(self, timeout, period):
         # Linux without ffi (the unix port's PyPI wheel): the check runs in a process of its
-        # own, since a thread of ours there can deadlock a Ctrl-C (platform/unix.py)
+        # own, since a thread of ours there can deadlock a Ctrl-C (platform/unix_watch.py)
         from pysmartnode import platform
-
-        watch = getattr(platform, "watch", None)
-        if watch is None:
-            return None
         from pysmartnode.logging import logger
 
-        return watch(timeout, period, self._reason, logger._reason_file)
+        watch = getattr(platform, "watch", None)
+        check = watch and watch(timeout, period, self._reason, logger._reason_file)
+        self._check_timer = check or every(period, self._check)
 
     async def _feed(self, period):
         feed = getattr(self._check_timer, "feed", None)

@@ -70,7 +70,7 @@ def start_unix_node(request):
 
 
 def _watchers(folder):
-    """The pids of the watchdog shells (platform/unix.py _Watcher) running now for the node in
+    """The pids of the watchdog shells (platform/unix_watch.py Watcher) running now for the node in
     `folder`: a shell inherits its node's working folder, and each test node has its own, so
     the watchers of nodes that other workers run at the same time are not counted."""
     found = []

@@ -39,10 +39,15 @@ def checks(request):
         "log_local_only_not_queued",
         "log_set_level",
         "log_sink_order",
+        "log_sink_topic",
     ],  # fmt: skip
 )
 def test_logging_is_bounded_ordered_and_never_raises(checks, name):
     assert checks[name] == "ok"
+
+
+def test_status_reports_on_a_live_request_or_a_connect_not_on_a_stale_one(checks):
+    assert checks["status_wakes"] == "ok"
 
 
 @pytest.mark.parametrize(

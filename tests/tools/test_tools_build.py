@@ -98,8 +98,9 @@ def manifest_files(manifest: str, **options) -> tuple[list[str], list[str], dict
 
 
 def _frozen() -> list[str]:
-    # every device module, and each data file as the module that holds its bytes
-    modules = [rel for _, rel in device_modules.device_sources()]
+    # every device module, each data file as the module that holds its bytes, and the module
+    # that only brings the modules' dotted names into the firmware's qstrs (never imported)
+    modules = [rel for _, rel in device_modules.device_sources()] + ["_frozen_names.py"]
     return sorted(modules + [module for _, module in device_modules.DATA_FILES])
 
 

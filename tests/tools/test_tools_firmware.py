@@ -149,3 +149,50 @@ def test_a_build_taken_from_the_cache_counts_as_used(firmware):
     again = firmware_tool.build_firmware(firmware_tool.find_source())
     assert again.micropython == firmware.micropython
     assert info.stat().st_mtime > hour_ago + 3000
+
+
+# Imports a node's start-up imports and loads a config file, listing the interned strings (qstrs)
+# the heap holds before and after: the script's own are interned when it is compiled, so the
+# second list's extra lines are what the run added
+INTERNING_SCRIPT = """
+import micropython
+micropython.qstr_info(1)
+print("--- run")
+from pysmartnode.startup import load_settings
+load_settings(["--config", "config.py"])
+from pysmartnode.networking.mqtt import MQTTHandle
+from pysmartnode.components.machine.status import Status
+from pysmartnode.utils.watchdog import Watchdog
+from pysmartnode.utils.component import discovery
+from pysmartnode import logging, node, platform
+from pysmartnode.logging import logger
+from pysmartnode.platform import _host
+logger.configure
+logging.getLogger(platform.device_id())
+_host.clean_name("ZqXv-Jw 9")
+import asyncio
+asyncio.Event
+micropython.qstr_info(1)
+"""
+
+
+def test_the_frozen_firmware_interns_no_module_name_and_no_letter_at_run_time(firmware, tmp_path):
+    # MicroPython keeps every string it interns for good, in pools of 20, 40, 80 entries: a
+    # module's dotted name (relative imports, `from pkg import sub`) unless the firmware holds it
+    # (tools/manifest.py's _frozen_names), and each character of a str indexed or iterated
+    (tmp_path / "config.py").write_text(
+        'MQTT_HOST = "127.0.0.1"\nWATCHDOG_TIMEOUT = 30\nMQTT_KEEPALIVE = 60\n'
+    )
+    (tmp_path / "run.py").write_text(INTERNING_SCRIPT)
+    done = subprocess.run(
+        [str(firmware.micropython), "run.py"],
+        env={"MICROPYPATH": ".frozen", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    before, after = done.stdout.split("\n--- run\n")
+    added = [q for q in after.split("\n") if q.startswith("Q(") and q not in before]
+    assert added == [], added

@@ -30,7 +30,9 @@ class Status:
         link: the platform Link, for the IP address.
     """
 
-    # Class-level (the class dict has room): an instance dict of 11 names, 12 slots, not 17
+    # Class-level (the class dict has room): an instance dict of 11 names, 12 slots, not 17. The
+    # class dict itself holds 12 names (12 slots; the 13th grows it to 17): one waker for the
+    # request topic, the connect hook and discovery's state pass
     name = "status"
     discover = True
 
@@ -45,19 +47,19 @@ class Status:
         self._stopped = False
         self.reports = 0  # status reports the broker took (a config push waits for the next)
         self._log = logging.getLogger("status")
-        mqtt.subscribe("./status/set", self._on_request, qos=0)
+        mqtt.subscribe("./status/set", self._now, qos=0)
         mqtt.subscribe("./restart/set", self._on_restart, qos=1)
-        mqtt.on_connect(self._on_connect)
+        mqtt.on_connect(self._now)
         self._task = asyncio.create_task(self._loop())
 
-    def _on_request(self, topic, msg, retained):
-        if not retained:
-            self._now()
-
-    def _now(self):
+    def _now(self, *args):
         # A report at once: the loop's wait for the interval is cancelled. No asyncio.wait_for
         # on an Event: that loads asyncio.funcs (0.9 KiB of heap for good) and makes two tasks
-        # per wait on MicroPython
+        # per wait on MicroPython. args: (topic, msg, retained) of a request on ./status/set,
+        # where a retained one is stale; (reason,) of a connect hook, where "homeassistant"
+        # needs none (discovery's state pass after its config asks, through _publish_state)
+        if args and (args[0] == "homeassistant" or len(args) > 2 and args[2]):
+            return
         self._due = True
         if self._sleeping:
             self._sleeping = False
@@ -69,47 +71,35 @@ class Status:
         if msg != "PRESS":
             self._log.warning("ignored restart command %.40r: want PRESS", msg)
             return
-        asyncio.create_task(self._restart())
 
-    async def _restart(self):
-        from pysmartnode.logging import logger
-        from pysmartnode.platform import restart
+        async def restart():  # made only when asked: no function of the class's for good
+            from pysmartnode.logging import logger
+            from pysmartnode.platform import restart
 
-        self._log.warning("restart requested over MQTT")
-        await logger.flush(2)
-        logger.record_reset("restart requested over MQTT")
-        restart(1)  # on Linux: exit; the supervisor (systemd Restart=on-failure) starts it again
+            self._log.warning("restart requested over MQTT")
+            await logger.flush(2)
+            logger.record_reset("restart requested over MQTT")
+            restart(1)  # on Linux: exit; the supervisor (systemd Restart=on-failure) restarts it
 
-    def _on_connect(self, reason):
-        if reason != "homeassistant":
-            self._now()
-
-    def uptime(self):
-        """Seconds since start (the tick counter wraps on boards, so it is summed up here)."""
-        now = ticks_ms()
-        self._uptime_ms += ticks_diff(now, self._ticks)
-        self._ticks = now
-        return self._uptime_ms // 1000
-
-    @staticmethod
-    def _ram_free():
-        if mem_free() is None:
-            return None  # CPython: no fixed heap
-        collect()  # what is free once the garbage is gone, not what the last collection left
-        return mem_free()
+        asyncio.create_task(restart())
 
     def report(self):
         """The status as a dict."""
         from pysmartnode import node
         from pysmartnode.logging.logger import dropped
 
+        now = ticks_ms()  # uptime: the tick counter wraps on boards, so it is summed up here
+        self._uptime_ms += ticks_diff(now, self._ticks)
+        self._ticks = now
         stats = self._mqtt.stats()
+        if mem_free() is not None:  # None on CPython: no fixed heap
+            collect()  # what is free once the garbage is gone, not what the last one left
         return {
             "version": VERSION,
             "platform": PLATFORM,
             "id": self._mqtt.device_id,
-            "uptime": self.uptime(),
-            "ram_free": self._ram_free(),
+            "uptime": self._uptime_ms // 1000,
+            "ram_free": mem_free(),
             "reconnects": stats["reconnects"],
             "downtime": round(stats["downtime"], 1),
             "dropped": stats["dropped"],

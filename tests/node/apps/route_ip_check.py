@@ -3,7 +3,7 @@
 import os
 import sys
 
-from pysmartnode.platform.unix import route_ip
+from pysmartnode.platform._host import route_ip
 
 folder = sys.argv[1]
 for name in sorted(os.listdir(folder)):

@@ -54,6 +54,47 @@ async def drain():
 asyncio.run(drain())
 check("log_sink_order", sent == [("error", "[unit] one"), ("critical", "[unit] two")])
 
+
+async def drain_to_topics():
+    # the node's form: an MQTT handle's publish, with the level's topic made of prefix + suffix
+    published = []
+
+    async def publish(topic, payload, retain, qos):
+        published.append((topic, payload, retain, qos))
+
+    logger._queue.clear()
+    logger.start(publish, "home/log/", "/unit")
+    log.error("three")
+    await asyncio.sleep(0.1)
+    logger.stop()
+    return published
+
+
+published = asyncio.run(drain_to_topics())
+check("log_sink_topic", published == [("home/log/error/unit", "[unit] three", False, 1)])
+
+
+async def status_wakes():
+    # The status's one waker: a live request, a connect, discovery's state pass ask a report;
+    # a retained (stale) request and Home Assistant's birth do not
+    from pysmartnode.components.machine.status import Status
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    status = Status(MQTTHandle("unit", server="127.0.0.1", port=1), 600)
+    await asyncio.sleep(0)  # its loop starts waiting out the interval
+    asked = []
+    for args in ((), ("./status/set", "now", False), ("connect",), ("reconnect",),
+                 ("./status/set", "now", True), ("homeassistant",)):  # fmt: skip
+        status._due = False
+        status._now(*args)
+        asked.append(status._due)
+    status.stop()
+    await asyncio.sleep(0)
+    return asked
+
+
+check("status_wakes", asyncio.run(status_wakes()) == [True, True, True, True, False, False])
+
 # time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
 check("weekday", ntp.weekday(2024, 3, 31) == 0 and ntp.weekday(2000, 1, 1) == 6)
 check("dst_before", not ntp.eu_summer_time(2024, 3, 31, 0))

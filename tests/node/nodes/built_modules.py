@@ -1,5 +1,5 @@
 # A test node's components.py: one sensor and one switch of the library, and the modules probe of
-# nodes/modules.py (a command on ./modules/set is answered on ./modules with sys.modules' names)
+# nodes/modules.py (a command on ./modules/set is answered on ./modules with the loaded modules' names)
 import sys
 
 from pysmartnode import node
@@ -11,7 +11,14 @@ COMPONENTS = {
 
 
 def on_modules(topic, msg, retained):
-    return " ".join(sorted(sys.modules))
+    # sys.modules, and the submodules a package still holds as attributes (a module popped from
+    # sys.modules whose objects live on is loaded all the same)
+    names = set(sys.modules)
+    for name, module in list(sys.modules.items()):
+        for key, value in list(module.__dict__.items()):
+            if type(value) is type(sys) and getattr(value, "__name__", None) == name + "." + key:
+                names.add(value.__name__)
+    return " ".join(sorted(names))
 
 
 node.mqtt.subscribe("./modules/set", on_modules)

@@ -1,13 +1,20 @@
 # A test node's components.py that adds nothing to the idle node's running parts, only a way to
 # ask which modules it holds: a command on ./modules/set is answered on ./modules with the names
-# in sys.modules (through the handle's /set echo: no task, no import of its own)
+# of the modules loaded (through the handle's /set echo: no task, no import of its own)
 import sys
 
 from pysmartnode import node
 
 
 def on_modules(topic, msg, retained):
-    return " ".join(sorted(sys.modules))
+    # sys.modules, and the submodules a package still holds as attributes (a module popped from
+    # sys.modules whose objects live on is loaded all the same)
+    names = set(sys.modules)
+    for name, module in list(sys.modules.items()):
+        for key, value in list(module.__dict__.items()):
+            if type(value) is type(sys) and getattr(value, "__name__", None) == name + "." + key:
+                names.add(value.__name__)
+    return " ".join(sorted(names))
 
 
 node.mqtt.subscribe("./modules/set", on_modules)
