@@ -27,6 +27,7 @@ _NAME = const(7)
 _CATEGORY = const(8)
 _FILTER = const(9)  # filters.Chain, or None
 _SET = const(10)  # set by _set_value during the reading under way
+_BUSY_MS = const(60000)  # the scheduler's longest sleep while a sensor's run is under way
 
 
 class SensorBase(ComponentBase):
@@ -199,9 +200,10 @@ def leave(sensor):
         sensor._busy.cancel()
         sensor._busy = None
     if not sensors:
-        if SensorBase._scheduler is not None:
-            SensorBase._scheduler.cancel()
-            SensorBase._scheduler = None
+        task = SensorBase._scheduler
+        if task is not None:
+            SensorBase._scheduler = None  # first: the task ends, it does not take it as a wake
+            task.cancel()
         mqtt = SensorBase._subscribed
         if mqtt is not None:
             SensorBase._subscribed = None
@@ -223,12 +225,16 @@ def ran(sensor):
 
 
 def kick():
-    # (Re)starts the scheduler task: it looks at every sensor at once, then sleeps until the
-    # next due time. Cancelling its sleep is how a new sensor or interval takes effect now
-    if SensorBase._scheduler is not None:
+    # Makes the scheduler look at every sensor now, then sleep until the next due time: a new
+    # sensor or interval takes effect at once. A sleeping scheduler is woken by cancelling its
+    # sleep, which it catches (one task for the node's life: five sensors joining at the build
+    # make one task, not five, and a task the node notes keeps its coroutine); one that has not
+    # looked yet (_wake_at None) will see the change anyway
+    SensorBase._wake_at, wake_at = None, SensorBase._wake_at
+    if SensorBase._scheduler is None:
+        SensorBase._scheduler = asyncio.create_task(_scheduler())
+    elif wake_at is not None:
         SensorBase._scheduler.cancel()
-    SensorBase._wake_at = None
-    SensorBase._scheduler = asyncio.create_task(_scheduler())
 
 
 async def _scheduler():
@@ -244,7 +250,7 @@ async def _scheduler():
                 if due <= 0:
                     if sensor._busy is None:
                         sensor._busy = asyncio.create_task(sensor._run())
-                    continue  # its _run sets the next due time, wakes us if we sleep past it
+                    due = _BUSY_MS  # its _run sets the next due time, wakes us if we sleep past it
                 if wait is None or due < wait:
                     wait = due
         except MemoryError:  # no heap for the run's task a moment: look again in a second
@@ -253,7 +259,14 @@ async def _scheduler():
             SensorBase._scheduler = None  # nothing timed: ran() or kick() starts it again
             return
         SensorBase._wake_at = ticks_add(now, wait)
-        await sleep_ms(wait)  # the platform's: MicroPython's sleep() makes a float
+        try:
+            await sleep_ms(wait)  # the platform's: MicroPython's sleep() makes a float
+        except asyncio.CancelledError:
+            if (
+                SensorBase._wake_at is not None
+                or SensorBase._scheduler is not asyncio.current_task()
+            ):
+                raise  # stopped (leave(), the node's stop), not woken (kick())
 
 
 def _on_intervals(topic, msg, retained):
