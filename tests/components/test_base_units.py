@@ -88,7 +88,7 @@ def test_options_kept_as_class_defaults_are_per_instance(checks):
     assert switches == [5, None, "./lamp", "./fan"]
     assert sensors == [True, False, 1, None]
     assert logs == ["loud", True]
-    assert tasks == [[], [], []]
+    assert tasks == [[], [], [], False]
 
 
 def test_a_stopped_switch_drops_its_command_subscription_and_only_its_own(checks):

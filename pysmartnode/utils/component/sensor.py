@@ -45,18 +45,10 @@ class ComponentSensor(SensorBase):
         ValueError: a bad interval, precision, offset or filter (the message names it).
     """
 
-    # Class-level defaults (see ComponentBase): set per instance only when they differ
-    _precision = None
-    _offset = None
-    _filter_spec = None
-    _gate = None
-    _retain = False
-    _fresh = False  # a successful reading not yet published
-    _failing = False
-    _event = None
-    _publishing = None
-    _again = False
-    _in_read = None  # a reading under way: True, or [Event, result] callers meanwhile wait on
+    # Defaults (base._DEFAULTS), set per instance only when they differ: _precision, _offset,
+    # _filter_spec, _gate (None); _retain, _fresh (a successful reading not yet published),
+    # _failing, _again (False); _event, _publishing, _in_read (a reading under way: True, or
+    # [Event, result] callers meanwhile wait on) (None)
 
     def __init__(self, name, interval_reading=None, interval_publish=None, precision=None,
                  offset=None, filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip

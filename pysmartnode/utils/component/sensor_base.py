@@ -40,10 +40,9 @@ class SensorBase(ComponentBase):
     _scheduler = None
     _wake_at = None
     _subscribed = None
-    _busy = None  # the task running this sensor's due reading/publication (sensor._run)
-    _next_read = None  # ticks_ms of the next reading, None while not started
-    _next_publish = None
-    _backoff = 1  # seconds before the next try after sensor._run raised
+    # Per sensor, defaults in base._DEFAULTS: _busy, the task running its due reading or
+    # publication (sensor._run); _next_read and _next_publish, ticks_ms of the next ones (None
+    # while not started); _backoff, seconds before the next try after sensor._run raised (1)
 
     def _add_sensor_type(self, sensor_type, unit=None, precision=None, device_class=None,
                          state_class=None, name=None, offset=0, entity_category=None):  # fmt: skip

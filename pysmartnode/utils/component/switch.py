@@ -29,15 +29,11 @@ class ComponentSwitch(ComponentBase):
     Events: `getStateChangeEvent()` is set on every change (the consumer clears it).
     """
 
-    # Class-level defaults (see ComponentBase): set per instance only when they differ
+    # Defaults (base._DEFAULTS: None), set per instance only when they differ: _max_on_time,
+    # _offline_off, _state (unknown until the first switch or restore), _timer (the
+    # max_on_time task), _offline_timer, _event (getStateChangeEvent's, made on first use),
+    # _queue (commands waiting for their turn, their Events; [] while one runs)
     _restore = "restore"
-    _max_on_time = None
-    _offline_off = None
-    _state = None  # None: unknown until the first switch or restore
-    _timer = None  # the max_on_time task
-    _offline_timer = None
-    _event = None  # getStateChangeEvent's, made on first use
-    _queue = None  # commands waiting for their turn (their Events), [] while one runs
 
     def __init__(self, name, restore="restore", max_on_time=None, offline_off=None,
                  discover=True, friendly_name=None):  # fmt: skip

@@ -109,8 +109,9 @@ class Ticker(ComponentBase):
 
 
 async def defaults_are_per_instance():
-    # Options and state kept as class-level defaults: setting one on an instance leaves the
-    # others (and the class) as they were; a task or topic of one is not another's
+    # Options and state with defaults (base._DEFAULTS, answered by __getattr__): setting one on
+    # an instance leaves the others as they were; a task or topic of one is not another's; a
+    # name that is no option is still an AttributeError
     quiet = Ticker("quiet", discover=False, friendly_name="Quiet one")
     loud = Ticker("loud")
     quiet._spawn(quiet._tick)
@@ -131,7 +132,7 @@ async def defaults_are_per_instance():
         [sw._max_on_time, other._max_on_time, sw._topic, other._topic],
         [sensor._retain, plain._retain, sensor._types["v"][0], plain._types["v"][0]],
         [loud._log.name, quiet._log is quiet._log],
-        [loud._tasks, ComponentBase._tasks, ComponentBase._subscriptions],
+        [loud._tasks, plain._tasks, plain._subscriptions, hasattr(plain, "_no_such_option")],
     ]
     report("defaults", got)
 
