@@ -5,12 +5,15 @@ this one; a component that fits none of them subclasses it directly.
 """
 
 import asyncio
+import sys
 
 from pysmartnode import logging
 from pysmartnode.platform import const, ticks_diff, ticks_ms
 
 _BACKOFF_MAX = const(60)  # seconds between restarts of a loop that keeps failing
 _HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts again at once-ish
+
+_PACKAGE = "pysmartnode.utils.component."
 
 # The defaults of rarely set attributes of the base classes, " name=value" (N None, F False,
 # T True, E (), 1): __getattr__ answers them, so an instance holds only what differs and no
@@ -69,9 +72,30 @@ class ComponentBase:
         if attr == "_topic":
             return "./" + self.name
         at = _DEFAULTS.find(" %s=" % attr)
-        if at < 0:
+        if at >= 0:
+            return (None, False, True, (), 1)["NFTE1".find(_DEFAULTS[at + len(attr) + 2])]
+        # A rarely used method (or, marked *, property) of the class: `_rare` names the module
+        # that holds it as a function of the component, loaded for the call and dropped after
+        rare = getattr(type(self), "_rare", "")
+        method = (" %s " % attr) in rare
+        if not method and (" *%s " % attr) not in rare:
             raise AttributeError(attr)
-        return (None, False, True, (), 1)["NFTE1".find(_DEFAULTS[at + len(attr) + 2])]
+        leaf = rare[: rare.find(" ")]
+        __import__(_PACKAGE + leaf)
+        func = getattr(sys.modules[_PACKAGE + leaf], attr)
+        if not method:
+            try:
+                return func(self)
+            finally:
+                drop(leaf)
+
+        def bound(*args, **kwargs):
+            try:
+                return func(self, *args, **kwargs)
+            finally:
+                drop(leaf)
+
+        return bound
 
     # ------------------------------------------------------------------ life cycle
 
@@ -184,3 +208,12 @@ class ComponentBase:
     async def _publish_state(self):
         """Hook: publish the current state again (after discovery on every connect and when
         Home Assistant comes online). Sensors, switches and binary sensors implement it."""
+
+
+def drop(leaf):
+    """Unloads a module of this package (imported on demand, dropped after use)."""
+    sys.modules.pop(_PACKAGE + leaf, None)
+    try:
+        delattr(sys.modules[_PACKAGE[:-1]], leaf)  # the import bound it on the package too
+    except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
+        pass

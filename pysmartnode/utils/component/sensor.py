@@ -102,10 +102,6 @@ class ComponentSensor(SensorBase):
         record[_TIME] = ticks_ms()
         record[_SET] = True
 
-    async def _read(self):
-        """Hook: read the hardware and call _set_value for each type. Must be implemented."""
-        raise NotImplementedError("%s has no _read()" % type(self).__name__)
-
     # ------------------------------------------------------------------ public API
 
     async def getValue(self, sensor_type, publish=False, timeout=None, max_age=None):
@@ -134,12 +130,6 @@ class ComponentSensor(SensorBase):
             if ok and publish:
                 self._publish_soon()
         return record[_VALUE]
-
-    def getReadingsEvent(self):
-        """An asyncio.Event set after every successful reading (the consumer clears it)."""
-        if self._event is None:
-            self._event = asyncio.Event()
-        return self._event
 
     # ------------------------------------------------------------------ internals
 

@@ -10,10 +10,9 @@ What is needed only to build a sensor or change its intervals is in sensor_setup
 """
 
 import asyncio
-import sys
 
 from pysmartnode.platform import const, sleep_ms, ticks_add, ticks_diff, ticks_ms
-from pysmartnode.utils.component.base import ComponentBase
+from pysmartnode.utils.component.base import ComponentBase, drop
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
 _PRECISION = const(0)
@@ -31,7 +30,17 @@ _BUSY_MS = const(60000)  # the scheduler's longest sleep while a sensor's run is
 
 
 class SensorBase(ComponentBase):
-    """The declarations of ComponentSensor (see its docstring); not used on its own."""
+    """The declarations of ComponentSensor (see its docstring); not used on its own.
+
+    Its rarely used methods and properties (sensor_types, intervals, getTopic, getTemplate,
+    getTimestamp, set_intervals, getReadingsEvent) are functions in sensor_setup.py, loaded
+    for each call (ComponentBase.__getattr__).
+    """
+
+    _rare = (
+        "sensor_setup getTopic getTemplate getTimestamp set_intervals getReadingsEvent _read"
+        " *sensor_types *intervals "
+    )
 
     # The shared scheduler (below; class state, set at run time): the started
     # sensors, its task, the ticks_ms it sleeps until (None: about to look at the sensors
@@ -63,49 +72,6 @@ class SensorBase(ComponentBase):
 
         add_type(self, sensor_type, unit, precision, device_class, state_class, name, offset,
                  entity_category)  # fmt: skip
-
-    @property
-    def sensor_types(self):
-        """The declared sensor types."""
-        return list(self._types)
-
-    def getTopic(self, sensor_type=None):
-        """The state topic of sensor_type (device form `./<name>`; all types share it)."""
-        self._record(sensor_type)
-        return self._topic
-
-    def getTemplate(self, sensor_type=None):
-        """The HA value template that extracts sensor_type from the state topic."""
-        self._record(sensor_type)
-        if self._bare():
-            return "{{ value }}"
-        return "{{ value_json.%s }}" % sensor_type
-
-    def getTimestamp(self, sensor_type=None):
-        """ticks_ms of the last reading of sensor_type (not wall-clock time), None before."""
-        return self._record(sensor_type)[_TIME]
-
-    @property
-    def intervals(self):
-        """(interval_reading, interval_publish) in seconds."""
-        return self._interval_reading, self._interval_publish
-
-    def set_intervals(self, reading=None, publish=None, retain=True):
-        """Changes the reading and/or publish interval now (None keeps one).
-
-        Also over MQTT: `./<name>/interval/set` with {"reading": s, "publish": s}. Either way
-        the change is kept retained on `./<name>/interval` (retain=False: not) and restored at
-        the next start and at every reconnect.
-
-        Raises:
-            ValueError: the pair would be invalid; nothing changes then.
-        """
-        from pysmartnode.utils.component import sensor_setup
-
-        try:
-            return sensor_setup.set_intervals(self, reading, publish, retain)
-        finally:  # loaded for this change only
-            drop("sensor_setup")
 
     # ------------------------------------------------------------------ scheduling
 
@@ -283,13 +249,3 @@ def _on_intervals(topic, msg, retained):
             finally:  # loaded for this message only
                 drop("sensor_setup")
     return None
-
-
-def drop(leaf):
-    # Unloads a module of this package (imported on demand, dropped after use)
-    package = "pysmartnode.utils.component"
-    sys.modules.pop(package + "." + leaf, None)
-    try:
-        delattr(sys.modules[package], leaf)  # the import bound it on the package too
-    except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
-        pass

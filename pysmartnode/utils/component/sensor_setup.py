@@ -59,12 +59,65 @@ def _pick(option, sensor_type, default):
     return default if option is None else option
 
 
-def set_intervals(sensor, reading, publish, retain):
-    """SensorBase.set_intervals (its docstring says what it does)."""
+# ------------------------------------------------------------------ rarely used methods
+# ComponentSensor's (SensorBase._rare): sensor.<name>(...) calls <name>(sensor, ...) here
+
+
+def sensor_types(sensor):
+    """sensor.sensor_types: the declared sensor types."""
+    return list(sensor._types)
+
+
+def intervals(sensor):
+    """sensor.intervals: (interval_reading, interval_publish) in seconds."""
+    return sensor._interval_reading, sensor._interval_publish
+
+
+def getTopic(sensor, sensor_type=None):
+    """The state topic of sensor_type (device form `./<name>`; all types share it)."""
+    sensor._record(sensor_type)
+    return sensor._topic
+
+
+def getTemplate(sensor, sensor_type=None):
+    """The HA value template that extracts sensor_type from the state topic."""
+    sensor._record(sensor_type)
+    if sensor._bare():
+        return "{{ value }}"
+    return "{{ value_json.%s }}" % sensor_type
+
+
+def getTimestamp(sensor, sensor_type=None):
+    """ticks_ms of the last reading of sensor_type (not wall-clock time), None before."""
+    return sensor._record(sensor_type)[3]  # sensor_base._TIME
+
+
+def getReadingsEvent(sensor):
+    """An asyncio.Event set after every successful reading (the consumer clears it)."""
+    if sensor._event is None:
+        sensor._event = asyncio.Event()
+    return sensor._event
+
+
+async def _read(sensor):
+    """The hook a sensor implements: read the hardware, call _set_value for each type."""
+    raise NotImplementedError("%s has no _read()" % type(sensor).__name__)
+
+
+def set_intervals(sensor, reading=None, publish=None, retain=True):
+    """Changes the reading and/or publish interval now (None keeps one).
+
+    Also over MQTT: `./<name>/interval/set` with {"reading": s, "publish": s}. Either way
+    the change is kept retained on `./<name>/interval` (retain=False: not) and restored at
+    the next start and at every reconnect.
+
+    Raises:
+        ValueError: the pair would be invalid; nothing changes then.
+    """
     reading = sensor._interval_reading if reading is None else reading
     publish = sensor._interval_publish if publish is None else publish
     check_intervals(reading, publish)
-    changed = (reading, publish) != sensor.intervals
+    changed = (reading, publish) != intervals(sensor)
     sensor._interval_reading, sensor._interval_publish = reading, publish
     if changed and sensor._next_read is not None:  # count from now, with the new intervals
         from pysmartnode.utils.component.sensor_base import kick
@@ -97,7 +150,7 @@ def on_intervals(sensor, msg):
         sensor._log.warning("ignored intervals: %s", e)
         return None
     if changed:  # (a reconnect delivers the retained state again: no news then)
-        sensor._log.info("intervals: reading %s s, publish %s s", *sensor.intervals)
+        sensor._log.info("intervals: reading %s s, publish %s s", *intervals(sensor))
     return interval_state(sensor)
 
 

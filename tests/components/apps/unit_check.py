@@ -169,6 +169,37 @@ async def stop_drops_the_command_subscription():
         node.mqtt = before
 
 
+class Hookless(ComponentSwitch):
+    """Implements neither _on nor _off."""
+
+
+class Unread(ComponentSensor):
+    def __init__(self, name):
+        super().__init__(name, interval_reading=-1, interval_publish=-1)
+        self._add_sensor_type("v", state_class="")
+
+
+async def rare_methods_are_loaded_per_call():
+    # The rarely used methods (a class's _rare, ComponentBase.__getattr__) answer as methods
+    # did, on the classes that have them only, and their module is gone after each call
+    module = "pysmartnode.utils.component."
+    sensor = Series("rare", [4, 5])
+    sw = Slow("rare_sw")
+    event = sw.getStateChangeEvent()
+    got = [
+        [sensor.getTopic(), sensor.getTemplate("v"), sensor.intervals, sensor.sensor_types],
+        [sw.topic(), sw.state(), event is sw.getStateChangeEvent()],
+        [hasattr(sensor, "toggle"), hasattr(sw, "getTopic"), hasattr(sw, "toggle")],
+    ]
+    changed = sensor.set_intervals(30, 60, retain=False)
+    toggled = [await sw.toggle(), sw.state(), event.is_set(), await sw.toggle(), sw.state()]
+    got += [[changed, sensor.intervals], toggled]
+    got.append([m for m in ("sensor_setup", "switch_api") if module + m in sys.modules])
+    errors = [await Hookless("hookless").on(), await Unread("unread").getValue("v")]
+    got.append([errors, [m for m in ("sensor_setup", "switch_api") if module + m in sys.modules]])
+    report("rare_methods", got)
+
+
 async def main():
     s = Series("a", [1, 5, 3, 9, 2], interval_reading=-1, interval_publish=-1,
                filters=[{"median": 3}])  # fmt: skip
@@ -211,6 +242,7 @@ async def main():
     await turns_and_shared_readings()
     await defaults_are_per_instance()
     await stop_drops_the_command_subscription()
+    await rare_methods_are_loaded_per_call()
     try:
         Slow("bad name")
         report("bad_name", None)
