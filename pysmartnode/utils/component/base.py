@@ -13,8 +13,6 @@ from pysmartnode.platform import const, ticks_diff, ticks_ms
 _BACKOFF_MAX = const(60)  # seconds between restarts of a loop that keeps failing
 _HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts again at once-ish
 
-_PACKAGE = "pysmartnode.utils.component."
-
 # The defaults of rarely set attributes of the base classes, " name=value" (N None, F False,
 # T True, E (), 1): __getattr__ answers them, so an instance holds only what differs and no
 # class holds a slot per default (a class dict's table grows in steps of 96-128 B)
@@ -81,8 +79,9 @@ class ComponentBase:
         if not method and (" *%s " % attr) not in rare:
             raise AttributeError(attr)
         leaf = rare[: rare.find(" ")]
-        __import__(_PACKAGE + leaf)
-        func = getattr(sys.modules[_PACKAGE + leaf], attr)
+        full = "pysmartnode.utils.component." + leaf
+        __import__(full)
+        func = getattr(sys.modules[full], attr)
         if not method:
             try:
                 return func(self)
@@ -212,8 +211,8 @@ class ComponentBase:
 
 def drop(leaf):
     """Unloads a module of this package (imported on demand, dropped after use)."""
-    sys.modules.pop(_PACKAGE + leaf, None)
+    sys.modules.pop("pysmartnode.utils.component." + leaf, None)
     try:
-        delattr(sys.modules[_PACKAGE[:-1]], leaf)  # the import bound it on the package too
+        delattr(sys.modules["pysmartnode.utils.component"], leaf)  # the import bound it there too
     except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
         pass

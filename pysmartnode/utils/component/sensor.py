@@ -5,7 +5,7 @@ import asyncio
 import json
 
 from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
-from pysmartnode.utils.component.sensor_base import SensorBase, join, leave, ran
+from pysmartnode.utils.component import sensor_base  # one name in this module's dict, not four
 
 # Indices of a sensor type's record (all of them: sensor_base.py; a const is not importable on
 # MicroPython)
@@ -15,11 +15,11 @@ _VALUE = const(2)
 _TIME = const(3)
 _FILTER = const(9)
 _SET = const(10)
-_DEFAULT_TIMEOUT = 10  # seconds getValue waits for an on-demand reading
+_DEFAULT_TIMEOUT = const(10)  # seconds getValue waits for an on-demand reading
 _BACKOFF_MAX = const(60)  # seconds between tries of a sensor whose _run keeps raising
 
 
-class ComponentSensor(SensorBase):
+class ComponentSensor(sensor_base.SensorBase):
     """A sensor: the subclass reads, the base publishes, filters and announces.
 
     Subclasses call `_add_sensor_type(...)` in `__init__` once per measured quantity and
@@ -134,7 +134,9 @@ class ComponentSensor(SensorBase):
     # ------------------------------------------------------------------ internals
 
     def _start(self):
-        join(self)  # the shared scheduler; it subscribes the intervals topics of all sensors
+        sensor_base.join(
+            self
+        )  # the shared scheduler; it subscribes the intervals topics of all sensors
 
     async def _read_now(self):
         # One reading at a time; a caller arriving during one waits for it and shares its
@@ -207,7 +209,7 @@ class ComponentSensor(SensorBase):
             self._next_read = self._next_publish = ticks_add(ticks_ms(), backoff * 1000)
             self._backoff = min(backoff * 2, _BACKOFF_MAX)
         finally:
-            ran(self)
+            sensor_base.ran(self)
 
     def _payload(self):
         if self._bare():
@@ -257,7 +259,7 @@ class ComponentSensor(SensorBase):
 
     def stop(self):
         if self._next_read is not None:
-            leave(self)
+            sensor_base.leave(self)
         if self._publishing is not None:
             self._publishing.cancel()
             self._publishing = None

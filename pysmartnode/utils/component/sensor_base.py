@@ -12,7 +12,7 @@ What is needed only to build a sensor or change its intervals is in sensor_setup
 import asyncio
 
 from pysmartnode.platform import const, sleep_ms, ticks_add, ticks_diff, ticks_ms
-from pysmartnode.utils.component.base import ComponentBase, drop
+from pysmartnode.utils.component import base
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an object)
 _PRECISION = const(0)
@@ -29,7 +29,7 @@ _SET = const(10)  # set by _set_value during the reading under way
 _BUSY_MS = const(60000)  # the scheduler's longest sleep while a sensor's run is under way
 
 
-class SensorBase(ComponentBase):
+class SensorBase(base.ComponentBase):
     """The declarations of ComponentSensor (see its docstring); not used on its own.
 
     Its rarely used methods and properties (sensor_types, intervals, getTopic, getTemplate,
@@ -135,9 +135,8 @@ class SensorBase(ComponentBase):
 # ---------------------------------------------------------------------- the shared scheduler
 
 # Every sensor's intervals: commands on ./<name>/interval/set, the retained state on
-# ./<name>/interval (delivered at every subscribe, so at start and after a reconnect)
-_COMMANDS = "./+/interval/set"
-_STATES = "./+/interval"
+# ./<name>/interval (delivered at every subscribe, so at start and after a reconnect); the
+# topics written out where used, not as two names of this module's dict
 
 
 def join(sensor):
@@ -148,8 +147,8 @@ def join(sensor):
         mqtt = sensor._mqtt
         if mqtt is not None and SensorBase._subscribed is None:
             SensorBase._subscribed = mqtt
-            mqtt.subscribe(_COMMANDS, _on_intervals, 1, False, True)
-            mqtt.subscribe(_STATES, _on_intervals, 1, False, True)
+            mqtt.subscribe("./+/interval/set", _on_intervals, 1, False, True)
+            mqtt.subscribe("./+/interval", _on_intervals, 1, False, True)
         sensors.append(sensor)
     sensor._next_read = sensor._next_publish = ticks_ms()
     kick()
@@ -172,8 +171,8 @@ def leave(sensor):
         mqtt = SensorBase._subscribed
         if mqtt is not None:
             SensorBase._subscribed = None
-            mqtt.unsubscribe(_COMMANDS, _on_intervals)
-            mqtt.unsubscribe(_STATES, _on_intervals)
+            mqtt.unsubscribe("./+/interval/set", _on_intervals)
+            mqtt.unsubscribe("./+/interval", _on_intervals)
 
 
 def ran(sensor):
@@ -247,5 +246,5 @@ def _on_intervals(topic, msg, retained):
             try:
                 return sensor_setup.on_intervals(sensor, msg)
             finally:  # loaded for this message only
-                drop("sensor_setup")
+                base.drop("sensor_setup")
     return None
