@@ -110,3 +110,13 @@ def test_rarely_used_methods_answer_as_methods_and_leave_no_module_loaded(checks
     errors, loaded = unimplemented
     assert errors == [False, None]  # no _on: not switched; no _read: no value (both logged)
     assert loaded == []
+
+
+def test_a_types_entity_category_and_value_filters_are_its_own(checks):
+    fields, values = checks["category_filters"]
+    assert fields == [
+        ["diag_a", "A one", "diagnostic"],
+        ["diag_b", "Diag b", "diagnostic"],
+        ["diag_c", "Diag c", None],
+    ]
+    assert values == [6, 3, 3]  # only type a has the linear filter

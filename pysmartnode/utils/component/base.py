@@ -20,7 +20,7 @@ _DEFAULTS = (
     " discover=T friendly_name=N _mqtt=N _tasks=E _subscriptions=E"  # ComponentBase
     " _busy=N _next_read=N _next_publish=N _backoff=1"  # SensorBase
     " _precision=N _offset=N _filter_spec=N _gate=N _retain=F _fresh=F _failing=F _event=N"
-    " _publishing=N _again=F _in_read=N"  # ComponentSensor
+    " _publishing=N _again=F _in_read=N _chains=N"  # ComponentSensor
     " _max_on_time=N _offline_off=N _state=N _timer=N _offline_timer=N _queue=N"  # ComponentSwitch
 )
 

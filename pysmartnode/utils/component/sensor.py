@@ -13,8 +13,6 @@ _PRECISION = const(0)
 _OFFSET = const(1)
 _VALUE = const(2)
 _TIME = const(3)
-_FILTER = const(9)
-_SET = const(10)
 _DEFAULT_TIMEOUT = const(10)  # seconds getValue waits for an on-demand reading
 _BACKOFF_MAX = const(60)  # seconds between tries of a sensor whose _run keeps raising
 
@@ -47,8 +45,8 @@ class ComponentSensor(sensor_base.SensorBase):
 
     # Defaults (base._DEFAULTS), set per instance only when they differ: _precision, _offset,
     # _filter_spec, _gate (None); _retain, _fresh (a successful reading not yet published),
-    # _failing, _again (False); _event, _publishing, _in_read (a reading under way: True, or
-    # [Event, result] callers meanwhile wait on) (None)
+    # _failing, _again (False); _event, _publishing, _in_read (see _read_now), _chains ({type:
+    # filters.Chain}, with value filters only) (None)
 
     def __init__(self, name, interval_reading=None, interval_publish=None, precision=None,
                  offset=None, filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip
@@ -91,8 +89,10 @@ class ComponentSensor(sensor_base.SensorBase):
         if value is None:
             return
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if record[_FILTER] is not None:
-                value = record[_FILTER].feed(value)
+            if self._chains is not None:
+                chain = self._chains.get(sensor_type)
+                if chain is not None:
+                    value = chain.feed(value)
             value += record[_OFFSET]
             if record[_PRECISION] is not None:
                 value = round(value, record[_PRECISION])
@@ -100,7 +100,9 @@ class ComponentSensor(sensor_base.SensorBase):
                     value = int(value)
         record[_VALUE] = value
         record[_TIME] = ticks_ms()
-        record[_SET] = True
+        shared = self._in_read
+        if shared is not None:
+            shared[2] = True  # the reading under way got a value
 
     # ------------------------------------------------------------------ public API
 
@@ -140,31 +142,29 @@ class ComponentSensor(sensor_base.SensorBase):
 
     async def _read_now(self):
         # One reading at a time; a caller arriving during one waits for it and shares its
-        # result. _in_read is True while one runs, [Event, result] once a caller waits (made
-        # only then: no asyncio.Lock per sensor, nor its module); result None: it was cancelled
+        # result. _in_read is [Event or None, result, got a value] while one runs (the Event made
+        # only once a caller waits: no asyncio.Lock per sensor, nor its module); result None:
+        # it was cancelled
         while self._in_read is not None:
             shared = self._in_read
-            if shared is True:
-                shared = self._in_read = [asyncio.Event(), None]
+            if shared[0] is None:
+                shared[0] = asyncio.Event()
             await shared[0].wait()
             if shared[1] is not None:
                 return shared[1]
-        self._in_read = True
+        shared = self._in_read = [None, None, False]
         ok = None
         try:
-            for record in self._types.values():
-                record[_SET] = False
             error = None
             try:
                 await self._read()
             except Exception as e:  # the one broad catch around a subclass (STYLE §6)
                 error = "%s: %s" % (type(e).__name__, e)
-            ok = error is None and any(r[_SET] for r in self._types.values())
+            ok = error is None and shared[2]
         finally:  # also when cancelled (getValue's timeout): a waiter then reads itself
-            shared = self._in_read
             self._in_read = None
-            if shared is not True:
-                shared[1] = ok
+            shared[1] = ok
+            if shared[0] is not None:
                 shared[0].set()
         if ok:
             self._fresh = True

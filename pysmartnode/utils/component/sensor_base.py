@@ -14,7 +14,8 @@ import asyncio
 from pysmartnode.platform import const, sleep_ms, ticks_add, ticks_diff, ticks_ms
 from pysmartnode.utils.component import base
 
-# A sensor type's record: one list per type, indexed by these (a list costs less than an object)
+# A sensor type's record: one list per type, indexed by these (a list costs less than an
+# object; 8 items fill two 32 B blocks, a ninth takes a third)
 _PRECISION = const(0)
 _OFFSET = const(1)
 _VALUE = const(2)
@@ -22,10 +23,8 @@ _TIME = const(3)  # ticks_ms of the last reading, None before the first
 _UNIT = const(4)
 _CLASS = const(5)
 _STATE_CLASS = const(6)
-_NAME = const(7)
-_CATEGORY = const(8)
-_FILTER = const(9)  # filters.Chain, or None
-_SET = const(10)  # set by _set_value during the reading under way
+_NAME = const(7)  # the entity name, or (name, entity category) when a category is given
+# A type's filters.Chain is in the sensor's _chains ({type: chain}, only with filters)
 _BUSY_MS = const(60000)  # the scheduler's longest sleep while a sensor's run is under way
 
 
@@ -111,7 +110,10 @@ class SensorBase(base.ComponentBase):
             expire = int(longest * 2.1) + 5
         for sensor_type, record in self._types.items():
             fields = {"stat_t": self._topic}
-            fields["name"] = record[_NAME] or self._entity_name(None if bare else sensor_type)
+            name, category = record[_NAME], None
+            if isinstance(name, tuple):
+                name, category = name
+            fields["name"] = name or self._entity_name(None if bare else sensor_type)
             if not bare:
                 fields["val_tpl"] = "{{ value_json.%s }}" % sensor_type
             if record[_CLASS]:
@@ -122,8 +124,8 @@ class SensorBase(base.ComponentBase):
                 fields["stat_cla"] = record[_STATE_CLASS]
             if record[_PRECISION] is not None:
                 fields["sug_dsp_prc"] = record[_PRECISION]
-            if record[_CATEGORY]:
-                fields["ent_cat"] = record[_CATEGORY]
+            if category:
+                fields["ent_cat"] = category
             if expire:
                 fields["exp_aft"] = expire
             entities.append(

@@ -44,13 +44,19 @@ def add_type(sensor, sensor_type, unit=None, precision=None, device_class=None,
         raise ValueError("precision must be 0 to 10 decimals, got %r" % (precision,))
     if isinstance(offset, bool) or not isinstance(offset, (int, float)):
         raise ValueError("offset must be a number, got %r" % (offset,))
-    chain = None
     if sensor._filter_spec:
         from pysmartnode.utils.component import filters as f
 
         chain = f.chain(sensor._filter_spec, sensor_type)
+        if chain is not None:
+            if sensor._chains is None:
+                sensor._chains = {}
+            sensor._chains[sensor_type] = chain
+    if entity_category:
+        name = (name, entity_category)
+    # the record: sensor_base._PRECISION ... _NAME
     sensor._types[sensor_type] = [precision, offset, None, None, unit, device_class,
-                                  state_class, name, entity_category, chain, False]  # fmt: skip
+                                  state_class, name]  # fmt: skip
 
 
 def _pick(option, sensor_type, default):

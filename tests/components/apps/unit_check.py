@@ -200,6 +200,27 @@ async def rare_methods_are_loaded_per_call():
     report("rare_methods", got)
 
 
+class Diagnosed(ComponentSensor):
+    def __init__(self, name):
+        super().__init__(name, filters={"a": [{"linear": [2, 0]}]})
+        self._add_sensor_type("a", state_class="", entity_category="diagnostic", name="A one")
+        self._add_sensor_type("b", state_class="", entity_category="diagnostic")
+        self._add_sensor_type("c", state_class="")
+
+    async def _read(self):
+        for t in "abc":
+            self._set_value(t, 3)
+
+
+async def entity_category_and_filters_per_type():
+    # A type's entity category and filters (kept beside its record, not in it)
+    sensor = Diagnosed("diag")
+    await sensor._read_now()
+    fields = [(e[0], e[2]["name"], e[2].get("ent_cat")) for e in sensor.discovery_entities()]
+    values = [sensor._types[t][2] for t in "abc"]
+    report("category_filters", [sorted(fields), values])
+
+
 async def main():
     s = Series("a", [1, 5, 3, 9, 2], interval_reading=-1, interval_publish=-1,
                filters=[{"median": 3}])  # fmt: skip
@@ -243,6 +264,7 @@ async def main():
     await defaults_are_per_instance()
     await stop_drops_the_command_subscription()
     await rare_methods_are_loaded_per_call()
+    await entity_category_and_filters_per_type()
     try:
         Slow("bad name")
         report("bad_name", None)
