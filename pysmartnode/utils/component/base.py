@@ -121,9 +121,11 @@ class ComponentBase:
 
     # ------------------------------------------------------------------ helpers for subclasses
 
-    def _subscribe(self, topic, callback, qos=1, restore_state=False, parse_json=False):
-        """node.mqtt.subscribe(...), undone by stop(). topic: `./x` or a full topic."""
-        self._mqtt.subscribe(topic, callback, qos, restore_state, parse_json)
+    def _subscribe(self, topic, callback, *args, **kwargs):
+        """node.mqtt.subscribe(topic, callback, qos=1, restore_state=False, parse_json=False),
+        undone by stop(). topic: `./x` or a full topic. (No defaults of its own: they would be
+        a tuple on the heap for as long as the class lives.)"""
+        self._mqtt.subscribe(topic, callback, *args, **kwargs)
         if not self._subscriptions:
             self._subscriptions = []
         self._subscriptions.append((topic, callback))

@@ -52,9 +52,11 @@ class SensorBase(base.ComponentBase):
     # publication (sensor._run); _next_read and _next_publish, ticks_ms of the next ones (None
     # while not started); _backoff, seconds before the next try after sensor._run raised (1)
 
-    def _add_sensor_type(self, sensor_type, unit=None, precision=None, device_class=None,
-                         state_class=None, name=None, offset=0, entity_category=None):  # fmt: skip
-        """Declares a measured quantity.
+    def _add_sensor_type(self, sensor_type, *args, **kwargs):
+        """Declares a measured quantity: `_add_sensor_type(sensor_type, unit=None,
+        precision=None, device_class=None, state_class=None, name=None, offset=0,
+        entity_category=None)` (the defaults are sensor_setup.add_type's: a function with
+        default arguments costs a tuple of them on the heap for as long as the class lives).
 
         Args:
             sensor_type: the key in the payload; a SENSOR_* name gets its HA device class,
@@ -69,8 +71,7 @@ class SensorBase(base.ComponentBase):
         """
         from pysmartnode.utils.component.sensor_setup import add_type
 
-        add_type(self, sensor_type, unit, precision, device_class, state_class, name, offset,
-                 entity_category)  # fmt: skip
+        add_type(self, sensor_type, *args, **kwargs)
 
     # ------------------------------------------------------------------ scheduling
 
