@@ -48,31 +48,12 @@ class ComponentSensor(sensor_base.SensorBase):
     # _failing, _again (False); _event, _publishing, _in_read (see _read_now), _chains ({type:
     # filters.Chain}, with value filters only) (None)
 
-    def __init__(self, name, interval_reading=None, interval_publish=None, precision=None,
-                 offset=None, filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip
-        super().__init__(name, discover, friendly_name)
-        from pysmartnode import config
-        from pysmartnode.utils.component.sensor_setup import check_intervals
+    def __init__(self, name, *args, **kwargs):
+        # The arguments of the docstring, checked by sensor_setup.init (it has the defaults: a
+        # function with default arguments keeps a tuple of them on the heap while it lives)
+        from pysmartnode.utils.component.sensor_setup import init
 
-        if interval_reading is None:
-            interval_reading = config.INTERVAL_SENSOR_READ
-        if interval_publish is None:
-            interval_publish = max(config.INTERVAL_SENSOR_PUBLISH, interval_reading)
-        check_intervals(interval_reading, interval_publish)
-        self._interval_reading = interval_reading
-        self._interval_publish = interval_publish
-        if precision is not None:  # these three are read when the types are declared
-            self._precision = precision
-        if offset is not None:
-            self._offset = offset
-        if filters:
-            from pysmartnode.utils.component import filters as f
-
-            self._filter_spec = filters
-            self._gate = f.gate(filters)  # a Gate when delta/throttle filters are set
-        if retain:
-            self._retain = True
-        self._types = {}
+        init(self, name, *args, **kwargs)
 
     # ------------------------------------------------------------------ for subclasses
 

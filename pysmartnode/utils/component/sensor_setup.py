@@ -12,6 +12,34 @@ import asyncio
 from pysmartnode.platform import ticks_ms
 
 
+def init(sensor, name, interval_reading=None, interval_publish=None, precision=None, offset=None,
+         filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip
+    """ComponentSensor.__init__ (its docstring says what each argument does)."""
+    from pysmartnode import config
+    from pysmartnode.utils.component.base import ComponentBase
+
+    ComponentBase.__init__(sensor, name, discover, friendly_name)
+    if interval_reading is None:
+        interval_reading = config.INTERVAL_SENSOR_READ
+    if interval_publish is None:
+        interval_publish = max(config.INTERVAL_SENSOR_PUBLISH, interval_reading)
+    check_intervals(interval_reading, interval_publish)
+    sensor._interval_reading = interval_reading
+    sensor._interval_publish = interval_publish
+    if precision is not None:  # these three are read when the types are declared
+        sensor._precision = precision
+    if offset is not None:
+        sensor._offset = offset
+    if filters:
+        from pysmartnode.utils.component import filters as f
+
+        sensor._filter_spec = filters
+        sensor._gate = f.gate(filters)  # a Gate when delta/throttle filters are set
+    if retain:
+        sensor._retain = True
+    sensor._types = {}
+
+
 def check_intervals(reading, publish):
     """Raises ValueError unless reading and publish are seconds > 0 or -1, publish >= reading."""
     for key, value in (("interval_reading", reading), ("interval_publish", publish)):
