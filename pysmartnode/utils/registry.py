@@ -50,7 +50,7 @@ async def build(components, start=True):
             continue
         _build_one(name, components, built, [], log, start)
         await asyncio.sleep(0)  # let the network and the garbage collector breathe
-    for leaf in ("definitions", "sensor_setup", "switch_api"):  # only constructors read them
+    for leaf in ("definitions", "sensor_setup"):  # only constructors read them
         _forget("pysmartnode.utils.component", leaf)
     ok, failed = len(built), len(node.failed)
     log.info("%d components running, %d failed", ok, failed)

@@ -5,6 +5,8 @@ import asyncio
 
 from pysmartnode.utils.component.base import ComponentBase
 
+_RESTORE_MODES = ("restore", "off", "on")
+
 
 class ComponentSwitch(ComponentBase):
     """A switch: the subclass drives the hardware, the base owns topics, state and safety.
@@ -38,12 +40,21 @@ class ComponentSwitch(ComponentBase):
     # _queue (commands waiting for their turn, their Events; [] while one runs)
     _restore = "restore"
 
-    def __init__(self, name, *args, **kwargs):
-        # The arguments of the docstring, checked by switch_api.init (it has the defaults: a
-        # function with default arguments keeps a tuple of them on the heap while it lives)
-        from pysmartnode.utils.component.switch_api import init
-
-        init(self, name, *args, **kwargs)
+    def __init__(self, name, restore="restore", max_on_time=None, offline_off=None,
+                 discover=True, friendly_name=None):  # fmt: skip
+        super().__init__(name, discover, friendly_name)
+        if restore not in _RESTORE_MODES:
+            raise ValueError("restore must be 'restore', 'off' or 'on', got %r" % (restore,))
+        for key, value in (("max_on_time", max_on_time), ("offline_off", offline_off)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or value <= 0):  # fmt: skip
+                raise ValueError("%s must be seconds > 0 or None, got %r" % (key, value))
+        if restore != "restore":
+            self._restore = restore
+        if max_on_time is not None:
+            self._max_on_time = max_on_time
+        if offline_off is not None:
+            self._offline_off = offline_off
 
     # ------------------------------------------------------------------ public API
 

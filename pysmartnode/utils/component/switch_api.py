@@ -1,31 +1,9 @@
-"""A switch's constructor and rarely used methods (ComponentSwitch._rare, switch.py):
-switch.<name>(...) calls <name>(switch, ...) here. Loaded for each call and dropped after it
-(ComponentBase.__getattr__; the registry drops it after the build), so a node whose switches
-never hear a TOGGLE holds none of these function objects.
+"""A switch's rarely used methods (ComponentSwitch._rare, switch.py): switch.<name>(...) calls
+<name>(switch, ...) here. Loaded for each call and dropped after it (ComponentBase.__getattr__),
+so a node whose switches never hear a TOGGLE holds none of these function objects.
 """
 
 import asyncio
-
-
-def init(switch, name, restore="restore", max_on_time=None, offline_off=None, discover=True,
-         friendly_name=None):  # fmt: skip
-    """ComponentSwitch.__init__ (its docstring says what each argument does). The registry
-    drops this module after the build."""
-    from pysmartnode.utils.component.base import ComponentBase
-
-    ComponentBase.__init__(switch, name, discover, friendly_name)
-    if restore not in ("restore", "off", "on"):
-        raise ValueError("restore must be 'restore', 'off' or 'on', got %r" % (restore,))
-    for key, value in (("max_on_time", max_on_time), ("offline_off", offline_off)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or value <= 0):  # fmt: skip
-            raise ValueError("%s must be seconds > 0 or None, got %r" % (key, value))
-    if restore != "restore":
-        switch._restore = restore
-    if max_on_time is not None:
-        switch._max_on_time = max_on_time
-    if offline_off is not None:
-        switch._offline_off = offline_off
 
 
 def state(switch):
