@@ -88,7 +88,7 @@ def test_options_kept_as_class_defaults_are_per_instance(checks):
     assert switches == [5, None, "./lamp", "./fan"]
     assert sensors == [True, False, 1, None]
     assert logs == ["loud", True]
-    assert tasks == [[], [], []]
+    assert tasks == [[], [], [], False]
 
 
 def test_a_stopped_switch_drops_its_command_subscription_and_only_its_own(checks):
@@ -97,3 +97,26 @@ def test_a_stopped_switch_drops_its_command_subscription_and_only_its_own(checks
     assert started == [["./lamp/set", True], ["./fan/set", False]]
     assert after_one == ["./fan/set"]
     assert after_both == []
+
+
+def test_rarely_used_methods_answer_as_methods_and_leave_no_module_loaded(checks):
+    sensor_api, switch_api, has, changed, toggled, loaded, unimplemented = checks["rare_methods"]
+    assert sensor_api == ["./rare", "{{ value }}", [120, 600], ["v"]]  # the default intervals
+    assert switch_api == ["./rare_sw", None, True]
+    assert has == [False, False, True]  # each class answers only its own names
+    assert changed == [True, [30, 60]]
+    assert toggled == [True, True, True, True, False]
+    assert loaded == []  # sensor_setup and switch_api dropped after every call
+    errors, loaded = unimplemented
+    assert errors == [False, None]  # no _on: not switched; no _read: no value (both logged)
+    assert loaded == []
+
+
+def test_a_types_entity_category_and_value_filters_are_its_own(checks):
+    fields, values = checks["category_filters"]
+    assert fields == [
+        ["diag_a", "A one", "diagnostic"],
+        ["diag_b", "Diag b", "diagnostic"],
+        ["diag_c", "Diag c", None],
+    ]
+    assert values == [6, 3, 3]  # only type a has the linear filter

@@ -44,6 +44,11 @@ def test_a_stopped_sensor_reads_no_more_and_the_last_one_ends_the_task(checks):
     assert checks["stop"] == [True, True, True, True, []]
 
 
+def test_sensors_joining_and_a_new_interval_keep_one_scheduler_task(checks):
+    # read once each, the woken scheduler reads on the new interval, one task, ended by the stop
+    assert checks["one_task"] == [True, True, True, True, True]
+
+
 def test_an_on_demand_sensor_starts_no_task_and_reads_when_asked(checks):
     assert checks["on_demand"] == [True, 1]
 

@@ -46,6 +46,10 @@ def test_command_switch_switches_on_exit_0_and_keeps_its_state_otherwise(checks)
     assert checks["switch_off_fails"] == [False, False]
 
 
+def test_the_command_module_is_not_held_between_commands(checks):
+    assert checks["command_run_dropped"] == [False, False]  # neither in sys.modules nor bound
+
+
 def test_file_value_reads_the_first_word_scaled_and_refuses_garbage(checks):
     assert checks["file_value"] == [
         ["ok", 42.0],

@@ -20,7 +20,6 @@ Example config (hjson):
     }
 """
 
-from pysmartnode.components.unix.command_run import run, scratch_path
 from pysmartnode.utils.component import ComponentSensor
 
 
@@ -36,12 +35,16 @@ class CommandSensor(ComponentSensor):
         self._command = command
         self._timeout = timeout
         self._scale = scale
+        from pysmartnode.components.unix.command_run import scratch_path
+
         self._scratch = scratch_path(name)
         self._type = device_class or "value"
         self._add_sensor_type(self._type, unit=unit, device_class=device_class or "",
                               state_class="measurement")  # fmt: skip
 
     async def _read(self):
+        from pysmartnode.components.unix.command_run import run
+
         code, out = await run(self._command, self._timeout, self._scratch)
         if code != 0:
             raise OSError("exit status %d: %.60s" % (code, out.strip()))

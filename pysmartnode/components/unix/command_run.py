@@ -1,6 +1,7 @@
 """Runs a shell command without blocking the event loop, for the command sensor and switch.
 
-CPython: an asyncio subprocess, killed at the timeout. The MicroPython unix port has no
+Imported for each call and dropped from sys.modules in it (_forget): a node holds it only while
+a command runs. CPython: an asyncio subprocess, killed at the timeout. The MicroPython unix port has no
 subprocesses in asyncio (nor threads one may block safely): `os.system` starts the command in
 the background (it returns as soon as the shell has forked), coreutils' `timeout` ends it, and
 the loop polls for the file in which the shell writes the exit status last.
@@ -18,7 +19,10 @@ def _quote(text):
 
 def scratch_path(name):
     """A file path prefix for one component's output files (the unix port), unique per run."""
-    return "/tmp/pysmartnode-%s-%s" % (name, "".join("%02x" % b for b in os.urandom(3)))
+    try:
+        return "/tmp/pysmartnode-%s-%s" % (name, "".join("%02x" % b for b in os.urandom(3)))
+    finally:
+        _forget()
 
 
 async def run(command, timeout, scratch):
@@ -26,9 +30,21 @@ async def run(command, timeout, scratch):
 
     scratch: a file path prefix this caller alone uses (the unix port's output files).
     Raises OSError if it ran longer than timeout seconds (it is killed)."""
+    _forget()
     if hasattr(asyncio, "create_subprocess_shell"):
         return await _run_subprocess(command, timeout)
     return await _run_background(command, timeout, scratch)
+
+
+def _forget():
+    # The command sensor and switch import this module for each call (`from ... import run`
+    # in the call): it leaves sys.modules at once, so a node holds it only while a command runs
+    import sys
+
+    sys.modules.pop(__name__, None)
+    package = sys.modules.get(__name__[: __name__.rfind(".")])
+    if package is not None and "command_run" in package.__dict__:
+        delattr(package, "command_run")
 
 
 async def _run_subprocess(command, timeout):

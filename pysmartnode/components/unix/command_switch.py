@@ -18,7 +18,6 @@ Example config (hjson):
     }
 """
 
-from pysmartnode.components.unix.command_run import run, scratch_path
 from pysmartnode.utils.component import ComponentSwitch
 
 
@@ -32,6 +31,8 @@ class CommandSwitch(ComponentSwitch):
             raise ValueError("timeout must be seconds > 0, got %r" % (timeout,))
         self._commands = (off, on)
         self._timeout = timeout
+        from pysmartnode.components.unix.command_run import scratch_path
+
         self._scratch = scratch_path(name)
 
     async def _on(self):
@@ -41,6 +42,8 @@ class CommandSwitch(ComponentSwitch):
         return await self._run(0)
 
     async def _run(self, index):
+        from pysmartnode.components.unix.command_run import run
+
         code, out = await run(self._commands[index], self._timeout, self._scratch)
         if code != 0:
             raise OSError("exit status %d: %.60s" % (code, out.strip()))

@@ -5,12 +5,24 @@ this one; a component that fits none of them subclasses it directly.
 """
 
 import asyncio
+import sys
 
 from pysmartnode import logging
 from pysmartnode.platform import const, ticks_diff, ticks_ms
 
 _BACKOFF_MAX = const(60)  # seconds between restarts of a loop that keeps failing
 _HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts again at once-ish
+
+# The defaults of rarely set attributes of the base classes, " name=value" (N None, F False,
+# T True, E (), 1): __getattr__ answers them, so an instance holds only what differs and no
+# class holds a slot per default (a class dict's table grows in steps of 96-128 B)
+_DEFAULTS = (
+    " discover=T friendly_name=N _mqtt=N _tasks=E _subscriptions=E"  # ComponentBase
+    " _busy=N _next_read=N _next_publish=N _backoff=1"  # SensorBase
+    " _precision=N _offset=N _filter_spec=N _gate=N _retain=F _fresh=F _failing=F _event=N"
+    " _publishing=N _again=F _in_read=N _chains=N"  # ComponentSensor
+    " _max_on_time=N _offline_off=N _state=N _timer=N _offline_timer=N _queue=N"  # ComponentSwitch
+)
 
 
 def check_name(name):
@@ -41,14 +53,6 @@ class ComponentBase:
         ValueError: name is not a valid identity.
     """
 
-    # Class-level defaults: an instance holds only what differs (each instance attribute is a
-    # slot of its dict, and MicroPython grows a dict in steps)
-    discover = True
-    friendly_name = None
-    _mqtt = None  # the node's MQTTHandle, from start()
-    _tasks = ()  # the supervised tasks (_spawn), a list once there is one
-    _subscriptions = ()  # (topic, callback) this component registered, a list once there is one
-
     def __init__(self, name, discover=True, friendly_name=None):
         check_name(name)
         self.name = name
@@ -59,13 +63,38 @@ class ComponentBase:
 
     def __getattr__(self, attr):
         # Made when asked for, not kept per instance: the component's logger (named by its
-        # config key; logging keeps one per name) and its device topic `./<name>`. A subclass
-        # may still set either as an attribute of its own
+        # config key; logging keeps one per name), its device topic `./<name>` and the defaults
+        # of _DEFAULTS. A subclass may still set any of them as an attribute of its own
         if attr == "_log":
             return logging.getLogger(self.name)
         if attr == "_topic":
             return "./" + self.name
-        raise AttributeError(attr)
+        at = _DEFAULTS.find(" %s=" % attr)
+        if at >= 0:
+            return (None, False, True, (), 1)["NFTE1".find(_DEFAULTS[at + len(attr) + 2])]
+        # A rarely used method (or, marked *, property) of the class: `_rare` names the module
+        # that holds it as a function of the component, loaded for the call and dropped after
+        rare = getattr(type(self), "_rare", "")
+        method = (" %s " % attr) in rare
+        if not method and (" *%s " % attr) not in rare:
+            raise AttributeError(attr)
+        leaf = rare[: rare.find(" ")]
+        full = "pysmartnode.utils.component." + leaf
+        __import__(full)
+        func = getattr(sys.modules[full], attr)
+        if not method:
+            try:
+                return func(self)
+            finally:
+                drop(leaf)
+
+        def bound(*args, **kwargs):
+            try:
+                return func(self, *args, **kwargs)
+            finally:
+                drop(leaf)
+
+        return bound
 
     # ------------------------------------------------------------------ life cycle
 
@@ -92,9 +121,11 @@ class ComponentBase:
 
     # ------------------------------------------------------------------ helpers for subclasses
 
-    def _subscribe(self, topic, callback, qos=1, restore_state=False, parse_json=False):
-        """node.mqtt.subscribe(...), undone by stop(). topic: `./x` or a full topic."""
-        self._mqtt.subscribe(topic, callback, qos, restore_state, parse_json)
+    def _subscribe(self, topic, callback, *args, **kwargs):
+        """node.mqtt.subscribe(topic, callback, qos=1, restore_state=False, parse_json=False),
+        undone by stop(). topic: `./x` or a full topic. (No defaults of its own: they would be
+        a tuple on the heap for as long as the class lives.)"""
+        self._mqtt.subscribe(topic, callback, *args, **kwargs)
         if not self._subscriptions:
             self._subscriptions = []
         self._subscriptions.append((topic, callback))
@@ -178,3 +209,12 @@ class ComponentBase:
     async def _publish_state(self):
         """Hook: publish the current state again (after discovery on every connect and when
         Home Assistant comes online). Sensors, switches and binary sensors implement it."""
+
+
+def drop(leaf):
+    """Unloads a module of this package (imported on demand, dropped after use)."""
+    sys.modules.pop("pysmartnode.utils.component." + leaf, None)
+    try:
+        delattr(sys.modules["pysmartnode.utils.component"], leaf)  # the import bound it there too
+    except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
+        pass

@@ -5,7 +5,7 @@ import asyncio
 import json
 
 from pysmartnode.platform import const, ticks_add, ticks_diff, ticks_ms
-from pysmartnode.utils.component.sensor_base import SensorBase, join, leave, ran
+from pysmartnode.utils.component import sensor_base  # one name in this module's dict, not four
 
 # Indices of a sensor type's record (all of them: sensor_base.py; a const is not importable on
 # MicroPython)
@@ -13,13 +13,11 @@ _PRECISION = const(0)
 _OFFSET = const(1)
 _VALUE = const(2)
 _TIME = const(3)
-_FILTER = const(9)
-_SET = const(10)
-_DEFAULT_TIMEOUT = 10  # seconds getValue waits for an on-demand reading
+_DEFAULT_TIMEOUT = const(10)  # seconds getValue waits for an on-demand reading
 _BACKOFF_MAX = const(60)  # seconds between tries of a sensor whose _run keeps raising
 
 
-class ComponentSensor(SensorBase):
+class ComponentSensor(sensor_base.SensorBase):
     """A sensor: the subclass reads, the base publishes, filters and announces.
 
     Subclasses call `_add_sensor_type(...)` in `__init__` once per measured quantity and
@@ -45,44 +43,17 @@ class ComponentSensor(SensorBase):
         ValueError: a bad interval, precision, offset or filter (the message names it).
     """
 
-    # Class-level defaults (see ComponentBase): set per instance only when they differ
-    _precision = None
-    _offset = None
-    _filter_spec = None
-    _gate = None
-    _retain = False
-    _fresh = False  # a successful reading not yet published
-    _failing = False
-    _event = None
-    _publishing = None
-    _again = False
-    _in_read = None  # a reading under way: True, or [Event, result] callers meanwhile wait on
+    # Defaults (base._DEFAULTS), set per instance only when they differ: _precision, _offset,
+    # _filter_spec, _gate (None); _retain, _fresh (a successful reading not yet published),
+    # _failing, _again (False); _event, _publishing, _in_read (see _read_now), _chains ({type:
+    # filters.Chain}, with value filters only) (None)
 
-    def __init__(self, name, interval_reading=None, interval_publish=None, precision=None,
-                 offset=None, filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip
-        super().__init__(name, discover, friendly_name)
-        from pysmartnode import config
-        from pysmartnode.utils.component.sensor_setup import check_intervals
+    def __init__(self, name, *args, **kwargs):
+        # The arguments of the docstring, checked by sensor_setup.init (it has the defaults: a
+        # function with default arguments keeps a tuple of them on the heap while it lives)
+        from pysmartnode.utils.component.sensor_setup import init
 
-        if interval_reading is None:
-            interval_reading = config.INTERVAL_SENSOR_READ
-        if interval_publish is None:
-            interval_publish = max(config.INTERVAL_SENSOR_PUBLISH, interval_reading)
-        check_intervals(interval_reading, interval_publish)
-        self._interval_reading = interval_reading
-        self._interval_publish = interval_publish
-        if precision is not None:  # these three are read when the types are declared
-            self._precision = precision
-        if offset is not None:
-            self._offset = offset
-        if filters:
-            from pysmartnode.utils.component import filters as f
-
-            self._filter_spec = filters
-            self._gate = f.gate(filters)  # a Gate when delta/throttle filters are set
-        if retain:
-            self._retain = True
-        self._types = {}
+        init(self, name, *args, **kwargs)
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -99,8 +70,10 @@ class ComponentSensor(SensorBase):
         if value is None:
             return
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if record[_FILTER] is not None:
-                value = record[_FILTER].feed(value)
+            if self._chains is not None:
+                chain = self._chains.get(sensor_type)
+                if chain is not None:
+                    value = chain.feed(value)
             value += record[_OFFSET]
             if record[_PRECISION] is not None:
                 value = round(value, record[_PRECISION])
@@ -108,11 +81,9 @@ class ComponentSensor(SensorBase):
                     value = int(value)
         record[_VALUE] = value
         record[_TIME] = ticks_ms()
-        record[_SET] = True
-
-    async def _read(self):
-        """Hook: read the hardware and call _set_value for each type. Must be implemented."""
-        raise NotImplementedError("%s has no _read()" % type(self).__name__)
+        shared = self._in_read
+        if shared is not None:
+            shared[2] = True  # the reading under way got a value
 
     # ------------------------------------------------------------------ public API
 
@@ -143,44 +114,38 @@ class ComponentSensor(SensorBase):
                 self._publish_soon()
         return record[_VALUE]
 
-    def getReadingsEvent(self):
-        """An asyncio.Event set after every successful reading (the consumer clears it)."""
-        if self._event is None:
-            self._event = asyncio.Event()
-        return self._event
-
     # ------------------------------------------------------------------ internals
 
     def _start(self):
-        join(self)  # the shared scheduler; it subscribes the intervals topics of all sensors
+        sensor_base.join(
+            self
+        )  # the shared scheduler; it subscribes the intervals topics of all sensors
 
     async def _read_now(self):
         # One reading at a time; a caller arriving during one waits for it and shares its
-        # result. _in_read is True while one runs, [Event, result] once a caller waits (made
-        # only then: no asyncio.Lock per sensor, nor its module); result None: it was cancelled
+        # result. _in_read is [Event or None, result, got a value] while one runs (the Event made
+        # only once a caller waits: no asyncio.Lock per sensor, nor its module); result None:
+        # it was cancelled
         while self._in_read is not None:
             shared = self._in_read
-            if shared is True:
-                shared = self._in_read = [asyncio.Event(), None]
+            if shared[0] is None:
+                shared[0] = asyncio.Event()
             await shared[0].wait()
             if shared[1] is not None:
                 return shared[1]
-        self._in_read = True
+        shared = self._in_read = [None, None, False]
         ok = None
         try:
-            for record in self._types.values():
-                record[_SET] = False
             error = None
             try:
                 await self._read()
             except Exception as e:  # the one broad catch around a subclass (STYLE §6)
                 error = "%s: %s" % (type(e).__name__, e)
-            ok = error is None and any(r[_SET] for r in self._types.values())
+            ok = error is None and shared[2]
         finally:  # also when cancelled (getValue's timeout): a waiter then reads itself
-            shared = self._in_read
             self._in_read = None
-            if shared is not True:
-                shared[1] = ok
+            shared[1] = ok
+            if shared[0] is not None:
                 shared[0].set()
         if ok:
             self._fresh = True
@@ -225,7 +190,7 @@ class ComponentSensor(SensorBase):
             self._next_read = self._next_publish = ticks_add(ticks_ms(), backoff * 1000)
             self._backoff = min(backoff * 2, _BACKOFF_MAX)
         finally:
-            ran(self)
+            sensor_base.ran(self)
 
     def _payload(self):
         if self._bare():
@@ -275,7 +240,7 @@ class ComponentSensor(SensorBase):
 
     def stop(self):
         if self._next_read is not None:
-            leave(self)
+            sensor_base.leave(self)
         if self._publishing is not None:
             self._publishing.cancel()
             self._publishing = None

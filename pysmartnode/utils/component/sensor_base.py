@@ -10,12 +10,12 @@ What is needed only to build a sensor or change its intervals is in sensor_setup
 """
 
 import asyncio
-import sys
 
 from pysmartnode.platform import const, sleep_ms, ticks_add, ticks_diff, ticks_ms
-from pysmartnode.utils.component.base import ComponentBase
+from pysmartnode.utils.component import base
 
-# A sensor type's record: one list per type, indexed by these (a list costs less than an object)
+# A sensor type's record: one list per type, indexed by these (a list costs less than an
+# object; 8 items fill two 32 B blocks, a ninth takes a third)
 _PRECISION = const(0)
 _OFFSET = const(1)
 _VALUE = const(2)
@@ -23,14 +23,23 @@ _TIME = const(3)  # ticks_ms of the last reading, None before the first
 _UNIT = const(4)
 _CLASS = const(5)
 _STATE_CLASS = const(6)
-_NAME = const(7)
-_CATEGORY = const(8)
-_FILTER = const(9)  # filters.Chain, or None
-_SET = const(10)  # set by _set_value during the reading under way
+_NAME = const(7)  # the entity name, or (name, entity category) when a category is given
+# A type's filters.Chain is in the sensor's _chains ({type: chain}, only with filters)
+_BUSY_MS = const(60000)  # the scheduler's longest sleep while a sensor's run is under way
 
 
-class SensorBase(ComponentBase):
-    """The declarations of ComponentSensor (see its docstring); not used on its own."""
+class SensorBase(base.ComponentBase):
+    """The declarations of ComponentSensor (see its docstring); not used on its own.
+
+    Its rarely used methods and properties (sensor_types, intervals, getTopic, getTemplate,
+    getTimestamp, set_intervals, getReadingsEvent) are functions in sensor_setup.py, loaded
+    for each call (ComponentBase.__getattr__).
+    """
+
+    _rare = (
+        "sensor_setup getTopic getTemplate getTimestamp set_intervals getReadingsEvent _read"
+        " *sensor_types *intervals "
+    )
 
     # The shared scheduler (below; class state, set at run time): the started
     # sensors, its task, the ticks_ms it sleeps until (None: about to look at the sensors
@@ -39,14 +48,15 @@ class SensorBase(ComponentBase):
     _scheduler = None
     _wake_at = None
     _subscribed = None
-    _busy = None  # the task running this sensor's due reading/publication (sensor._run)
-    _next_read = None  # ticks_ms of the next reading, None while not started
-    _next_publish = None
-    _backoff = 1  # seconds before the next try after sensor._run raised
+    # Per sensor, defaults in base._DEFAULTS: _busy, the task running its due reading or
+    # publication (sensor._run); _next_read and _next_publish, ticks_ms of the next ones (None
+    # while not started); _backoff, seconds before the next try after sensor._run raised (1)
 
-    def _add_sensor_type(self, sensor_type, unit=None, precision=None, device_class=None,
-                         state_class=None, name=None, offset=0, entity_category=None):  # fmt: skip
-        """Declares a measured quantity.
+    def _add_sensor_type(self, sensor_type, *args, **kwargs):
+        """Declares a measured quantity: `_add_sensor_type(sensor_type, unit=None,
+        precision=None, device_class=None, state_class=None, name=None, offset=0,
+        entity_category=None)` (the defaults are sensor_setup.add_type's: a function with
+        default arguments costs a tuple of them on the heap for as long as the class lives).
 
         Args:
             sensor_type: the key in the payload; a SENSOR_* name gets its HA device class,
@@ -61,51 +71,7 @@ class SensorBase(ComponentBase):
         """
         from pysmartnode.utils.component.sensor_setup import add_type
 
-        add_type(self, sensor_type, unit, precision, device_class, state_class, name, offset,
-                 entity_category)  # fmt: skip
-
-    @property
-    def sensor_types(self):
-        """The declared sensor types."""
-        return list(self._types)
-
-    def getTopic(self, sensor_type=None):
-        """The state topic of sensor_type (device form `./<name>`; all types share it)."""
-        self._record(sensor_type)
-        return self._topic
-
-    def getTemplate(self, sensor_type=None):
-        """The HA value template that extracts sensor_type from the state topic."""
-        self._record(sensor_type)
-        if self._bare():
-            return "{{ value }}"
-        return "{{ value_json.%s }}" % sensor_type
-
-    def getTimestamp(self, sensor_type=None):
-        """ticks_ms of the last reading of sensor_type (not wall-clock time), None before."""
-        return self._record(sensor_type)[_TIME]
-
-    @property
-    def intervals(self):
-        """(interval_reading, interval_publish) in seconds."""
-        return self._interval_reading, self._interval_publish
-
-    def set_intervals(self, reading=None, publish=None, retain=True):
-        """Changes the reading and/or publish interval now (None keeps one).
-
-        Also over MQTT: `./<name>/interval/set` with {"reading": s, "publish": s}. Either way
-        the change is kept retained on `./<name>/interval` (retain=False: not) and restored at
-        the next start and at every reconnect.
-
-        Raises:
-            ValueError: the pair would be invalid; nothing changes then.
-        """
-        from pysmartnode.utils.component import sensor_setup
-
-        try:
-            return sensor_setup.set_intervals(self, reading, publish, retain)
-        finally:  # loaded for this change only
-            drop("sensor_setup")
+        add_type(self, sensor_type, *args, **kwargs)
 
     # ------------------------------------------------------------------ scheduling
 
@@ -145,7 +111,10 @@ class SensorBase(ComponentBase):
             expire = int(longest * 2.1) + 5
         for sensor_type, record in self._types.items():
             fields = {"stat_t": self._topic}
-            fields["name"] = record[_NAME] or self._entity_name(None if bare else sensor_type)
+            name, category = record[_NAME], None
+            if isinstance(name, tuple):
+                name, category = name
+            fields["name"] = name or self._entity_name(None if bare else sensor_type)
             if not bare:
                 fields["val_tpl"] = "{{ value_json.%s }}" % sensor_type
             if record[_CLASS]:
@@ -156,8 +125,8 @@ class SensorBase(ComponentBase):
                 fields["stat_cla"] = record[_STATE_CLASS]
             if record[_PRECISION] is not None:
                 fields["sug_dsp_prc"] = record[_PRECISION]
-            if record[_CATEGORY]:
-                fields["ent_cat"] = record[_CATEGORY]
+            if category:
+                fields["ent_cat"] = category
             if expire:
                 fields["exp_aft"] = expire
             entities.append(
@@ -169,9 +138,8 @@ class SensorBase(ComponentBase):
 # ---------------------------------------------------------------------- the shared scheduler
 
 # Every sensor's intervals: commands on ./<name>/interval/set, the retained state on
-# ./<name>/interval (delivered at every subscribe, so at start and after a reconnect)
-_COMMANDS = "./+/interval/set"
-_STATES = "./+/interval"
+# ./<name>/interval (delivered at every subscribe, so at start and after a reconnect); the
+# topics written out where used, not as two names of this module's dict
 
 
 def join(sensor):
@@ -182,8 +150,8 @@ def join(sensor):
         mqtt = sensor._mqtt
         if mqtt is not None and SensorBase._subscribed is None:
             SensorBase._subscribed = mqtt
-            mqtt.subscribe(_COMMANDS, _on_intervals, 1, False, True)
-            mqtt.subscribe(_STATES, _on_intervals, 1, False, True)
+            mqtt.subscribe("./+/interval/set", _on_intervals, 1, False, True)
+            mqtt.subscribe("./+/interval", _on_intervals, 1, False, True)
         sensors.append(sensor)
     sensor._next_read = sensor._next_publish = ticks_ms()
     kick()
@@ -199,14 +167,15 @@ def leave(sensor):
         sensor._busy.cancel()
         sensor._busy = None
     if not sensors:
-        if SensorBase._scheduler is not None:
-            SensorBase._scheduler.cancel()
-            SensorBase._scheduler = None
+        task = SensorBase._scheduler
+        if task is not None:
+            SensorBase._scheduler = None  # first: the task ends, it does not take it as a wake
+            task.cancel()
         mqtt = SensorBase._subscribed
         if mqtt is not None:
             SensorBase._subscribed = None
-            mqtt.unsubscribe(_COMMANDS, _on_intervals)
-            mqtt.unsubscribe(_STATES, _on_intervals)
+            mqtt.unsubscribe("./+/interval/set", _on_intervals)
+            mqtt.unsubscribe("./+/interval", _on_intervals)
 
 
 def ran(sensor):
@@ -223,12 +192,16 @@ def ran(sensor):
 
 
 def kick():
-    # (Re)starts the scheduler task: it looks at every sensor at once, then sleeps until the
-    # next due time. Cancelling its sleep is how a new sensor or interval takes effect now
-    if SensorBase._scheduler is not None:
+    # Makes the scheduler look at every sensor now, then sleep until the next due time: a new
+    # sensor or interval takes effect at once. A sleeping scheduler is woken by cancelling its
+    # sleep, which it catches (one task for the node's life: five sensors joining at the build
+    # make one task, not five, and a task the node notes keeps its coroutine); one that has not
+    # looked yet (_wake_at None) will see the change anyway
+    SensorBase._wake_at, wake_at = None, SensorBase._wake_at
+    if SensorBase._scheduler is None:
+        SensorBase._scheduler = asyncio.create_task(_scheduler())
+    elif wake_at is not None:
         SensorBase._scheduler.cancel()
-    SensorBase._wake_at = None
-    SensorBase._scheduler = asyncio.create_task(_scheduler())
 
 
 async def _scheduler():
@@ -244,7 +217,7 @@ async def _scheduler():
                 if due <= 0:
                     if sensor._busy is None:
                         sensor._busy = asyncio.create_task(sensor._run())
-                    continue  # its _run sets the next due time, wakes us if we sleep past it
+                    due = _BUSY_MS  # its _run sets the next due time, wakes us if we sleep past it
                 if wait is None or due < wait:
                     wait = due
         except MemoryError:  # no heap for the run's task a moment: look again in a second
@@ -253,7 +226,14 @@ async def _scheduler():
             SensorBase._scheduler = None  # nothing timed: ran() or kick() starts it again
             return
         SensorBase._wake_at = ticks_add(now, wait)
-        await sleep_ms(wait)  # the platform's: MicroPython's sleep() makes a float
+        try:
+            await sleep_ms(wait)  # the platform's: MicroPython's sleep() makes a float
+        except asyncio.CancelledError:
+            if (
+                SensorBase._wake_at is not None
+                or SensorBase._scheduler is not asyncio.current_task()
+            ):
+                raise  # stopped (leave(), the node's stop), not woken (kick())
 
 
 def _on_intervals(topic, msg, retained):
@@ -269,15 +249,5 @@ def _on_intervals(topic, msg, retained):
             try:
                 return sensor_setup.on_intervals(sensor, msg)
             finally:  # loaded for this message only
-                drop("sensor_setup")
+                base.drop("sensor_setup")
     return None
-
-
-def drop(leaf):
-    # Unloads a module of this package (imported on demand, dropped after use)
-    package = "pysmartnode.utils.component"
-    sys.modules.pop(package + "." + leaf, None)
-    try:
-        delattr(sys.modules[package], leaf)  # the import bound it on the package too
-    except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
-        pass

@@ -12,6 +12,34 @@ import asyncio
 from pysmartnode.platform import ticks_ms
 
 
+def init(sensor, name, interval_reading=None, interval_publish=None, precision=None, offset=None,
+         filters=None, retain=False, discover=True, friendly_name=None):  # fmt: skip
+    """ComponentSensor.__init__ (its docstring says what each argument does)."""
+    from pysmartnode import config
+    from pysmartnode.utils.component.base import ComponentBase
+
+    ComponentBase.__init__(sensor, name, discover, friendly_name)
+    if interval_reading is None:
+        interval_reading = config.INTERVAL_SENSOR_READ
+    if interval_publish is None:
+        interval_publish = max(config.INTERVAL_SENSOR_PUBLISH, interval_reading)
+    check_intervals(interval_reading, interval_publish)
+    sensor._interval_reading = interval_reading
+    sensor._interval_publish = interval_publish
+    if precision is not None:  # these three are read when the types are declared
+        sensor._precision = precision
+    if offset is not None:
+        sensor._offset = offset
+    if filters:
+        from pysmartnode.utils.component import filters as f
+
+        sensor._filter_spec = filters
+        sensor._gate = f.gate(filters)  # a Gate when delta/throttle filters are set
+    if retain:
+        sensor._retain = True
+    sensor._types = {}
+
+
 def check_intervals(reading, publish):
     """Raises ValueError unless reading and publish are seconds > 0 or -1, publish >= reading."""
     for key, value in (("interval_reading", reading), ("interval_publish", publish)):
@@ -44,13 +72,19 @@ def add_type(sensor, sensor_type, unit=None, precision=None, device_class=None,
         raise ValueError("precision must be 0 to 10 decimals, got %r" % (precision,))
     if isinstance(offset, bool) or not isinstance(offset, (int, float)):
         raise ValueError("offset must be a number, got %r" % (offset,))
-    chain = None
     if sensor._filter_spec:
         from pysmartnode.utils.component import filters as f
 
         chain = f.chain(sensor._filter_spec, sensor_type)
+        if chain is not None:
+            if sensor._chains is None:
+                sensor._chains = {}
+            sensor._chains[sensor_type] = chain
+    if entity_category:
+        name = (name, entity_category)
+    # the record: sensor_base._PRECISION ... _NAME
     sensor._types[sensor_type] = [precision, offset, None, None, unit, device_class,
-                                  state_class, name, entity_category, chain, False]  # fmt: skip
+                                  state_class, name]  # fmt: skip
 
 
 def _pick(option, sensor_type, default):
@@ -59,12 +93,65 @@ def _pick(option, sensor_type, default):
     return default if option is None else option
 
 
-def set_intervals(sensor, reading, publish, retain):
-    """SensorBase.set_intervals (its docstring says what it does)."""
+# ------------------------------------------------------------------ rarely used methods
+# ComponentSensor's (SensorBase._rare): sensor.<name>(...) calls <name>(sensor, ...) here
+
+
+def sensor_types(sensor):
+    """sensor.sensor_types: the declared sensor types."""
+    return list(sensor._types)
+
+
+def intervals(sensor):
+    """sensor.intervals: (interval_reading, interval_publish) in seconds."""
+    return sensor._interval_reading, sensor._interval_publish
+
+
+def getTopic(sensor, sensor_type=None):
+    """The state topic of sensor_type (device form `./<name>`; all types share it)."""
+    sensor._record(sensor_type)
+    return sensor._topic
+
+
+def getTemplate(sensor, sensor_type=None):
+    """The HA value template that extracts sensor_type from the state topic."""
+    sensor._record(sensor_type)
+    if sensor._bare():
+        return "{{ value }}"
+    return "{{ value_json.%s }}" % sensor_type
+
+
+def getTimestamp(sensor, sensor_type=None):
+    """ticks_ms of the last reading of sensor_type (not wall-clock time), None before."""
+    return sensor._record(sensor_type)[3]  # sensor_base._TIME
+
+
+def getReadingsEvent(sensor):
+    """An asyncio.Event set after every successful reading (the consumer clears it)."""
+    if sensor._event is None:
+        sensor._event = asyncio.Event()
+    return sensor._event
+
+
+async def _read(sensor):
+    """The hook a sensor implements: read the hardware, call _set_value for each type."""
+    raise NotImplementedError("%s has no _read()" % type(sensor).__name__)
+
+
+def set_intervals(sensor, reading=None, publish=None, retain=True):
+    """Changes the reading and/or publish interval now (None keeps one).
+
+    Also over MQTT: `./<name>/interval/set` with {"reading": s, "publish": s}. Either way
+    the change is kept retained on `./<name>/interval` (retain=False: not) and restored at
+    the next start and at every reconnect.
+
+    Raises:
+        ValueError: the pair would be invalid; nothing changes then.
+    """
     reading = sensor._interval_reading if reading is None else reading
     publish = sensor._interval_publish if publish is None else publish
     check_intervals(reading, publish)
-    changed = (reading, publish) != sensor.intervals
+    changed = (reading, publish) != intervals(sensor)
     sensor._interval_reading, sensor._interval_publish = reading, publish
     if changed and sensor._next_read is not None:  # count from now, with the new intervals
         from pysmartnode.utils.component.sensor_base import kick
@@ -97,7 +184,7 @@ def on_intervals(sensor, msg):
         sensor._log.warning("ignored intervals: %s", e)
         return None
     if changed:  # (a reconnect delivers the retained state again: no news then)
-        sensor._log.info("intervals: reading %s s, publish %s s", *sensor.intervals)
+        sensor._log.info("intervals: reading %s s, publish %s s", *intervals(sensor))
     return interval_state(sensor)
 
 

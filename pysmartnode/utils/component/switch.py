@@ -27,17 +27,18 @@ class ComponentSwitch(ComponentBase):
         discover, friendly_name: see ComponentBase.
 
     Events: `getStateChangeEvent()` is set on every change (the consumer clears it).
+
+    Its rarely used methods (state, topic, getStateChangeEvent, toggle, and the hooks' defaults)
+    are functions in switch_api.py, loaded for each call (ComponentBase.__getattr__).
     """
 
-    # Class-level defaults (see ComponentBase): set per instance only when they differ
+    _rare = "switch_api state topic getStateChangeEvent toggle _on _off "
+
+    # Defaults (base._DEFAULTS: None), set per instance only when they differ: _max_on_time,
+    # _offline_off, _state (unknown until the first switch or restore), _timer (the
+    # max_on_time task), _offline_timer, _event (getStateChangeEvent's, made on first use),
+    # _queue (commands waiting for their turn, their Events; [] while one runs)
     _restore = "restore"
-    _max_on_time = None
-    _offline_off = None
-    _state = None  # None: unknown until the first switch or restore
-    _timer = None  # the max_on_time task
-    _offline_timer = None
-    _event = None  # getStateChangeEvent's, made on first use
-    _queue = None  # commands waiting for their turn (their Events), [] while one runs
 
     def __init__(self, name, restore="restore", max_on_time=None, offline_off=None,
                  discover=True, friendly_name=None):  # fmt: skip
@@ -57,20 +58,6 @@ class ComponentSwitch(ComponentBase):
 
     # ------------------------------------------------------------------ public API
 
-    def state(self):
-        """True (on), False (off) or None (unknown: not switched or restored yet)."""
-        return self._state
-
-    def topic(self):
-        """The state topic (device form); commands go to topic() + "/set"."""
-        return self._topic
-
-    def getStateChangeEvent(self):
-        """An asyncio.Event set on every change of state (the consumer clears it)."""
-        if self._event is None:
-            self._event = asyncio.Event()
-        return self._event
-
     async def on(self):
         """Turns on; returns True if the switch is on afterwards."""
         return await self._queued(self._switch, True)
@@ -78,13 +65,6 @@ class ComponentSwitch(ComponentBase):
     async def off(self):
         """Turns off; returns True if the switch is off afterwards."""
         return await self._queued(self._switch, False)
-
-    async def toggle(self):
-        """Turns off if on, else on; returns True if it switched."""
-        return await self._queued(self._toggle)  # decided and done in one turn: no race
-
-    async def _toggle(self):
-        return await self._switch(not self._state)
 
     async def _queued(self, func, *args):
         # Runs `await func(*args)` in its turn: commands one at a time, in order. An Event is
@@ -114,14 +94,6 @@ class ComponentSwitch(ComponentBase):
             self._queue = None
 
     # ------------------------------------------------------------------ for subclasses
-
-    async def _on(self):
-        """Hook: switch the hardware on; return True on success."""
-        raise NotImplementedError("%s has no _on()" % type(self).__name__)
-
-    async def _off(self):
-        """Hook: switch the hardware off; return True on success."""
-        raise NotImplementedError("%s has no _off()" % type(self).__name__)
 
     # ------------------------------------------------------------------ internals
 

@@ -126,6 +126,25 @@ async def stop_ends_the_sensor_and_the_last_the_task():
     report("stop", [more, still, alive, SensorBase._scheduler is None, SensorBase._sensors])
 
 
+async def joins_and_wakes_keep_one_task():
+    # Sensors joining one after the other (the registry yields between them) and a new interval
+    # waking the sleeping scheduler all use the one task, which the last stop ends
+    sensors = [Probe("j%d" % i, interval_reading=30, interval_publish=30) for i in range(5)]
+    tasks = []
+    for s in sensors:
+        join(s)
+        await asyncio.sleep(0)
+        tasks.append(SensorBase._scheduler)
+    read = await until(lambda: all(s.reads == 1 for s in sensors))
+    sensors[0].set_intervals(0.05, 0.05)  # the scheduler sleeps for 30 s: woken, not replaced
+    again = await until(lambda: sensors[0].reads >= 3)
+    same = all(t is tasks[0] for t in tasks + [SensorBase._scheduler])
+    stop(*sensors)
+    await asyncio.sleep(0.1)
+    ended = tasks[0] is not None and tasks[0].done()
+    report("one_task", [read, again, same, ended, SensorBase._scheduler is None])
+
+
 async def on_demand_only_needs_no_task():
     s = Probe("demand", interval_reading=-1, interval_publish=-1)
     start(s)
@@ -164,6 +183,7 @@ async def main():
     await crash_is_logged_backs_off_and_spares_the_others()
     await new_intervals_take_effect_now()
     await stop_ends_the_sensor_and_the_last_the_task()
+    await joins_and_wakes_keep_one_task()
     await on_demand_only_needs_no_task()
     await one_pair_of_interval_subscriptions()
 

@@ -109,8 +109,9 @@ class Ticker(ComponentBase):
 
 
 async def defaults_are_per_instance():
-    # Options and state kept as class-level defaults: setting one on an instance leaves the
-    # others (and the class) as they were; a task or topic of one is not another's
+    # Options and state with defaults (base._DEFAULTS, answered by __getattr__): setting one on
+    # an instance leaves the others as they were; a task or topic of one is not another's; a
+    # name that is no option is still an AttributeError
     quiet = Ticker("quiet", discover=False, friendly_name="Quiet one")
     loud = Ticker("loud")
     quiet._spawn(quiet._tick)
@@ -131,7 +132,7 @@ async def defaults_are_per_instance():
         [sw._max_on_time, other._max_on_time, sw._topic, other._topic],
         [sensor._retain, plain._retain, sensor._types["v"][0], plain._types["v"][0]],
         [loud._log.name, quiet._log is quiet._log],
-        [loud._tasks, ComponentBase._tasks, ComponentBase._subscriptions],
+        [loud._tasks, plain._tasks, plain._subscriptions, hasattr(plain, "_no_such_option")],
     ]
     report("defaults", got)
 
@@ -166,6 +167,58 @@ async def stop_drops_the_command_subscription():
         report("stop_unsubscribes", [started, after_one, [s[0] for s in node.mqtt.subs]])
     finally:
         node.mqtt = before
+
+
+class Hookless(ComponentSwitch):
+    """Implements neither _on nor _off."""
+
+
+class Unread(ComponentSensor):
+    def __init__(self, name):
+        super().__init__(name, interval_reading=-1, interval_publish=-1)
+        self._add_sensor_type("v", state_class="")
+
+
+async def rare_methods_are_loaded_per_call():
+    # The rarely used methods (a class's _rare, ComponentBase.__getattr__) answer as methods
+    # did, on the classes that have them only, and their module is gone after each call
+    module = "pysmartnode.utils.component."
+    sensor = Series("rare", [4, 5])
+    sw = Slow("rare_sw")
+    event = sw.getStateChangeEvent()
+    got = [
+        [sensor.getTopic(), sensor.getTemplate("v"), sensor.intervals, sensor.sensor_types],
+        [sw.topic(), sw.state(), event is sw.getStateChangeEvent()],
+        [hasattr(sensor, "toggle"), hasattr(sw, "getTopic"), hasattr(sw, "toggle")],
+    ]
+    changed = sensor.set_intervals(30, 60, retain=False)
+    toggled = [await sw.toggle(), sw.state(), event.is_set(), await sw.toggle(), sw.state()]
+    got += [[changed, sensor.intervals], toggled]
+    got.append([m for m in ("sensor_setup", "switch_api") if module + m in sys.modules])
+    errors = [await Hookless("hookless").on(), await Unread("unread").getValue("v")]
+    got.append([errors, [m for m in ("sensor_setup", "switch_api") if module + m in sys.modules]])
+    report("rare_methods", got)
+
+
+class Diagnosed(ComponentSensor):
+    def __init__(self, name):
+        super().__init__(name, filters={"a": [{"linear": [2, 0]}]})
+        self._add_sensor_type("a", state_class="", entity_category="diagnostic", name="A one")
+        self._add_sensor_type("b", state_class="", entity_category="diagnostic")
+        self._add_sensor_type("c", state_class="")
+
+    async def _read(self):
+        for t in "abc":
+            self._set_value(t, 3)
+
+
+async def entity_category_and_filters_per_type():
+    # A type's entity category and filters (kept beside its record, not in it)
+    sensor = Diagnosed("diag")
+    await sensor._read_now()
+    fields = [(e[0], e[2]["name"], e[2].get("ent_cat")) for e in sensor.discovery_entities()]
+    values = [sensor._types[t][2] for t in "abc"]
+    report("category_filters", [sorted(fields), values])
 
 
 async def main():
@@ -210,6 +263,8 @@ async def main():
     await turns_and_shared_readings()
     await defaults_are_per_instance()
     await stop_drops_the_command_subscription()
+    await rare_methods_are_loaded_per_call()
+    await entity_category_and_filters_per_type()
     try:
         Slow("bad name")
         report("bad_name", None)

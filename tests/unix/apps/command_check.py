@@ -57,6 +57,10 @@ async def main():
     report("switch_on", [await switch.on(), switch.state(), _exists(flag)])
     report("switch_off", [await switch.off(), switch.state(), _exists(flag)])
     report("switch_off_fails", [await switch.off(), switch.state()])  # rm of nothing: exit 1
+    # the sensor and the switch import command_run for each call: it leaves sys.modules in it
+    package = sys.modules["pysmartnode.components.unix"]
+    held = "pysmartnode.components.unix.command_run" in sys.modules
+    report("command_run_dropped", [held, hasattr(package, "command_run")])
 
     path = TMP + "/value"
     values = []
