@@ -63,13 +63,24 @@
                         break;
                     }
                     mp_printf(print, " %s%s", pre, nm);
+                    if (depth == 0 && (w == &mp_type_str || w == &mp_type_bytes)) {
+                        // a string's first characters (printable ones; others as ?), then stop
+                        mp_obj_str_t *so = (mp_obj_str_t *)CEN_PTR(cur);
+                        mp_print_str(print, "'");
+                        for (size_t i = 0; i < so->len && i < 24; i++) {
+                            char c = (char)so->data[i];
+                            mp_printf(print, "%c", (c > 32 && c < 127 && c != '\'') ? c : '?');
+                        }
+                        mp_printf(print, "'#%u", (uint)so->len);
+                    }
                     if (pre[0] || depth >= 5) {
                         break;
                     }
                     // containers and functions say little alone: go on to what holds them
                     if (w != &mp_type_dict && w != &mp_type_fun_bc && w != &mp_type_closure
                         && w != &mp_type_bound_meth && w != &mp_type_gen_wrap && w != &mp_type_tuple
-                        && w != &mp_type_list && w != &mp_type_staticmethod && w != &mp_type_classmethod) {
+                        && w != &mp_type_list && w != &mp_type_staticmethod && w != &mp_type_classmethod
+                        && w != &mp_type_str && w != &mp_type_bytes) {
                         break;
                     }
                 } else {

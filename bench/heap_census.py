@@ -40,6 +40,7 @@ PATCH = BENCH / "heap_census.c"
 # the end of gc_dump_alloc_table() in py/gc.c: the census goes before its GC_EXIT()
 ANCHOR = '        mp_print_str(print, "\\n");\n    }\n    GC_EXIT();\n}\n'
 DONE = "pysmartnode heap census"
+INCLUDE = '#include "py/runtime.h"\n'  # the census reads str objects: objstr.h after it
 PROBE = """
 import asyncio
 import gc
@@ -66,10 +67,11 @@ def patch_tree(tree: Path) -> None:
     if not orig.exists():
         shutil.copy2(gc_c, orig)
     text = orig.read_text()
-    if text.count(ANCHOR) != 1 or DONE in text:
+    if text.count(ANCHOR) != 1 or DONE in text or text.count(INCLUDE) != 1:
         raise SystemExit("heap_census: %s has no single end of gc_dump_alloc_table()" % gc_c)
     head = ANCHOR[: -len("    GC_EXIT();\n}\n")]
     patched = text.replace(ANCHOR, head + PATCH.read_text() + "    GC_EXIT();\n}\n")
+    patched = patched.replace(INCLUDE, INCLUDE + '#include "py/objstr.h"\n')
     if gc_c.read_text() != patched:
         gc_c.write_text(patched)
 
@@ -102,20 +104,33 @@ def parse(output: str) -> list[tuple[int, list[str]]]:
     return out
 
 
+def strings(objects) -> Counter:
+    """Bytes per string (its object and its text's block), by its first characters."""
+    out = Counter()
+    for size, chain in objects:
+        for element in chain:
+            if element.startswith(("str'", "bytes'")):
+                out[element] += size
+                break
+    return out
+
+
+def _bare(element: str) -> str:
+    """A chain element without a string's text: str'home/a'#12 -> str."""
+    return element.split("'", 1)[0]
+
+
 def summarise(objects) -> tuple[Counter, Counter, dict]:
     """Bytes by kind (the object's own type), by owner, and per owner by kind."""
     kinds, owners, split = Counter(), Counter(), defaultdict(Counter)
     for size, chain in objects:
-        kind = (
-            chain[0].split(":")[0]
-            if chain[0].startswith(("inst:", "class:", "module:"))
-            else chain[0]
-        )
+        kind = _bare(chain[0]).split(":")[0]
         if kind == "raw" and len(chain) > 1:  # say what the untyped block belongs to
-            kind = "raw of " + chain[1].split(":")[0]
+            kind = "raw of " + _bare(chain[1]).split(":")[0]
+        owner = _bare(chain[-1])
         kinds[kind] += size
-        owners[chain[-1]] += size
-        split[chain[-1]][kind] += size
+        owners[owner] += size
+        split[owner][kind] += size
     return kinds, owners, split
 
 
@@ -138,6 +153,14 @@ def report(label: str, output: str, top: int) -> str:
     for owner, size in owners.most_common(top):
         parts = ", ".join("%s %d" % kv for kv in split[owner].most_common(4))
         lines.append("| %s | %d | %s |" % (owner, size, parts))
+    text = strings(objects)
+    if text:
+        lines += [
+            "",
+            "Largest strings (object and text; first 24 characters, `?` unprintable):",
+            "",
+        ]
+        lines += ["- %d B: `%s`" % (size, s) for s, size in text.most_common(min(top, 12))]
     if qstrs:
         lines += ["", "Runtime qstrs: %s, %s B of text, %s B in all." % qstrs.groups()]
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ census = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(census)
 
 SAMPLE = """\
-CENSUS alloc 800
+CENSUS alloc 928
 CEN 32 module:pysmartnode.logging.logger
 CEN 32 dict<-[w1/32] module:pysmartnode.logging.logger
 CEN 480 raw<-[w3/32] dict<-[w1/32] module:pysmartnode.logging.logger
@@ -26,6 +26,9 @@ CEN 32 function<-[w15/480] raw<-[w3/32] dict<-[w1/32] module:pysmartnode.logging
 CEN 64 async_def<-[w5/384] raw<-[w3/32] dict<-[w12/128] class:Link
 CEN 96 coroutine
 CEN 64 raw<-[w3/32] inst:MQTTClient
+CEN 32 str'home/node/status'#16<-[w7/64] raw<-[w3/32] inst:MQTTClient
+CEN 64 raw<-[w3/32] str'home/node/status'#16<-[w7/64] raw<-[w3/32] inst:MQTTClient
+CEN 32 bytes'SHLVL=1'#7<-stack
 CEN end
 """
 
@@ -40,12 +43,18 @@ def test_the_census_sums_each_object_under_the_module_class_or_instance_that_hol
         "function": 32,
     }
     assert owners["class:Link"] == 64 and owners["coroutine"] == 96
-    assert owners["inst:MQTTClient"] == 64
+    assert owners["inst:MQTTClient"] == 64 + 32 + 64 and owners["stack"] == 32
+    assert kinds["str"] == 32 and kinds["raw of str"] == 64 and kinds["bytes"] == 32
+    assert census.strings(census.parse(SAMPLE)) == {
+        "str'home/node/status'#16": 96,
+        "bytes'SHLVL=1'#7": 32,
+    }
     assert kinds["raw of dict"] == 480 and kinds["raw of inst"] == 64
     assert kinds["function"] == 32 and kinds["async_def"] == 64
-    assert sum(owners.values()) == 800
+    assert sum(owners.values()) == 928
     text = census.report("idle node", SAMPLE, 10)
-    assert "800 B in 7 objects (gc.mem_alloc() 800)" in text
+    assert "928 B in 10 objects (gc.mem_alloc() 928)" in text
+    assert "- 96 B: `str'home/node/status'#16`" in text
     assert "| module:pysmartnode.logging.logger | 576 | raw of dict 480" in text
 
 
