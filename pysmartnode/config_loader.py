@@ -195,11 +195,16 @@ def _environ():
             raw = f.read()
     except OSError:
         return None
-    found = {}
-    for entry in raw.split(b"\0"):
-        if entry.startswith(ENV_PREFIX.encode()) and b"=" in entry:
-            key, value = entry.decode().split("=", 1)
-            found[key] = value
+    # Found in place: no list of every variable and no bytes object for the others' entries
+    # (a stale pointer on the C stack kept a few of those for the node's life)
+    found, mark, start = {}, ENV_PREFIX.encode(), 0
+    while start < len(raw):
+        end = raw.find(b"\0", start)
+        end = len(raw) if end < 0 else end
+        equals = raw.find(b"=", start, end)
+        if equals > 0 and raw.startswith(mark, start):
+            found[raw[start:equals].decode()] = raw[equals + 1 : end].decode()
+        start = end + 1
     return found
 
 
