@@ -1,145 +1,17 @@
-"""One broker connection and its upkeep: open, close for real, detect faults, reconnect, log.
-Between Wire (bytes, watchdog) and Session, whose _restore(resubscribe), _notify(up),
-_lost_inflight() and _log(level, msg) it calls."""
+"""One broker connection and its upkeep: close for real, detect faults, reconnect, log. Its
+making and opening (init, _open) are conn.py's. Between Wire (bytes, watchdog) and Session,
+whose _notify(up), _lost_inflight() and _log(level, msg) it calls."""
 
 import asyncio
 
-from . import codec
 from .codec import CPYTHON, const, rand8, ticks_diff, ticks_ms
-from .wire import Wire, waitq, wake
+from .wire import Wire, wake
 
-_CONNACK = const(0x20)
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
 
 
 class Link(Wire):
     _max_in = 0  # max_incoming, 0: no limit (set on the instance otherwise)
-
-    def __init__(self, c, client_id, will):
-        keepalive = c["keepalive"]
-        self._host = c["server"]
-        ssl = c["ssl"]
-        params = c["ssl_params"] or {}
-        if ssl is True:  # configuration errors raise here, not as "unreachable" later
-            from .tls import context
-
-            ssl = context(params)
-        # TLS: (context, the name the certificate must show); None: plain TCP
-        name = params.get("server_hostname") or self._host
-        tls = (ssl, name) if ssl else None
-        self._port = c["port"] or (8883 if ssl else 1883)
-        # What every CONNECT says but the clean flag, and the TLS context: one tuple
-        user, password = codec.utf8(c["user"] or b""), codec.utf8(c["password"] or b"")
-        self._hello = (client_id, keepalive, user, password, will, tls)
-        ping = c["ping_interval"] or (keepalive / 4 if keepalive else 20)
-        if keepalive:
-            ping = min(ping, keepalive)
-        self._ping_ms = int(ping * 1000)
-        self._resp_s = c["response_time"]
-        # Options read now and then, one tuple (an instance's attributes share one hash table:
-        # 47 fill 752 bytes, 48 to 59 take 944): 0 cap of the reconnect backoff, 1 between the
-        # outage log lines (ms), 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5 connect_coro, 6
-        # out_queue_len, 7 oom_cb. Options left at their default are class attributes (_max_in...)
-        o = int(c["reconnect_max"] * 1000), int(c["outage_summary"] * 1000), c["clean"]
-        o += c["clean_init"], c["wifi_coro"], c["connect_coro"]
-        self._opts = o + (max(0, c["out_queue_len"]), c["oom_cb"])
-        if c["max_incoming"]:
-            self._max_in = c["max_incoming"]
-        self._link = c["link"]
-        if self._link is None and c["ssid"]:
-            from .wlan import WLAN
-
-            self._link = WLAN(c["ssid"], c["wifi_pw"])
-        self._log_cb = c["log"]
-        self._busy = False  # a packet is being written (see Wire._send: one at a time)
-        self._lockq = []  # events of the writers waiting for their turn, first first
-        self._upq = waitq()  # requests waiting for the link (_connected 2) park here
-        self._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
-        self._slotq = []  # QoS 1 records waiting for a slot in flight, first first
-        self._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
-        self._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
-        self._tasks = set()  # every task this client started and has not seen finish
-        self._writer = self._supervisor = self._writing = None
-        self._addr = None  # MicroPython: the broker's address, looked up once
-        self._conn_tasks = ()  # of this connection: the reader (MicroPython), the watchdog
-        # connected: False, True (restoring the session), 2 (up: restored and reported)
-        self._connected = self._running = False  # running: from connect() to disconnect()
-        self._pid = self._last_rx = self._last_tx = self._tx_at = 0
-        self._ping_at = self._down_since = None  # ping_at: of a PINGREQ awaiting its PINGRESP
-        self._ping_due = False
-        self._view = None  # MicroPython: the reader's buffer, made by _reset_parser
-        self._reset_parser()
-        self._stats = {
-            "connects": 0,
-            "reconnects": 0,
-            "dropped": 0,
-            "downtime": 0.0,
-            "faults": 0,
-            "last_fault": "",
-            "stray_acks": 0,
-            "callback_errors": 0,
-            "discarded": 0,
-        }
-
-    async def _open(self, clean, notify=True):
-        """Open one connection and restore the session; raise on any failure."""
-        if self._link is not None:
-            await self._link.up()
-        if CPYTHON:
-            from .cpython import open_connection  # parses in data_received: one loop turn less
-        else:
-            from .mpsock import open_connection  # closes for real, resolves the name once
-        reader, writer = await open_connection(self)  # a new TCP (TLS) connection
-        try:
-            client_id, keepalive, user, password, will, _ = self._hello
-            writer.write(codec.connect(client_id, keepalive, clean, user, password, will))
-            await self._within(writer.drain())
-            ack = await self._within(reader.readexactly(4))
-            if ack[0] != _CONNACK or ack[1] != 2 or ack[3]:
-                from .errors import MQTTError, refused
-
-                if ack[0] == _CONNACK and ack[1] == 2:
-                    raise refused(self._host, self._port, ack[3])
-                raise MQTTError("broker sent 0x%02x 0x%02x instead of CONNACK" % (ack[0], ack[1]))
-        except BaseException:
-            _close_writer(writer)
-            raise
-        self._writer = writer  # the same object as reader, on both runtimes
-        self._last_rx = self._last_tx = self._tx_at = ticks_ms()
-        self._ping_at = None
-        self._ping_due = False
-        self._connected = True
-        self._reset_parser()
-        if CPYTHON:
-            reader.start(self)  # from now on the protocol feeds _feed
-            self._conn_tasks = (self._spawn(self._ping_loop()),)
-        else:
-            task = self._spawn(self._read_loop(reader))
-            self._conn_tasks = (task, self._spawn(self._ping_loop()))
-        await self._restore(clean or not ack[2] & 1)
-        self._cancel(self._conn_tasks[-1])  # the supervisor watches from now on
-        self._conn_tasks = self._conn_tasks[:-1]
-        if not self._connected:
-            from .errors import MQTTError
-
-            raise MQTTError("link lost while restoring the session")
-        if not notify:
-            return
-        s = self._stats
-        s["connects"] += 1
-        where = "%s:%d" % (self._host, self._port)
-        if s["connects"] > 1:
-            s["reconnects"] += 1
-        if self._down_since is not None:
-            away = ticks_diff(ticks_ms(), self._down_since) / 1000
-            s["downtime"] += away
-            self._down_since = None
-            self._log("info", "connected to %s, back after %.1f s" % (where, away))
-        else:
-            self._log("info", "connected to %s" % where)
-        self._connected = 2
-        wake(self._upq)
-        self._notify(True)
 
     def _fault(self, where, e=None):
         """The link is dead: tear it down once and wake the supervisor to reconnect. State first,
@@ -281,13 +153,6 @@ class Link(Wire):
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
             self._tasks.discard(task)  # it ends at its next turn: its frame is not kept till then
-
-    async def _within(self, aw):  # aw, or an exception after response_time
-        if CPYTHON:
-            return await asyncio.wait_for(aw, self._resp_s)
-        from .mpsock import within  # no asyncio.funcs: 0.7 KB of heap for good
-
-        return await within(aw, self._resp_s)
 
 
 def _close_writer(writer):

@@ -25,21 +25,6 @@ _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain show
 
 
 class Session(Link):
-    async def _restore(self, resubscribe):  # the link's, on each connection, before it is up
-        self._granted = {}  # filter -> (qos asked, code granted) on this connection
-        if self._subs:
-            from .subs import resubscribe as renew
-
-            await renew(self, resubscribe)
-        for rec in sorted(self._inflight.values(), key=lambda r: r[_SEQ]):  # same id, DUP (§4.4)
-            rec[_HDR][0] |= 0x08
-            rec[_REPUBS] = 0
-            rec[_SENT] = ticks_ms()
-            await self._send(rec[_HDR], rec[_MSG])
-            rec[_SENT] = ticks_ms()
-        if self._outq:  # a task of its own: waiting for a slot must not hold the supervisor
-            self._spawn(self._flush())  # it starts once the link is reported up
-
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
         if not up and self._reported is not True:
@@ -242,7 +227,7 @@ class Session(Link):
         try:
             while self._outq and self._connected == 2:
                 await self._emit(rec := self._outq.pop(0))
-        except MemoryError as e:  # the reconnect's _restore flushes again, this record first
+        except MemoryError as e:  # the reconnect's restore flushes again, this record first
             if rec[_RESULT] is None and rec[_PID] not in self._inflight:
                 self._outq.insert(0, rec)
             self._fault("flush", e)

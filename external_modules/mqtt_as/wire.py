@@ -250,18 +250,6 @@ class Wire:
 
     # ----------------------------------------------------------------- watching
 
-    async def _ping_loop(self):  # the watchdog while _open restores a session (then: Link's)
-        try:  # a MemoryError ends it in a fault: with no watchdog the restore could wait for ever
-            resp_ms = int(self._resp_s * 1000)
-            tick = max(20, min(self._ping_ms, resp_ms) // 4)  # ms: sleep_ms() makes no float
-            queued = 0
-            while self._connected:
-                await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
-                if self._connected:
-                    queued = self._watch(ticks_ms(), resp_ms, queued)
-        except MemoryError as e:
-            self._fault("keepalive", e)
-
     def _watch(self, now, resp_ms, queued):
         """A watchdog tick: ping a quiet link, fault a dead one, re-send QoS 1. Dead: no answer
         within response_time of a PINGREQ while nothing is written, or a write without progress
