@@ -11,10 +11,10 @@ A dead link is found within ping_interval + response_time; the client then recon
 backoff, re-subscribes, re-sends unacknowledged QoS 1 (same id, DUP set) and flushes its bounded
 offline queue. See docs/mqtt_as.md."""
 
-from . import codec
-from .codec import ticks_diff, ticks_ms
-from .session import Session
-from .topic import check_size, check_topic
+# Few names: this package's dict holds 15 (its submodules' names among them), and with subs
+# and conn or options (one at a time) 17, its table's 17 slots (23 took 96 bytes more)
+from . import codec, session
+from .topic import check_topic
 
 VERSION = (1, 1, 0)
 
@@ -25,7 +25,7 @@ except OSError:  # frozen: its __file__ is a name, not a path
     pass
 
 
-class MQTTClient(Session):
+class MQTTClient(session.Session):
     DEBUG = False
     queue = up = down = None  # the event interface (queue_len > 0): set on the instance then
     _max_packet = 0  # max_packet_size, 0: no limit (set on the instance otherwise)
@@ -62,6 +62,8 @@ class MQTTClient(Session):
         if isinstance(m, memoryview):
             m = bytes(m)
         if self._max_packet:
+            from .topic import check_size
+
             check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._max_packet)
         if self._connected == 2 and not self._outq:  # up
             if qos == 0:
@@ -100,7 +102,7 @@ class MQTTClient(Session):
         """Counters for status reports: connects, reconnects, dropped, downtime (s), faults..."""
         s = dict(self._stats)
         if self._down_since is not None and s["connects"]:
-            s["downtime"] += ticks_diff(ticks_ms(), self._down_since) / 1000
+            s["downtime"] += codec.ticks_diff(codec.ticks_ms(), self._down_since) / 1000
         s["queued"] = len(self._outq)
         s["inflight"] = len(self._inflight)
         return s

@@ -39,36 +39,21 @@ def rand8():
         return ticks_ms() & 0xFF
 
 
-def default_client_id():
-    """machine.unique_id() in hex on a board, else a random id."""
-    try:
-        from binascii import hexlify
-
-        from machine import unique_id
-
-        return hexlify(unique_id())
-    except ImportError:
-        from random import getrandbits
-
-        return "mqtt_as_%08x" % getrandbits(32)
-
-
 # Packet types: private, so they take no room in the module's dict on MicroPython (the
-# modules that read packets keep their own)
-_CONNECT = const(0x10)
+# modules that read packets keep their own). Names in this dict: 17, its table's 17 slots (what
+# only construction uses, CONNECT, the client id, is options.py's)
 _PUBLISH = const(0x30)
 _PUBACK = const(0x40)
 _SUBSCRIBE = const(0x82)  # SUBSCRIBE and UNSUBSCRIBE carry the fixed flags 0b0010
 _UNSUBSCRIBE = const(0xA2)
 
 PINGREQ_PACKET = b"\xc0\x00"
-DISCONNECT_PACKET = b"\xe0\x00"
-MAX_REMAINING = const(268435455)  # four length bytes, MQTT 3.1.1 §2.2.3
+_MAX_REMAINING = const(268435455)  # four length bytes, MQTT 3.1.1 §2.2.3
 
 
 def varint(n):
     """Encode a remaining length (0 .. 268,435,455) in 1 to 4 bytes."""
-    if n < 0 or n > MAX_REMAINING:
+    if n < 0 or n > _MAX_REMAINING:
         raise ValueError("MQTT remaining length out of range: %d" % n)
     out = bytearray()
     while True:
@@ -101,36 +86,11 @@ def decode_length(buf, pos):
     raise ValueError("malformed remaining length")
 
 
-def utf8(s):
-    """Return s as bytes: str is UTF-8 encoded, bytes-like is copied as is."""
-    if isinstance(s, str):
-        return s.encode()
-    return bytes(s)
-
-
 def _field(b):
     n = len(b)
     if n > 0xFFFF:
         raise ValueError("MQTT string longer than 65535 bytes")
     return bytes((n >> 8, n & 0xFF)) + b
-
-
-def connect(client_id, keepalive, clean, user=b"", password=b"", will=None):
-    """CONNECT packet. will is (topic, msg, retain, qos) with bytes topic and msg, or None."""
-    flags = 0x02 if clean else 0
-    payload = _field(client_id)
-    if will:
-        topic, msg, retain, qos = will
-        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
-        payload += _field(topic) + _field(msg)
-    if user:
-        flags |= 0x80
-        payload += _field(user)
-        if password:
-            flags |= 0x40
-            payload += _field(password)
-    body = b"\x00\x04MQTT\x04" + bytes((flags, keepalive >> 8, keepalive & 0xFF)) + payload
-    return bytes((_CONNECT,)) + varint(len(body)) + body
 
 
 def publish_header(topic, payload_len, qos=0, retain=False, pid=0, dup=False):

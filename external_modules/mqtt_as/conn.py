@@ -24,8 +24,6 @@ async def connect(c, quick=False):
 
     After success the client keeps the connection by itself until disconnect() or close().
     `quick` is accepted for mqtt_as compatibility (there is no Wi-Fi stability wait)."""
-    from .codec import DISCONNECT_PACKET
-
     if c._running:
         from .session import error
 
@@ -38,7 +36,7 @@ async def connect(c, quick=False):
             await _open(c, True, False)
             c._stop_io()
             try:
-                await c._send(DISCONNECT_PACKET)
+                await c._send(b"\xe0\x00")  # DISCONNECT
             finally:
                 c._drop_connection()
             await _open(c, False)
@@ -58,7 +56,7 @@ async def connect(c, quick=False):
 
 async def _open(c, clean, notify=True):
     """Open one connection and restore the session; raise on any failure."""
-    from .codec import CPYTHON, connect, ticks_diff, ticks_ms
+    from .codec import CPYTHON, ticks_diff, ticks_ms
     from .wire import wake
 
     if c._link is not None:
@@ -69,8 +67,11 @@ async def _open(c, clean, notify=True):
         from .mpsock import open_connection  # closes for real, resolves the name once
     reader, writer = await open_connection(c)  # a new TCP (TLS) connection
     try:
-        client_id, keepalive, user, password, will, _ = c._hello
-        writer.write(connect(client_id, keepalive, clean, user, password, will))
+        hello = c._hello[0]
+        if clean:  # the flags follow the protocol name and level
+            hello = bytearray(hello)
+            hello[hello.find(b"MQTT\x04") + 5] |= 0x02
+        writer.write(hello)
         await _within(c, writer.drain())
         ack = await _within(c, reader.readexactly(4))
         if ack[0] != 0x20 or ack[1] != 2 or ack[3]:
@@ -167,14 +168,12 @@ async def _within(c, aw):  # aw, or an exception after response_time
 
 async def disconnect(c):
     """Send DISCONNECT (no will) and close; connect() may be called again afterwards."""
-    from .codec import DISCONNECT_PACKET
-
     c._running = False
     c._cancel(c._supervisor)
     c._stop_io()  # the broker closes after DISCONNECT: that EOF is no fault
     if c._connected:
         try:
-            await _within(c, c._send(DISCONNECT_PACKET))
+            await _within(c, c._send(b"\xe0\x00"))  # DISCONNECT
         except Exception as e:  # the broker is gone anyway; closing is all that is left
             from .errors import why
 

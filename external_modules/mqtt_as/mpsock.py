@@ -102,7 +102,7 @@ def send(c, data, payload=None):  # Wire._send on MicroPython
 
 async def open_connection(client):
     """(reader, writer) of a new connection; the first write waits for it to complete."""
-    tls = client._hello[5]
+    tls = client._hello[1]
     addr = client._addr
     if addr is None:
         addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]

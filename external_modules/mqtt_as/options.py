@@ -39,7 +39,6 @@ _DEFAULTS = (
 
 
 def init(c, cfg):  # MQTTClient(cfg)
-    from .codec import default_client_id, utf8
     from .topic import check_topic
     from .wire import waitq
 
@@ -78,7 +77,8 @@ def init(c, cfg):  # MQTTClient(cfg)
     c._port = o["port"] or (8883 if ssl else 1883)
     # What every CONNECT says but the clean flag, and the TLS context: one tuple
     user, password = utf8(o["user"] or b""), utf8(o["password"] or b"")
-    c._hello = (utf8(client_id), keepalive, user, password, will, tls)
+    # The CONNECT packet (clean flag clear: conn.py sets it) and the TLS context, one tuple
+    c._hello = (connect(utf8(client_id), keepalive, False, user, password, will), tls)
     ping = o["ping_interval"] or (keepalive / 4 if keepalive else 20)
     if keepalive:
         ping = min(ping, keepalive)
@@ -144,3 +144,44 @@ def init(c, cfg):  # MQTTClient(cfg)
     c._outq = []  # records waiting for the link
     c._seq = 0
     c._reported = None  # the last state told to wifi_coro / up / down
+
+
+def default_client_id():
+    """machine.unique_id() in hex on a board, else a random id."""
+    try:
+        from binascii import hexlify
+
+        from machine import unique_id
+
+        return hexlify(unique_id())
+    except ImportError:
+        from random import getrandbits
+
+        return "mqtt_as_%08x" % getrandbits(32)
+
+
+def utf8(s):
+    """Return s as bytes: str is UTF-8 encoded, bytes-like is copied as is."""
+    if isinstance(s, str):
+        return s.encode()
+    return bytes(s)
+
+
+def connect(client_id, keepalive, clean, user=b"", password=b"", will=None):
+    """CONNECT packet. will is (topic, msg, retain, qos) with bytes topic and msg, or None."""
+    from .codec import _field, varint
+
+    flags = 0x02 if clean else 0
+    payload = _field(client_id)
+    if will:
+        topic, msg, retain, qos = will
+        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
+        payload += _field(topic) + _field(msg)
+    if user:
+        flags |= 0x80
+        payload += _field(user)
+        if password:
+            flags |= 0x40
+            payload += _field(password)
+    body = b"\x00\x04MQTT\x04" + bytes((flags, keepalive >> 8, keepalive & 0xFF)) + payload
+    return b"\x10" + varint(len(body)) + body
