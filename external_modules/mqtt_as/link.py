@@ -63,50 +63,66 @@ class Link(Wire):
         self._waiters.clear()
 
     async def _keep_connected(self):  # the supervisor: the watchdog, then reconnects (fault)
+        # Its frame is on the heap for the client's life, so the outage's counters live in
+        # _reconnect's, made for an outage only (64-bit: this frame 384 -> 256 bytes)
         queued = 0  # CPython: the transport's unsent bytes at the last tick
         attempt = 0  # failed tries since the last connection that lasted
-        cap = self._opts[0]
-        up_at = ticks_ms()
-        fails = starved = 0  # starved: failed attempts in a row that ended in MemoryError
-        said, reason = None, ""  # when the last summary line was logged, and why
+        up_at = ticks_ms()  # when the connection came up
+        lost = 0  # outages in a row whose _reconnect found no heap to start
         while self._running:
             try:  # in the try, as all: a MemoryError must not end this task (ms: no float made)
+                if not self._connected:
+                    attempt = await self._reconnect(attempt, up_at)
+                    up_at = ticks_ms()
+                    queued = lost = 0
+                    continue
                 resp_ms = int(self._resp_s * 1000)
                 tick = max(20, min(self._ping_ms, resp_ms) // 4)
+                self._napping = True
+                try:
+                    await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
+                except asyncio.CancelledError:
+                    # _fault clears _napping to wake us, other cancels are real (uncancel():
+                    # CPython >= 3.11 counts them; it takes ours back, says how many remain)
+                    if (
+                        self._napping
+                        or not self._running
+                        or getattr(asyncio.current_task(), "uncancel", int)()
+                    ):
+                        self._napping = False
+                        raise
+                self._napping = False
                 if self._connected:
-                    self._napping = True
+                    queued = self._watch(ticks_ms(), resp_ms, queued)
+            except MemoryError:  # the client's tasks may not die of it: none would reconnect
+                self._napping = False
+                if not self._connected and self._running:  # no heap for _reconnect's frame:
+                    lost += 1  # an attempt lost to MemoryError, as those _reconnect counts
                     try:
-                        await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
-                    except asyncio.CancelledError:
-                        # _fault clears _napping to wake us, other cancels are real (uncancel():
-                        # CPython >= 3.11 counts them; it takes ours back, says how many remain)
-                        task = asyncio.current_task()
-                        if self._napping or not self._running or getattr(task, "uncancel", int)():
-                            self._napping = False
-                            raise
-                    self._napping = False
-                    if self._connected:
-                        queued = self._watch(ticks_ms(), resp_ms, queued)
-                    continue
-                if up_at is not None:  # a connection just died
-                    if ticks_diff(ticks_ms(), up_at) >= 10000:
-                        attempt = 0  # it lasted: try again at once, the broker may be back
-                    else:
-                        attempt += 1  # it died young (a flapping link, short RAM): no storm
-                    up_at = None
-                    fails = starved = 0
-                    reason = ""
-                    said = ticks_ms()
+                        if self._opts[7]:  # oom_cb: the application may reset (SystemExit)
+                            self._opts[7](lost)
+                    except Exception:
+                        pass
+                self._fault("supervisor: MemoryError")  # no `as e`: a smaller frame, for good
+                await (asyncio.sleep(0.02) if CPYTHON else asyncio.sleep_ms(20))  # no allocation
+
+    async def _reconnect(self, attempt, up_at):
+        """The supervisor in an outage: reconnect with backoff until connected or stopped; the
+        failed attempts to carry on (they reset once a connection lasted 10 s)."""
+        # A connection just died: young (a flapping link, short RAM), it counts: no storm
+        attempt = 0 if ticks_diff(ticks_ms(), up_at) >= 10000 else attempt + 1
+        cap = self._opts[0]
+        fails = starved = 0  # starved: failed attempts in a row that ended in MemoryError
+        said, reason = ticks_ms(), ""  # when the last summary line was logged, and why
+        while self._running and not self._connected:
+            try:  # a MemoryError must not end the outage's count (oom_cb): it stays in here
                 if attempt:
                     delay = min(cap, 50 << min(attempt, 12)) * (128 + rand8() // 2) // 255  # ms
                     await (asyncio.sleep(delay / 1000) if CPYTHON else asyncio.sleep_ms(delay))
                 try:
                     self._drop_connection()  # finish a teardown that ran out of memory half-way
                     await self._open(self._opts[2])  # clean
-                    up_at = ticks_ms()
-                    cap = self._opts[0]
-                    queued = 0
-                    continue
+                    return attempt
                 except Exception as e:  # refusals, OSError, timeouts, MemoryError: "try again"
                     starved = starved + 1 if isinstance(e, MemoryError) else 0  # no allocation
                     try:  # errors.py is imported on the first failure: an idle client needs none
@@ -135,10 +151,9 @@ class Link(Wire):
                     self._log("warning", msg % (self._host, self._port, away, fails, reason))
                 attempt += 1
                 self._drop_connection()
-            except MemoryError as e:  # the client's tasks may not die of it: none would reconnect
-                self._napping = False
-                self._fault("supervisor", e)
+            except MemoryError:
                 await (asyncio.sleep(0.02) if CPYTHON else asyncio.sleep_ms(20))  # no allocation
+        return attempt
 
     def _spawn(self, coro):
         # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each
