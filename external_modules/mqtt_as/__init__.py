@@ -29,6 +29,10 @@ class MQTTClient(session.Session):
     DEBUG = False
     queue = up = down = None  # the event interface (queue_len > 0): set on the instance then
     _max_packet = 0  # max_packet_size, 0: no limit (set on the instance otherwise)
+    # Wire's large-packet state (see there), class attributes until the first large packet:
+    # here, where the class table has room for them
+    _head = None
+    _size = _got = 0
 
     def __init__(self, cfg):
         _rare("options").init(self, cfg)

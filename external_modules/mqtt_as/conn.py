@@ -59,8 +59,8 @@ async def _open(c, clean, notify=True):
     from .codec import CPYTHON, ticks_diff, ticks_ms
     from .wire import wake
 
-    if c._link is not None:
-        await c._link.up()
+    if c._opts[9] is not None:  # link
+        await c._opts[9].up()
     if CPYTHON:
         from .cpython import open_connection  # parses in data_received: one loop turn less
     else:

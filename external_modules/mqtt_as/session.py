@@ -25,6 +25,8 @@ _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain show
 
 
 class Session(Link):
+    _max_inflight = 32  # max_inflight (set on the instance if another)
+
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
         if not up and self._reported is not True:
@@ -45,8 +47,8 @@ class Session(Link):
                 self._call(sub[1], topic, msg, retained)
         if self.queue is not None:
             self.queue.put((topic, msg, retained))
-        elif self._subs_cb is not None:
-            self._call(self._subs_cb, topic, msg, retained)
+        elif self._opts[10] is not None:  # subs_cb
+            self._call(self._opts[10], topic, msg, retained)
 
     def _discard(self, first, head, size):
         """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""
@@ -78,7 +80,7 @@ class Session(Link):
             if rec[_SENT]:
                 rec[_SENT] = 0
                 rec[_DEATHS] += 1
-                if rec[_DEATHS] > self._max_repubs:
+                if rec[_DEATHS] > self._opts[11]:  # max_repubs
                     del self._inflight[pid]
                     msg = "QoS 1 message to %s not acknowledged: the link died after each of its"
                     msg += " %d sends (too big for the broker, or a topic it rejects?)"
@@ -102,7 +104,7 @@ class Session(Link):
         for rec in self._inflight.values():
             sent = rec[_SENT]
             if sent and ticks_diff(now, sent) > resp_ms and ticks_diff(now, self._tx_at) > resp_ms:
-                if rec[_REPUBS] >= self._max_repubs:
+                if rec[_REPUBS] >= self._opts[11]:  # max_repubs
                     self._fault("no PUBACK after %d re-sends" % rec[_REPUBS])
                     return
                 rec[_REPUBS] += 1
@@ -262,8 +264,8 @@ class Session(Link):
     def _log(self, level, msg):
         # Logging never raises: not for a broken log callback, not for a MemoryError
         try:
-            if self._log_cb is not None:
-                self._log_cb(level, msg)
+            if self._opts[8] is not None:  # the log callback
+                self._opts[8](level, msg)
             elif self.DEBUG or level in ("warning", "error"):
                 print("mqtt_as", level + ":", msg)
         except Exception:

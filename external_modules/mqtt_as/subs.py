@@ -30,7 +30,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
     sub[1] = cb
     while True:
         await c._wait_up()
-        if sub[3] > c._max_repubs:  # lost() dropped it (and logged why)
+        if sub[3] > c._opts[11]:  # max_repubs; lost() dropped it (and logged why)
             from .errors import sub_error
 
             raise sub_error(f, sub[3])
@@ -62,7 +62,7 @@ async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
         if await _request(c, (f,)) is not None:
             return
         deaths += 1
-        if deaths > c._max_repubs:
+        if deaths > c._opts[11]:  # max_repubs
             from .errors import MQTTError
 
             raise MQTTError("UNSUBSCRIBE of %r: the link died after each of its sends" % (topic,))
@@ -103,7 +103,7 @@ def lost(c):
         if sub[2]:
             sub[2] = False
             sub[3] += 1
-            if sub[3] > c._max_repubs:
+            if sub[3] > c._opts[11]:  # max_repubs
                 del c._subs[f]  # a waiting subscribe() raises when it wakes
                 from .errors import sub_error
 

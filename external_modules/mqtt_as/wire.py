@@ -24,14 +24,20 @@ else:
 
 
 class Wire:
+    # A large packet's state, class attributes until the first one comes (an instance's
+    # attributes share one table: see options.py): its first byte while it is filled or skipped,
+    # else 0; its body (None while skipping one too big to keep); and, in MQTTClient, where the
+    # class table has room: _head, skipping, the first bytes (topic and packet id); _size, _got
+    _first = 0
+    _body = None
+
     # ----------------------------------------------------------------- reading
 
     def _reset_parser(self):
         self._rbuf = b""  # the start of a small packet whose end has not arrived yet
-        self._first = 0  # first byte of a large packet being filled or skipped, else 0
-        self._body = None  # its body (None while skipping one too big to keep)
-        self._head = None  # skipping: the first bytes, for the topic and packet id
-        self._size = self._got = 0
+        if self._first:  # a large packet cut short by the outage
+            self._first = 0
+            self._body = self._head = None
         self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
         if self._view is None and not CPYTHON:
             # The reader's one buffer for life (read(n) would want n free bytes every call)
@@ -256,7 +262,7 @@ class Wire:
         for response_time (the kernel takes acknowledged bytes only). `queued`: what CPython's
         transport held unsent at the last tick (shrinking is progress); returned for the next."""
         try:
-            if self._link is not None and not self._link.isconnected():
+            if self._opts[9] is not None and not self._opts[9].isconnected():  # link
                 self._fault("network link down")
                 return queued
             if CPYTHON:
