@@ -1,14 +1,14 @@
-"""The client's rarely run code: connect and the session restore, disconnect, close,
-broker_up, unsubscribe. Functions of the client `c`, reached through MQTTClient.__getattr__:
+"""The client's rarely run code: connect (on MicroPython the socket and the deadline too) and
+the session restore, disconnect, close, broker_up, unsubscribe. Functions of the client `c`, reached through MQTTClient.__getattr__:
 frozen, this module is imported for each use and dropped from sys.modules at once, so a
 connected client keeps none of its function objects and no module for them (its making is
 options.py's, alike). What must work with no heap left (faults, the teardown, the watchdog)
 stays in the classes."""
 
 
-# Few names in this module's dict: it is made again for each use, and a table over 12 names
-# (17 slots, 272 bytes; 29 slots past 23) is what a fragmented heap may lack. So every import
-# is local, indices and packet types are literals, and what one function alone uses is in it.
+# Few names in this module's dict: it is made again for each use, and a table over 17 names
+# (23 slots, 368 bytes; 29 past 23) is what a fragmented heap may lack. So every import is
+# local, indices and packet types are literals, and what one function alone uses is in it.
 
 
 def _release_waiters(c):
@@ -64,7 +64,7 @@ async def _open(c, clean, notify=True):
     if CPYTHON:
         from .cpython import open_connection  # parses in data_received: one loop turn less
     else:
-        from .mpsock import open_connection  # closes for real, resolves the name once
+        open_connection = _open_socket  # closes for real, resolves the name once
     reader, writer = await open_connection(c)  # a new TCP (TLS) connection
     try:
         hello = c._hello[0]
@@ -161,9 +161,7 @@ async def _within(c, aw):  # aw, or an exception after response_time
 
     if CPYTHON:
         return await __import__("asyncio").wait_for(aw, c._resp_s)
-    from .mpsock import within  # no asyncio.funcs: 0.7 KB of heap for good
-
-    return await within(aw, c._resp_s)
+    return await _within_mp(aw, c._resp_s)  # no asyncio.funcs: 0.7 KB of heap for good
 
 
 async def disconnect(c):
@@ -227,3 +225,68 @@ def unsubscribe(c, topic):  # a coroutine of subs.py
 def dprint(c, msg, *args):
     if c.DEBUG:
         print(msg % args if args else msg)
+
+
+async def _open_socket(client):  # MicroPython: (reader, writer), our mpsock.Stream
+    """A new connection; the first write waits for it to complete. asyncio.open_connection
+    looks the name up on every call, and getaddrinfo blocks the whole loop there (seconds, when
+    DNS is slow): the address is looked up once and kept on the client (which forgets it after
+    repeated failures)."""
+    import socket
+
+    from .mpsock import Stream
+
+    tls = client._hello[1]
+    addr = client._addr
+    if addr is None:
+        addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]
+        client._addr = addr
+    sock = socket.socket(addr[0], addr[1], addr[2])
+    try:
+        sock.setblocking(False)
+        try:
+            sock.connect(addr[-1])
+        except OSError as e:
+            if e.errno != 115 and e.errno != 119:  # EINPROGRESS (Linux, lwIP)
+                raise
+        try:
+            sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: no 40 ms ack stalls
+            # Linux: at most 16 KiB unsent in the kernel, so a stalled write shows (lwIP's
+            # buffers are small anyway)
+            sock.setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
+        except (OSError, AttributeError):
+            pass  # a port without the options still works
+        if tls:
+            sock = tls[0].wrap_socket(sock, server_hostname=tls[1], do_handshake_on_connect=False)
+            sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    stream = Stream(sock)
+    return stream, stream
+
+
+async def _within_mp(aw, seconds):
+    """aw, or OSError after `seconds`: a timer task that cancels the caller, as asyncio.wait_for
+    does, without importing asyncio.funcs (0.7 KB of heap for good) or running aw in a task."""
+    from asyncio import core
+
+    timer = core.create_task(_expire(core.cur_task, seconds))
+    try:
+        return await aw
+    except core.CancelledError:
+        if timer.done():  # it fired: the time is up (else the caller itself was cancelled)
+            raise OSError("no answer within %s s" % seconds) from None
+        raise
+    finally:
+        timer.cancel()  # before the caller's next await: it can never fire later
+
+
+async def _expire(task, seconds):
+    from asyncio import core
+
+    try:
+        await core.sleep(seconds)
+    except MemoryError:  # no heap for the float: the time is up now rather than never
+        pass
+    task.cancel()
