@@ -104,7 +104,12 @@ class MQTTClient(session.Session):
 
     def stats(self):
         """Counters for status reports: connects, reconnects, dropped, downtime (s), faults..."""
-        s = dict(self._stats)
+        # The counters' names, in their order (options.py): a constant, not a name in this dict
+        names = (
+            "connects", "reconnects", "dropped", "downtime", "faults", "last_fault", "stray_acks",
+            "callback_errors", "discarded",
+        )  # fmt: skip
+        s = dict(zip(names, self._stats))
         if self._down_since is not None and s["connects"]:
             s["downtime"] += codec.ticks_diff(codec.ticks_ms(), self._down_since) / 1000
         s["queued"] = len(self._outq)

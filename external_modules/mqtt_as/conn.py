@@ -122,14 +122,14 @@ async def _open(c, clean, notify=True):
         raise MQTTError("link lost while restoring the session")
     if not notify:
         return
-    s = c._stats
-    s["connects"] += 1
+    s = c._stats  # see options.py
+    s[0] += 1  # connects
     where = "%s:%d" % (c._host, c._port)
-    if s["connects"] > 1:
-        s["reconnects"] += 1
+    if s[0] > 1:
+        s[1] += 1  # reconnects
     if c._down_since is not None:
         away = ticks_diff(ticks_ms(), c._down_since) / 1000
-        s["downtime"] += away
+        s[3] += away  # downtime
         c._down_since = None
         c._log("info", "connected to %s, back after %.1f s" % (where, away))
     else:

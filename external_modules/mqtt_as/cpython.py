@@ -176,7 +176,7 @@ class Connection(asyncio.BufferedProtocol):
                 # parse loop
                 if n == 4 and data[0] == 0x40:  # PUBACK: sequential QoS 1 waits for it
                     if not link._acked(data[2] << 8 | data[3]):
-                        link._stats["stray_acks"] += 1
+                        link._stats[6] += 1  # stray_acks
                     return
                 link._dispatch(data[0], data[2:])
             else:

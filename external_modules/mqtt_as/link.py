@@ -26,15 +26,15 @@ class Link(Wire):
             self._supervisor.cancel()
         try:
             self._drop_connection()
-            self._stats["faults"] += 1
-            self._stats["last_fault"] = where
+            self._stats[4] += 1  # faults
+            self._stats[5] = where  # last_fault
             self._lost_inflight()
             self._notify(False)
             if e is not None:
                 from .errors import why
 
                 where = "%s: %s" % (where, why(e))
-            self._stats["last_fault"] = where
+            self._stats[5] = where
             self._log("warning", "link to %s:%d lost: %s" % (self._host, self._port, where))
         except MemoryError:
             pass

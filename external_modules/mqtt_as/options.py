@@ -118,17 +118,9 @@ def init(c, cfg):  # MQTTClient(cfg)
     c._ping_due = False
     c._view = None  # MicroPython: the reader's buffer, made by _reset_parser
     c._reset_parser()
-    c._stats = {
-        "connects": 0,
-        "reconnects": 0,
-        "dropped": 0,
-        "downtime": 0.0,
-        "faults": 0,
-        "last_fault": "",
-        "stray_acks": 0,
-        "callback_errors": 0,
-        "discarded": 0,
-    }
+    # Counters, a list (a dict took 64 bytes more): 0 connects, 1 reconnects, 2 dropped, 3
+    # downtime (s), 4 faults, 5 last_fault, 6 stray_acks, 7 callback_errors, 8 discarded
+    c._stats = [0, 0, 0, 0.0, 0, "", 0, 0, 0]
     if o["max_inflight"] != 32:
         c._max_inflight = o["max_inflight"]
     if o["max_packet_size"]:

@@ -59,7 +59,7 @@ async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
     deaths = 0
     while True:
         await c._wait_up()
-        if await _request(c, (f,)) is not None:
+        if await _request(c, (f,), None) is not None:
             return
         deaths += 1
         if deaths > c._opts[11]:  # max_repubs
@@ -110,7 +110,7 @@ def lost(c):
                 c._log("error", "dropped " + str(sub_error(f, sub[3])))
 
 
-async def _request(c, topics, subs=None):
+async def _request(c, topics, subs):  # no default: a function object of 32 bytes, not 64
     """Send a SUBSCRIBE of topics ((filter, qos) pairs, for the subscriptions subs) or, with
     no subs, an UNSUBSCRIBE of topics (filters); the ack's codes, or None if the link failed.
     No wait_for (2 tasks per call on MicroPython): the watchdog faults a link whose ack is

@@ -159,7 +159,7 @@ class Wire:
                 self._acks_due.append(pid)
         elif first == _PUBACK:
             if not self._acked(codec.packet_id(body)):
-                self._stats["stray_acks"] += 1  # a late ack for a re-sent message: harmless
+                self._stats[6] += 1  # stray_acks: a late ack for a re-sent message: harmless
         elif first == _SUBACK or first == _UNSUBACK:
             short = len(body) < 3 if first == _SUBACK else len(body) != 2
             if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
@@ -167,7 +167,7 @@ class Wire:
             codes = bytes(body[2:]) if first == _SUBACK else b"\x00"  # no heap: the fault wakes w
             w = self._waiters.pop(body[0] << 8 | body[1], None)
             if w is None:
-                self._stats["stray_acks"] += 1
+                self._stats[6] += 1  # stray_acks
             else:
                 w[1] = codes
                 wake(w[0])
