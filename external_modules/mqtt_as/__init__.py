@@ -11,10 +11,10 @@ A dead link is found within ping_interval + response_time; the client then recon
 backoff, re-subscribes, re-sends unacknowledged QoS 1 (same id, DUP set) and flushes its bounded
 offline queue. See docs/mqtt_as.md."""
 
-# Few names: this package's dict holds 15 (its submodules' names among them), and with subs
-# and conn or options (one at a time) 17, its table's 17 slots (23 took 96 bytes more)
+# Few names: this package's dict holds 14 (its submodules' names among them), and with subs
+# and conn or options (one at a time) 16, within its table's 17 slots (23 took 96 bytes more)
 from . import codec, session
-from .topic import check_topic
+from .codec import check_topic
 
 VERSION = (1, 1, 0)
 
@@ -66,7 +66,7 @@ class MQTTClient(session.Session):
         if isinstance(m, memoryview):
             m = bytes(m)
         if self._max_packet:
-            from .topic import check_size
+            from .codec import check_size
 
             check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._max_packet)
         if self._connected == 2 and not self._outq:  # up

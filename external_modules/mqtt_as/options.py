@@ -39,7 +39,7 @@ _DEFAULTS = (
 
 
 def init(c, cfg):  # MQTTClient(cfg)
-    from .topic import check_topic
+    from .codec import check_topic
     from .wire import waitq
 
     o = dict(_DEFAULTS)

@@ -4,9 +4,8 @@ application's callbacks (subscriptions: subs.py). Session is the base of MQTTCli
 import asyncio
 
 from . import codec
-from .codec import const, ticks_diff, ticks_ms
+from .codec import const, matches, ticks_diff, ticks_ms
 from .link import Link
-from .topic import matches
 from .wire import park, waitq, wake
 
 _TOPIC = const(0)  # indices of a message record

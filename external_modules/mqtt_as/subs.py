@@ -16,7 +16,7 @@ table (no import of a name, no constant in it: subscription indices are literals
 
 
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
-    from .topic import check_filter as f  # a local, not a name in this module's dict
+    from .codec import check_filter as f  # a local, not a name in this module's dict
 
     f = f(topic, c._max_packet)
     if qos not in (0, 1):
@@ -51,7 +51,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
 
 
 async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
-    from .topic import check_filter as f
+    from .codec import check_filter as f
 
     f = f(topic, c._max_packet, "UNSUBSCRIBE")
     c._subs.pop(f, None)

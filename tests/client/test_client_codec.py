@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mqtt_as import MQTTClient, codec, options
-from mqtt_as.topic import check_filter, check_topic, matches
+from mqtt_as.codec import check_filter, check_topic, matches
 
 MAX_REMAINING = 268435455  # four length bytes, MQTT 3.1.1 §2.2.3
 
