@@ -79,7 +79,7 @@ class MQTTClient(session.Session):
 
     async def _publish0(self, t, m, retain):
         try:
-            await self._send(codec.publish_header(t, len(m), 0, retain), m)
+            await self._send(codec.publish_header(t, len(m), 0, retain, 0, 0), m)
             return True
         except OSError:  # the link died under us: the message waits for the next one
             rec = self._record(t, m, 0, retain)

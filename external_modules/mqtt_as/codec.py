@@ -94,7 +94,7 @@ def _field(b):
     return bytes((n >> 8, n & 0xFF)) + b
 
 
-def publish_header(topic, payload_len, qos=0, retain=False, pid=0, dup=False):
+def publish_header(topic, payload_len, qos, retain, pid, dup):  # no defaults: see session.py
     """Fixed and variable header of a PUBLISH; the payload follows it on the wire.
 
     Returns a bytearray so that a re-send can set the DUP bit in place.

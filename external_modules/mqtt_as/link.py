@@ -13,7 +13,7 @@ _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked 
 class Link(Wire):
     _max_in = 0  # max_incoming, 0: no limit (set on the instance otherwise)
 
-    def _fault(self, where, e=None):
+    def _fault(self, where, e):  # e: None, or the exception (no default: 32-byte function)
         """The link is dead: tear it down once and wake the supervisor to reconnect. State first,
         words after: formatting the reason may raise MemoryError; the state must not lie then."""
         if not self._connected:
@@ -103,7 +103,7 @@ class Link(Wire):
                             self._opts[7](lost)
                     except Exception:
                         pass
-                self._fault("supervisor: MemoryError")  # no `as e`: a smaller frame, for good
+                self._fault("supervisor: MemoryError", None)  # no `as e`: a smaller frame, for good
                 await (asyncio.sleep(0.02) if CPYTHON else asyncio.sleep_ms(20))  # no allocation
 
     async def _reconnect(self, attempt, up_at):

@@ -97,14 +97,14 @@ class Session(Link):
         for w in self._waiters.values():
             if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
                 if ticks_diff(now, self._tx_at) > resp_ms:
-                    self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s)
+                    self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s, None)
                     return
         due = []
         for rec in self._inflight.values():
             sent = rec[_SENT]
             if sent and ticks_diff(now, sent) > resp_ms and ticks_diff(now, self._tx_at) > resp_ms:
                 if rec[_REPUBS] >= self._opts[11]:  # max_repubs
-                    self._fault("no PUBACK after %d re-sends" % rec[_REPUBS])
+                    self._fault("no PUBACK after %d re-sends" % rec[_REPUBS], None)
                     return
                 rec[_REPUBS] += 1
                 rec[_SENT] = now
@@ -187,11 +187,13 @@ class Session(Link):
             if qos:
                 pid = self._next_pid()
                 rec[_PID] = pid
-                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
+                rec[_HDR] = codec.publish_header(
+                    rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid, 0
+                )
                 self._inflight[pid] = rec
                 rec[_SENT] = ticks_ms()
             else:
-                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN])
+                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN], 0, 0)
             try:
                 await self._send(rec[_HDR], rec[_MSG])
                 if not qos:

@@ -232,7 +232,7 @@ class Wire:
             if not mine:
                 return OSError("link lost while writing")
             if unsent is not None or getattr(writer, "out_buf", None):
-                self._fault("write cancelled in the middle of a packet")
+                self._fault("write cancelled in the middle of a packet", None)
             return e
         if writer is None or not isinstance(e, Exception):
             return e
@@ -263,7 +263,7 @@ class Wire:
         transport held unsent at the last tick (shrinking is progress); returned for the next."""
         try:
             if self._opts[9] is not None and not self._opts[9].isconnected():  # link
-                self._fault("network link down")
+                self._fault("network link down", None)
                 return queued
             if CPYTHON:
                 size = self._writer.buffered()
@@ -271,13 +271,13 @@ class Wire:
                     queued = size
                     self._tx_at = now
             if self._writing is not None and ticks_diff(now, self._tx_at) > resp_ms:
-                self._fault("no write progress for %d ms" % resp_ms)
+                self._fault("no write progress for %d ms" % resp_ms, None)
                 return queued
             if self._ping_at is not None:
                 if ticks_diff(self._last_rx, self._ping_at) >= 0:
                     self._ping_at = None  # anything received proves the link alive
                 elif min(ticks_diff(now, self._ping_at), ticks_diff(now, self._tx_at)) > resp_ms:
-                    self._fault("no answer within %d ms of PINGREQ" % resp_ms)
+                    self._fault("no answer within %d ms of PINGREQ" % resp_ms, None)
                     return queued
             elif (
                 max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx)) >= self._ping_ms

@@ -261,7 +261,9 @@ def test_invalid_topic_names_are_refused(bad):
 
 packets = st.one_of(
     st.builds(
-        lambda t, p, q, pid: bytes(codec.publish_header(check_topic(t), len(p), q, False, pid)) + p,
+        lambda t, p, q, pid: (
+            bytes(codec.publish_header(check_topic(t), len(p), q, False, pid, False)) + p
+        ),
         text_topics,
         st.binary(max_size=200) | st.builds(bytes, st.integers(1000, 5000)),
         st.sampled_from([0, 1]),
