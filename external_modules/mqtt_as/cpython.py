@@ -10,8 +10,7 @@ read). MicroPython keeps the streams (wire.py's _read_loop) and never imports th
 
 import asyncio
 
-from .codec import puback
-from .ticks import ticks_ms
+from .codec import puback, ticks_ms
 
 _DISCONNECT = b"\xe0\x00"  # the packet conn.py writes
 
