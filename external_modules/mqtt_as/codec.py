@@ -1,5 +1,6 @@
-"""MQTT 3.1.1 packet encoding and decoding: pure functions, no I/O; and the clock and platform
-shims every module of the client shares (MicroPython has them built in).
+"""MQTT 3.1.1 packet encoding and decoding, topic validation and matching: pure functions, no
+I/O; and the clock and platform shims every module of the client shares (MicroPython has them
+built in).
 
 Every function here is shared by the client and its property tests. Encoders return bytes or a
 bytearray ready for one socket write; decoders raise ValueError on malformed input, which the
@@ -39,36 +40,21 @@ def rand8():
         return ticks_ms() & 0xFF
 
 
-def default_client_id():
-    """machine.unique_id() in hex on a board, else a random id."""
-    try:
-        from binascii import hexlify
-
-        from machine import unique_id
-
-        return hexlify(unique_id())
-    except ImportError:
-        from random import getrandbits
-
-        return "mqtt_as_%08x" % getrandbits(32)
-
-
 # Packet types: private, so they take no room in the module's dict on MicroPython (the
-# modules that read packets keep their own)
-_CONNECT = const(0x10)
+# modules that read packets keep their own). Names in this dict: 22, within its table's 23
+# slots (what only construction uses, CONNECT, the client id, is options.py's)
 _PUBLISH = const(0x30)
 _PUBACK = const(0x40)
 _SUBSCRIBE = const(0x82)  # SUBSCRIBE and UNSUBSCRIBE carry the fixed flags 0b0010
 _UNSUBSCRIBE = const(0xA2)
 
 PINGREQ_PACKET = b"\xc0\x00"
-DISCONNECT_PACKET = b"\xe0\x00"
-MAX_REMAINING = const(268435455)  # four length bytes, MQTT 3.1.1 §2.2.3
+_MAX_REMAINING = const(268435455)  # four length bytes, MQTT 3.1.1 §2.2.3
 
 
 def varint(n):
     """Encode a remaining length (0 .. 268,435,455) in 1 to 4 bytes."""
-    if n < 0 or n > MAX_REMAINING:
+    if n < 0 or n > _MAX_REMAINING:
         raise ValueError("MQTT remaining length out of range: %d" % n)
     out = bytearray()
     while True:
@@ -101,13 +87,6 @@ def decode_length(buf, pos):
     raise ValueError("malformed remaining length")
 
 
-def utf8(s):
-    """Return s as bytes: str is UTF-8 encoded, bytes-like is copied as is."""
-    if isinstance(s, str):
-        return s.encode()
-    return bytes(s)
-
-
 def _field(b):
     n = len(b)
     if n > 0xFFFF:
@@ -115,25 +94,7 @@ def _field(b):
     return bytes((n >> 8, n & 0xFF)) + b
 
 
-def connect(client_id, keepalive, clean, user=b"", password=b"", will=None):
-    """CONNECT packet. will is (topic, msg, retain, qos) with bytes topic and msg, or None."""
-    flags = 0x02 if clean else 0
-    payload = _field(client_id)
-    if will:
-        topic, msg, retain, qos = will
-        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
-        payload += _field(topic) + _field(msg)
-    if user:
-        flags |= 0x80
-        payload += _field(user)
-        if password:
-            flags |= 0x40
-            payload += _field(password)
-    body = b"\x00\x04MQTT\x04" + bytes((flags, keepalive >> 8, keepalive & 0xFF)) + payload
-    return bytes((_CONNECT,)) + varint(len(body)) + body
-
-
-def publish_header(topic, payload_len, qos=0, retain=False, pid=0, dup=False):
+def publish_header(topic, payload_len, qos, retain, pid, dup):  # no defaults: see session.py
     """Fixed and variable header of a PUBLISH; the payload follows it on the wire.
 
     Returns a bytearray so that a re-send can set the DUP bit in place.
@@ -200,3 +161,74 @@ def parse_publish(first, body):
         raise ValueError("PUBLISH QoS 1 with packet id 0")
     # One copy of the payload (slicing a bytearray first would make two)
     return topic, bytes(memoryview(body)[start:]), qos, bool(first & 1), pid
+
+
+# ------------------------------------------------------------------ topic names and filters
+# Validation and `+`/`#` matching (MQTT 3.1.1 §4.7), on bytes, the client's internal form; str
+# arguments are accepted too. Here, not in a module of their own: one module object, dict and
+# table fewer on the heap (topic.py keeps the old name)
+
+
+def _b(t):
+    try:
+        b = t.encode() if isinstance(t, str) else bytes(t)
+        b.decode()  # MQTT strings are UTF-8 (3.1.1 §1.5.3): a broker drops a client that lies
+    except UnicodeError:
+        raise ValueError("topic %r is not valid UTF-8" % (t,)) from None
+    return b
+
+
+def check_topic(topic):
+    """Return the topic name as bytes, or raise ValueError if it cannot be published to."""
+    t = _b(topic)
+    if not t or len(t) > 0xFFFF:
+        raise ValueError("topic must be 1 to 65535 bytes, got %d" % len(t))
+    if b"+" in t or b"#" in t or b"\x00" in t:
+        raise ValueError("topic %r: wildcards and NUL are not allowed in a topic name" % (topic,))
+    return t
+
+
+def check_size(kind, rest, limit):
+    """Raise ValueError if a packet of `rest` bytes after its fixed header is over limit > 0."""
+    size = 1 + rest + (1 if rest < 128 else 2 if rest < 16384 else 3 if rest < 2097152 else 4)
+    if 0 < limit < size:
+        raise ValueError("%s of %d bytes is over max_packet_size %d" % (kind, size, limit))
+
+
+def check_filter(topic_filter, limit=0, kind="SUBSCRIBE"):
+    """Return the topic filter as bytes, or raise ValueError if it is not a valid filter or a
+    SUBSCRIBE (UNSUBSCRIBE) of it alone would be over limit > 0 bytes."""
+    f = _b(topic_filter)
+    if not f or len(f) > 0xFFFF or b"\x00" in f:
+        raise ValueError("topic filter %r must be 1 to 65535 bytes without NUL" % (topic_filter,))
+    levels = f.split(b"/")
+    last = len(levels) - 1
+    for i, level in enumerate(levels):
+        if b"#" in level and (level != b"#" or i != last):
+            raise ValueError("topic filter %r: '#' must be a whole, final level" % (topic_filter,))
+        if b"+" in level and level != b"+":
+            raise ValueError("topic filter %r: '+' must be a whole level" % (topic_filter,))
+    check_size(kind, len(f) + (5 if kind == "SUBSCRIBE" else 4), limit)  # id, length, QoS
+    return f
+
+
+def matches(topic_filter, topic):
+    """True if the topic name matches the filter, as a broker would decide.
+
+    `sport/#` matches `sport` too; `+` and `#` at the first level do not match topics starting
+    with `$` (such as `$SYS/...`).
+    """
+    f = topic_filter.encode() if isinstance(topic_filter, str) else topic_filter
+    t = topic.encode() if isinstance(topic, str) else topic
+    if f == t:
+        return True
+    if t[:1] == b"$" and f[:1] in (b"+", b"#"):
+        return False
+    levels = t.split(b"/")
+    n = len(levels)
+    for i, level in enumerate(f.split(b"/")):
+        if level == b"#":
+            return True
+        if i >= n or (level != b"+" and level != levels[i]):
+            return False
+    return i + 1 == n

@@ -10,8 +10,9 @@ read). MicroPython keeps the streams (wire.py's _read_loop) and never imports th
 
 import asyncio
 
-from .codec import DISCONNECT_PACKET, puback
-from .ticks import ticks_ms
+from .codec import puback, ticks_ms
+
+_DISCONNECT = b"\xe0\x00"  # the packet conn.py writes
 
 waitq = asyncio.Event  # wire.py's wait mechanism on CPython (MicroPython's: mpsock.py)
 
@@ -82,7 +83,7 @@ class Connection(asyncio.BufferedProtocol):
     def write(self, data):
         if self._lost is not None or self._transport.is_closing():
             raise ConnectionResetError("connection lost")  # not "sent" into the void
-        if data is DISCONNECT_PACKET:
+        if data == _DISCONNECT:
             # The last packet: it follows what is held, and drain() waits until the transport
             # has handed every byte to the kernel, since the close that follows is an abort,
             # which would drop them (the tail of a QoS 0 burst, and the DISCONNECT: the broker
@@ -174,7 +175,7 @@ class Connection(asyncio.BufferedProtocol):
                 # parse loop
                 if n == 4 and data[0] == 0x40:  # PUBACK: sequential QoS 1 waits for it
                     if not link._acked(data[2] << 8 | data[3]):
-                        link._stats["stray_acks"] += 1
+                        link._stats[6] += 1  # stray_acks
                     return
                 link._dispatch(data[0], data[2:])
             else:
@@ -206,8 +207,8 @@ async def open_connection(client):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
     conn = Connection(client._resp_s)
     kw = {}
-    if client._hello[5]:  # TLS: (context, name)
-        kw["ssl"], kw["server_hostname"] = client._hello[5]
+    if client._hello[1]:  # TLS: (context, name)
+        kw["ssl"], kw["server_hostname"] = client._hello[1]
     make = asyncio.get_running_loop().create_connection(
         lambda: conn, client._host, client._port, **kw
     )

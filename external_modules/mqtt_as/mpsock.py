@@ -1,16 +1,12 @@
-"""MicroPython only: open the broker connection as a stream of our own, never imported on CPython.
-
-asyncio.open_connection looks the name up on every call, and getaddrinfo blocks the whole loop
-there (seconds, when DNS is slow): the address is looked up once and kept on the client (which
-forgets it after repeated failures). The socket is the client's to close: Stream.close() does
-nothing on MicroPython.
+"""MicroPython only: the broker connection as a stream of our own, never imported on CPython.
+The socket is the client's to close: Stream.close() does nothing on MicroPython. Opening it
+(the name looked up once) and the CONNECT deadline are conn.py's: rarely run, not kept.
 
 The stream is a small one of our own rather than asyncio's StreamWriter: importing
 asyncio.stream costs about 1.7 KB of heap (64-bit) for a server, readline and more that the
 client never uses.
 """
 
-import socket
 from asyncio import core
 
 
@@ -98,57 +94,3 @@ def send(c, data, payload=None):  # Wire._send on MicroPython
         return c._write(data)  # nothing was written: _write fails and faults the link
     c._last_tx = c._tx_at = core.ticks()
     return c._write(b"") if w.out_buf else core.sleep_ms(0)  # the rest: _write drains it
-
-
-async def open_connection(client):
-    """(reader, writer) of a new connection; the first write waits for it to complete."""
-    tls = client._hello[5]
-    addr = client._addr
-    if addr is None:
-        addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]
-        client._addr = addr
-    sock = socket.socket(addr[0], addr[1], addr[2])
-    try:
-        sock.setblocking(False)
-        try:
-            sock.connect(addr[-1])
-        except OSError as e:
-            if e.errno != 115 and e.errno != 119:  # EINPROGRESS (Linux, lwIP)
-                raise
-        try:
-            sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: no 40 ms ack stalls
-            # Linux: at most 16 KiB unsent in the kernel, so a stalled write shows (lwIP's
-            # buffers are small anyway)
-            sock.setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
-        except (OSError, AttributeError):
-            pass  # a port without the options still works
-        if tls:
-            sock = tls[0].wrap_socket(sock, server_hostname=tls[1], do_handshake_on_connect=False)
-            sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    stream = Stream(sock)
-    return stream, stream
-
-
-async def within(aw, seconds):
-    """aw, or OSError after `seconds`: a timer task that cancels the caller, as asyncio.wait_for
-    does, without importing asyncio.funcs (0.7 KB of heap for good) or running aw in a task."""
-    timer = core.create_task(_expire(core.cur_task, seconds))
-    try:
-        return await aw
-    except core.CancelledError:
-        if timer.done():  # it fired: the time is up (else the caller itself was cancelled)
-            raise OSError("no answer within %s s" % seconds) from None
-        raise
-    finally:
-        timer.cancel()  # before the caller's next await: it can never fire later
-
-
-async def _expire(task, seconds):
-    try:
-        await core.sleep(seconds)
-    except MemoryError:  # no heap for the float: the time is up now rather than never
-        pass
-    task.cancel()

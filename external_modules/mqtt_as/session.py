@@ -4,9 +4,8 @@ application's callbacks (subscriptions: subs.py). Session is the base of MQTTCli
 import asyncio
 
 from . import codec
-from .codec import const, ticks_diff, ticks_ms
+from .codec import const, matches, ticks_diff, ticks_ms
 from .link import Link
-from .topic import matches
 from .wire import park, waitq, wake
 
 _TOPIC = const(0)  # indices of a message record
@@ -25,20 +24,7 @@ _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain show
 
 
 class Session(Link):
-    async def _restore(self, resubscribe):  # the link's, on each connection, before it is up
-        self._granted = {}  # filter -> (qos asked, code granted) on this connection
-        if self._subs:
-            from .subs import resubscribe as renew
-
-            await renew(self, resubscribe)
-        for rec in sorted(self._inflight.values(), key=lambda r: r[_SEQ]):  # same id, DUP (§4.4)
-            rec[_HDR][0] |= 0x08
-            rec[_REPUBS] = 0
-            rec[_SENT] = ticks_ms()
-            await self._send(rec[_HDR], rec[_MSG])
-            rec[_SENT] = ticks_ms()
-        if self._outq:  # a task of its own: waiting for a slot must not hold the supervisor
-            self._spawn(self._flush())  # it starts once the link is reported up
+    _max_inflight = 32  # max_inflight (set on the instance if another)
 
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
@@ -60,8 +46,8 @@ class Session(Link):
                 self._call(sub[1], topic, msg, retained)
         if self.queue is not None:
             self.queue.put((topic, msg, retained))
-        elif self._subs_cb is not None:
-            self._call(self._subs_cb, topic, msg, retained)
+        elif self._opts[10] is not None:  # subs_cb
+            self._call(self._opts[10], topic, msg, retained)
 
     def _discard(self, first, head, size):
         """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""
@@ -71,8 +57,8 @@ class Session(Link):
             if qos > 1 or len(head) < 4 + tlen:
                 raise ValueError("PUBLISH QoS %d of %d bytes" % (qos, size))
             self._acks_due.append(head[2 + tlen] << 8 | head[3 + tlen])
-        self._stats["discarded"] += 1
-        if self._stats["discarded"] == 1:
+        self._stats[8] += 1  # discarded
+        if self._stats[8] == 1:
             try:
                 msg = "discarded %d bytes on %s (max_incoming %d, or no heap); more: stats() only"
                 self._log("warning", msg % (size, bytes(head[2 : 2 + tlen]), self._max_in))
@@ -93,7 +79,7 @@ class Session(Link):
             if rec[_SENT]:
                 rec[_SENT] = 0
                 rec[_DEATHS] += 1
-                if rec[_DEATHS] > self._max_repubs:
+                if rec[_DEATHS] > self._opts[11]:  # max_repubs
                     del self._inflight[pid]
                     msg = "QoS 1 message to %s not acknowledged: the link died after each of its"
                     msg += " %d sends (too big for the broker, or a topic it rejects?)"
@@ -111,14 +97,14 @@ class Session(Link):
         for w in self._waiters.values():
             if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
                 if ticks_diff(now, self._tx_at) > resp_ms:
-                    self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s)
+                    self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s, None)
                     return
         due = []
         for rec in self._inflight.values():
             sent = rec[_SENT]
             if sent and ticks_diff(now, sent) > resp_ms and ticks_diff(now, self._tx_at) > resp_ms:
-                if rec[_REPUBS] >= self._max_repubs:
-                    self._fault("no PUBACK after %d re-sends" % rec[_REPUBS])
+                if rec[_REPUBS] >= self._opts[11]:  # max_repubs
+                    self._fault("no PUBACK after %d re-sends" % rec[_REPUBS], None)
                     return
                 rec[_REPUBS] += 1
                 rec[_SENT] = now
@@ -183,7 +169,7 @@ class Session(Link):
         if self._slotq and len(self._inflight) < self._max_inflight:
             wake(self._slotq.pop(0)[_EVENT])  # a slot is free: its first waiter goes
 
-    async def _emit(self, rec, wait=False):
+    async def _emit(self, rec, wait):  # no default: a function object of 32 bytes, not 64
         """Send a record (link up); QoS 1 stays in flight until PUBACK; wait: await the result."""
         qos = rec[_QOS]
         if qos:
@@ -201,11 +187,13 @@ class Session(Link):
             if qos:
                 pid = self._next_pid()
                 rec[_PID] = pid
-                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid)
+                rec[_HDR] = codec.publish_header(
+                    rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid, 0
+                )
                 self._inflight[pid] = rec
                 rec[_SENT] = ticks_ms()
             else:
-                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN])
+                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN], 0, 0)
             try:
                 await self._send(rec[_HDR], rec[_MSG])
                 if not qos:
@@ -222,7 +210,7 @@ class Session(Link):
         q = self._outq
         if len(q) >= self._opts[6]:  # out_queue_len
             if not q:
-                self._stats["dropped"] += 1
+                self._stats[2] += 1  # dropped
                 self._done(rec, False)  # out_queue_len 0: nothing waits while offline
                 return
             # Full: a queued message on the same topic is superseded by the new one (state
@@ -233,7 +221,7 @@ class Session(Link):
                     victim = i
                     break
             self._done(q.pop(victim), False)
-            self._stats["dropped"] += 1
+            self._stats[2] += 1  # dropped
         q.append(rec)
         if self._connected == 2 and len(q) == 1:  # queued behind another: a flusher keeps order
             self._spawn(self._flush())
@@ -241,8 +229,8 @@ class Session(Link):
     async def _flush(self):
         try:
             while self._outq and self._connected == 2:
-                await self._emit(rec := self._outq.pop(0))
-        except MemoryError as e:  # the reconnect's _restore flushes again, this record first
+                await self._emit(rec := self._outq.pop(0), False)
+        except MemoryError as e:  # the reconnect's restore flushes again, this record first
             if rec[_RESULT] is None and rec[_PID] not in self._inflight:
                 self._outq.insert(0, rec)
             self._fault("flush", e)
@@ -277,15 +265,15 @@ class Session(Link):
     def _log(self, level, msg):
         # Logging never raises: not for a broken log callback, not for a MemoryError
         try:
-            if self._log_cb is not None:
-                self._log_cb(level, msg)
+            if self._opts[8] is not None:  # the log callback
+                self._opts[8](level, msg)
             elif self.DEBUG or level in ("warning", "error"):
                 print("mqtt_as", level + ":", msg)
         except Exception:
             pass
 
     def _callback_failed(self, e):
-        self._stats["callback_errors"] += 1
+        self._stats[7] += 1  # callback_errors
         try:
             from .errors import why
 

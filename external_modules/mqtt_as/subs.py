@@ -16,7 +16,7 @@ table (no import of a name, no constant in it: subscription indices are literals
 
 
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
-    from .topic import check_filter as f  # a local, not a name in this module's dict
+    from .codec import check_filter as f  # a local, not a name in this module's dict
 
     f = f(topic, c._max_packet)
     if qos not in (0, 1):
@@ -30,7 +30,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
     sub[1] = cb
     while True:
         await c._wait_up()
-        if sub[3] > c._max_repubs:  # lost() dropped it (and logged why)
+        if sub[3] > c._opts[11]:  # max_repubs; lost() dropped it (and logged why)
             from .errors import sub_error
 
             raise sub_error(f, sub[3])
@@ -51,7 +51,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
 
 
 async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
-    from .topic import check_filter as f
+    from .codec import check_filter as f
 
     f = f(topic, c._max_packet, "UNSUBSCRIBE")
     c._subs.pop(f, None)
@@ -59,10 +59,10 @@ async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
     deaths = 0
     while True:
         await c._wait_up()
-        if await _request(c, (f,)) is not None:
+        if await _request(c, (f,), None) is not None:
             return
         deaths += 1
-        if deaths > c._max_repubs:
+        if deaths > c._opts[11]:  # max_repubs
             from .errors import MQTTError
 
             raise MQTTError("UNSUBSCRIBE of %r: the link died after each of its sends" % (topic,))
@@ -103,14 +103,14 @@ def lost(c):
         if sub[2]:
             sub[2] = False
             sub[3] += 1
-            if sub[3] > c._max_repubs:
+            if sub[3] > c._opts[11]:  # max_repubs
                 del c._subs[f]  # a waiting subscribe() raises when it wakes
                 from .errors import sub_error
 
                 c._log("error", "dropped " + str(sub_error(f, sub[3])))
 
 
-async def _request(c, topics, subs=None):
+async def _request(c, topics, subs):  # no default: a function object of 32 bytes, not 64
     """Send a SUBSCRIBE of topics ((filter, qos) pairs, for the subscriptions subs) or, with
     no subs, an UNSUBSCRIBE of topics (filters); the ack's codes, or None if the link failed.
     No wait_for (2 tasks per call on MicroPython): the watchdog faults a link whose ack is

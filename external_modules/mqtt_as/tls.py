@@ -18,7 +18,7 @@ for cadata/ca_certs, or for an explicit cert_reqs=ssl.CERT_NONE.
 
 import ssl
 
-from .ticks import CPYTHON
+from .codec import CPYTHON
 
 _KEYS = (
     "cadata",

@@ -24,14 +24,20 @@ else:
 
 
 class Wire:
+    # A large packet's state, class attributes until the first one comes (an instance's
+    # attributes share one table: see options.py): its first byte while it is filled or skipped,
+    # else 0; its body (None while skipping one too big to keep); and, in MQTTClient, where the
+    # class table has room: _head, skipping, the first bytes (topic and packet id); _size, _got
+    _first = 0
+    _body = None
+
     # ----------------------------------------------------------------- reading
 
     def _reset_parser(self):
         self._rbuf = b""  # the start of a small packet whose end has not arrived yet
-        self._first = 0  # first byte of a large packet being filled or skipped, else 0
-        self._body = None  # its body (None while skipping one too big to keep)
-        self._head = None  # skipping: the first bytes, for the topic and packet id
-        self._size = self._got = 0
+        if self._first:  # a large packet cut short by the outage
+            self._first = 0
+            self._body = self._head = None
         self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
         if self._view is None and not CPYTHON:
             # The reader's one buffer for life (read(n) would want n free bytes every call)
@@ -153,7 +159,7 @@ class Wire:
                 self._acks_due.append(pid)
         elif first == _PUBACK:
             if not self._acked(codec.packet_id(body)):
-                self._stats["stray_acks"] += 1  # a late ack for a re-sent message: harmless
+                self._stats[6] += 1  # stray_acks: a late ack for a re-sent message: harmless
         elif first == _SUBACK or first == _UNSUBACK:
             short = len(body) < 3 if first == _SUBACK else len(body) != 2
             if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
@@ -161,7 +167,7 @@ class Wire:
             codes = bytes(body[2:]) if first == _SUBACK else b"\x00"  # no heap: the fault wakes w
             w = self._waiters.pop(body[0] << 8 | body[1], None)
             if w is None:
-                self._stats["stray_acks"] += 1
+                self._stats[6] += 1  # stray_acks
             else:
                 w[1] = codes
                 wake(w[0])
@@ -226,7 +232,7 @@ class Wire:
             if not mine:
                 return OSError("link lost while writing")
             if unsent is not None or getattr(writer, "out_buf", None):
-                self._fault("write cancelled in the middle of a packet")
+                self._fault("write cancelled in the middle of a packet", None)
             return e
         if writer is None or not isinstance(e, Exception):
             return e
@@ -250,26 +256,14 @@ class Wire:
 
     # ----------------------------------------------------------------- watching
 
-    async def _ping_loop(self):  # the watchdog while _open restores a session (then: Link's)
-        try:  # a MemoryError ends it in a fault: with no watchdog the restore could wait for ever
-            resp_ms = int(self._resp_s * 1000)
-            tick = max(20, min(self._ping_ms, resp_ms) // 4)  # ms: sleep_ms() makes no float
-            queued = 0
-            while self._connected:
-                await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
-                if self._connected:
-                    queued = self._watch(ticks_ms(), resp_ms, queued)
-        except MemoryError as e:
-            self._fault("keepalive", e)
-
     def _watch(self, now, resp_ms, queued):
         """A watchdog tick: ping a quiet link, fault a dead one, re-send QoS 1. Dead: no answer
         within response_time of a PINGREQ while nothing is written, or a write without progress
         for response_time (the kernel takes acknowledged bytes only). `queued`: what CPython's
         transport held unsent at the last tick (shrinking is progress); returned for the next."""
         try:
-            if self._link is not None and not self._link.isconnected():
-                self._fault("network link down")
+            if self._opts[9] is not None and not self._opts[9].isconnected():  # link
+                self._fault("network link down", None)
                 return queued
             if CPYTHON:
                 size = self._writer.buffered()
@@ -277,13 +271,13 @@ class Wire:
                     queued = size
                     self._tx_at = now
             if self._writing is not None and ticks_diff(now, self._tx_at) > resp_ms:
-                self._fault("no write progress for %d ms" % resp_ms)
+                self._fault("no write progress for %d ms" % resp_ms, None)
                 return queued
             if self._ping_at is not None:
                 if ticks_diff(self._last_rx, self._ping_at) >= 0:
                     self._ping_at = None  # anything received proves the link alive
                 elif min(ticks_diff(now, self._ping_at), ticks_diff(now, self._tx_at)) > resp_ms:
-                    self._fault("no answer within %d ms of PINGREQ" % resp_ms)
+                    self._fault("no answer within %d ms of PINGREQ" % resp_ms, None)
                     return queued
             elif (
                 max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx)) >= self._ping_ms

@@ -5,7 +5,7 @@ broker's subscriptions in line with them."""
 import asyncio
 import json
 
-from mqtt_as.topic import matches
+from mqtt_as.codec import matches
 
 from pysmartnode.platform import const
 

@@ -1,0 +1,292 @@
+"""The client's rarely run code: connect (on MicroPython the socket and the deadline too) and
+the session restore, disconnect, close, broker_up, unsubscribe. Functions of the client `c`, reached through MQTTClient.__getattr__:
+frozen, this module is imported for each use and dropped from sys.modules at once, so a
+connected client keeps none of its function objects and no module for them (its making is
+options.py's, alike). What must work with no heap left (faults, the teardown, the watchdog)
+stays in the classes."""
+
+
+# Few names in this module's dict: it is made again for each use, and a table over 17 names
+# (23 slots, 368 bytes; 29 past 23) is what a fragmented heap may lack. So every import is
+# local, indices and packet types are literals, and what one function alone uses is in it.
+
+
+def _release_waiters(c):
+    from .wire import wake
+
+    for pid in list(c._waiters):
+        wake(c._waiters.pop(pid)[0])
+    wake(c._upq)  # requests waiting for a link: they see _running False
+
+
+async def connect(c, quick=False):
+    """Connect once; raise MQTTError (MQTTRefused for a CONNACK refusal) on failure.
+
+    After success the client keeps the connection by itself until disconnect() or close().
+    `quick` is accepted for mqtt_as compatibility (there is no Wi-Fi stability wait)."""
+    if c._running:
+        from .session import error
+
+        raise error("connect() called twice; the client reconnects by itself")
+    c._running = True
+    try:
+        clean_init, clean = c._opts[3], c._opts[2]
+        if clean_init and not clean:
+            # Start from an empty session, then keep the session from the first outage on
+            await _open(c, True, False)
+            c._stop_io()
+            try:
+                await c._send(b"\xe0\x00")  # DISCONNECT
+            finally:
+                c._drop_connection()
+            await _open(c, False)
+        else:
+            await _open(c, clean_init)
+        c._supervisor = c._spawn(c._keep_connected())  # short of heap: raises here
+    except Exception as e:
+        c._running = False
+        c._drop_connection()
+        from .errors import MQTTError, why
+
+        if isinstance(e, MQTTError):
+            raise
+        msg = "cannot connect to %s:%d: %s" % (c._host, c._port, why(e))
+        raise MQTTError(msg) from None
+
+
+async def _open(c, clean, notify=True):
+    """Open one connection and restore the session; raise on any failure."""
+    from .codec import CPYTHON, ticks_diff, ticks_ms
+    from .wire import wake
+
+    if c._opts[9] is not None:  # link
+        await c._opts[9].up()
+    if CPYTHON:
+        from .cpython import open_connection  # parses in data_received: one loop turn less
+    else:
+        open_connection = _open_socket  # closes for real, resolves the name once
+    reader, writer = await open_connection(c)  # a new TCP (TLS) connection
+    try:
+        hello = c._hello[0]
+        if clean:  # the flags follow the protocol name and level
+            hello = bytearray(hello)
+            hello[hello.find(b"MQTT\x04") + 5] |= 0x02
+        writer.write(hello)
+        await _within(c, writer.drain())
+        ack = await _within(c, reader.readexactly(4))
+        if ack[0] != 0x20 or ack[1] != 2 or ack[3]:
+            from .errors import MQTTError, refused
+
+            if ack[0] == 0x20 and ack[1] == 2:
+                raise refused(c._host, c._port, ack[3])
+            raise MQTTError("broker sent 0x%02x 0x%02x instead of CONNACK" % (ack[0], ack[1]))
+    except BaseException:
+        from .link import _close_writer
+
+        _close_writer(writer)
+        raise
+    c._writer = writer  # the same object as reader, on both runtimes
+    c._last_rx = c._last_tx = c._tx_at = ticks_ms()
+    c._ping_at = None
+    c._ping_due = False
+    c._connected = True
+    c._reset_parser()
+    if CPYTHON:
+        reader.start(c)  # from now on the protocol feeds _feed
+        c._conn_tasks = (c._spawn(_ping_loop(c)),)
+    else:
+        task = c._spawn(c._read_loop(reader))
+        c._conn_tasks = (task, c._spawn(_ping_loop(c)))
+    # The session restore, before anyone is told the link is up
+    c._granted = {}  # filter -> (qos asked, code granted) on this connection
+    if c._subs:
+        from .subs import resubscribe
+
+        await resubscribe(c, clean or not ack[2] & 1)
+    for rec in sorted(c._inflight.values(), key=lambda r: r[8]):  # same id, DUP (§4.4)
+        rec[7][0] |= 0x08  # a message record's header, see session.py
+        rec[10] = 0  # re-sends
+        rec[9] = ticks_ms()  # sent
+        await c._send(rec[7], rec[1])
+        rec[9] = ticks_ms()
+    c._cancel(c._conn_tasks[-1])  # the supervisor watches from now on
+    c._conn_tasks = c._conn_tasks[:-1]
+    # One turn, in which the cancelled watchdog ends: its frame would hold this module (and
+    # its functions) on the heap after connect() returned, while the application subscribes
+    await __import__("asyncio").sleep(0)
+    if c._outq:  # after the last await: a task of its own (waiting for a slot must not hold the
+        c._spawn(c._flush())  # supervisor), which starts once the link is reported up
+    if not c._connected:
+        from .errors import MQTTError
+
+        raise MQTTError("link lost while restoring the session")
+    if not notify:
+        return
+    s = c._stats  # see options.py
+    s[0] += 1  # connects
+    where = "%s:%d" % (c._host, c._port)
+    if s[0] > 1:
+        s[1] += 1  # reconnects
+    if c._down_since is not None:
+        away = ticks_diff(ticks_ms(), c._down_since) / 1000
+        s[3] += away  # downtime
+        c._down_since = None
+        c._log("info", "connected to %s, back after %.1f s" % (where, away))
+    else:
+        c._log("info", "connected to %s" % where)
+    c._connected = 2
+    wake(c._upq)
+    c._notify(True)
+
+
+async def _ping_loop(c):  # the watchdog while _open restores a session (then: the supervisor)
+    import asyncio
+
+    from .codec import CPYTHON, ticks_ms
+
+    try:  # a MemoryError ends it in a fault: with no watchdog the restore could wait for ever
+        resp_ms = int(c._resp_s * 1000)
+        tick = max(20, min(c._ping_ms, resp_ms) // 4)  # ms: sleep_ms() makes no float
+        queued = 0
+        while c._connected:
+            await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
+            if c._connected:
+                queued = c._watch(ticks_ms(), resp_ms, queued)
+    except MemoryError as e:
+        c._fault("keepalive", e)
+
+
+async def _within(c, aw):  # aw, or an exception after response_time
+    from .codec import CPYTHON
+
+    if CPYTHON:
+        return await __import__("asyncio").wait_for(aw, c._resp_s)
+    return await _within_mp(aw, c._resp_s)  # no asyncio.funcs: 0.7 KB of heap for good
+
+
+async def disconnect(c):
+    """Send DISCONNECT (no will) and close; connect() may be called again afterwards."""
+    c._running = False
+    c._cancel(c._supervisor)
+    c._stop_io()  # the broker closes after DISCONNECT: that EOF is no fault
+    if c._connected:
+        try:
+            await _within(c, c._send(b"\xe0\x00"))  # DISCONNECT
+        except Exception as e:  # the broker is gone anyway; closing is all that is left
+            from .errors import why
+
+            c._log("debug", "DISCONNECT not sent: %s" % why(e))
+    c._drop_connection()
+    _release_waiters(c)
+
+
+def close(c):
+    """Close the socket and cancel every task the client started; no DISCONNECT is sent."""
+    c._running = False
+    # First: the drop wakes publishers waiting for a slot in flight
+    for rec in c._outq + c._slotq + list(c._inflight.values()):
+        c._done(rec, False)
+    c._outq, c._inflight, c._slotq = [], {}, []
+    c._drop_connection()
+    for task in list(c._tasks):
+        c._cancel(task)
+    _release_waiters(c)
+
+
+async def broker_up(c):
+    """True if the broker answers now: data in the last second, or a PINGRESP in time."""
+    import asyncio
+
+    from .codec import PINGREQ_PACKET, ticks_diff, ticks_ms
+
+    if not c._connected:
+        return False
+    if ticks_diff(ticks_ms(), c._last_rx) < 1000:
+        return True
+    sent = ticks_ms()
+    try:
+        await c._send(PINGREQ_PACKET)
+    except OSError:
+        return False
+    deadline = c._resp_s * 1000
+    while c._connected and ticks_diff(ticks_ms(), sent) < deadline:
+        if ticks_diff(c._last_rx, sent) >= 0:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def unsubscribe(c, topic):  # a coroutine of subs.py
+    from .subs import unsubscribe as u
+
+    return u(c, topic)
+
+
+def dprint(c, msg, *args):
+    if c.DEBUG:
+        print(msg % args if args else msg)
+
+
+async def _open_socket(client):  # MicroPython: (reader, writer), our mpsock.Stream
+    """A new connection; the first write waits for it to complete. asyncio.open_connection
+    looks the name up on every call, and getaddrinfo blocks the whole loop there (seconds, when
+    DNS is slow): the address is looked up once and kept on the client (which forgets it after
+    repeated failures)."""
+    import socket
+
+    from .mpsock import Stream
+
+    tls = client._hello[1]
+    addr = client._addr
+    if addr is None:
+        addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]
+        client._addr = addr
+    sock = socket.socket(addr[0], addr[1], addr[2])
+    try:
+        sock.setblocking(False)
+        try:
+            sock.connect(addr[-1])
+        except OSError as e:
+            if e.errno != 115 and e.errno != 119:  # EINPROGRESS (Linux, lwIP)
+                raise
+        try:
+            sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: no 40 ms ack stalls
+            # Linux: at most 16 KiB unsent in the kernel, so a stalled write shows (lwIP's
+            # buffers are small anyway)
+            sock.setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
+        except (OSError, AttributeError):
+            pass  # a port without the options still works
+        if tls:
+            sock = tls[0].wrap_socket(sock, server_hostname=tls[1], do_handshake_on_connect=False)
+            sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    stream = Stream(sock)
+    return stream, stream
+
+
+async def _within_mp(aw, seconds):
+    """aw, or OSError after `seconds`: a timer task that cancels the caller, as asyncio.wait_for
+    does, without importing asyncio.funcs (0.7 KB of heap for good) or running aw in a task."""
+    from asyncio import core
+
+    timer = core.create_task(_expire(core.cur_task, seconds))
+    try:
+        return await aw
+    except core.CancelledError:
+        if timer.done():  # it fired: the time is up (else the caller itself was cancelled)
+            raise OSError("no answer within %s s" % seconds) from None
+        raise
+    finally:
+        timer.cancel()  # before the caller's next await: it can never fire later
+
+
+async def _expire(task, seconds):
+    from asyncio import core
+
+    try:
+        await core.sleep(seconds)
+    except MemoryError:  # no heap for the float: the time is up now rather than never
+        pass
+    task.cancel()

@@ -1,0 +1,179 @@
+"""The client's configuration: mqtt_as's config keys and defaults, their checks, and the
+making of a client from them (MQTTClient.__init__). Frozen, imported for that and dropped at
+once (see conn.py); `mqtt_as.config` is made from _DEFAULTS when first read."""
+
+# mqtt_as's config as (key, default) pairs: constants, no heap when frozen (mqtt_as.config is
+# made from them on first use)
+_DEFAULTS = (
+    ("server", None),
+    ("port", 0),  # 0: 1883, or 8883 with ssl
+    ("client_id", None),  # None: derived from machine.unique_id() or random
+    ("user", ""),
+    ("password", ""),
+    ("keepalive", 60),  # seconds, sent to the broker
+    ("ping_interval", 0),  # seconds of silence before a PINGREQ; 0: keepalive / 4
+    ("response_time", 10),  # seconds to wait for CONNACK, SUBACK, PINGRESP, PUBACK, write progress
+    ("max_repubs", 4),  # QoS 1 re-sends per connection before the link is declared dead
+    ("clean_init", True),  # clean session on the first connect
+    ("clean", True),  # clean session on reconnects
+    ("will", None),  # (topic, msg, retain, qos)
+    ("subs_cb", None),  # subs_cb(topic: bytes, msg: bytes, retained: bool), sync or async
+    ("wifi_coro", None),  # called with False on every outage, True after every connect
+    ("connect_coro", None),  # called with the client after every connect
+    ("ssl", False),  # True, or an ssl.SSLContext
+    ("ssl_params", None),  # None: {}; see tls.py: cadata, ca_certs, cert, key, certfile...
+    ("queue_len", 0),  # > 0: incoming messages go to client.queue (async iterator) instead
+    ("out_queue_len", 20),  # publishes held while offline; see docs for the overflow policy
+    ("max_inflight", 32),  # QoS 1 messages awaiting PUBACK at once; more publishers wait
+    ("max_packet_size", 0),  # > 0: publish() refuses larger packets (the broker's limit)
+    ("max_incoming", 0),  # > 0: incoming messages larger than this are discarded (and acked)
+    ("reconnect_max", 0.5),  # seconds, cap of the reconnect backoff (30 s after a refusal)
+    ("outage_summary", 60),  # seconds between the log lines that sum up a long outage
+    ("link", None),  # object with async up() and isconnected(): Wi-Fi and the like
+    ("ssid", None),  # with no link: join this Wi-Fi network first (boards only, see wlan.py)
+    ("wifi_pw", None),
+    ("log", None),  # log(level: str, msg: str); None prints warnings and errors
+    ("oom_cb", None),  # oom_cb(n) after the n-th connect attempt in a row lost to MemoryError
+    ("mqttv5", False),  # not supported; True raises ValueError
+)
+
+
+def init(c, cfg):  # MQTTClient(cfg)
+    from .codec import check_topic
+    from .wire import waitq
+
+    o = dict(_DEFAULTS)
+    for key in cfg:
+        # mqtt_as keys that mean nothing here are accepted: its config dicts work as they are
+        if key not in o and key not in ("gateway", "mqttv5_con_props"):
+            raise ValueError("unknown mqtt_as config key %r" % (key,))
+    o.update(cfg)
+    if o["mqttv5"]:
+        raise ValueError("MQTT v5 is not supported by this client; use MQTT 3.1.1")
+    if not o["server"]:
+        raise ValueError("config['server'] must name the broker")
+    keepalive = o["keepalive"]
+    if not 0 <= keepalive < 65536:
+        raise ValueError("keepalive must be 0 to 65535 s, got %r" % (keepalive,))
+    if not o["outage_summary"] > 0:
+        raise ValueError("outage_summary must be > 0 s, got %r" % (o["outage_summary"],))
+    if not 1 <= o["max_inflight"] <= 65000:
+        raise ValueError("max_inflight must be 1 to 65000, got %r" % (o["max_inflight"],))
+    will = o["will"]
+    if will:
+        if len(will) != 4 or will[3] not in (0, 1):
+            raise ValueError("will must be (topic, msg, retain, qos) with qos 0 or 1")
+        will = (check_topic(will[0]), utf8(will[1]), will[2], will[3])
+    client_id = o["client_id"] or default_client_id()
+    c._host = o["server"]
+    ssl = o["ssl"]
+    params = o["ssl_params"] or {}
+    if ssl is True:  # configuration errors raise here, not as "unreachable" later
+        from .tls import context
+
+        ssl = context(params)
+    # TLS: (context, the name the certificate must show); None: plain TCP
+    tls = (ssl, params.get("server_hostname") or c._host) if ssl else None
+    c._port = o["port"] or (8883 if ssl else 1883)
+    # What every CONNECT says but the clean flag, and the TLS context: one tuple
+    user, password = utf8(o["user"] or b""), utf8(o["password"] or b"")
+    # The CONNECT packet (clean flag clear: conn.py sets it) and the TLS context, one tuple
+    c._hello = (connect(utf8(client_id), keepalive, False, user, password, will), tls)
+    ping = o["ping_interval"] or (keepalive / 4 if keepalive else 20)
+    if keepalive:
+        ping = min(ping, keepalive)
+    c._ping_ms = int(ping * 1000)
+    c._resp_s = o["response_time"]
+    # Options read now and then, one tuple (an instance's attributes share one hash table: 30
+    # to 37 take 608 bytes, 38 to 47 768; this client has 37): 0 cap of the reconnect backoff, 1 between the
+    # outage log lines (ms), 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5 connect_coro, 6
+    # out_queue_len, 7 oom_cb. Options left at their default are class attributes (_max_in...)
+    t = int(o["reconnect_max"] * 1000), int(o["outage_summary"] * 1000), o["clean"]
+    t += o["clean_init"], o["wifi_coro"], o["connect_coro"]
+    # ... 8 log, 9 link, 10 subs_cb, 11 max_repubs
+    link = o["link"]
+    if link is None and o["ssid"]:
+        from .wlan import WLAN
+
+        link = WLAN(o["ssid"], o["wifi_pw"])
+    t += max(0, o["out_queue_len"]), o["oom_cb"], o["log"], link, o["subs_cb"]
+    c._opts = t + (o["max_repubs"],)
+    if o["max_incoming"]:
+        c._max_in = o["max_incoming"]
+    c._busy = False  # a packet is being written (see Wire._send: one at a time)
+    c._lockq = []  # events of the writers waiting for their turn, first first
+    c._upq = waitq()  # requests waiting for the link (_connected 2) park here
+    c._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
+    c._slotq = []  # QoS 1 records waiting for a slot in flight, first first
+    c._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
+    c._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
+    c._tasks = set()  # every task this client started and has not seen finish
+    c._writer = c._supervisor = c._writing = None
+    c._addr = None  # MicroPython: the broker's address, looked up once
+    c._conn_tasks = ()  # of this connection: the reader (MicroPython), the watchdog
+    # connected: False, True (restoring the session), 2 (up: restored and reported)
+    c._connected = c._running = False  # running: from connect() to disconnect()
+    c._pid = c._last_rx = c._last_tx = c._tx_at = 0
+    c._ping_at = c._down_since = None  # ping_at: of a PINGREQ awaiting its PINGRESP
+    c._ping_due = False
+    c._view = None  # MicroPython: the reader's buffer, made by _reset_parser
+    c._reset_parser()
+    # Counters, a list (a dict took 64 bytes more): 0 connects, 1 reconnects, 2 dropped, 3
+    # downtime (s), 4 faults, 5 last_fault, 6 stray_acks, 7 callback_errors, 8 discarded
+    c._stats = [0, 0, 0, 0.0, 0, "", 0, 0, 0]
+    if o["max_inflight"] != 32:
+        c._max_inflight = o["max_inflight"]
+    if o["max_packet_size"]:
+        c._max_packet = o["max_packet_size"]
+    if o["queue_len"] > 0:  # the event interface of mqtt_as
+        from .events import MsgQueue
+
+        c.queue = MsgQueue(o["queue_len"])
+        c.up = __import__("asyncio").Event()  # set on every connect; the application clears it
+        c.down = __import__("asyncio").Event()  # set on every outage; the application clears it
+    c._subs = {}  # filter bytes -> [qos, callback or None, pending, deaths] (subs.py)
+    c._granted = {}  # filter bytes -> (qos, granted code) on the current connection
+    c._outq = []  # records waiting for the link
+    c._seq = 0
+    c._reported = None  # the last state told to wifi_coro / up / down
+
+
+def default_client_id():
+    """machine.unique_id() in hex on a board, else a random id."""
+    try:
+        from binascii import hexlify
+
+        from machine import unique_id
+
+        return hexlify(unique_id())
+    except ImportError:
+        from random import getrandbits
+
+        return "mqtt_as_%08x" % getrandbits(32)
+
+
+def utf8(s):
+    """Return s as bytes: str is UTF-8 encoded, bytes-like is copied as is."""
+    if isinstance(s, str):
+        return s.encode()
+    return bytes(s)
+
+
+def connect(client_id, keepalive, clean, user=b"", password=b"", will=None):
+    """CONNECT packet. will is (topic, msg, retain, qos) with bytes topic and msg, or None."""
+    from .codec import _field, varint
+
+    flags = 0x02 if clean else 0
+    payload = _field(client_id)
+    if will:
+        topic, msg, retain, qos = will
+        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
+        payload += _field(topic) + _field(msg)
+    if user:
+        flags |= 0x80
+        payload += _field(user)
+        if password:
+            flags |= 0x40
+            payload += _field(password)
+    body = b"\x00\x04MQTT\x04" + bytes((flags, keepalive >> 8, keepalive & 0xFF)) + payload
+    return b"\x10" + varint(len(body)) + body
