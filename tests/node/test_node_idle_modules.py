@@ -7,7 +7,9 @@ what it builds at import; bench/RESULTS.md, "Node heap"). These modules are for 
 import time
 
 import pytest
-from harness import micropython_path
+from harness import REPO, micropython_path
+
+NODES = REPO / "tests" / "node" / "nodes"
 
 # asyncio.funcs: wait_for/gather (the status waits without them); asyncio.lock: the handle syncs
 # its subscriptions without a Lock; ha_publish/ha_payload: loaded only while a publication runs;
@@ -87,12 +89,21 @@ NOT_AFTER_THE_BUILD = (
 
 
 def test_a_built_node_drops_its_build_modules_also_after_an_interval_change(
-    mosquitto, start_node, observer
+    mosquitto, start_node, observer, tmp_path
 ):
     micropython_path()  # skipped (failed in CI) without the unix port
     obs = observer(mosquitto)
     obs.subscribe("home/#")
-    node = start_node("micropython", mosquitto, components="built_modules")
+    # one sensor and one switch of the library, and the modules probe of nodes/modules.py
+    folder = tmp_path / "built"
+    folder.mkdir()
+    built = {
+        "uptime": {"package": ".unix.uptime", "component": "Uptime"},
+        "lamp": {"package": ".unix.file_switch", "component": "FileSwitch"},
+    }
+    probe = (NODES / "modules.py").read_text()
+    (folder / "components.py").write_text("COMPONENTS = %r\n%s" % (built, probe))
+    node = start_node("micropython", mosquitto, folder=folder)
     node.proc.wait_line("modules: components loaded")
     obs.wait_message(node.topic("available"), b"online", timeout=15)
     modules = loaded(node, obs)
