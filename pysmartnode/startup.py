@@ -8,16 +8,12 @@ import asyncio
 import sys
 
 from pysmartnode import node
+from pysmartnode.utils import forget
 
 
 def drop(name):
     """Forgets the module pysmartnode.<name>, so its code can be collected."""
-    full = "pysmartnode." + name
-    sys.modules.pop(full, None)
-    parent, leaf = full.rsplit(".", 1)
-    parent = sys.modules.get(parent)
-    if parent is not None and hasattr(parent, leaf):
-        delattr(parent, leaf)
+    forget("pysmartnode." + name)
 
 
 def load_settings(argv):
@@ -213,7 +209,7 @@ async def _build_components(log, demo, mqtt):
         log.error("registry failed: %s: %s", type(e).__name__, e)
     if config.MQTT_RECEIVE_CONFIG and not demo and node.status is not None:
         await node.status._publish_state()  # it reported at connect, before these were built
-    registry._forget("pysmartnode.utils", "registry")  # built: its code is not needed again
+    forget("pysmartnode.utils.registry")  # built: its code is not needed again
     if remote is None:  # only a remote config's rollback reads components.py's COMPONENTS again
         sys.modules.pop("components", None)  # its objects live on where components use them
 

@@ -60,9 +60,11 @@ async def _apply_pushed(remote):
 
             await apply(remote, body, payload)
     finally:
+        from pysmartnode.utils import forget
+
         remote._applying = False
-        _drop("pysmartnode.networking", "config_apply")  # code not needed until the next push
-        _drop("pysmartnode.utils", "registry")
+        forget("pysmartnode.networking.config_apply")  # code not needed until the next push
+        forget("pysmartnode.utils.registry")
 
 
 async def _restart(remote):
@@ -77,12 +79,3 @@ async def _restart(remote):
     await logger.flush(1)
     await remote._mqtt.stop()
     restart(1)  # a supervisor (systemd Restart=on-failure) starts the node again
-
-
-def _drop(package, name):
-    import sys
-
-    sys.modules.pop(package + "." + name, None)
-    parent = sys.modules.get(package)
-    if parent is not None and name in parent.__dict__:
-        delattr(parent, name)

@@ -1,0 +1,13 @@
+"""Small helpers the parts of the node share."""
+
+
+def forget(name):
+    """Forgets the module `name` (dotted; loaded or not): out of sys.modules and off its package,
+    so its code can be collected once nothing holds it (modules loaded for one use)."""
+    import sys
+
+    sys.modules.pop(name, None)
+    package, leaf = name.rsplit(".", 1)
+    package = sys.modules.get(package)
+    if package is not None and leaf in package.__dict__:
+        delattr(package, leaf)

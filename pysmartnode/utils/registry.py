@@ -21,6 +21,7 @@ import asyncio
 import sys
 
 from pysmartnode import logging, node
+from pysmartnode.utils import forget
 
 _ARGS = ("package", "component", "constructor_args")
 
@@ -51,19 +52,12 @@ async def build(components, start=True):
         _build_one(name, components, built, [], log, start)
         await asyncio.sleep(0)  # let the network and the garbage collector breathe
     for leaf in ("definitions", "sensor_setup"):  # only constructors read them
-        _forget("pysmartnode.utils.component", leaf)
+        forget("pysmartnode.utils.component." + leaf)
     ok, failed = len(built), len(node.failed)
     log.info("%d components running, %d failed", ok, failed)
     if node.discovery is not None:
         node.discovery.refresh()
     return built
-
-
-def _forget(package, name):
-    sys.modules.pop(package + "." + name, None)
-    parent = sys.modules.get(package)
-    if parent is not None and name in parent.__dict__:
-        delattr(parent, name)
 
 
 def _build_one(name, components, built, chain, log, start):

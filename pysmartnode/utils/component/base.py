@@ -9,6 +9,7 @@ import sys
 
 from pysmartnode import logging
 from pysmartnode.platform import const, ticks_diff, ticks_ms
+from pysmartnode.utils import forget
 
 _BACKOFF_MAX = const(60)  # seconds between restarts of a loop that keeps failing
 _HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts again at once-ish
@@ -86,13 +87,13 @@ class ComponentBase:
             try:
                 return func(self)
             finally:
-                drop(leaf)
+                forget(full)
 
         def bound(*args, **kwargs):
             try:
                 return func(self, *args, **kwargs)
             finally:
-                drop(leaf)
+                forget(full)
 
         return bound
 
@@ -209,12 +210,3 @@ class ComponentBase:
     async def _publish_state(self):
         """Hook: publish the current state again (after discovery on every connect and when
         Home Assistant comes online). Sensors, switches and binary sensors implement it."""
-
-
-def drop(leaf):
-    """Unloads a module of this package (imported on demand, dropped after use)."""
-    sys.modules.pop("pysmartnode.utils.component." + leaf, None)
-    try:
-        delattr(sys.modules["pysmartnode.utils.component"], leaf)  # the import bound it there too
-    except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
-        pass

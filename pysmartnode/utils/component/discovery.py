@@ -7,7 +7,6 @@ states; a removed component is sent as `{"p": platform}`, then omitted.
 """
 
 import asyncio
-import sys
 
 from pysmartnode import logging
 
@@ -151,13 +150,10 @@ class Discovery:
 
 
 def _drop():
-    package = sys.modules.get(_PACKAGE)
-    for leaf in ("ha_publish", "ha_payload"):
-        sys.modules.pop(_PACKAGE + "." + leaf, None)
-        try:
-            delattr(package, leaf)  # the import bound it on the package too
-        except (AttributeError, KeyError):  # not bound (MicroPython: KeyError)
-            pass
+    from pysmartnode.utils import forget
+
+    forget(_PACKAGE + ".ha_publish")
+    forget(_PACKAGE + ".ha_payload")
 
 
 def start(mqtt, config, device_id, version, model):

@@ -244,10 +244,11 @@ def _on_intervals(topic, msg, retained):
     name = topic[2 : topic.find("/", 2)]
     for sensor in SensorBase._sensors or ():
         if sensor.name == name:
+            from pysmartnode.utils import forget
             from pysmartnode.utils.component import sensor_setup
 
             try:
                 return sensor_setup.on_intervals(sensor, msg)
             finally:  # loaded for this message only
-                base.drop("sensor_setup")
+                forget("pysmartnode.utils.component.sensor_setup")
     return None
