@@ -47,8 +47,16 @@ def test_a_reverse_topic_forces_a_reading(runtime, mosquitto, http_node, observe
                                                     "meter.interval_publish": 600})[0] == 200  # fmt: skip
     obs.subscribe(node.topic("meter"))
     mark = obs.mark()
-    obs.publish(node.topic("meter/get"), "")
-    obs.wait_message(node.topic("meter"), after=mark)
+    # The node subscribes ./meter/get at its connect, from a worker of its own: `online` does
+    # not prove that SUBSCRIBE has reached the broker, so ask again each second (10 at most).
+    for _ in range(10):
+        obs.publish(node.topic("meter/get"), "")
+        try:
+            obs.wait_message(node.topic("meter"), after=mark, timeout=1.0)
+            return
+        except AssertionError:
+            continue
+    obs.wait_message(node.topic("meter"), after=mark, timeout=1.0)  # says what came instead
 
 
 def test_parameters_are_listed_set_validated_and_persisted(runtime, mosquitto, http_node,
