@@ -5,19 +5,29 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from harness import REPO
+
+
+def _env_site_packages() -> list[str]:
+    """The test environment's site-packages folders (the venv test.sh made)."""
+    import site
+
+    return [p for p in site.getsitepackages() if Path(p).is_dir()]
 
 
 @pytest.mark.xdist_group("pip-build")  # pip builds the checkout in it (build/, *.egg-info)
 @pytest.mark.slow
 def test_pip_install_provides_the_smartserver_command(tmp_path):
     venv = tmp_path / "venv"
-    # site packages of the test environment give paho-mqtt and hjson without a download
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120
-    )
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # The test environment's own site packages give paho-mqtt and hjson without a download
+    # (a .pth line each; --system-site-packages would give the base interpreter's, which on a
+    # fresh machine has neither)
+    (site,) = (venv / "lib").glob("python*/site-packages")
+    (site / "test_env.pth").write_text("".join(p + "\n" for p in _env_site_packages()))
     install = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(REPO)],
         capture_output=True,
