@@ -105,10 +105,32 @@ async def _main(demo):
         await start(demo)
         drop("startup")  # start-up code is not needed again
         del start, drop
+        # The tasks the components started at the build end when they will: short ones soon
+        # after the start, so look often at first (1, 2, 4... s), then hourly
+        delay = 1
         while True:
-            await asyncio.sleep(3600)
+            await asyncio.sleep(delay)
+            _prune()
+            delay = min(delay * 2, 3600)
     finally:
         await _stop()
+
+
+def _prune():
+    # The tasks the build noted for the stop (startup._load_components) that have finished:
+    # out, in place, so that the node does not hold their coroutines for its life. It makes
+    # nothing (no range), and a moment with no heap must not end the node: tried again later
+    try:
+        from pysmartnode import node
+
+        tasks = node.parts.get("tasks", ())
+        i = len(tasks)
+        while i:
+            i -= 1
+            if tasks[i].done():
+                del tasks[i]
+    except MemoryError:
+        pass
 
 
 async def _stop():

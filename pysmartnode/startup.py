@@ -156,7 +156,9 @@ async def _load_components(log, demo, mqtt):
     # (beside config.py, or on the board's root): its code runs, and a COMPONENTS dict in it
     # goes to the registry (pysmartnode.utils.registry).
     # The tasks components start are noted, so that a stop ends them while node.mqtt is still
-    # there (pysmartnode.main._stop); MicroPython has no asyncio.all_tasks() to find them later
+    # there (pysmartnode.main._stop); MicroPython has no asyncio.all_tasks() to find them later.
+    # A finished task holds its coroutine's frame: the running node takes those out
+    # (pysmartnode.main._prune)
     create_task = asyncio.create_task
     tasks = node.parts.setdefault("tasks", [])
     builder = asyncio.current_task()

@@ -136,21 +136,39 @@ def __getattr__(name):
     # Made on first use, so that a connected client never pays for them: `config`, the errors;
     # and submodules, as MicroPython asks here first for `from mqtt_as import tls`. (Tuples
     # written in place, not as module names: at 24 names this dict's table grows from 23 slots
-    # to 29, a 464-byte block wanted at the first subscribe(), when subs.py adds its name)
+    # to 29, a 464-byte block wanted at the first subscribe(), when subs.py adds its name.)
+    # MicroPython's dir() asks here for every name it knows ("", "0", "__init__"...): only the
+    # package's own submodules are imported, so dir() lists the public names and raises nothing
     if name == "config":
         value = dict(_rare("options")._DEFAULTS)
         value["ssl_params"] = {}
     elif name in ("MQTTError", "MQTTRefused", "MQTTSubscribeError"):
         value = getattr(__import__(__name__ + ".errors", None, None, (name,)), name)
-    else:
+    elif name in (
+        "codec", "conn", "cpython", "errors", "events", "link", "mpsock", "options", "session",
+        "subs", "ticks", "tls", "topic", "wire", "wlan",
+    ):  # fmt: skip
         try:
             return __import__(__name__ + "." + name, None, None, (name,))
         except ImportError as e:
-            if name not in str(e):
+            if name in str(e):
+                raise AttributeError(name) from None  # left out of this build
+            if codec.CPYTHON:
                 raise  # the submodule is there but could not be imported
+            # MicroPython's dir() lets AttributeError alone pass: a submodule this port cannot
+            # load (tls with no ssl module) says why in one (`import mqtt_as.tls` still raises
+            # the ImportError)
+            raise AttributeError("%s: %s" % (name, e)) from None
+    else:
         raise AttributeError(name)
     globals()[name] = value  # found directly from now on
     return value
+
+
+if codec.CPYTHON:  # dir(): the public names too (MicroPython's dir() finds them above)
+
+    def __dir__():
+        return sorted(set(globals()) | set(__all__))
 
 
 __all__ = ("MQTTClient", "MQTTError", "MQTTRefused", "MQTTSubscribeError", "VERSION", "config")

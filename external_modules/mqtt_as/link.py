@@ -21,6 +21,7 @@ class Link(Wire):
         # No allocation up to `try`, so even with no heap left the supervisor reconnects
         self._down_since = ticks_ms()
         self._connected = False
+        self._stats[10] = 1 if isinstance(e, MemoryError) else 2  # how it died (supervisor)
         if self._napping:  # wake the supervisor: it reconnects at once
             self._napping = False
             self._supervisor.cancel()
@@ -64,17 +65,27 @@ class Link(Wire):
 
     async def _keep_connected(self):  # the supervisor: the watchdog, then reconnects (fault)
         # Its frame is on the heap for the client's life, so the outage's counters live in
-        # _reconnect's, made for an outage only (64-bit: this frame 384 -> 256 bytes)
+        # _reconnect's, made for an outage only, and oom_cb's count in _stats (64-bit: this
+        # frame 384 -> 256 bytes)
         queued = 0  # CPython: the transport's unsent bytes at the last tick
         attempt = 0  # failed tries since the last connection that lasted
         up_at = ticks_ms()  # when the connection came up
-        lost = 0  # outages in a row whose _reconnect found no heap to start
+        self._stats[9] = self._stats[10] = 0  # oom_cb's count, the death to judge (options.py)
         while self._running:
             try:  # in the try, as all: a MemoryError must not end this task (ms: no float made)
                 if not self._connected:
+                    # Once an outage (_fault noted how the connection died): one that died of
+                    # MemoryError within 10 s counts as a connect attempt lost to it, so a heap
+                    # too full to live connected reaches oom_cb's limit; one that lasted, or
+                    # died otherwise, starts the count again. No allocation
+                    if self._stats[10] == 1 and ticks_diff(ticks_ms(), up_at) < 10000:
+                        self._lost_to_oom()
+                    elif self._stats[10]:
+                        self._stats[9] = 0
+                    self._stats[10] = 0
                     attempt = await self._reconnect(attempt, up_at)
                     up_at = ticks_ms()
-                    queued = lost = 0
+                    queued = 0
                     continue
                 resp_ms = int(self._resp_s * 1000)
                 tick = max(20, min(self._ping_ms, resp_ms) // 4)
@@ -96,15 +107,29 @@ class Link(Wire):
                     queued = self._watch(ticks_ms(), resp_ms, queued)
             except MemoryError:  # the client's tasks may not die of it: none would reconnect
                 self._napping = False
-                if not self._connected and self._running:  # no heap for _reconnect's frame:
-                    lost += 1  # an attempt lost to MemoryError, as those _reconnect counts
-                    try:
-                        if self._opts[7]:  # oom_cb: the application may reset (SystemExit)
-                            self._opts[7](lost)
-                    except Exception:
-                        pass
-                self._fault("supervisor: MemoryError", None)  # no `as e`: a smaller frame, for good
+                if self._connected:  # no `as e`: a smaller frame, for good
+                    self._fault("supervisor: MemoryError", None)
+                    self._stats[10] = 1  # a death of MemoryError, as those _fault is told of
+                elif self._running:  # no heap for _reconnect's frame: an attempt lost to it
+                    self._lost_to_oom()
                 await (asyncio.sleep(0.02) if CPYTHON else asyncio.sleep_ms(20))  # no allocation
+
+    def _lost_to_oom(self):
+        """One more connect attempt in a row lost to MemoryError: oom_cb(n). It may reset
+        (SystemExit passes); an Exception it raises is logged once an outage."""
+        s = self._stats
+        s[9] += 1  # a small int: no allocation
+        if self._opts[7] is None:
+            return
+        try:
+            self._opts[7](s[9])
+        except Exception as e:
+            if not s[11]:
+                try:  # formatting may find no heap: logged at a later call of this outage then
+                    self._log("error", "oom_cb raised %s: %s" % (type(e).__name__, e))
+                    s[11] = 1
+                except Exception:  # MemoryError, or a broken __str__: the supervisor goes on
+                    pass
 
     async def _reconnect(self, attempt, up_at):
         """The supervisor in an outage: reconnect with backoff until connected or stopped; the
@@ -112,7 +137,7 @@ class Link(Wire):
         # A connection just died: young (a flapping link, short RAM), it counts: no storm
         attempt = 0 if ticks_diff(ticks_ms(), up_at) >= 10000 else attempt + 1
         cap = self._opts[0]
-        fails = starved = 0  # starved: failed attempts in a row that ended in MemoryError
+        fails = 0
         said, reason = ticks_ms(), ""  # when the last summary line was logged, and why
         while self._running and not self._connected:
             try:  # a MemoryError must not end the outage's count (oom_cb): it stays in here
@@ -122,12 +147,17 @@ class Link(Wire):
                 try:
                     self._drop_connection()  # finish a teardown that ran out of memory half-way
                     await self._open(self._opts[2])  # clean
+                    self._stats[11] = 0  # the outage is over: an oom_cb raise is logged again
                     return attempt
                 except Exception as e:  # refusals, OSError, timeouts, MemoryError: "try again"
-                    starved = starved + 1 if isinstance(e, MemoryError) else 0  # no allocation
+                    # The attempt, or the connection it made (a fault in the session restore),
+                    # died of MemoryError: counted (oom_cb); else the count starts again
+                    if isinstance(e, MemoryError) or self._stats[10] == 1:
+                        self._lost_to_oom()
+                    else:
+                        self._stats[9] = 0
+                    self._stats[10] = 0
                     try:  # errors.py is imported on the first failure: an idle client needs none
-                        if starved and self._opts[7]:  # the application may reset (SystemExit)
-                            self._opts[7](starved)
                         from .errors import MQTTRefused, why
 
                         if isinstance(e, MQTTRefused):
@@ -139,7 +169,7 @@ class Link(Wire):
                             attempt = max(attempt, 6)
                         else:
                             reason = why(e)
-                    except Exception:  # MemoryError (oom_cb's own errors too: it may not stop us)
+                    except Exception:  # MemoryError: no heap to say more
                         reason = "MemoryError"
                 fails += 1
                 if fails % _RESOLVE_AFTER == 0:

@@ -66,6 +66,7 @@ def on_log(level, text):
 
 _oom = bytearray(64)  # n of each oom_cb(n) call in order: made now, the heap may be full then
 _oom_calls = [0]
+_oom_raises = [None]  # an exception oom_cb raises after noting n (op "oom_raises")
 
 
 def on_oom(n):
@@ -73,19 +74,25 @@ def on_oom(n):
     if i < len(_oom):
         _oom[i] = min(n, 255)
     _oom_calls[0] = i + 1
+    if _oom_raises[0] is not None:
+        raise _oom_raises[0]
 
 
 class OomLink:
     """A link (the `link` option) whose up() raises MemoryError while `starving`: a connect
-    attempt lost for want of heap, on either runtime (op "oom_link" switches it)."""
+    attempt lost for want of heap; while `dying`, isconnected() does, which the client's
+    watchdog asks at its next tick: a connection that dies of MemoryError right after its
+    CONNACK. On either runtime (op "oom_link" switches them)."""
 
-    starving = False
+    starving = dying = False
 
     async def up(self):
         if self.starving:
             raise MemoryError("no heap for the link (requested by the test)")
 
     def isconnected(self):
+        if self.dying:
+            raise MemoryError("no heap to live connected (requested by the test)")
         return True
 
 
@@ -362,7 +369,20 @@ async def op_fragment(cmd):
 
 
 async def op_oom_link(cmd):
-    _oom_link.starving = cmd["on"]
+    _oom_link.starving = cmd.get("on", False)
+    _oom_link.dying = cmd.get("dying", False)
+
+
+async def op_oom_raises(cmd):
+    # oom_cb raises this from now on: None, "RuntimeError" (a broken callback) or "SystemExit"
+    # (a reset, with exit status 3)
+    kind = cmd.get("kind")
+    if kind == "SystemExit":
+        _oom_raises[0] = SystemExit(3)
+    elif kind:
+        _oom_raises[0] = RuntimeError("oom_cb failure requested by the test")
+    else:
+        _oom_raises[0] = None
 
 
 async def op_block(cmd):
@@ -425,6 +445,7 @@ OPS = {
     "all_tasks": op_all_tasks,
     "block": op_block,
     "oom_link": op_oom_link,
+    "oom_raises": op_oom_raises,
     "fragment": op_fragment,
     "starve": op_starve,
 }
