@@ -99,6 +99,15 @@ def test_a_stopped_switch_drops_its_command_subscription_and_only_its_own(checks
     assert after_both == []
 
 
+def test_subscriptions_are_flat_and_a_switch_is_its_own_command_callback(checks):
+    lists, lamps, bound, calls, left, fan_kept, at_the_end = checks["flat_subscriptions"]
+    assert lists == []  # no list or tuple per subscription (64 B each)
+    assert lamps == 1 and bound == []  # the switch itself, not a bound method
+    assert calls == ["off", "on"]  # restore "off", then the command delivered to it
+    assert left == ["home/dev/fan/set"] and fan_kept is True  # the lamp's items only went
+    assert at_the_end == 0
+
+
 def test_rarely_used_methods_answer_as_methods_and_leave_no_module_loaded(checks):
     sensor_api, switch_api, has, changed, toggled, loaded, unimplemented = checks["rare_methods"]
     assert sensor_api == ["./rare", "{{ value }}", [120, 600], ["v"]]  # the default intervals

@@ -122,8 +122,9 @@ class ComponentSwitch(ComponentBase):
         return True
 
     def _start(self):
-        # Not through _subscribe: stop() knows this one topic, no list of them per switch
-        self._mqtt.subscribe(self._topic + "/set", self._on_command, 1, self._restore == "restore")
+        # Not through _subscribe: stop() knows this one topic, no list of them per switch. The
+        # callback is the switch itself (__call__): a bound method would be an object per switch
+        self._mqtt.subscribe(self._topic + "/set", self, 1, self._restore == "restore")
         if self._offline_off:
             from pysmartnode.utils.component.switch_timers import watch_link
 
@@ -131,8 +132,9 @@ class ComponentSwitch(ComponentBase):
         if self._restore != "restore":
             self._spawn(self.on if self._restore == "on" else self.off)
 
-    def _on_command(self, topic, msg, retained):
-        # retained: the state topic's retained value, delivered once at start (restore)
+    def __call__(self, topic, msg, retained):
+        # The command callback (see _start). retained: the state topic's retained value,
+        # delivered once at start (restore)
         if msg == "TOGGLE" and not retained:
             asyncio.create_task(self.toggle())
         elif msg == "ON" or msg == "OFF":
@@ -161,7 +163,7 @@ class ComponentSwitch(ComponentBase):
 
             stop(self)
         if self._mqtt is not None:
-            self._mqtt.unsubscribe(self._topic + "/set", self._on_command)
+            self._mqtt.unsubscribe(self._topic + "/set", self)
         super().stop()
 
     def discovery_entities(self):

@@ -169,6 +169,36 @@ async def stop_drops_the_command_subscription():
         node.mqtt = before
 
 
+async def subscriptions_hold_no_object_of_their_own():
+    # The node's MQTT handle (never connected) keeps each subscription as three items of one
+    # flat list, no list per subscription; a switch subscribes itself as its command callback
+    # (no bound method per switch); unsubscribing takes out only that switch's items
+    from pysmartnode import node
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    node.mqtt, before = MQTTHandle("dev", home="home", server="127.0.0.1"), node.mqtt
+    try:
+        lamp, fan = Slow("lamp", restore="off"), Slow("fan", restore="off")
+        lamp.start()
+        fan.start()
+        await asyncio.sleep(0.05)  # restore "off": their first command ran
+        subs = node.mqtt._subs
+        got = [
+            [type(x).__name__ for x in subs if isinstance(x, (list, tuple))],
+            [x is lamp for x in subs].count(True),
+            [type(x).__name__ for x in subs if type(x).__name__ == "bound_method"],
+        ]
+        node.mqtt.deliver("./lamp/set", "ON")  # the switch, called as the callback
+        await asyncio.sleep(0.05)
+        lamp.stop()
+        got += [lamp.calls, [x.decode() for x in subs if isinstance(x, bytes)], fan in subs]
+        fan.stop()
+        got.append(len(subs))
+    finally:
+        node.mqtt = before
+    report("flat_subscriptions", got)
+
+
 class Hookless(ComponentSwitch):
     """Implements neither _on nor _off."""
 
@@ -263,6 +293,7 @@ async def main():
     await turns_and_shared_readings()
     await defaults_are_per_instance()
     await stop_drops_the_command_subscription()
+    await subscriptions_hold_no_object_of_their_own()
     await rare_methods_are_loaded_per_call()
     await entity_category_and_filters_per_type()
     try:
