@@ -108,6 +108,15 @@ def test_subscriptions_are_flat_and_a_switch_is_its_own_command_callback(checks)
     assert at_the_end == 0
 
 
+def test_instances_keep_no_attribute_that_is_only_there_for_a_while(checks):
+    sensor, defaults, switch, state = checks["lean_instances"]
+    # Series' own two, and the sensor's schedule and types; no _busy, _in_read, _publishing,
+    # _fresh (published), _mqtt, intervals (the defaults)
+    assert sensor == ["_next_publish", "_next_read", "_types", "_values", "name", "reads"]
+    assert defaults == [True, 120, 600]  # node.mqtt (none here), config's defaults
+    assert switch == ["_state", "calls", "name"] and state is False  # no _queue
+
+
 def test_rarely_used_methods_answer_as_methods_and_leave_no_module_loaded(checks):
     sensor_api, switch_api, has, changed, toggled, loaded, unimplemented = checks["rare_methods"]
     assert sensor_api == ["./rare", "{{ value }}", [120, 600], ["v"]]  # the default intervals

@@ -143,7 +143,7 @@ class ComponentSensor(sensor_base.SensorBase):
                 error = "%s: %s" % (type(e).__name__, e)
             ok = error is None and shared[2]
         finally:  # also when cancelled (getValue's timeout): a waiter then reads itself
-            self._in_read = None
+            del self._in_read  # not None: its slot is free for the next one (base._DEFAULTS)
             shared[1] = ok
             if shared[0] is not None:
                 shared[0].set()
@@ -183,7 +183,7 @@ class ComponentSensor(sensor_base.SensorBase):
                     if self._fresh and (self._gate is None or self._gate.due(self._types)):
                         self._publish_soon()
             if self._backoff > 1:
-                self._backoff = 1
+                del self._backoff  # 1 again (base._DEFAULTS)
         except Exception as e:  # CancelledError is not an Exception: stop() still works
             backoff = self._backoff
             self._log.error("run failed: %s: %s; next in %d s", type(e).__name__, e, backoff)
@@ -204,19 +204,23 @@ class ComponentSensor(sensor_base.SensorBase):
         return json.dumps(values) if values else None
 
     def _publish_soon(self):
-        # One publication at a time; a newer reading while one is under way is sent after it
+        # One publication at a time; a newer reading while one is under way is sent after it.
+        # Once out (or on its way) a reading is not fresh: _fresh deleted (base._DEFAULTS)
         if self._publishing is not None:
-            self._fresh = False
+            if self._fresh:
+                del self._fresh
             self._again = True
         elif not self._waits_for_discovery():  # else discovery's state pass publishes it
-            self._fresh = False
+            if self._fresh:
+                del self._fresh
             self._publishing = asyncio.create_task(self._publish_values())
 
     async def _publish_values(self):
         try:
             again = True
             while again:
-                self._again = False
+                if self._again:  # set only when a reading came during a publication
+                    del self._again
                 payload = self._payload()
                 if payload is not None:
                     if self._gate is not None:
@@ -226,14 +230,16 @@ class ComponentSensor(sensor_base.SensorBase):
         except Exception as e:  # a failed publication must not end the next ones
             self._log.error("publish failed: %s", e)
         finally:
-            self._publishing = None
+            if self._publishing is not None:  # (stop() cancelled it: gone already)
+                del self._publishing
 
     async def _publish_state(self):
         # Discovery's state pass (every connect): published in its turn, one component after
         # the other; one under way already sends the latest values
         payload = None if self._publishing is not None else self._payload()
         if payload is not None:
-            self._fresh = False
+            if self._fresh:
+                del self._fresh
             if self._gate is not None:
                 self._gate.published(self._types)
             await self._publish(self._topic, payload, self._retain, 1)
@@ -243,5 +249,5 @@ class ComponentSensor(sensor_base.SensorBase):
             sensor_base.leave(self)
         if self._publishing is not None:
             self._publishing.cancel()
-            self._publishing = None
+            del self._publishing
         super().stop()

@@ -165,7 +165,7 @@ def leave(sensor):
     sensor._next_read = None
     if sensor._busy is not None:
         sensor._busy.cancel()
-        sensor._busy = None
+        del sensor._busy
     if not sensors:
         task = SensorBase._scheduler
         if task is not None:
@@ -179,8 +179,10 @@ def leave(sensor):
 
 
 def ran(sensor):
-    # sensor._run ended: wake the scheduler if it sleeps past this sensor's next due time
-    sensor._busy = None
+    # sensor._run ended: wake the scheduler if it sleeps past this sensor's next due time.
+    # _busy is deleted, not set to None: its slot is free while the sensor sleeps (base.py)
+    if sensor._busy is not None:  # (leave() cancelled the run: gone already)
+        del sensor._busy
     if sensor._next_read is None:
         return  # stopped
     due = sensor._due(ticks_ms())

@@ -90,8 +90,8 @@ class ComponentSwitch(ComponentBase):
     def _next_turn(self):
         if self._queue:
             self._queue.pop(0).set()
-        else:
-            self._queue = None
+        elif self._queue is not None:
+            del self._queue  # not None: its slot is free while no command runs (base._DEFAULTS)
 
     # ------------------------------------------------------------------ for subclasses
 

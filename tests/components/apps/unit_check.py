@@ -199,6 +199,25 @@ async def subscriptions_hold_no_object_of_their_own():
     report("flat_subscriptions", got)
 
 
+async def instances_keep_only_what_is_there():
+    # A started sensor that read and published, and a switch that switched, hold no attribute
+    # that is only there for a while (a run, a reading, a publication, a command) nor what
+    # __getattr__ answers (_mqtt, the default intervals): an instance's table never shrinks
+    sensor = Series("lean", [1, 2, 3])
+    sensor.start()
+    for _ in range(100):  # the scheduler reads at once; the publication follows (no broker)
+        await asyncio.sleep(0.01)
+        if sensor.reads and sensor._busy is None and sensor._publishing is None:
+            break
+    lean = sorted(sensor.__dict__)
+    defaults = [sensor._mqtt is None, sensor._interval_reading, sensor._interval_publish]
+    sensor.stop()
+    sw = Slow("lean_sw")
+    await sw.on()
+    await sw.toggle()
+    report("lean_instances", [lean, defaults, sorted(sw.__dict__), sw.state()])
+
+
 class Hookless(ComponentSwitch):
     """Implements neither _on nor _off."""
 
@@ -294,6 +313,7 @@ async def main():
     await defaults_are_per_instance()
     await stop_drops_the_command_subscription()
     await subscriptions_hold_no_object_of_their_own()
+    await instances_keep_only_what_is_there()
     await rare_methods_are_loaded_per_call()
     await entity_category_and_filters_per_type()
     try:
