@@ -141,7 +141,6 @@ class Subscriptions:
         self._subs.extend([topic_filter, callback, flags])  # a list: the table grows by 3 + 4
         self._changed(topic_filter)
 
-
     def _changed(self, topic_filter):
         if topic_filter not in self._todo:
             self._todo.append(topic_filter)
