@@ -19,7 +19,8 @@ _HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts ag
 # class holds a slot per default (a class dict's table grows in steps of 96-128 B). An
 # instance's table grows too (2, 4, 6, 8, 10, 12, 17 slots of 16 B) and never shrinks, so
 # attributes that are there only for a while (a sensor's run, reading, publication) are
-# deleted when done, not set back to their default: the table holds what is there at once
+# deleted when done, not set back to their default: the table holds what is there at once.
+# Set to None first: a deleted slot keeps its value, which the collector then still sees
 _DEFAULTS = (
     " discover=T friendly_name=N _tasks=E _subscriptions=E"  # ComponentBase
     " _busy=N _next_read=N _next_publish=N _backoff=1"  # SensorBase

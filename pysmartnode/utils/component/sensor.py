@@ -143,7 +143,8 @@ class ComponentSensor(sensor_base.SensorBase):
                 error = "%s: %s" % (type(e).__name__, e)
             ok = error is None and shared[2]
         finally:  # also when cancelled (getValue's timeout): a waiter then reads itself
-            del self._in_read  # not None: its slot is free for the next one (base._DEFAULTS)
+            self._in_read = None  # first: a deleted slot keeps its value (base._DEFAULTS)
+            del self._in_read
             shared[1] = ok
             if shared[0] is not None:
                 shared[0].set()
@@ -231,6 +232,7 @@ class ComponentSensor(sensor_base.SensorBase):
             self._log.error("publish failed: %s", e)
         finally:
             if self._publishing is not None:  # (stop() cancelled it: gone already)
+                self._publishing = None  # then deleted (base._DEFAULTS)
                 del self._publishing
 
     async def _publish_state(self):
@@ -249,5 +251,6 @@ class ComponentSensor(sensor_base.SensorBase):
             sensor_base.leave(self)
         if self._publishing is not None:
             self._publishing.cancel()
+            self._publishing = None
             del self._publishing
         super().stop()

@@ -91,7 +91,8 @@ class ComponentSwitch(ComponentBase):
         if self._queue:
             self._queue.pop(0).set()
         elif self._queue is not None:
-            del self._queue  # not None: its slot is free while no command runs (base._DEFAULTS)
+            self._queue = None  # then deleted: its slot is free while no command runs
+            del self._queue  # (base._DEFAULTS)
 
     # ------------------------------------------------------------------ for subclasses
 
