@@ -26,7 +26,7 @@ from pysmartnode.utils.component import ComponentSensor
 
 class FileValue(ComponentSensor):
     def __init__(self, name, path, scale=1, device_class=None, unit=None, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSensor.__init__(self, name, **kwargs)
         if not isinstance(path, str) or not path:
             raise ValueError("path must be a file path, got %r" % (path,))
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale == 0:

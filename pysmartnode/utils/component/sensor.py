@@ -193,17 +193,6 @@ class ComponentSensor(sensor_base.SensorBase):
         finally:
             sensor_base.ran(self)
 
-    def _payload(self):
-        if self._bare():
-            for record in self._types.values():
-                value = record[_VALUE]
-                return None if value is None else json.dumps(value)
-        values = {}
-        for sensor_type, record in self._types.items():
-            if record[_VALUE] is not None:
-                values[sensor_type] = record[_VALUE]
-        return json.dumps(values) if values else None
-
     def _publish_soon(self):
         # One publication at a time; a newer reading while one is under way is sent after it.
         # Once out (or on its way) a reading is not fresh: _fresh deleted (base._DEFAULTS)
@@ -222,7 +211,7 @@ class ComponentSensor(sensor_base.SensorBase):
             while again:
                 if self._again:  # set only when a reading came during a publication
                     del self._again
-                payload = self._payload()
+                payload = _payload(self)
                 if payload is not None:
                     if self._gate is not None:
                         self._gate.published(self._types)
@@ -238,7 +227,7 @@ class ComponentSensor(sensor_base.SensorBase):
     async def _publish_state(self):
         # Discovery's state pass (every connect): published in its turn, one component after
         # the other; one under way already sends the latest values
-        payload = None if self._publishing is not None else self._payload()
+        payload = None if self._publishing is not None else _payload(self)
         if payload is not None:
             if self._fresh:
                 del self._fresh
@@ -253,4 +242,18 @@ class ComponentSensor(sensor_base.SensorBase):
             self._publishing.cancel()
             self._publishing = None
             del self._publishing
-        super().stop()
+        sensor_base.SensorBase.stop(self)
+
+
+def _payload(sensor):
+    # The state payload: the one value of a sensor with one type, else {type: value}. (Not a
+    # method: ComponentSensor's table is full at 12 names, a 13th grows it by 96 B)
+    if sensor._bare():
+        for record in sensor._types.values():
+            value = record[_VALUE]
+            return None if value is None else json.dumps(value)
+    values = {}
+    for sensor_type, record in sensor._types.items():
+        if record[_VALUE] is not None:
+            values[sensor_type] = record[_VALUE]
+    return json.dumps(values) if values else None

@@ -42,7 +42,7 @@ class ComponentSwitch(ComponentBase):
 
     def __init__(self, name, restore="restore", max_on_time=None, offline_off=None,
                  discover=True, friendly_name=None):  # fmt: skip
-        super().__init__(name, discover, friendly_name)
+        ComponentBase.__init__(self, name, discover, friendly_name)
         if restore not in _RESTORE_MODES:
             raise ValueError("restore must be 'restore', 'off' or 'on', got %r" % (restore,))
         for key, value in (("max_on_time", max_on_time), ("offline_off", offline_off)):
@@ -165,7 +165,7 @@ class ComponentSwitch(ComponentBase):
             stop(self)
         if self._mqtt is not None:
             self._mqtt.unsubscribe(self._topic + "/set", self)
-        super().stop()
+        ComponentBase.stop(self)
 
     def discovery_entities(self):
         fields = {"name": self._entity_name(), "stat_t": self._topic, "cmd_t": self._topic + "/set"}
