@@ -117,6 +117,14 @@ def test_instances_keep_no_attribute_that_is_only_there_for_a_while(checks):
     assert switch == ["_state", "calls", "name"] and state is False  # no _queue
 
 
+def test_base_class_tables_stay_below_a_growth_step_and_hold_no_closure(checks):
+    if checks["class_tables"] is None:
+        pytest.skip("MicroPython's class tables only")
+    sizes, closures = checks["class_tables"]
+    assert sizes[0] <= 12 and sizes[1] <= 12 and sizes[2] <= 17, sizes  # SensorBase, Sensor, subs
+    assert closures == []  # the base by name, not super()
+
+
 def test_rarely_used_methods_answer_as_methods_and_leave_no_module_loaded(checks):
     sensor_api, switch_api, has, changed, toggled, loaded, unimplemented = checks["rare_methods"]
     assert sensor_api == ["./rare", "{{ value }}", [120, 600], ["v"]]  # the default intervals

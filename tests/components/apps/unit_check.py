@@ -218,6 +218,27 @@ async def instances_keep_only_what_is_there():
     report("lean_instances", [lean, defaults, sorted(sw.__dict__), sw.state()])
 
 
+def class_tables():
+    # MicroPython only (CPython's class dicts hold more): the names in the base classes' and the
+    # MQTT handle's registry's tables (12 and 17 are growth steps: one more name costs 96 B),
+    # and the methods that are closures (one using super() is: 32 B more each)
+    if sys.implementation.name != "micropython":
+        return report("class_tables", None)
+    from pysmartnode.components.unix import command_switch, disk, file_switch, load
+    from pysmartnode.networking.mqtt_subs import Subscriptions
+    from pysmartnode.utils.component.sensor_base import SensorBase
+
+    classes = (ComponentBase, SensorBase, ComponentSensor, ComponentSwitch, load.CPULoad,
+               disk.Disk, file_switch.FileSwitch, command_switch.CommandSwitch)  # fmt: skip
+    sizes = [len(c.__dict__) for c in (SensorBase, ComponentSensor, Subscriptions)]
+    closures = []
+    for c in classes:
+        for name, value in c.__dict__.items():
+            if type(value).__name__ == "closure":
+                closures.append(c.__name__ + "." + name)
+    report("class_tables", [sizes, sorted(closures)])
+
+
 class Hookless(ComponentSwitch):
     """Implements neither _on nor _off."""
 
@@ -314,6 +335,7 @@ async def main():
     await stop_drops_the_command_subscription()
     await subscriptions_hold_no_object_of_their_own()
     await instances_keep_only_what_is_there()
+    class_tables()
     await rare_methods_are_loaded_per_call()
     await entity_category_and_filters_per_type()
     try:
