@@ -67,13 +67,18 @@ class Subscriptions:
 
     def _dispatch(self, topic, msg, retained):
         text = None
-        subs = self._subs[:]  # a callback may subscribe or unsubscribe
+        # The matching subscriptions first (a callback may subscribe or unsubscribe): their
+        # items only, not a copy of the registry (one block of 8 B per item at every message)
+        subs, found = self._subs, []
         for i in range(0, len(subs), _STRIDE):
-            if not matches(subs[i], topic):
-                continue
-            callback, flags = subs[i + 1], subs[i + 2]
+            if matches(subs[i], topic):
+                found.append(subs[i])
+                found.append(subs[i + 1])
+                found.append(subs[i + 2])
+        for i in range(0, len(found), _STRIDE):
+            callback, flags = found[i + 1], found[i + 2]
             if flags & _RESTORE:
-                if not retained or not self._end_restore(subs[i], callback, flags):
+                if not retained or not self._end_restore(found[i], callback, flags):
                     continue  # a live message on a state topic is not the one to restore
             if text is None:
                 text = self.short(topic.decode())

@@ -108,6 +108,11 @@ def test_subscriptions_are_flat_and_a_switch_is_its_own_command_callback(checks)
     assert at_the_end == 0
 
 
+def test_a_callback_may_change_the_subscriptions_during_a_delivery(checks):
+    # the first message reaches both callbacks subscribed when it came; the second the new one
+    assert checks["change_during_delivery"] == ["first 1", "second 1", "second 2", "late 2"]
+
+
 def test_instances_keep_no_attribute_that_is_only_there_for_a_while(checks):
     sensor, defaults, switch, state = checks["lean_instances"]
     # Series' own two, and the sensor's schedule and types; no _busy, _in_read, _publishing,

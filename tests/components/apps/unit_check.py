@@ -199,6 +199,33 @@ async def subscriptions_hold_no_object_of_their_own():
     report("flat_subscriptions", got)
 
 
+def a_callback_may_change_the_subscriptions_during_a_delivery():
+    # Delivery takes the matching subscriptions first: a callback that unsubscribes itself and
+    # subscribes another one leaves the others of this message called, the new one not
+    from mqtt_as import codec  # noqa: F401  (the handle's import, before it is made)
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    mqtt = MQTTHandle("dev", home="home", server="127.0.0.1")
+    calls = []
+
+    def first(topic, msg, retained):
+        calls.append("first " + msg)
+        mqtt.unsubscribe("./x", first)
+        mqtt.subscribe("./x", late)
+
+    def second(topic, msg, retained):
+        calls.append("second " + msg)
+
+    def late(topic, msg, retained):
+        calls.append("late " + msg)
+
+    mqtt.subscribe("./x", first)
+    mqtt.subscribe("./+", second)
+    mqtt.deliver("./x", "1")
+    mqtt.deliver("./x", "2")
+    report("change_during_delivery", calls)
+
+
 async def instances_keep_only_what_is_there():
     # A started sensor that read and published, and a switch that switched, hold no attribute
     # that is only there for a while (a run, a reading, a publication, a command) nor what
@@ -334,6 +361,7 @@ async def main():
     await defaults_are_per_instance()
     await stop_drops_the_command_subscription()
     await subscriptions_hold_no_object_of_their_own()
+    a_callback_may_change_the_subscriptions_during_a_delivery()
     await instances_keep_only_what_is_there()
     class_tables()
     await rare_methods_are_loaded_per_call()
