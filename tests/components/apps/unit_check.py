@@ -202,7 +202,6 @@ async def subscriptions_hold_no_object_of_their_own():
 def a_callback_may_change_the_subscriptions_during_a_delivery():
     # Delivery takes the matching subscriptions first: a callback that unsubscribes itself and
     # subscribes another one leaves the others of this message called, the new one not
-    from mqtt_as import codec  # noqa: F401  (the handle's import, before it is made)
     from pysmartnode.networking.mqtt import MQTTHandle
 
     mqtt = MQTTHandle("dev", home="home", server="127.0.0.1")
