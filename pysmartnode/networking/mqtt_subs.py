@@ -9,8 +9,13 @@ from mqtt_as.codec import matches
 
 from pysmartnode.platform import const
 
-_JSON = const(1)  # entry flag: callbacks get the payload parsed as JSON
-_RESTORE = const(2)  # entry flag: a one-shot subscription to a state topic, for its retained value
+# The registry (MQTTHandle._subs) is one flat list, three items per subscription: the filter
+# (bytes), the callback, and its flags: the qos in the low bits, and these (a list per
+# subscription cost 64 B more: its object and its table)
+_STRIDE = const(3)
+_QOS = const(3)
+_JSON = const(4)  # callbacks get the payload parsed as JSON
+_RESTORE = const(8)  # a one-shot subscription to a state topic, for its retained value
 _RESTORE_WINDOW = 1.5  # seconds a state topic may take to deliver its retained value after SUBACK
 _SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription,
 _SUBSCRIBE_RETRY_MAX = const(600)  # doubling after each refusal up to this
@@ -34,18 +39,22 @@ class Subscriptions:
         (retained=True), so a switch comes back as it was. Subscribing works before the first
         connect; the handle subscribes at the broker as soon as it can.
         """
-        flags = _JSON if parse_json else 0
+        flags = (qos | _JSON) if parse_json else qos
         full = self.topic(topic).encode()
-        self._add([full, callback, qos, flags])
+        self._add(full, callback, flags)
         if restore_state and full.endswith(b"/set"):
-            self._add([full[:-4], callback, qos, flags | _RESTORE])
+            self._add(full[:-4], callback, flags | _RESTORE)
 
     def unsubscribe(self, topic, callback=None):
         """Removes the callbacks registered for topic (only callback, if given)."""
         full = self.topic(topic).encode()
-        for entry in list(self._subs):
-            if entry[0] == full and (callback is None or entry[1] == callback):
-                self._subs.remove(entry)
+        subs = self._subs
+        i = 0
+        while i < len(subs):
+            if subs[i] == full and (callback is None or subs[i + 1] == callback):
+                del subs[i : i + _STRIDE]
+            else:
+                i += _STRIDE
         self._changed(full)
 
     def _on_message(self, topic, msg, retained):
@@ -58,13 +67,19 @@ class Subscriptions:
 
     def _dispatch(self, topic, msg, retained):
         text = None
-        for entry in list(self._subs):
-            if not matches(entry[0], topic):
-                continue
-            if entry[3] & _RESTORE:
-                if not retained or entry not in self._subs:
+        # The matching subscriptions first (a callback may subscribe or unsubscribe): their
+        # items only, not a copy of the registry (one block of 8 B per item at every message)
+        subs, found = self._subs, []
+        for i in range(0, len(subs), _STRIDE):
+            if matches(subs[i], topic):
+                found.append(subs[i])
+                found.append(subs[i + 1])
+                found.append(subs[i + 2])
+        for i in range(0, len(found), _STRIDE):
+            callback, flags = found[i + 1], found[i + 2]
+            if flags & _RESTORE:
+                if not retained or not self._end_restore(found[i], callback, flags):
                     continue  # a live message on a state topic is not the one to restore
-                self._end_restore(entry)
             if text is None:
                 text = self.short(topic.decode())
                 try:
@@ -73,13 +88,13 @@ class Subscriptions:
                     self._log.warning("ignored a payload on %s: not UTF-8 text", text)
                     return
             value = payload
-            if entry[3] & _JSON:
+            if flags & _JSON:
                 try:
                     value = json.loads(payload)
                 except Exception:  # ValueError; RecursionError/MemoryError for deep nesting
                     self._log.warning("ignored a payload on %s: not JSON: %.40s", text, payload)
                     continue
-            self._call(entry[1], text, value, payload, retained)
+            self._call(callback, text, value, payload, retained)
 
     def _call(self, callback, topic, value, payload, retained):
         try:
@@ -118,17 +133,18 @@ class Subscriptions:
         retained); returns how many there were. The HTTP API sends its commands through here,
         so a command over HTTP does exactly what the same command over MQTT does."""
         full = self.topic(topic).encode()
+        subs = self._subs
         count = 0
-        for entry in self._subs:
-            if not entry[3] & _RESTORE and matches(entry[0], full):
+        for i in range(0, len(subs), _STRIDE):
+            if not subs[i + 2] & _RESTORE and matches(subs[i], full):
                 count += 1
         if count:
             self._on_message(full, payload.encode(), False)
         return count
 
-    def _add(self, entry):
-        self._subs.append(entry)
-        self._changed(entry[0])
+    def _add(self, topic_filter, callback, flags):
+        self._subs.extend([topic_filter, callback, flags])  # a list: the table grows by 3 + 4
+        self._changed(topic_filter)
 
     def _changed(self, topic_filter):
         if topic_filter not in self._todo:
@@ -153,11 +169,13 @@ class Subscriptions:
         while self._todo:
             topic_filter = self._todo.pop(0)
             wanted = None
-            for entry in self._subs:
-                if entry[0] == topic_filter:
-                    wanted = max(entry[2], wanted or 0)
-                    if entry[3] & _RESTORE:
-                        restoring.append(entry)
+            subs = self._subs
+            for i in range(0, len(subs), _STRIDE):
+                if subs[i] == topic_filter:
+                    flags = subs[i + 2]
+                    wanted = max(flags & _QOS, wanted or 0)
+                    if flags & _RESTORE:
+                        restoring.append((topic_filter, subs[i + 1], flags))
             try:
                 if wanted is None and topic_filter in self._broker:
                     del self._broker[topic_filter]
@@ -200,10 +218,23 @@ class Subscriptions:
 
     async def _end_restore_window(self, entries):
         await asyncio.sleep(_RESTORE_WINDOW)
-        for entry in entries:
-            if entry in self._subs:  # no retained state arrived: nothing to restore
-                self._end_restore(entry)
+        for entry in entries:  # (filter, callback, flags)
+            self._end_restore(*entry)  # still there: no retained state arrived, none to restore
 
-    def _end_restore(self, entry):
-        self._subs.remove(entry)
-        self._changed(entry[0])
+    def _end_restore(self, topic_filter, callback, flags):
+        # Ends a one-shot subscription; False if it had ended already
+        i = _find(self._subs, topic_filter, callback, flags)
+        if i < 0:
+            return False
+        del self._subs[i : i + _STRIDE]
+        self._changed(topic_filter)
+        return True
+
+
+def _find(subs, topic_filter, callback, flags):
+    # The index of that subscription in the registry, -1 if it is not there. (Not a method:
+    # the class's table is full at 17 names, an 18th would grow it by 96 B; the module's has room)
+    for i in range(0, len(subs), _STRIDE):
+        if subs[i] == topic_filter and subs[i + 1] == callback and subs[i + 2] == flags:
+            return i
+    return -1

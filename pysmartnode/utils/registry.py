@@ -24,6 +24,7 @@ from pysmartnode import logging, node
 from pysmartnode.utils import forget
 
 _ARGS = ("package", "component", "constructor_args")
+_LAZY = "pysmartnode.utils.component"
 
 
 class ComponentError(ValueError):
@@ -53,11 +54,23 @@ async def build(components, start=True):
         await asyncio.sleep(0)  # let the network and the garbage collector breathe
     for leaf in ("definitions", "sensor_setup"):  # only constructors read them
         forget("pysmartnode.utils.component." + leaf)
+    _forget_packages()
     ok, failed = len(built), len(node.failed)
     log.info("%d components running, %d failed", ok, failed)
     if node.discovery is not None:
         node.discovery.refresh()
     return built
+
+
+def _forget_packages():
+    # The packages the build went through, pysmartnode.components and its sub-packages and the
+    # lazy pysmartnode.utils.component: their modules stay loaded under their own names; a
+    # package only maps names to them (a dict slot per module loaded from it or name looked up,
+    # in a table that grew during the build and never shrinks: 200-320 B each), and an import
+    # later loads it again, small (discovery does at the first connect)
+    for name in [n for n in sys.modules if n[:22] == "pysmartnode.components" or n == _LAZY]:
+        if hasattr(sys.modules[name], "__path__"):
+            forget(name)
 
 
 def _build_one(name, components, built, chain, log, start):

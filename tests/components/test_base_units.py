@@ -99,6 +99,37 @@ def test_a_stopped_switch_drops_its_command_subscription_and_only_its_own(checks
     assert after_both == []
 
 
+def test_subscriptions_are_flat_and_a_switch_is_its_own_command_callback(checks):
+    lists, lamps, bound, calls, left, fan_kept, at_the_end = checks["flat_subscriptions"]
+    assert lists == []  # no list or tuple per subscription (64 B each)
+    assert lamps == 1 and bound == []  # the switch itself, not a bound method
+    assert calls == ["off", "on"]  # restore "off", then the command delivered to it
+    assert left == ["home/dev/fan/set"] and fan_kept is True  # the lamp's items only went
+    assert at_the_end == 0
+
+
+def test_a_callback_may_change_the_subscriptions_during_a_delivery(checks):
+    # the first message reaches both callbacks subscribed when it came; the second the new one
+    assert checks["change_during_delivery"] == ["first 1", "second 1", "second 2", "late 2"]
+
+
+def test_instances_keep_no_attribute_that_is_only_there_for_a_while(checks):
+    sensor, defaults, switch, state = checks["lean_instances"]
+    # Series' own two, and the sensor's schedule and types; no _busy, _in_read, _publishing,
+    # _fresh (published), _mqtt, intervals (the defaults)
+    assert sensor == ["_next_publish", "_next_read", "_types", "_values", "name", "reads"]
+    assert defaults == [True, 120, 600]  # node.mqtt (none here), config's defaults
+    assert switch == ["_state", "calls", "name"] and state is False  # no _queue
+
+
+def test_base_class_tables_stay_below_a_growth_step_and_hold_no_closure(checks):
+    if checks["class_tables"] is None:
+        pytest.skip("MicroPython's class tables only")
+    sizes, closures = checks["class_tables"]
+    assert sizes[0] <= 12 and sizes[1] <= 12 and sizes[2] <= 17, sizes  # SensorBase, Sensor, subs
+    assert closures == []  # the base by name, not super()
+
+
 def test_rarely_used_methods_answer_as_methods_and_leave_no_module_loaded(checks):
     sensor_api, switch_api, has, changed, toggled, loaded, unimplemented = checks["rare_methods"]
     assert sensor_api == ["./rare", "{{ value }}", [120, 600], ["v"]]  # the default intervals

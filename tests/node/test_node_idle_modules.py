@@ -110,6 +110,9 @@ def test_a_built_node_drops_its_build_modules_also_after_an_interval_change(
     assert "pysmartnode.components.unix.uptime" in modules  # both components were built
     assert "pysmartnode.components.unix.file_switch" in modules
     assert [name for name in NOT_AFTER_THE_BUILD if name in modules] == []
+    # nor the packages the build went through (their modules stay, under their own names)
+    packages = ("pysmartnode.components", "pysmartnode.components.unix")
+    assert [name for name in packages if name in modules] == []
     mark = obs.mark()
     obs.publish(node.topic("uptime/interval/set"), '{"reading": 7, "publish": 7}')
     state = obs.wait_message(node.topic("uptime/interval"), after=mark, timeout=10).json()

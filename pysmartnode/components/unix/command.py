@@ -26,7 +26,7 @@ from pysmartnode.utils.component import ComponentSensor
 class CommandSensor(ComponentSensor):
     def __init__(self, name, command, timeout=10, scale=1, device_class=None, unit=None,
                  **kwargs):  # fmt: skip
-        super().__init__(name, **kwargs)
+        ComponentSensor.__init__(self, name, **kwargs)
         if not isinstance(command, str) or not command.strip():
             raise ValueError("command must be a shell command line, got %r" % (command,))
         for key, value in (("timeout", timeout), ("scale", scale)):

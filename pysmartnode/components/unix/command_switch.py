@@ -23,7 +23,7 @@ from pysmartnode.utils.component import ComponentSwitch
 
 class CommandSwitch(ComponentSwitch):
     def __init__(self, name, on, off, timeout=10, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSwitch.__init__(self, name, **kwargs)
         for key, value in (("on", on), ("off", off)):
             if not isinstance(value, str) or not value.strip():
                 raise ValueError("%s must be a shell command line, got %r" % (key, value))

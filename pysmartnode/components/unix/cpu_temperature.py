@@ -43,7 +43,7 @@ def find_zone():
 
 class CPUTemperature(ComponentSensor):
     def __init__(self, name, path=None, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSensor.__init__(self, name, **kwargs)
         self._path = path
         self._add_sensor_type(SENSOR_TEMPERATURE, unit="°C", precision=1, name="CPU temperature")
 

@@ -20,7 +20,7 @@ from pysmartnode.utils.component import ComponentSensor
 
 class Disk(ComponentSensor):
     def __init__(self, name, path="/", **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSensor.__init__(self, name, **kwargs)
         os.statvfs(path)  # raises OSError now for a path that is not there
         self._path = path
         self._add_sensor_type("used", unit="%", precision=1, state_class="measurement",

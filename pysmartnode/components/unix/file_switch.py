@@ -22,12 +22,15 @@ from pysmartnode.utils.component import ComponentSwitch
 
 
 class FileSwitch(ComponentSwitch):
+    _texts = ("0", "1")  # off, on: the defaults, not a tuple per instance
+
     def __init__(self, name, path=None, on="1", off="0", **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSwitch.__init__(self, name, **kwargs)
         if not isinstance(on, str) or not isinstance(off, str) or on == off:
             raise ValueError("on and off must be two different texts, got %r, %r" % (on, off))
         self._path = path or "/tmp/pysmartnode-" + name
-        self._texts = (off, on)
+        if (off, on) != self._texts:
+            self._texts = (off, on)
 
     async def _on(self):
         return self._write(1)

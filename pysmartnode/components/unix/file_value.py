@@ -26,15 +26,14 @@ from pysmartnode.utils.component import ComponentSensor
 
 class FileValue(ComponentSensor):
     def __init__(self, name, path, scale=1, device_class=None, unit=None, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSensor.__init__(self, name, **kwargs)
         if not isinstance(path, str) or not path:
             raise ValueError("path must be a file path, got %r" % (path,))
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale == 0:
             raise ValueError("scale must be a number other than 0, got %r" % (scale,))
         self._path = path
         self._scale = scale
-        self._type = device_class or "value"
-        self._add_sensor_type(self._type, unit=unit, device_class=device_class or "",
+        self._add_sensor_type(device_class or "value", unit=unit, device_class=device_class or "",
                               state_class="measurement")  # fmt: skip
 
     async def _read(self):
@@ -45,4 +44,5 @@ class FileValue(ComponentSensor):
             value = float(words[0])
         except (IndexError, ValueError):
             raise ValueError("%s holds %.40r, not a number" % (self._path, text.strip())) from None
-        self._set_value(self._type, value * self._scale)
+        for sensor_type in self._types:  # its one type (not kept twice: an attribute less)
+            self._set_value(sensor_type, value * self._scale)

@@ -143,7 +143,7 @@ class _Libc:
 
 class GPIOChardev(ComponentSwitch):
     def __init__(self, name, line, chip="/dev/gpiochip0", active_low=False, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSwitch.__init__(self, name, **kwargs)
         if not isinstance(line, int) or isinstance(line, bool) or not 0 <= line < 1024:
             raise ValueError(
                 "line must be the line's offset on the chip (0..1023), got %r" % (line,)
@@ -180,7 +180,7 @@ class GPIOChardev(ComponentSwitch):
         return self._set(0)
 
     def stop(self):
-        super().stop()
+        ComponentSwitch.stop(self)
         if self._fd is not None:
             self._io.close(self._fd)  # releases the line (the kernel keeps its last value)
             self._fd = None

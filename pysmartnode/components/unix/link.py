@@ -29,8 +29,8 @@ def default_interface():
 
 class NetworkLink(ComponentBinarySensor):
     def __init__(self, name, interface=None, interval_reading=10, **kwargs):
-        super().__init__(name, device_class="connectivity", interval_reading=interval_reading,
-                         **kwargs)  # fmt: skip
+        ComponentBinarySensor.__init__(self, name, device_class="connectivity",
+                                       interval_reading=interval_reading, **kwargs)  # fmt: skip
         self._interface = interface
 
     async def _read(self):

@@ -18,7 +18,7 @@ _TYPES = (("m1", "Load 1 min"), ("m5", "Load 5 min"), ("m15", "Load 15 min"))
 
 class CPULoad(ComponentSensor):
     def __init__(self, name, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSensor.__init__(self, name, **kwargs)
         for sensor_type, label in _TYPES:
             self._add_sensor_type(sensor_type, precision=2, state_class="measurement", name=label)
 

@@ -17,7 +17,7 @@ from pysmartnode.utils.component import ComponentSensor
 
 class Memory(ComponentSensor):
     def __init__(self, name, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSensor.__init__(self, name, **kwargs)
         self._add_sensor_type("used", unit="%", precision=1, state_class="measurement",
                               name="Memory used")  # fmt: skip
         self._add_sensor_type("available", unit="MiB", precision=0,

@@ -14,7 +14,7 @@ from pysmartnode.utils.component import ComponentButton, ComponentSensor
 
 class RefreshButton(ComponentButton):
     def __init__(self, name, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentButton.__init__(self, name, **kwargs)
 
     async def _press(self):
         for component in list(node.components.values()):

@@ -15,7 +15,7 @@ from pysmartnode.utils.component import ComponentSensor
 
 class Uptime(ComponentSensor):
     def __init__(self, name, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSensor.__init__(self, name, **kwargs)
         # total_increasing: HA treats the drop at a reboot as a new cycle, not as an error
         self._add_sensor_type("duration", unit="s", precision=0, state_class="total_increasing",
                               name="System uptime")  # fmt: skip

@@ -16,9 +16,13 @@ _HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts ag
 
 # The defaults of rarely set attributes of the base classes, " name=value" (N None, F False,
 # T True, E (), 1): __getattr__ answers them, so an instance holds only what differs and no
-# class holds a slot per default (a class dict's table grows in steps of 96-128 B)
+# class holds a slot per default (a class dict's table grows in steps of 96-128 B). An
+# instance's table grows too (2, 4, 6, 8, 10, 12, 17 slots of 16 B) and never shrinks, so
+# attributes that are there only for a while (a sensor's run, reading, publication) are
+# deleted when done, not set back to their default: the table holds what is there at once.
+# Set to None first: a deleted slot keeps its value, which the collector then still sees
 _DEFAULTS = (
-    " discover=T friendly_name=N _mqtt=N _tasks=E _subscriptions=E"  # ComponentBase
+    " discover=T friendly_name=N _tasks=E _subscriptions=E"  # ComponentBase
     " _busy=N _next_read=N _next_publish=N _backoff=1"  # SensorBase
     " _precision=N _offset=N _filter_spec=N _gate=N _retain=F _fresh=F _failing=F _event=N"
     " _publishing=N _again=F _in_read=N _chains=N"  # ComponentSensor
@@ -64,12 +68,23 @@ class ComponentBase:
 
     def __getattr__(self, attr):
         # Made when asked for, not kept per instance: the component's logger (named by its
-        # config key; logging keeps one per name), its device topic `./<name>` and the defaults
-        # of _DEFAULTS. A subclass may still set any of them as an attribute of its own
+        # config key; logging keeps one per name), its device topic `./<name>`, the node's MQTT
+        # handle, a sensor's default intervals and the defaults of _DEFAULTS. A subclass may
+        # still set any of them as an attribute of its own
         if attr == "_log":
             return logging.getLogger(self.name)
         if attr == "_topic":
             return "./" + self.name
+        if attr == "_mqtt":
+            from pysmartnode import node
+
+            return node.mqtt
+        if attr == "_interval_reading" or attr == "_interval_publish":
+            from pysmartnode import config  # sensor_setup.init sets those that differ
+
+            if attr == "_interval_reading":
+                return config.INTERVAL_SENSOR_READ
+            return max(config.INTERVAL_SENSOR_PUBLISH, self._interval_reading)
         at = _DEFAULTS.find(" %s=" % attr)
         if at >= 0:
             return (None, False, True, (), 1)["NFTE1".find(_DEFAULTS[at + len(attr) + 2])]
@@ -101,10 +116,7 @@ class ComponentBase:
 
     def start(self):
         """Subscribes and starts the component's loops (the registry calls it once, after
-        building). Subclasses extend `_start()`, not this."""
-        from pysmartnode import node
-
-        self._mqtt = node.mqtt
+        building; `_mqtt` is node.mqtt). Subclasses extend `_start()`, not this."""
         self._start()
 
     def _start(self):

@@ -26,7 +26,7 @@ class ComponentBinarySensor(ComponentBase):
 
     def __init__(self, name, device_class=None, interval_reading=-1, entity_category=None,
                  discover=True, friendly_name=None):  # fmt: skip
-        super().__init__(name, discover, friendly_name)
+        ComponentBase.__init__(self, name, discover, friendly_name)
         if device_class is not None:
             from pysmartnode.utils.component.definitions import is_binary_class
 

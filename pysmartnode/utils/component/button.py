@@ -23,7 +23,7 @@ class ComponentButton(ComponentBase):
 
     def __init__(self, name, device_class=None, entity_category=None, discover=True,
                  friendly_name=None):  # fmt: skip
-        super().__init__(name, discover, friendly_name)
+        ComponentBase.__init__(self, name, discover, friendly_name)
         if device_class not in (None, "restart", "update", "identify"):
             raise ValueError(
                 "button device_class must be restart, update or identify, got %r" % (device_class,)

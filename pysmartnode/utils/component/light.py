@@ -24,7 +24,7 @@ class ComponentLight(ComponentSwitch):
     """
 
     def __init__(self, name, brightness=100, **kwargs):
-        super().__init__(name, **kwargs)
+        ComponentSwitch.__init__(self, name, **kwargs)
         if not whole_percent(brightness) or brightness == 0:
             raise ValueError("brightness must be a whole percent 1..100, got %r" % (brightness,))
         self._brightness = brightness
@@ -45,7 +45,7 @@ class ComponentLight(ComponentSwitch):
         return await self.on()
 
     def _start(self):
-        super()._start()
+        ComponentSwitch._start(self)
         self._subscribe(
             self._topic + "/brightness/set",
             self._on_brightness,
@@ -67,7 +67,7 @@ class ComponentLight(ComponentSwitch):
             await self.set_brightness(percent)
 
     async def _publish_state(self):
-        await super()._publish_state()
+        await ComponentSwitch._publish_state(self)
         if self._state is not None:
             try:
                 await self._publish(self._topic + "/brightness", str(self._brightness), True, 1)

@@ -143,7 +143,8 @@ class ComponentSensor(sensor_base.SensorBase):
                 error = "%s: %s" % (type(e).__name__, e)
             ok = error is None and shared[2]
         finally:  # also when cancelled (getValue's timeout): a waiter then reads itself
-            self._in_read = None
+            self._in_read = None  # first: a deleted slot keeps its value (base._DEFAULTS)
+            del self._in_read
             shared[1] = ok
             if shared[0] is not None:
                 shared[0].set()
@@ -183,7 +184,7 @@ class ComponentSensor(sensor_base.SensorBase):
                     if self._fresh and (self._gate is None or self._gate.due(self._types)):
                         self._publish_soon()
             if self._backoff > 1:
-                self._backoff = 1
+                del self._backoff  # 1 again (base._DEFAULTS)
         except Exception as e:  # CancelledError is not an Exception: stop() still works
             backoff = self._backoff
             self._log.error("run failed: %s: %s; next in %d s", type(e).__name__, e, backoff)
@@ -192,32 +193,25 @@ class ComponentSensor(sensor_base.SensorBase):
         finally:
             sensor_base.ran(self)
 
-    def _payload(self):
-        if self._bare():
-            for record in self._types.values():
-                value = record[_VALUE]
-                return None if value is None else json.dumps(value)
-        values = {}
-        for sensor_type, record in self._types.items():
-            if record[_VALUE] is not None:
-                values[sensor_type] = record[_VALUE]
-        return json.dumps(values) if values else None
-
     def _publish_soon(self):
-        # One publication at a time; a newer reading while one is under way is sent after it
+        # One publication at a time; a newer reading while one is under way is sent after it.
+        # Once out (or on its way) a reading is not fresh: _fresh deleted (base._DEFAULTS)
         if self._publishing is not None:
-            self._fresh = False
+            if self._fresh:
+                del self._fresh
             self._again = True
         elif not self._waits_for_discovery():  # else discovery's state pass publishes it
-            self._fresh = False
+            if self._fresh:
+                del self._fresh
             self._publishing = asyncio.create_task(self._publish_values())
 
     async def _publish_values(self):
         try:
             again = True
             while again:
-                self._again = False
-                payload = self._payload()
+                if self._again:  # set only when a reading came during a publication
+                    del self._again
+                payload = _payload(self)
                 if payload is not None:
                     if self._gate is not None:
                         self._gate.published(self._types)
@@ -226,14 +220,17 @@ class ComponentSensor(sensor_base.SensorBase):
         except Exception as e:  # a failed publication must not end the next ones
             self._log.error("publish failed: %s", e)
         finally:
-            self._publishing = None
+            if self._publishing is not None:  # (stop() cancelled it: gone already)
+                self._publishing = None  # then deleted (base._DEFAULTS)
+                del self._publishing
 
     async def _publish_state(self):
         # Discovery's state pass (every connect): published in its turn, one component after
         # the other; one under way already sends the latest values
-        payload = None if self._publishing is not None else self._payload()
+        payload = None if self._publishing is not None else _payload(self)
         if payload is not None:
-            self._fresh = False
+            if self._fresh:
+                del self._fresh
             if self._gate is not None:
                 self._gate.published(self._types)
             await self._publish(self._topic, payload, self._retain, 1)
@@ -244,4 +241,19 @@ class ComponentSensor(sensor_base.SensorBase):
         if self._publishing is not None:
             self._publishing.cancel()
             self._publishing = None
-        super().stop()
+            del self._publishing
+        sensor_base.SensorBase.stop(self)
+
+
+def _payload(sensor):
+    # The state payload: the one value of a sensor with one type, else {type: value}. (Not a
+    # method: ComponentSensor's table is full at 12 names, a 13th grows it by 96 B)
+    if sensor._bare():
+        for record in sensor._types.values():
+            value = record[_VALUE]
+            return None if value is None else json.dumps(value)
+    values = {}
+    for sensor_type, record in sensor._types.items():
+        if record[_VALUE] is not None:
+            values[sensor_type] = record[_VALUE]
+    return json.dumps(values) if values else None

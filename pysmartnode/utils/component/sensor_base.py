@@ -165,7 +165,8 @@ def leave(sensor):
     sensor._next_read = None
     if sensor._busy is not None:
         sensor._busy.cancel()
-        sensor._busy = None
+        sensor._busy = None  # first: a deleted slot keeps its value (base._DEFAULTS)
+        del sensor._busy
     if not sensors:
         task = SensorBase._scheduler
         if task is not None:
@@ -179,8 +180,11 @@ def leave(sensor):
 
 
 def ran(sensor):
-    # sensor._run ended: wake the scheduler if it sleeps past this sensor's next due time
-    sensor._busy = None
+    # sensor._run ended: wake the scheduler if it sleeps past this sensor's next due time.
+    # _busy is deleted, not set to None: its slot is free while the sensor sleeps (base.py)
+    if sensor._busy is not None:  # (leave() cancelled the run: gone already)
+        sensor._busy = None  # first: a deleted slot keeps its value, the task with it
+        del sensor._busy
     if sensor._next_read is None:
         return  # stopped
     due = sensor._due(ticks_ms())

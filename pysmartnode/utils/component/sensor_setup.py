@@ -24,8 +24,11 @@ def init(sensor, name, interval_reading=None, interval_publish=None, precision=N
     if interval_publish is None:
         interval_publish = max(config.INTERVAL_SENSOR_PUBLISH, interval_reading)
     check_intervals(interval_reading, interval_publish)
-    sensor._interval_reading = interval_reading
-    sensor._interval_publish = interval_publish
+    # Kept only when they differ from the defaults, which ComponentBase.__getattr__ answers
+    if interval_reading != config.INTERVAL_SENSOR_READ:
+        sensor._interval_reading = interval_reading
+    if interval_publish != max(config.INTERVAL_SENSOR_PUBLISH, interval_reading):
+        sensor._interval_publish = interval_publish
     if precision is not None:  # these three are read when the types are declared
         sensor._precision = precision
     if offset is not None:

@@ -42,7 +42,7 @@ class ComponentSwitch(ComponentBase):
 
     def __init__(self, name, restore="restore", max_on_time=None, offline_off=None,
                  discover=True, friendly_name=None):  # fmt: skip
-        super().__init__(name, discover, friendly_name)
+        ComponentBase.__init__(self, name, discover, friendly_name)
         if restore not in _RESTORE_MODES:
             raise ValueError("restore must be 'restore', 'off' or 'on', got %r" % (restore,))
         for key, value in (("max_on_time", max_on_time), ("offline_off", offline_off)):
@@ -90,8 +90,9 @@ class ComponentSwitch(ComponentBase):
     def _next_turn(self):
         if self._queue:
             self._queue.pop(0).set()
-        else:
-            self._queue = None
+        elif self._queue is not None:
+            self._queue = None  # then deleted: its slot is free while no command runs
+            del self._queue  # (base._DEFAULTS)
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -122,8 +123,9 @@ class ComponentSwitch(ComponentBase):
         return True
 
     def _start(self):
-        # Not through _subscribe: stop() knows this one topic, no list of them per switch
-        self._mqtt.subscribe(self._topic + "/set", self._on_command, 1, self._restore == "restore")
+        # Not through _subscribe: stop() knows this one topic, no list of them per switch. The
+        # callback is the switch itself (__call__): a bound method would be an object per switch
+        self._mqtt.subscribe(self._topic + "/set", self, 1, self._restore == "restore")
         if self._offline_off:
             from pysmartnode.utils.component.switch_timers import watch_link
 
@@ -131,8 +133,9 @@ class ComponentSwitch(ComponentBase):
         if self._restore != "restore":
             self._spawn(self.on if self._restore == "on" else self.off)
 
-    def _on_command(self, topic, msg, retained):
-        # retained: the state topic's retained value, delivered once at start (restore)
+    def __call__(self, topic, msg, retained):
+        # The command callback (see _start). retained: the state topic's retained value,
+        # delivered once at start (restore)
         if msg == "TOGGLE" and not retained:
             asyncio.create_task(self.toggle())
         elif msg == "ON" or msg == "OFF":
@@ -161,8 +164,8 @@ class ComponentSwitch(ComponentBase):
 
             stop(self)
         if self._mqtt is not None:
-            self._mqtt.unsubscribe(self._topic + "/set", self._on_command)
-        super().stop()
+            self._mqtt.unsubscribe(self._topic + "/set", self)
+        ComponentBase.stop(self)
 
     def discovery_entities(self):
         fields = {"name": self._entity_name(), "stat_t": self._topic, "cmd_t": self._topic + "/set"}

@@ -165,7 +165,8 @@ async def one_pair_of_interval_subscriptions():
     sensors = [Probe(n, interval_reading=-1, interval_publish=-1) for n in ("a", "b", "c")]
     for s in sensors:
         s.start()
-    filters = sorted(entry[0].decode() for entry in mqtt._subs)
+    subs = mqtt._subs  # flat: filter, callback, flags per subscription (mqtt_subs.py)
+    filters = sorted(subs[i].decode() for i in range(0, len(subs), 3))
     mqtt._dispatch(b"home/dev/b/interval/set", b'{"reading": 5, "publish": 10}', False)
     mqtt._dispatch(b"home/dev/a/interval", b'{"reading": 7, "publish": 7}', True)  # restore
     mqtt._dispatch(b"home/dev/c/interval", b'{"reading": 9, "publish": 9}', False)  # an echo
@@ -173,7 +174,7 @@ async def one_pair_of_interval_subscriptions():
     intervals = [list(s.intervals) for s in sensors]
     for s in sensors:
         s.stop()
-    report("interval_subscriptions", [filters, intervals, len(mqtt._subs)])
+    report("interval_subscriptions", [filters, intervals, len(mqtt._subs) // 3])
     node.mqtt = None
 
 

@@ -169,6 +169,102 @@ async def stop_drops_the_command_subscription():
         node.mqtt = before
 
 
+async def subscriptions_hold_no_object_of_their_own():
+    # The node's MQTT handle (never connected) keeps each subscription as three items of one
+    # flat list, no list per subscription; a switch subscribes itself as its command callback
+    # (no bound method per switch); unsubscribing takes out only that switch's items
+    from pysmartnode import node
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    node.mqtt, before = MQTTHandle("dev", home="home", server="127.0.0.1"), node.mqtt
+    try:
+        lamp, fan = Slow("lamp", restore="off"), Slow("fan", restore="off")
+        lamp.start()
+        fan.start()
+        await asyncio.sleep(0.05)  # restore "off": their first command ran
+        subs = node.mqtt._subs
+        got = [
+            [type(x).__name__ for x in subs if isinstance(x, (list, tuple))],
+            [x is lamp for x in subs].count(True),
+            [type(x).__name__ for x in subs if type(x).__name__ == "bound_method"],
+        ]
+        node.mqtt.deliver("./lamp/set", "ON")  # the switch, called as the callback
+        await asyncio.sleep(0.05)
+        lamp.stop()
+        got += [lamp.calls, [x.decode() for x in subs if isinstance(x, bytes)], fan in subs]
+        fan.stop()
+        got.append(len(subs))
+    finally:
+        node.mqtt = before
+    report("flat_subscriptions", got)
+
+
+def a_callback_may_change_the_subscriptions_during_a_delivery():
+    # Delivery takes the matching subscriptions first: a callback that unsubscribes itself and
+    # subscribes another one leaves the others of this message called, the new one not
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    mqtt = MQTTHandle("dev", home="home", server="127.0.0.1")
+    calls = []
+
+    def first(topic, msg, retained):
+        calls.append("first " + msg)
+        mqtt.unsubscribe("./x", first)
+        mqtt.subscribe("./x", late)
+
+    def second(topic, msg, retained):
+        calls.append("second " + msg)
+
+    def late(topic, msg, retained):
+        calls.append("late " + msg)
+
+    mqtt.subscribe("./x", first)
+    mqtt.subscribe("./+", second)
+    mqtt.deliver("./x", "1")
+    mqtt.deliver("./x", "2")
+    report("change_during_delivery", calls)
+
+
+async def instances_keep_only_what_is_there():
+    # A started sensor that read and published, and a switch that switched, hold no attribute
+    # that is only there for a while (a run, a reading, a publication, a command) nor what
+    # __getattr__ answers (_mqtt, the default intervals): an instance's table never shrinks
+    sensor = Series("lean", [1, 2, 3])
+    sensor.start()
+    for _ in range(100):  # the scheduler reads at once; the publication follows (no broker)
+        await asyncio.sleep(0.01)
+        if sensor.reads and sensor._busy is None and sensor._publishing is None:
+            break
+    lean = sorted(sensor.__dict__)
+    defaults = [sensor._mqtt is None, sensor._interval_reading, sensor._interval_publish]
+    sensor.stop()
+    sw = Slow("lean_sw")
+    await sw.on()
+    await sw.toggle()
+    report("lean_instances", [lean, defaults, sorted(sw.__dict__), sw.state()])
+
+
+def class_tables():
+    # MicroPython only (CPython's class dicts hold more): the names in the base classes' and the
+    # MQTT handle's registry's tables (12 and 17 are growth steps: one more name costs 96 B),
+    # and the methods that are closures (one using super() is: 32 B more each)
+    if sys.implementation.name != "micropython":
+        return report("class_tables", None)
+    from pysmartnode.components.unix import command_switch, disk, file_switch, load
+    from pysmartnode.networking.mqtt_subs import Subscriptions
+    from pysmartnode.utils.component.sensor_base import SensorBase
+
+    classes = (ComponentBase, SensorBase, ComponentSensor, ComponentSwitch, load.CPULoad,
+               disk.Disk, file_switch.FileSwitch, command_switch.CommandSwitch)  # fmt: skip
+    sizes = [len(c.__dict__) for c in (SensorBase, ComponentSensor, Subscriptions)]
+    closures = []
+    for c in classes:
+        for name, value in c.__dict__.items():
+            if type(value).__name__ == "closure":
+                closures.append(c.__name__ + "." + name)
+    report("class_tables", [sizes, sorted(closures)])
+
+
 class Hookless(ComponentSwitch):
     """Implements neither _on nor _off."""
 
@@ -263,6 +359,10 @@ async def main():
     await turns_and_shared_readings()
     await defaults_are_per_instance()
     await stop_drops_the_command_subscription()
+    await subscriptions_hold_no_object_of_their_own()
+    a_callback_may_change_the_subscriptions_during_a_delivery()
+    await instances_keep_only_what_is_there()
+    class_tables()
     await rare_methods_are_loaded_per_call()
     await entity_category_and_filters_per_type()
     try:
