@@ -361,6 +361,17 @@ async def op_fragment(cmd):
     return gc.mem_free()
 
 
+async def op_publish_fragmented(cmd):
+    # MicroPython: publish a payload of cmd["size"] bytes, made beforehand, from a heap with
+    # no free block much longer than cmd["hole"] bytes (op_fragment); whole again afterwards
+    msg = bytes(cmd["size"])
+    await op_fragment({"on": True, "hole": cmd["hole"]})
+    try:
+        return await _client.publish(cmd["topic"], msg, False, cmd["qos"])
+    finally:
+        await op_fragment({"on": False})
+
+
 async def op_oom_link(cmd):
     _oom_link.starving = cmd["on"]
 
@@ -426,6 +437,7 @@ OPS = {
     "block": op_block,
     "oom_link": op_oom_link,
     "fragment": op_fragment,
+    "publish_fragmented": op_publish_fragmented,
     "starve": op_starve,
 }
 
