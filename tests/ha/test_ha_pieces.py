@@ -1,7 +1,7 @@
 """The device discovery payload as the node hands it to the client (ha_publish.Chunks): short
 pieces that join to exactly Builder.payloads()'s payload, the same at every send, with len()
 matching what the pieces add up to. Short pieces are the point: on a small heap the first
-connect has few free blocks of more than ~200 bytes (bench/RESULTS.md, node heap)."""
+connect has few free blocks of more than ~100 bytes (bench/RESULTS.md, node heap)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import json
 from pysmartnode.utils.component.ha_payload import Builder
 from pysmartnode.utils.component.ha_publish import Chunks
 
-# a piece of the head or of one key and value; an entity's whole config is ~330 bytes
-LONGEST_PIECE = 200
+# a piece of the head (its longest, the device block: ~110 bytes) or of one key and value; an
+# entity's whole config is ~330 bytes
+LONGEST_PIECE = 120
 
 
 class Provider:
