@@ -97,3 +97,25 @@ def test_an_entity_changed_after_sizing_asks_for_another_publication():
 def test_nothing_to_announce_is_no_piece():
     assert list(Chunks(builder(), [], None)) == []
     assert len(Chunks(builder(), [], None, Discovery([]))) == 0
+
+
+class Fixed:  # entities with the ids given, all switches
+    discover = True
+
+    def __init__(self, name, *ids):
+        self.name = name
+        self.ids = ids
+
+    def discovery_entities(self):
+        return [(object_id, "switch", {"cmd_t": "./%s/set" % object_id}) for object_id in self.ids]
+
+
+def test_two_ids_with_one_hash_are_both_announced_and_a_repeated_id_names_its_first_owner():
+    # The builder keeps a hash per id, not the ids: "t_eaaa" and "t_aabeb" share one, and
+    # only a look at the ids again tells them apart
+    providers = [Fixed("one", "t_eaaa", "other"), Fixed("two", "t_aabeb", "t_eaaa")]
+    b = builder()
+    ((_, payload),) = b.payloads(providers)
+    assert set(payload["cmps"]) == {"t_eaaa", "other", "t_aabeb"}
+    assert b.problems == [("t_eaaa", "id already used by one: dropped")]
+    assert json.loads(b"".join(Chunks(b, providers, None))) == payload
