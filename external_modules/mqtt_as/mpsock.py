@@ -82,15 +82,26 @@ def send(c, data, payload=None):  # Wire._send on MicroPython
     no one else writes is written here, and a yield is handed back, the shared generator of
     asyncio.sleep_ms(0) (await it at once): no coroutine frame per packet (at the subscribe peak
     that frame found no room in a 20 KiB heap) and no loop turn holding the write lock."""
-    if payload is not None and len(payload) <= 1024 and hasattr(payload, "decode"):
-        data = data + payload  # one write, one TCP segment (Wire's _SMALL)
-        payload = None
+    whole = payload is None  # else: bytes up to 1 KiB are written here too (Wire's _SMALL)
+    if not whole and len(payload) <= 1024 and hasattr(payload, "decode"):
+        whole = True
+        if len(payload) <= 96:  # one write, one TCP segment (Wire._JOIN): a short copy
+            data = data + payload
+            payload = None
     w = c._writer
-    if payload is not None or c._busy or w is None or w.out_buf or c._ping_due:
+    if not whole or c._busy or w is None or w.out_buf or c._ping_due:
         return c._write(data, payload)
+    # A larger payload in a write of its own: a copy of header and payload wants a block as
+    # long as both, and after the first connect a full heap may have no such hole (the status
+    # report: ~350 bytes), while the packet is still whole on the stream
     try:
         w.write(data)
     except Exception:
-        return c._write(data)  # nothing was written: _write fails and faults the link
+        return c._write(data, payload)  # nothing was written: _write fails and faults the link
+    if payload is not None:
+        try:
+            w.write(payload)  # after the header: the stream keeps what the socket did not take
+        except Exception:
+            return c._write(payload)  # the header is out: _write fails and faults the link
     c._last_tx = c._tx_at = core.ticks()
     return c._write(b"") if w.out_buf else core.sleep_ms(0)  # the rest: _write drains it

@@ -123,6 +123,7 @@ class Session(Link):
             pass  # the link died: the reconnect re-sends them
         except MemoryError as e:  # as in every task of the client: a fault, not a dead task
             self._fault("re-send", e)
+        self._let_go()
 
     async def _write_pieces(self, writer, payload):
         """Wire._send's payload, a drain before each piece (progress): bytes in slices, a chunked
@@ -234,6 +235,7 @@ class Session(Link):
             if rec[_RESULT] is None and rec[_PID] not in self._inflight:
                 self._outq.insert(0, rec)
             self._fault("flush", e)
+        self._let_go()
 
     async def _await_record(self, rec):
         try:
@@ -261,6 +263,13 @@ class Session(Link):
             await coro
         except Exception as e:
             self._callback_failed(e)
+        self._let_go()
+
+    def _let_go(self):
+        # A task of _spawn()'s at its end: out of _tasks now, not at the next _spawn() (which
+        # may come an hour later). Its finished coroutine holds its last locals (a record, the
+        # callback's own finished coroutine and what that held) as long as the task is kept
+        self._tasks.discard(asyncio.current_task())
 
     def _log(self, level, msg):
         # Logging never raises: not for a broken log callback, not for a MemoryError

@@ -15,7 +15,10 @@ _SUBACK = const(0x90)
 _UNSUBACK = const(0xB0)
 _PINGRESP = const(0xD0)
 _CHUNK = const(256)  # bytes asked of the stream per read (MicroPython)
-_SMALL = const(1024)  # payloads up to this size go out in the same write as their header
+_SMALL = const(1024)  # bytes payloads up to this size are written at once, without slices
+# MicroPython: payloads up to this size go out in the same write as their header (one TCP
+# segment); a copy of both wants a hole that long, which a full heap may lack (mpsock.send)
+_JOIN = const(96)
 
 if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
     from .cpython import park, waitq, wake
@@ -182,7 +185,8 @@ class Wire:
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
         caller cancelled half-way through a packet takes the link down with it. No `finally`."""
-        if payload is not None and len(payload) <= _SMALL and hasattr(payload, "decode"):
+        join = _SMALL if CPYTHON else _JOIN
+        if payload is not None and len(payload) <= join and hasattr(payload, "decode"):
             data = data + payload  # one write, one TCP segment
             payload = None
         if self._busy:
@@ -200,8 +204,8 @@ class Wire:
                 self._ping_at = self._tx_at
             writer.write(data)
             if payload is not None:
-                if CPYTHON and hasattr(payload, "decode"):  # bytes, not chunked (publish())
-                    writer.write(payload)  # the transport takes it all; drain paces it
+                if hasattr(payload, "decode") and (CPYTHON or len(payload) <= _SMALL):
+                    writer.write(payload)  # bytes, not chunked: the stream takes it all
                 else:
                     await self._write_pieces(writer, payload)  # Session's
             data = None  # the whole packet is issued

@@ -112,10 +112,20 @@ class MQTTHandle(Subscriptions):
         """The client's counters (connects, reconnects, dropped, downtime...)."""
         return self._client.stats()
 
-    async def _on_connect(self, client):
+    def _on_connect(self, client):
+        # The client's connect_coro: hands back _announce's coroutine, so that no frame of its
+        # own sits under the connect hooks (at the first connect, under discovery's publication:
+        # the node's heap peak)
         if self._stopping:
-            return
+            return None
         self.connects += 1
+        return self._announce("connect" if self.connects == 1 else "reconnect", False)
+
+    async def _announce(self, reason, delay):
+        if delay:
+            from random import getrandbits
+
+            await asyncio.sleep(0.5 + getrandbits(8) / 128)
         if self._synced is False:
             # Subscribed before `online`: whoever sees online may send commands at once. Only
             # then changes start a worker, so one task at a time syncs (no asyncio.Lock: 0.6 KiB)
@@ -126,13 +136,6 @@ class MQTTHandle(Subscriptions):
                 self._synced = True
                 if self._todo:  # cut short (the client closed): the worker takes the rest
                     self._changed(self._todo[0])
-        await self._announce("connect" if self.connects == 1 else "reconnect", False)
-
-    async def _announce(self, reason, delay):
-        if delay:
-            from random import getrandbits
-
-            await asyncio.sleep(0.5 + getrandbits(8) / 128)
         if self._stopping:  # `offline` is out or on its way: no `online` after it
             return
         await self.publish(self.availability_topic, "online", retain=True, qos=1)

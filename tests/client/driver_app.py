@@ -368,6 +368,17 @@ async def op_fragment(cmd):
     return gc.mem_free()
 
 
+async def op_publish_fragmented(cmd):
+    # MicroPython: publish a payload of cmd["size"] bytes, made beforehand, from a heap with
+    # no free block much longer than cmd["hole"] bytes (op_fragment); whole again afterwards
+    msg = bytes(cmd["size"])
+    await op_fragment({"on": True, "hole": cmd["hole"]})
+    try:
+        return await _client.publish(cmd["topic"], msg, False, cmd["qos"])
+    finally:
+        await op_fragment({"on": False})
+
+
 async def op_oom_link(cmd):
     _oom_link.starving = cmd.get("on", False)
     _oom_link.dying = cmd.get("dying", False)
@@ -447,6 +458,7 @@ OPS = {
     "oom_link": op_oom_link,
     "oom_raises": op_oom_raises,
     "fragment": op_fragment,
+    "publish_fragmented": op_publish_fragmented,
     "starve": op_starve,
 }
 

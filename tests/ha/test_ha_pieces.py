@@ -1,7 +1,7 @@
 """The device discovery payload as the node hands it to the client (ha_publish.Chunks): short
 pieces that join to exactly Builder.payloads()'s payload, the same at every send, with len()
 matching what the pieces add up to. Short pieces are the point: on a small heap the first
-connect has few free blocks of more than ~200 bytes (bench/RESULTS.md, node heap)."""
+connect has few free blocks of more than ~100 bytes (bench/RESULTS.md, node heap)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import json
 from pysmartnode.utils.component.ha_payload import Builder
 from pysmartnode.utils.component.ha_publish import Chunks
 
-# a piece of the head or of one key and value; an entity's whole config is ~330 bytes
-LONGEST_PIECE = 200
+# a piece of the head (its longest, the device block: ~110 bytes) or of one key and value; an
+# entity's whole config is ~330 bytes
+LONGEST_PIECE = 120
 
 
 class Provider:
@@ -96,3 +97,25 @@ def test_an_entity_changed_after_sizing_asks_for_another_publication():
 def test_nothing_to_announce_is_no_piece():
     assert list(Chunks(builder(), [], None)) == []
     assert len(Chunks(builder(), [], None, Discovery([]))) == 0
+
+
+class Fixed:  # entities with the ids given, all switches
+    discover = True
+
+    def __init__(self, name, *ids):
+        self.name = name
+        self.ids = ids
+
+    def discovery_entities(self):
+        return [(object_id, "switch", {"cmd_t": "./%s/set" % object_id}) for object_id in self.ids]
+
+
+def test_two_ids_with_one_hash_are_both_announced_and_a_repeated_id_names_its_first_owner():
+    # The builder keeps a hash per id, not the ids: "t_eaaa" and "t_aabeb" share one, and
+    # only a look at the ids again tells them apart
+    providers = [Fixed("one", "t_eaaa", "other"), Fixed("two", "t_aabeb", "t_eaaa")]
+    b = builder()
+    ((_, payload),) = b.payloads(providers)
+    assert set(payload["cmps"]) == {"t_eaaa", "other", "t_aabeb"}
+    assert b.problems == [("t_eaaa", "id already used by one: dropped")]
+    assert json.loads(b"".join(Chunks(b, providers, None))) == payload

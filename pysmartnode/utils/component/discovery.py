@@ -3,7 +3,7 @@
 loaded for each publication and dropped after it (3 KiB of heap not held between them).
 
 Config goes out on every connect and 1–5 s after Home Assistant's birth message, then the
-states; a removed component is sent as `{"p": platform}`, then omitted.
+states, the status report last; a removed component is sent as `{"p": platform}`, then omitted.
 """
 
 import asyncio
@@ -15,7 +15,8 @@ _PACKAGE = "pysmartnode.utils.component"
 
 class Discovery:
     """Publishes the node's discovery on every connect and after Home Assistant's birth
-    message, then asks every component for its state (config before state).
+    message, then asks every component for its state (config before state), the node's
+    status last.
 
     `node.discovery` is this object. Components wait for `wait()` before they publish state;
     the status reports only when `ready()` (the state pass after the config asks for it).
@@ -80,7 +81,14 @@ class Discovery:
             stale, self._stale = self._stale, None
             for topic in stale:
                 await self._run("clear_if_stale", topic)
-        for provider in self._providers():
+        from pysmartnode import node
+
+        # The node's status last: its report, the largest of these publications, is made once
+        # the components' states are out, not beside them
+        providers = [p for p in self._providers() if p is not node.status]
+        if node.status is not None:
+            providers.append(node.status)
+        for provider in providers:
             if not hasattr(provider, "_publish_state"):
                 continue  # a plain object or a service: no state
             try:

@@ -227,17 +227,19 @@ class _Entities:
     # Builder.entities_iter(): an iterator object, no generator (a generator's state is one
     # 200-300 B block of the heap, and at the first connect the idle node's heap has few such
     # holes left); its own state here is a few small objects.
-    # The ids so far as one text " id id ... " (ids have no space), not a dict holding every
-    # id string to the end: the publication's peak is at its last entity.
-    # owners: (where in seen, provider) of each provider that announced one
+    # The ids so far as 2-byte hashes in one bytes object (_key), not a dict or a text holding
+    # every id to the end: the publication's peak is at its last entity, and a text grown by
+    # each id, or a list of hashes, wanted a longer block every time (the 5+3 node's ~260 bytes
+    # failed first at its edge; here ~40). Only a matching hash looks at the ids again (_taken).
 
     def __init__(self, builder, providers, raw):
         self._builder = builder
         self._raw = raw
+        self._all = providers  # listed again by _taken: a list, not a one-time iterator
         self._providers = iter(providers)
         self._provider = self._entities = None  # the provider whose entities come now
-        self._seen = " "
-        self._owners = []
+        self._seen = b""  # _key() of each id so far
+        self._count = 0  # entities listed so far, dropped ones too
 
     def __iter__(self):
         return self
@@ -247,16 +249,8 @@ class _Entities:
         while True:
             if self._entities is None:
                 provider = next(self._providers)  # StopIteration: all done
-                if not getattr(provider, "discover", False) or not hasattr(
-                    provider, "discovery_entities"
-                ):
-                    continue  # a plain object or service from COMPONENTS has no entities
-                try:
-                    entities = provider.discovery_entities()
-                except Exception as e:  # one broken component must not hide the others
-                    problems.append(
-                        (getattr(provider, "name", "?"), "%s: %s" % (type(e).__name__, e))
-                    )
+                entities = _listed(provider, problems)
+                if entities is None:
                     continue
                 self._entities = iter(entities)  # failing here fails the publication
                 self._provider = provider
@@ -265,19 +259,54 @@ class _Entities:
             except StopIteration:
                 self._entities = None
                 continue
+            self._count += 1
             if ha_id(object_id) != object_id:
                 problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
                 continue
-            at = self._seen.find(" %s " % object_id)
-            if at >= 0:
-                owner = [p for start, p in self._owners if start <= at][-1]
-                owner = getattr(owner, "name", object_id)
-                problems.append((object_id, "id already used by %s: dropped" % owner))
-                continue
-            owners = self._owners
-            if not owners or owners[-1][1] is not self._provider:
-                owners.append((len(self._seen) - 1, self._provider))
-            self._seen += object_id + " "
+            key = _key(object_id)
+            if self._seen.find(key) >= 0:  # also across two hashes: then _taken finds none
+                owner = self._taken(object_id)
+                if owner is not None:
+                    owner = getattr(owner, "name", object_id)
+                    problems.append((object_id, "id already used by %s: dropped" % owner))
+                    continue
+            self._seen += key
             if not self._raw:
                 fields = self._builder._component(object_id, platform, fields)
             return object_id, platform, fields
+
+    def _taken(self, object_id):
+        # Rare (the same id twice, or two ids with one hash): the provider of an entity before
+        # this one with this id, or None. Lists them again, as they were listed
+        left = self._count - 1  # the entities before this one
+        for provider in self._all:
+            if not left:
+                break
+            for entry in _listed(provider, None) or ():
+                if entry[0] == object_id:
+                    return provider
+                left -= 1
+                if not left:
+                    break
+        return None
+
+
+def _listed(provider, problems):
+    # provider.discovery_entities(); None for a plain object or a service from COMPONENTS (no
+    # entities), or a provider whose call raised (recorded in problems, if given)
+    if not getattr(provider, "discover", False) or not hasattr(provider, "discovery_entities"):
+        return None
+    try:
+        return provider.discovery_entities()
+    except Exception as e:  # one broken component must not hide the others
+        if problems is not None:
+            problems.append((getattr(provider, "name", "?"), "%s: %s" % (type(e).__name__, e)))
+        return None
+
+
+def _key(object_id):
+    # A 16-bit hash of an id ([a-zA-Z0-9_-]) as 2 bytes
+    key = 0
+    for c in object_id:
+        key = (key * 31 + ord(c)) % 65521
+    return bytes((key >> 8, key & 255))

@@ -72,7 +72,7 @@ class Chunks:
     iteration): sized at once, made again at every send, each piece dropped once written.
     Iterable again and deterministic: the publication iterates it once to size the payload
     and then once for every send. Every piece is short (an entity's config one key and value
-    per piece, the head in two) and there are no generators (each one's state is a 200-300 B
+    per piece, the head in three) and there are no generators (each one's state is a 200-300 B
     block): at the first connect the idle node's small heap has few holes that large."""
 
     def __init__(self, builder, providers, removed, discovery=None):
@@ -98,8 +98,9 @@ class Chunks:
             providers() if callable(providers) else providers, True
         )
         # 12 attributes in all: the instance's table has 12 slots (a 13th: 17, 272 B)
-        self._step = 0  # 0: before the head; 1: its second half next; 2: entities; 3: done
-        self._key = None  # the first entity's id for the head's second half, then what goes
+        self._step = 0  # 0: before the head; 1, 2: its second and third pieces next;
+        # 3: entities; 4: done
+        self._key = None  # the first entity's id for the head's last piece, then what goes
         # before the next key and value: "" for an entity's first, else ", "
         self._pairs = None  # the current entity's fields, then its extra, as (key, value)
         self._extra = None  # Builder._extra() of the current entity while _pairs are fields
@@ -118,12 +119,15 @@ class Chunks:
     def _next(self):
         import json
 
-        if self._step == 1:
-            self._step = 2
+        step = self._step
+        if step == 1 or step == 2:  # the head's rest in two pieces, none over ~110 bytes
+            self._step = step + 1
             blocks = self._builder._blocks()
+            if step == 1:
+                return (', "o": %s' % json.dumps(blocks["o"])).encode()
             first, self._key = self._key, ""
-            return (', "o": %s, "avty_t": %s, "cmps": {%s: {' % (
-                json.dumps(blocks["o"]), json.dumps(blocks["avty_t"]), json.dumps(first)
+            return (', "avty_t": %s, "cmps": {%s: {' % (
+                json.dumps(blocks["avty_t"]), json.dumps(first)
             )).encode()  # fmt: skip
         while self._pairs is not None:  # the entity's fields, then what the builder adds
             extra = self._extra
@@ -142,7 +146,7 @@ class Chunks:
                 self._extra = None
             else:
                 self._pairs = None
-        if self._step == 3:
+        if self._step == 4:
             raise StopIteration
         entry = None
         if self._items is not None:
@@ -157,7 +161,7 @@ class Chunks:
             except StopIteration:
                 if self._step == 0:  # nothing to announce
                     raise
-                self._step = 3
+                self._step = 4
                 return b"}}}"
             extra = self._builder._extra(object_id, platform, fields)
         self._pairs = iter(fields.items())
