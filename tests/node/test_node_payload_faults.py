@@ -53,3 +53,24 @@ def test_a_discovery_publication_that_raises_is_logged_and_status_and_states_sti
     mark = obs.mark()
     obs.publish(node.topic("lamp/set"), "OFF", qos=1)  # and it obeys
     obs.wait_message(node.topic("lamp"), b"OFF", after=mark, timeout=10)
+
+
+def test_a_discovery_publication_without_heap_is_tried_again_and_never_leaves_an_entity_out(
+    runtime, mosquitto, start_node, observer
+):
+    # A component whose entities found no heap when discovery asked: the device config must
+    # not go out without them (Home Assistant would remove them), but whole, a moment later
+    obs = observer(mosquitto)
+    obs.subscribe("homeassistant/device/#")
+    obs.subscribe("home/log/#")
+    node = start_node(runtime, mosquitto, components="discovery_room_later")
+
+    def both(m) -> bool:
+        ids = {c.get("uniq_id", "").rpartition("_")[2] for c in m.json()["cmps"].values()}
+        return {"lamp", "bell"} <= ids
+
+    whole = obs.wait_message("homeassistant/device/+/config", lambda m: m.payload and both(m),
+                             timeout=20)  # fmt: skip
+    configs = [m for m in obs.messages if m.topic == whole.topic]
+    assert all(m.payload and both(m) for m in configs), [m.payload[-200:] for m in configs]
+    obs.wait_message(node.log_topic("info"), lambda m: b"discovery published at try" in m.payload)

@@ -76,6 +76,8 @@ class Discovery:
             await self.publish()
         except Exception as e:  # MemoryError making the payload: the states must still go out
             self._log.error("discovery not published: %s: %s", type(e).__name__, e)
+            if isinstance(e, MemoryError):
+                self._again()  # the heap may have room in a moment: tried again (backoff)
         self._set(True)
         if self._stale:
             stale, self._stale = self._stale, None
@@ -137,9 +139,23 @@ class Discovery:
             self._refresh = asyncio.create_task(self._publish_later())
 
     async def _publish_later(self):
+        # One publication for a burst of changes, 0.1 s after the first. One that found no
+        # heap is tried again after 1, 2, 4 ... 60 s while the link is up (the next connect
+        # publishes anyway): Home Assistant keeps the last config that went out till then
+        delay, tries = 100, 0
         try:
-            await asyncio.sleep(0.1)  # one publication for a burst of changes
-            await self.publish()
+            while True:
+                await asyncio.sleep(delay / 1000)
+                if tries and not self._ready:
+                    return
+                tries += 1
+                try:
+                    await self.publish()
+                    break
+                except MemoryError:
+                    delay = min(max(delay * 2, 1000), 60000)
+            if tries > 1:
+                self._log.info("discovery published at try %d", tries)
         except Exception as e:
             self._log.error("publishing discovery failed: %s", e)
         finally:

@@ -298,6 +298,8 @@ def _listed(provider, problems):
         return None
     try:
         return provider.discovery_entities()
+    except MemoryError:  # no heap now, nothing broken: the publication fails and is tried
+        raise  # again; a payload without these entities would remove them from Home Assistant
     except Exception as e:  # one broken component must not hide the others
         if problems is not None:
             problems.append((getattr(provider, "name", "?"), "%s: %s" % (type(e).__name__, e)))
