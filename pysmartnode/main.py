@@ -102,8 +102,10 @@ async def _main(demo):
     try:
         from pysmartnode.startup import drop, start
 
+        # Start-up code is not needed again: out of sys.modules before the build, a slot less
+        # there while the components load (start and drop run on; nothing imports it again)
+        drop("startup")
         await start(demo)
-        drop("startup")  # start-up code is not needed again
         del start, drop
         # The tasks the components started at the build end when they will: short ones soon
         # after the start, so look often at first (1, 2, 4... s), then hourly

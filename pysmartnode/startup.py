@@ -69,6 +69,7 @@ async def start(demo):
         from pysmartnode.utils.watchdog import Watchdog
 
         node.parts["watchdog"] = Watchdog(config.WATCHDOG_TIMEOUT)
+        drop("utils.watchdog")  # its class lives on in the watchdog; nothing imports it again
     device_id = config.DEVICE_NAME or platform.device_id()
     log.info("pysmartnode %s on %s, id %s", VERSION, platform.PLATFORM, device_id)
     reason = logger.last_reset()
@@ -94,9 +95,12 @@ async def start(demo):
         **_client_options(config, host, port, node.link),
     )
     logger.start(mqtt.publish, "%s/log/" % config.MQTT_HOME, "/" + device_id)
+    # The logger's set-up part (stateless: loaded again if a component or a stop needs it)
+    drop("logging.control")
     from pysmartnode.components.machine.status import Status
 
     node.status = Status(mqtt, config.INTERVAL_SENSOR_PUBLISH, node.link)
+    drop("components.machine")  # the package, not the status's module; as _forget_packages
     # Its one string is frozen code's, held where it is used. Dropped before the components are
     # built: a module less in sys.modules while they load (its table grows a step at 48)
     drop("version")
@@ -104,6 +108,7 @@ async def start(demo):
         from pysmartnode.utils.component import discovery
 
         node.discovery = discovery.start(mqtt, config, device_id, VERSION, platform.PLATFORM)
+        drop("utils.component.discovery")  # lives on in node.discovery; only this imports it
     if config.WIFI_LED is not None:
         from pysmartnode.networking.wifi_led import WifiLed
 
@@ -130,7 +135,7 @@ async def start(demo):
     else:
         await _load_components(log, demo, mqtt)
         await mqtt.connect()
-    drop("logging.control")  # the logger's set-up part: loaded again if a stop needs it
+    drop("logging.control")  # if the build or the connect loaded it again
     platform.collect()
 
 
@@ -203,17 +208,31 @@ async def _build_components(log, demo, mqtt):
             asyncio.create_task(remote.report(source, None))
     if not COMPONENTS:
         return
+    if remote is None and not _names_itself(COMPONENTS):
+        # components.py's objects live on where components use them, its COMPONENTS here; only
+        # a remote config's rollback reads it again, and an entry of its own package imports it
+        sys.modules.pop("components", None)
     from pysmartnode.utils import registry
 
+    forget("pysmartnode.utils.registry")  # held here while it builds; nothing imports it
     try:
         await registry.build(COMPONENTS)
     except Exception as e:  # the registry isolates each component; this is its own failure
         log.error("registry failed: %s: %s", type(e).__name__, e)
     if config.MQTT_RECEIVE_CONFIG and not demo and node.status is not None:
         await node.status._publish_state()  # it reported at connect, before these were built
-    forget("pysmartnode.utils.registry")  # built: its code is not needed again
-    if remote is None:  # only a remote config's rollback reads components.py's COMPONENTS again
-        sys.modules.pop("components", None)  # its objects live on where components use them
+    if remote is None:  # an entry of components.py's own package needed it in sys.modules
+        sys.modules.pop("components", None)
+
+
+def _names_itself(components):
+    # An entry whose package is components.py itself: the registry imports it by that name,
+    # which must find the module that ran, not run the file again
+    if isinstance(components, dict):
+        for entry in components.values():
+            if isinstance(entry, dict) and entry.get("package") == "components":
+                return True
+    return False
 
 
 def _config_hash(components, log):
