@@ -98,8 +98,7 @@ async def _open(c, clean, notify=True):
         task = c._spawn(c._read_loop(reader))
         c._conn_tasks = (task, c._spawn(_ping_loop(c)))
     # The session restore, before anyone is told the link is up
-    c._granted = {}  # filter -> (qos asked, code granted) on this connection
-    if c._subs:
+    if c._subs:  # what each was granted on the last connection is reset there (subs.py)
         from .subs import resubscribe
 
         await resubscribe(c, clean or not ack[2] & 1)

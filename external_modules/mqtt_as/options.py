@@ -136,8 +136,7 @@ def init(c, cfg):  # MQTTClient(cfg)
         c.queue = MsgQueue(o["queue_len"])
         c.up = __import__("asyncio").Event()  # set on every connect; the application clears it
         c.down = __import__("asyncio").Event()  # set on every outage; the application clears it
-    c._subs = {}  # filter bytes -> [qos, callback or None, pending, deaths] (subs.py)
-    c._granted = {}  # filter bytes -> (qos, granted code) on the current connection
+    c._subs = {}  # filter bytes -> [qos, callback or None, state, deaths] (subs.py)
     c._outq = []  # records waiting for the link
     c._seq = 0
     c._reported = None  # the last state told to wifi_coro / up / down

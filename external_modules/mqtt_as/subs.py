@@ -2,17 +2,19 @@
 SUBSCRIBE the broker answers by closing the link. Functions of the client `c`, imported on the
 first subscription: a client without any does not pay for this module (nor for a class).
 
-A subscription is [qos, callback or None, pending, deaths]: pending while a SUBSCRIBE carrying
-it waits for its SUBACK; deaths counts the connections that died meanwhile, as for a QoS 1
-message (session.py). Past max_repubs deaths it is dropped: a filter the broker rejects by
-disconnecting (over its packet limit, denied, invalid for it) would be re-sent on every
-reconnect, and the client would reconnect for ever.
+A subscription is [qos, callback or None, state, deaths]. Its state: True while a SUBSCRIBE
+carrying it waits for its SUBACK (pending); the code the broker granted, once it acknowledged
+it on this connection (0 or 1: `is True` tells them apart); None otherwise (no second dict of
+granted filters: 48 bytes less a subscription on 64-bit). deaths counts the connections that
+died while it was pending, as for a QoS 1 message (session.py). Past max_repubs deaths it is
+dropped: a filter the broker rejects by disconnecting (over its packet limit, denied, invalid
+for it) would be re-sent on every reconnect, and the client would reconnect for ever.
 
 Few module-level names: the module's dict, made at the first subscribe(), then fits a small
 table (no import of a name, no constant in it: subscription indices are literals, commented).
 """
 
-# A subscription's indices: 0 qos, 1 callback, 2 pending, 3 deaths
+# A subscription's indices: 0 qos, 1 callback, 2 state (True, granted code, None), 3 deaths
 
 
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
@@ -26,7 +28,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
         raise ValueError("%r already has a callback; unsubscribe it first" % (topic,))
     if old is not None and cb is None:
         cb = old[1]
-    sub = old if old is not None and old[0] == qos else [qos, cb, False, 0]
+    sub = old if old is not None and old[0] == qos else [qos, cb, None, 0]
     sub[1] = cb
     while True:
         await c._wait_up()
@@ -35,9 +37,8 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
 
             raise sub_error(f, sub[3])
         c._subs[f] = sub  # from here on, every reconnect re-subscribes it
-        done = c._granted.get(f)
-        if done is not None and done[0] == qos:
-            return done[1]
+        if sub[2] is not None and sub[2] is not True:
+            return sub[2]  # granted on this connection (a subscription's qos never changes)
         codes = await _request(c, ((f, qos),), (sub,))
         if codes is None:
             continue  # link lost before the SUBACK: try again once reconnected
@@ -46,7 +47,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
             from .errors import sub_error
 
             raise sub_error(topic)
-        c._granted[f] = (qos, codes[0])
+        sub[2] = codes[0]
         return codes[0]
 
 
@@ -55,7 +56,6 @@ async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
 
     f = f(topic, c._max_packet, "UNSUBSCRIBE")
     c._subs.pop(f, None)
-    c._granted.pop(f, None)
     deaths = 0
     while True:
         await c._wait_up()
@@ -74,12 +74,12 @@ async def resubscribe(c, renew):
     goes alone, after the others: if the link dies, the one that killed it is known."""
     groups = [[]]
     for f, sub in c._subs.items():
-        if sub[2] or sub[3]:
+        if sub[2] is True or sub[3]:
             groups.append([(f, sub)])
         elif renew:
             groups[0].append((f, sub))
-        else:  # the broker kept the session and this subscription
-            c._granted[f] = (sub[0], sub[0])
+        if sub[2] is not True:  # what the last connection granted is not this one's
+            sub[2] = None if renew or sub[3] else sub[0]  # kept by the broker: as it was asked
     for group in groups:
         if not group:
             continue
@@ -89,19 +89,19 @@ async def resubscribe(c, renew):
             from .errors import MQTTError
 
             raise MQTTError("no valid SUBACK while re-subscribing")
-        for (f, q), code in zip(topics, codes):
+        for (f, sub), code in zip(group, codes):
             if code & 0x80:
                 c._log("error", "broker refused the re-subscription to %r" % (f,))
             else:
-                c._granted[f] = (q, code)
+                sub[2] = code
 
 
 def lost(c):
     """The connection died (Session._lost_inflight): a SUBSCRIBE sent on it and never
     acknowledged counts a death for each subscription it carried."""
     for f, sub in list(c._subs.items()):
-        if sub[2]:
-            sub[2] = False
+        if sub[2] is True:
+            sub[2] = None
             sub[3] += 1
             if sub[3] > c._opts[11]:  # max_repubs
                 del c._subs[f]  # a waiting subscribe() raises when it wakes
@@ -153,7 +153,7 @@ def _close(c, w, subs, failed):
     c._waiters.pop(w[3], None)
     if failed or w[1] is not None:
         for sub in subs or ():
-            sub[2] = False  # not pending
+            sub[2] = None  # not pending (the caller sets the granted code)
             if not failed:
                 sub[3] = 0  # deaths
         return None if failed else w[1]

@@ -121,3 +121,25 @@ def test_a_subscribe_waiting_for_its_suback_raises_client_closed_at_close(
     with pytest.raises(DriverError) as err:
         app.result(sub, timeout=30)
     assert err.value.name == "MQTTError" and "client closed" in err.value.text
+
+
+def test_a_granted_qos1_subscription_counts_no_death_when_its_link_dies(
+    mosquitto, fault_proxy, observer, client_app
+):
+    # A subscription's state is True while its SUBSCRIBE waits for the SUBACK, else the code
+    # granted (1 for QoS 1) or None: only a pending one counts a death when the link dies.
+    # With max_repubs 0 a single death would drop it
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, reconnect_max=0.2, max_repubs=0, **FAST)
+    app.call("connect")
+    assert app.call("subscribe", topic="kept/#", qos=1) == 1
+    for _ in range(2):
+        mark = len(app.events)
+        proxy.drop()
+        down = app.wait_event(lambda e: e["ev"] == "state" and e["up"] is False, start=mark)
+        start = app.events.index(down)
+        app.wait_event(lambda e: e["ev"] == "state" and e["up"] is True, start=start)
+    assert not [line for line in app.logs() if "dropped the subscription" in line]
+    assert app.call("subscribe", topic="kept/#", qos=1) == 1  # granted again on this link
+    observer(mosquitto).publish("kept/a", "still", qos=1)
+    assert app.wait_messages(1)[0][:2] == ("kept/a", b"still")
