@@ -435,6 +435,17 @@ def write_section(table: str, bits: int) -> None:
     RESULTS.write_text(text)
 
 
+def firmware_and_source(source: Path | None, tool: str):
+    """tools/firmware.py and the MicroPython source to build from: `source` (--source), else the
+    one firmware.py finds; None for the source, said on stderr, when there is none."""
+    firmware = load_tool("firmware")
+    source = source or firmware.find_source()
+    if source is None:
+        print(f"{tool}: no MicroPython source: " + firmware.SOURCE_HINT, file=sys.stderr)
+        return firmware, None
+    return firmware, Path(source)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="hold 10 s; RESULTS.md untouched")
@@ -446,10 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinds", default=",".join(KINDS), help="with --nodes: e.g. frozen,mpy")
     args = ap.parse_args(argv)
     hold = args.hold or (10.0 if args.quick else 60.0)
-    firmware = load_tool("firmware")
-    source = args.source or firmware.find_source()
+    firmware, source = firmware_and_source(args.source, "fw_heap")
     if source is None:
-        print("fw_heap: no MicroPython source: " + firmware.SOURCE_HINT, file=sys.stderr)
         return 2
     started = time.monotonic()
     fw = firmware.build_firmware(source, bits=args.bits)

@@ -174,12 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--raw", type=Path, help="a folder to keep each node's raw census in")
     ap.add_argument("--only", choices=("idle", "5+3"), help="one node only")
     args = ap.parse_args(argv)
-    firmware = fw_heap.load_tool("firmware")
-    source = args.source or firmware.find_source()
+    firmware, source = fw_heap.firmware_and_source(args.source, "heap_census")
     if source is None:
-        print("heap_census: no MicroPython source: " + firmware.SOURCE_HINT, file=sys.stderr)
         return 2
-    fw = census_firmware(firmware, Path(source))
+    fw = census_firmware(firmware, source)
     with tempfile.TemporaryDirectory(prefix="bench-census-") as tmp, Mosquitto() as broker:
         s = fw_heap.Setup(fw, Path(tmp))
         for label, node in (("idle node", None), ("5 sensors + 3 switches", fw_heap.NODE_5_3)):

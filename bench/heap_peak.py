@@ -238,15 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--map", action="store_true", help="the heap map's free runs at the peak")
     ap.add_argument("--raw", type=Path, help="a folder to keep each node's raw output in")
     args = ap.parse_args(argv)
-    firmware = fw_heap.load_tool("firmware")
-    source = args.source or firmware.find_source()
+    firmware, source = fw_heap.firmware_and_source(args.source, "heap_peak")
     if source is None:
-        print("heap_peak: no MicroPython source: " + firmware.SOURCE_HINT, file=sys.stderr)
         return 2
     if args.census:
-        fw = heap_census.census_firmware(firmware, Path(source))
+        fw = heap_census.census_firmware(firmware, source)
     else:
-        fw = firmware.build_firmware(Path(source), bits=64)
+        fw = firmware.build_firmware(source, bits=64)
     with tempfile.TemporaryDirectory(prefix="bench-peak-") as tmp, Mosquitto() as broker:
         s = fw_heap.Setup(fw, Path(tmp))
         for label, node in (("idle node", None), ("5 sensors + 3 switches", fw_heap.NODE_5_3)):
