@@ -65,10 +65,14 @@ async def start(demo):
         config.DEBUG, config.LOG_QUEUE_LEN, node.parts.get("folder", "") + "reset_reason.txt"
     )
     log = logging.getLogger("node")
-    if config.WATCHDOG_TIMEOUT:
-        from pysmartnode.utils.watchdog import Watchdog
+    # WATCHDOG_TIMEOUT = 0 turns the timeout off; the unix port may still end a deadlocked node
+    # (utils/watchdog.py). A board loads nothing then
+    if config.WATCHDOG_TIMEOUT or platform.PLATFORM == "unix":
+        from pysmartnode.utils.watchdog import start as start_watchdog
 
-        node.parts["watchdog"] = Watchdog(config.WATCHDOG_TIMEOUT)
+        watchdog = start_watchdog(config.WATCHDOG_TIMEOUT)
+        if watchdog is not None:
+            node.parts["watchdog"] = watchdog
         drop("utils.watchdog")  # its class lives on in the watchdog; nothing imports it again
     device_id = config.DEVICE_NAME or platform.device_id()
     log.info("pysmartnode %s on %s, id %s", VERSION, platform.PLATFORM, device_id)
