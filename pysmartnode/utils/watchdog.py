@@ -14,33 +14,17 @@ import asyncio
 from pysmartnode.platform import every, sleep_ms, ticks_diff, ticks_ms
 
 
-def start(timeout):
-    """Starts the node's watchdog; returns it (stop() ends it), or None where nothing watches.
+class Watchdog:
+    """Starts watching at once; stop() ends it (on a clean shutdown). Made by start-up
+    (startup.py's _start_watchdog, which picks the check).
 
     Args:
-        timeout: seconds the loop may stand still before the node resets; 0: no timeout. The
-            unix port's shell process (Linux without ffi: the PyPI wheel) then still runs, for
-            the deadlock that only it can end; elsewhere nothing runs.
+        timeout: seconds the loop may stand still before the node resets; 0: none (only the unix
+            port's shell process watches then, for a deadlock).
+        period: seconds between feeds and checks.
+        reason: what the reset reports (made beforehand: the check must not allocate).
+        check: the platform's watch() object, or None: every() then calls _check.
     """
-    from pysmartnode import platform
-    from pysmartnode.logging import logger
-
-    period = min(1, timeout / 4) if timeout else 1
-    # Made now: when it fires the loop is stuck and allocating is best avoided
-    reason = (
-        "watchdog: the event loop stood still for more than %s s" % timeout if timeout else None
-    )
-    # Linux without ffi (the unix port's PyPI wheel): the check runs in a process of its own,
-    # since a thread of ours there can deadlock a Ctrl-C (platform/unix_watch.py)
-    watch = getattr(platform, "watch", None)
-    check = watch and watch(timeout, period, reason, logger._reason_file)
-    if check or timeout:
-        return Watchdog(timeout, period, reason, check)
-    return None
-
-
-class Watchdog:
-    """The feed task and the check; made by start()."""
 
     def __init__(self, timeout, period, reason, check):
         self._timeout_ms = int(timeout * 1000)
