@@ -198,6 +198,18 @@ def test_a_wheel_node_without_a_watchdog_timeout_lives_through_a_blocked_loop(
     assert node.proc.returncode is None and "watchdog" not in node.proc.output()
 
 
+def test_a_firmware_node_without_a_watchdog_timeout_runs_no_check(start_firmware_node, mosquitto):
+    # Its Ctrl-C never deadlocks (tools/unix_variant): with 0 nothing watches, no thread and no
+    # shell, as on a board
+    node = start_firmware_node(mosquitto, components="gc_churn", WATCHDOG_TIMEOUT=0)
+    node.proc.wait_line("gc_churn: collecting", timeout=15)
+    pid = node.proc.pid
+    assert [int(p.name) for p in Path("/proc/%d/task" % pid).iterdir()] == [pid]
+    assert _watchers(node.folder) == []
+    node.proc.send_signal(signal.SIGINT)
+    assert node.proc.wait(timeout=15) == 0, node.proc.output()
+
+
 def test_a_wheel_node_blocked_without_a_lock_is_not_taken_for_deadlocked(
     start_wheel_node, mosquitto
 ):
