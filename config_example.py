@@ -47,7 +47,8 @@ DEBUG = False  # True: debug messages are printed and published too
 INTERVAL_SENSOR_PUBLISH = 600  # seconds between a sensor's publications (and ./status)
 INTERVAL_SENSOR_READ = 120  # seconds between a sensor's readings
 WATCHDOG_TIMEOUT = 120  # seconds the event loop may stand still (a blocking component) before
-#                         the node resets (on Linux: exits non-zero); 0 turns the watchdog off
+#                         the node resets (on Linux: exits non-zero); 0 turns the timeout off
+#                         (the unix port's PyPI wheel still ends a deadlocked node: docs/node.md)
 LOG_QUEUE_LEN = 16  # log messages held while the broker is away; the oldest go first
 
 # --- board extras ----------------------------------------------------------------------------

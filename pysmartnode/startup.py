@@ -65,11 +65,10 @@ async def start(demo):
         config.DEBUG, config.LOG_QUEUE_LEN, node.parts.get("folder", "") + "reset_reason.txt"
     )
     log = logging.getLogger("node")
-    if config.WATCHDOG_TIMEOUT:
-        from pysmartnode.utils.watchdog import Watchdog
-
-        node.parts["watchdog"] = Watchdog(config.WATCHDOG_TIMEOUT)
-        drop("utils.watchdog")  # its class lives on in the watchdog; nothing imports it again
+    # WATCHDOG_TIMEOUT = 0 turns the timeout off; the unix port may still end a deadlocked node
+    # there. A board loads nothing then
+    if config.WATCHDOG_TIMEOUT or platform.PLATFORM == "unix":
+        _start_watchdog(config.WATCHDOG_TIMEOUT, logger._reason_file)
     device_id = config.DEVICE_NAME or platform.device_id()
     log.info("pysmartnode %s on %s, id %s", VERSION, platform.PLATFORM, device_id)
     reason = logger.last_reset()
@@ -137,6 +136,28 @@ async def start(demo):
         await mqtt.connect()
     drop("logging.control")  # if the build or the connect loaded it again
     platform.collect()
+
+
+def _start_watchdog(timeout, reason_file):
+    # Here, not in utils/watchdog.py: a function there would live on in its module's globals,
+    # which the watchdog's methods hold
+    from pysmartnode import platform
+
+    period = min(1, timeout / 4) if timeout else 1
+    # Made now: when it fires the loop is stuck and allocating is best avoided
+    reason = (
+        "watchdog: the event loop stood still for more than %s s" % timeout if timeout else None
+    )
+    # Linux without ffi (the unix port's PyPI wheel): the check runs in a process of its own,
+    # since a thread of ours there can deadlock a Ctrl-C (platform/unix_watch.py). It also ends
+    # a node deadlocked on a lock of its own, which only it can: with timeout 0 it runs for that
+    watch = getattr(platform, "watch", None)
+    check = watch and watch(timeout, period, reason, reason_file)
+    if check or timeout:
+        from pysmartnode.utils.watchdog import Watchdog
+
+        node.parts["watchdog"] = Watchdog(timeout, period, reason, check)
+        drop("utils.watchdog")  # its class lives on in the watchdog; nothing imports it again
 
 
 def _client_options(config, host, port, link):

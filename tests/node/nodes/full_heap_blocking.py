@@ -4,17 +4,13 @@
 import asyncio
 import time
 
+from tests.heap_fill import fill
+
 
 async def block():
     await asyncio.sleep(0.5)
     print("full_heap: the heap fills and the event loop stops now")
-    keep = None
-    for size in (4096, 1024, 256, 64, 16, 1):
-        try:
-            while True:
-                keep = (keep, bytearray(size))
-        except MemoryError:
-            pass
+    keep = fill((4096, 1024, 256, 64, 16, 1))
     time.sleep(60)  # a blocking call where an await belonged, on a full heap
     print("full_heap: still alive", keep is None)
 
