@@ -152,32 +152,19 @@ DEADLOCK = runtimes.WHEEL_DEADLOCK
 _WHY = " (the PyPI wheel's MicroPython does this when Ctrl-C lands inside its allocator)"
 
 
+@pytest.mark.parametrize("timeout", [30, 0], ids=["timeout_30s", "no_timeout"])
 def test_a_wheel_node_deadlocked_on_its_own_lock_ends_in_seconds_with_the_reason(
-    start_wheel_node, mosquitto, observer
+    start_wheel_node, mosquitto, observer, timeout
 ):
     # The wheel's MicroPython raises Ctrl-C from the signal handler; inside the allocator that
     # leaves the heap's lock held and the node hangs at its next allocation (about 1 stop in 100
     # right after the connect, where it compiles and allocates most). The same wait, made on
-    # purpose: the watcher ends it after 2 of its 1 s periods, not after WATCHDOG_TIMEOUT
-    obs = observer(mosquitto)
-    obs.subscribe("home/#")
-    node = start_wheel_node(mosquitto, components="deadlock", WATCHDOG_TIMEOUT=30)
-    node.proc.wait_line("deadlock: the event loop waits on its own lock now", timeout=15)
-    assert node.proc.wait(timeout=15) == -signal.SIGKILL
-    out = node.proc.output()
-    assert "[critical] node: reset: " + DEADLOCK in out and "still alive" not in out
-    assert (node.folder / "reset_reason.txt").read_text().startswith(DEADLOCK)
-    assert obs.wait_message(node.topic("available"), b"offline", timeout=10)  # the will
-
-
-def test_a_wheel_node_without_a_watchdog_timeout_still_ends_a_deadlock(
-    start_wheel_node, mosquitto, observer
-):
+    # purpose: the watcher ends it after 2 of its 1 s periods, not after WATCHDOG_TIMEOUT.
     # WATCHDOG_TIMEOUT = 0 turns the timeout off, not the deadlock check: such a node hung for
     # ever (nothing in the process can wake it, and a supervisor saw it running)
     obs = observer(mosquitto)
     obs.subscribe("home/#")
-    node = start_wheel_node(mosquitto, components="deadlock", WATCHDOG_TIMEOUT=0)
+    node = start_wheel_node(mosquitto, components="deadlock", WATCHDOG_TIMEOUT=timeout)
     node.proc.wait_line("deadlock: the event loop waits on its own lock now", timeout=15)
     assert node.proc.wait(timeout=15) == -signal.SIGKILL
     out = node.proc.output()
