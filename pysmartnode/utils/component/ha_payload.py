@@ -1,5 +1,8 @@
-"""Home Assistant MQTT discovery payloads: the Builder and the rules they follow (ids, units
-per device class, the device-based and per-entity layouts). discovery.py publishes them.
+"""Home Assistant MQTT discovery payloads and the rules they follow (ids, units per device
+class, the device-based and per-entity layouts). ha_publish.py publishes them; like it, this is
+loaded for a publication and dropped after it. Plain functions of the node's settings (the tuple
+settings() makes), no classes: each class is ~0.5-0.8 KiB of heap at the publication, the first
+connect's peak; pure (no I/O), so tests can check every payload.
 
 Rules (reference homeassistant-2026.md §0, HA 2024.11 … 2026.11):
 - device-based discovery by default: one retained QoS 1 payload on
@@ -12,6 +15,8 @@ Rules (reference homeassistant-2026.md §0, HA 2024.11 … 2026.11):
   still shows;
 - a removed component is sent as `{"p": platform}`, then omitted.
 """
+
+from pysmartnode.platform import const
 
 _ORIGIN_URL = "https://github.com/kevinkk525/pysmartnode"
 # Units HA accepts per sensor device class (the classes of definitions.py), "class:u1|u2;"
@@ -91,8 +96,18 @@ def unit_problem(device_class, unit):
     )
 
 
-class Builder:
-    """Builds every discovery payload of a node; pure (no I/O), so tests can check them all.
+_NODE = const(0)  # settings(): the node's id as HA ids take it
+_BASE = const(1)  # `<home>/<device id>/`, what a device topic `./x` stands for
+_PREFIX = const(2)
+_AVAILABILITY = const(3)
+_NAME = const(4)
+_MODEL = const(5)
+_VERSION = const(6)
+
+
+def settings(device_id, home, prefix, availability, device_name=None, model=None,
+             version=None, per_entity=False):  # fmt: skip
+    """The tuple every function here takes (its last item: per_entity).
 
     Args:
         device_id: the node's id (`<home>/<device_id>/...`).
@@ -104,191 +119,146 @@ class Builder:
         version: the software version.
         per_entity: one payload per entity (HA < 2024.11) instead of one per device.
     """
-
-    def __init__(self, device_id, home, prefix, availability, device_name=None, model=None,
-                 version=None, per_entity=False):  # fmt: skip
-        # no method that only a test or a tool needs (each is a function object and a slot of
-        # the class dict): this class is loaded for every publication, the idle node's peak
-        self.node_id = ha_id(device_id)
-        self._base = "%s/%s/" % (home, device_id)
-        self.prefix = prefix
-        self.availability = availability
-        self.device_name = device_name or device_id
-        self.model = model
-        self.version = version
-        self.per_entity = per_entity
-        self.problems = []  # (object_id, why) of the last build: what was dropped or changed
-
-    def _blocks(self):
-        # the dev and o blocks: {"dev": ..., "o": ..., "avty_t": ...}
-        device = {"ids": [self.node_id], "name": self.device_name, "mf": "pysmartnode"}
-        if self.model:
-            device["mdl"] = self.model
-        if self.version:
-            device["sw"] = self.version
-        origin = {"name": "pysmartnode", "url": _ORIGIN_URL}
-        if self.version:
-            origin["sw"] = self.version
-        return {"dev": device, "o": origin, "avty_t": self.availability}
-
-    def _component(self, object_id, platform, fields):
-        config = {"p": platform}
-        extra = self._extra(object_id, platform, fields)
-        for key, value in fields.items():
-            if key not in extra:
-                config[key] = self._value(key, value)
-        for key, value in extra.items():
-            if value is not None:
-                config[key] = value
-        return config
-
-    def _extra(self, object_id, platform, fields):
-        # What an entity's config has beside its fields (which are never changed): {key:
-        # value}, None for a field left out. Small: the device payload is made from fields and
-        # this, with no config dict of a dozen keys at the publication's peak
-        uniq_id = "%s_%s" % (self.node_id, object_id)
-        extra = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
-                 "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
-        # obj_id: ignored since HA 2026.4; def_ent_id replaces it
-        if platform != "sensor":
-            return extra
-        device_class = fields.get("dev_cla")
-        if device_class:
-            why = unit_problem(device_class, fields.get("unit_of_meas"))
-            if why:
-                self.problems.append((object_id, why + "; announced without device class"))
-                extra["dev_cla"] = device_class = None
-        state_class = fields.get("stat_cla")
-        if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
-            extra["stat_cla"] = "total_increasing"
-        if not fields.get("unit_of_meas"):
-            extra["unit_of_meas"] = None
-        return extra
-
-    def _value(self, key, value):
-        # a field's value as announced: device topics (`./x`) made full
-        if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
-            return self._base + value[2:]
-        return value
-
-    def entities_iter(self, providers, raw=False):
-        """(object_id, platform, config) of every discovered entity of providers, one at a
-        time, each object id once (a duplicate is dropped and recorded in self.problems).
-        raw: the entity's fields instead of its config (see _extra)."""
-        self.problems = []
-        return _Entities(self, providers, raw)
-
-    def payloads(self, providers, removed=None):
-        """Every (topic, payload) to publish for providers: a dict, or "" to remove.
-
-        removed: {object_id: platform} of entities that went away since the last publication.
-        """
-        entities = list(self.entities_iter(providers))
-        removed = removed or {}
-        if self.per_entity:
-            out = []
-            for object_id, platform, config in entities:
-                blocks = self._blocks()
-                config["dev"] = blocks["dev"]
-                config["o"] = blocks["o"]
-                config["avty_t"] = self.availability
-                del config["p"]
-                out.append((self.entity_topic(platform, object_id), config))
-            for object_id, platform in removed.items():
-                out.append((self.entity_topic(platform, object_id), ""))
-            return out
-        components = {}
-        for object_id, platform in removed.items():
-            components[object_id] = {"p": platform}
-        for object_id, _, config in entities:
-            components[object_id] = config
-        if not components:
-            return [(self.device_topic(), "")]
-        blocks = self._blocks()
-        payload = {"dev": blocks["dev"], "o": blocks["o"], "avty_t": self.availability,
-                   "cmps": components}  # fmt: skip
-        return [(self.device_topic(), payload)]
-
-    def device_text(self, providers, removed=None):
-        """The device payload as JSON bytes, the pieces the node publishes joined (ha_publish's
-        Chunks, one component at a time); None: nothing to announce."""
-        from pysmartnode.utils.component.ha_publish import Chunks
-
-        return b"".join(Chunks(self, providers, removed)) or None
-
-    def device_topic(self):
-        return "%s/device/%s/config" % (self.prefix, self.node_id)
-
-    def entity_topic(self, platform, object_id):
-        return "%s/%s/%s/%s/config" % (self.prefix, platform, self.node_id, object_id)
+    return (ha_id(device_id), "%s/%s/" % (home, device_id), prefix, availability,
+            device_name or device_id, model, version, per_entity)  # fmt: skip
 
 
-class _Entities:
-    # Builder.entities_iter(): an iterator object, no generator (a generator's state is one
-    # 200-300 B block of the heap, and at the first connect the idle node's heap has few such
-    # holes left); its own state here is a few small objects.
-    # The ids so far as 2-byte hashes in one bytes object (_key), not a dict or a text holding
-    # every id to the end: the publication's peak is at its last entity, and a text grown by
-    # each id, or a list of hashes, wanted a longer block every time (the 5+3 node's ~260 bytes
-    # failed first at its edge; here ~40). Only a matching hash looks at the ids again (_taken).
+def blocks(s):
+    """The dev and o blocks: {"dev": ..., "o": ..., "avty_t": ...}."""
+    device = {"ids": [s[_NODE]], "name": s[_NAME], "mf": "pysmartnode"}
+    if s[_MODEL]:
+        device["mdl"] = s[_MODEL]
+    if s[_VERSION]:
+        device["sw"] = s[_VERSION]
+    origin = {"name": "pysmartnode", "url": _ORIGIN_URL}
+    if s[_VERSION]:
+        origin["sw"] = s[_VERSION]
+    return {"dev": device, "o": origin, "avty_t": s[_AVAILABILITY]}
 
-    def __init__(self, builder, providers, raw):
-        self._builder = builder
-        self._raw = raw
-        self._all = providers  # listed again by _taken: a list, not a one-time iterator
-        self._providers = iter(providers)
-        self._provider = self._entities = None  # the provider whose entities come now
-        self._seen = b""  # _key() of each id so far
-        self._count = 0  # entities listed so far, dropped ones too
 
-    def __iter__(self):
-        return self
+def extra(s, object_id, platform, fields, problems):
+    """What an entity's config has beside its fields (which are never changed): {key: value},
+    None for a field left out. Small: the device payload is made from fields and this, with no
+    config dict of a dozen keys at the publication's peak. What it changes goes to problems."""
+    uniq_id = "%s_%s" % (s[_NODE], object_id)
+    out = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
+           "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
+    # obj_id: ignored since HA 2026.4; def_ent_id replaces it
+    if platform != "sensor":
+        return out
+    device_class = fields.get("dev_cla")
+    if device_class:
+        why = unit_problem(device_class, fields.get("unit_of_meas"))
+        if why:
+            problems.append((object_id, why + "; announced without device class"))
+            out["dev_cla"] = device_class = None
+    state_class = fields.get("stat_cla")
+    if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
+        out["stat_cla"] = "total_increasing"
+    if not fields.get("unit_of_meas"):
+        out["unit_of_meas"] = None
+    return out
 
-    def __next__(self):
-        problems = self._builder.problems
-        while True:
-            if self._entities is None:
-                provider = next(self._providers)  # StopIteration: all done
-                entities = _listed(provider, problems)
-                if entities is None:
-                    continue
-                self._entities = iter(entities)  # failing here fails the publication
-                self._provider = provider
-            try:
-                object_id, platform, fields = next(self._entities)
-            except StopIteration:
-                self._entities = None
-                continue
-            self._count += 1
+
+def value(s, key, value):
+    """A field's value as announced: device topics (`./x`) made full."""
+    if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
+        return s[_BASE] + value[2:]
+    return value
+
+
+def entities(s, providers, problems, raw=False):
+    """(object_id, platform, config) of every discovered entity of providers (a list), one at a
+    time, each object id once (a duplicate is dropped and recorded in problems, as (object_id,
+    why)). raw: the entity's fields instead of its config (see extra())."""
+    # A generator, its frame the state (a class and its instance were 0.6 KiB). The ids so far
+    # as 2-byte hashes in one bytes object, not a dict or a text holding every id to the end:
+    # the publication's peak is at its last entity, and a text grown by each id, or a list of
+    # hashes, wanted a longer block every time (the 5+3 node's ~260 bytes failed first at its
+    # edge; here ~40). Only a matching hash looks at the ids again (_taken)
+    seen = b""
+    count = 0  # entities listed so far, dropped ones too
+    for provider in providers:
+        for object_id, platform, fields in _listed(provider, problems) or ():
+            count += 1
             if ha_id(object_id) != object_id:
                 problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
                 continue
             key = _key(object_id)
-            if self._seen.find(key) >= 0:  # also across two hashes: then _taken finds none
-                owner = self._taken(object_id)
+            if seen.find(key) >= 0:  # also across two hashes: then _taken finds none
+                owner = _taken(providers, object_id, count - 1)
                 if owner is not None:
                     owner = getattr(owner, "name", object_id)
                     problems.append((object_id, "id already used by %s: dropped" % owner))
                     continue
-            self._seen += key
-            if not self._raw:
-                fields = self._builder._component(object_id, platform, fields)
-            return object_id, platform, fields
+            seen += key
+            if not raw:
+                config = {"p": platform}
+                more = extra(s, object_id, platform, fields, problems)
+                for name, field in fields.items():
+                    if name not in more:
+                        config[name] = value(s, name, field)
+                for name, field in more.items():
+                    if field is not None:
+                        config[name] = field
+                fields = config
+            yield object_id, platform, fields
 
-    def _taken(self, object_id):
-        # Rare (the same id twice, or two ids with one hash): the provider of an entity before
-        # this one with this id, or None. Lists them again, as they were listed
-        left = self._count - 1  # the entities before this one
-        for provider in self._all:
+
+def payloads(s, providers, removed, problems):
+    """Every (topic, payload) to publish for providers (a list): a dict, or "" to remove.
+
+    removed: {object_id: platform} of entities that went away since the last publication.
+    What was dropped or changed goes to problems.
+    """
+    found = list(entities(s, providers, problems))
+    removed = removed or {}
+    if s[-1]:  # per entity
+        out = []
+        for object_id, platform, config in found:
+            head = blocks(s)
+            config["dev"] = head["dev"]
+            config["o"] = head["o"]
+            config["avty_t"] = s[_AVAILABILITY]
+            del config["p"]
+            out.append((entity_topic(s, platform, object_id), config))
+        for object_id, platform in removed.items():
+            out.append((entity_topic(s, platform, object_id), ""))
+        return out
+    components = {}
+    for object_id, platform in removed.items():
+        components[object_id] = {"p": platform}
+    for object_id, _, config in found:
+        components[object_id] = config
+    if not components:
+        return [(device_topic(s), "")]
+    head = blocks(s)
+    payload = {"dev": head["dev"], "o": head["o"], "avty_t": s[_AVAILABILITY],
+               "cmps": components}  # fmt: skip
+    return [(device_topic(s), payload)]
+
+
+def device_topic(s):
+    return "%s/device/%s/config" % (s[_PREFIX], s[_NODE])
+
+
+def entity_topic(s, platform, object_id):
+    return "%s/%s/%s/%s/config" % (s[_PREFIX], platform, s[_NODE], object_id)
+
+
+def _taken(providers, object_id, left):
+    # Rare (the same id twice, or two ids with one hash): the provider of an entity among the
+    # first `left` with this id, or None. Lists them again, as they were listed
+    for provider in providers:
+        if not left:
+            break
+        for entry in _listed(provider, None) or ():
+            if entry[0] == object_id:
+                return provider
+            left -= 1
             if not left:
                 break
-            for entry in _listed(provider, None) or ():
-                if entry[0] == object_id:
-                    return provider
-                left -= 1
-                if not left:
-                    break
-        return None
+    return None
 
 
 def _listed(provider, problems):
