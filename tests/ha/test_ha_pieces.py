@@ -5,7 +5,6 @@ connect has few free blocks of more than ~100 bytes (bench/RESULTS.md, node heap
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from harness.ha_builder import Builder
@@ -32,14 +31,12 @@ class Provider:
             yield "%s_%d" % (self.name, i), "sensor", fields
 
 
-class Discovery:  # what _Payload asks of a Discovery: the settings, and _later() to try again
-    _refresh = None
-
+class Discovery:  # what _Payload asks of a Discovery: the settings, and _again()
     def __init__(self):
         self.settings = builder().settings
         self.again = 0
 
-    async def _later(self):
+    def _again(self):
         self.again += 1
 
 
@@ -79,17 +76,11 @@ def test_the_pieces_are_short_and_join_to_the_payload():
 
 def _sends(providers, change=None):
     # A _Payload as a publication makes it, sent twice (a send, a QoS 1 re-send) after change()
-    # (inside a loop: asking for another publication starts a task); the Discovery after
-    async def scenario():
-        discovery = Discovery()
-        payload = _Payload(discovery, lambda: providers, {}, [])
-        if change is not None:
-            change()
-        sent = [b"".join(payload), b"".join(payload)]
-        await asyncio.sleep(0)
-        return discovery, len(payload), sent
-
-    return asyncio.run(scenario())
+    discovery = Discovery()
+    payload = _Payload(discovery, lambda: providers, {}, [])
+    if change is not None:
+        change()
+    return discovery, len(payload), [b"".join(payload), b"".join(payload)]
 
 
 def test_the_payload_is_sized_once_and_made_the_same_at_every_send():
@@ -102,7 +93,7 @@ def test_an_entity_changed_after_sizing_asks_for_another_publication():
     providers = [Provider("status", 2)]
     discovery, size, (first, _) = _sends(providers, lambda: providers.append(Provider("late", 1)))
     assert len(first) > size  # the client cuts it to len()
-    assert discovery.again == 1  # once: the second send finds the publication asked for
+    assert discovery.again == 2  # at each send (the Discovery starts one publication)
 
 
 def test_nothing_to_announce_is_no_piece():

@@ -1,25 +1,29 @@
-"""The tests' handle on the discovery payloads (ha_payload.py's functions of a settings tuple):
-the settings made once, the problems of the last pass kept, as the node's publication sees them."""
+"""The tests' handle on the discovery payloads (functions of a settings tuple in ha_payload.py,
+ha_entity.py and ha_publish.py): the settings made once, the problems of the last pass kept."""
 
 from __future__ import annotations
 
-from pysmartnode.utils.component import ha_payload, ha_publish
+from pysmartnode.utils.component import ha_entity, ha_payload, ha_publish
 
 
 class Builder:
     def __init__(self, *args):
-        self.settings = ha_payload.settings(*args)
+        self.settings = ha_entity.settings(*args)
         self.problems: list[tuple[str, str]] = []
 
     def payloads(self, providers, removed=None):
-        """ha_payload.payloads(): every (topic, payload), dicts (or "" to remove)."""
+        """ha_entity.payloads(): every (topic, payload), dicts (or "" to remove)."""
         self.problems = []
-        return ha_payload.payloads(self.settings, list(providers), removed, self.problems)
+        return ha_entity.payloads(self.settings, list(providers), removed, self.problems)
 
     def entities(self, providers):
-        """ha_payload.entities() as a list: (object_id, platform, config)."""
+        """Every entity announced, as (object_id, platform, config)."""
         self.problems = []
-        return list(ha_payload.entities(self.settings, list(providers), self.problems))
+        s, problems = self.settings, self.problems
+        return [
+            (object_id, platform, ha_entity.config(s, object_id, platform, fields, problems))
+            for object_id, platform, fields in ha_payload.entities(s, list(providers), problems)
+        ]
 
     def pieces(self, providers, removed=None):
         """The device payload's pieces as the node writes them (ha_publish._pieces)."""

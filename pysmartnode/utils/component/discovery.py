@@ -2,41 +2,34 @@
 discovery is on (MQTT_DISCOVERY_ENABLED), by start-up alone.
 
 The node holds a Discovery for its life: its settings, whether the config is out on this
-connection, what went away since the last publication. Everything else (the publication, the
-payloads, removals, per-entity clean-up) is ha_publish.py's and ha_payload.py's, loaded for each
-call and dropped at once from sys.modules, as mqtt_as loads conn.py: a running call holds its
-module, the idle node none (~3 KiB of heap on the unix port, frozen).
+connection, what went away since the last publication, and the state pass after a connect.
+The rest is loaded for each call and dropped at once from sys.modules, as mqtt_as loads conn.py
+(a running call holds its module; the idle node none of them): ha_publish.py publishes the
+config, ha_payload.py makes it, ha_entity.py has the rarer calls and the per-entity mode.
 
 Config goes out on every connect and 1–5 s after Home Assistant's birth message, then the
 states, the status report last; a removed component is sent as `{"p": platform}`, then omitted.
 """
 
+import asyncio
+
+from pysmartnode import logging
+
 
 class Discovery:
     """Publishes the node's discovery on every connect and after Home Assistant's birth
     message, then asks every component for its state (config before state), the node's
-    status last. `node.discovery` is this object.
+    status last. `node.discovery` is this object; start() makes it.
 
     Components wait for `wait()` before they publish state; the status reports only when
-    `ready()`. ha_publish.py's calls, made through this object (loaded for the call):
-    `publish()` (the config again now; True if the broker took all of it), `refresh()` (soon:
-    a component was added, removed or changed), `gone({object_id: platform})` (removed by the
-    next publication), `await remove(component)`; `per_entity` says the mode.
-    settings: ha_payload.settings()'s tuple.
+    `ready()`. `publish()`: the config now (True if the broker took all of it); `refresh()`:
+    again soon (a component was added, removed or changed). ha_entity.py's calls, made through
+    this object: `gone({object_id: platform})` (removed by the next publication),
+    `await remove(component)`. `per_entity` says the mode.
     """
 
-    def __init__(self, settings):
-        # 6 names: the instance's table has 6 slots (a 7th: 8). Nothing else is kept: the
-        # handle is node.mqtt, the providers node.status and node.components
-        self.settings = settings
-        self.publications = 0
-        # False, True (the config is out on this connection), or an asyncio.Event once
-        # something waited while it was not: on the idle node nothing does (the status asks
-        # ready()), and that Event alone loaded asyncio.event there (1.4 KiB, frozen)
-        self._gate = False
-        self._removed = None  # object_id -> platform, sent once as {"p": platform}
-        self._refresh = None  # the task of a publication to come (refresh, retry)
-        self._stale = None  # per-entity: retained config topics seen before ours went out
+    # No __init__ and no defaults here (a function, and slots of this table, held for the
+    # node's life): start() sets the instance's 6 names, a table of 6 slots
 
     def ready(self):
         """True once the discovery config is out on the current connection."""
@@ -47,8 +40,6 @@ class Discovery:
         """Returns once the discovery config is out on the current connection."""
         gate = self._gate
         if gate is False:
-            import asyncio
-
             gate = self._gate = asyncio.Event()
         if gate is not True:
             await gate.wait()
@@ -62,20 +53,60 @@ class Discovery:
                 gate.clear()
 
     def _on_connect(self, reason):
-        # The connect hook: ha_publish's coroutine, handed back (no frame of this one under the
-        # publication, the first connect's heap peak)
-        return _publication()._on_connect(self, reason)
+        # The first connect hook: ha_publish's coroutine, handed back (no frame of this one
+        # under the publication, the first connect's heap peak). The second is _states
+        try:
+            return _load("ha_publish").publication(self, reason)
+        except MemoryError as e:  # no heap to load it: as a publication that found none
+            logging.getLogger("discovery").error("discovery not published: MemoryError: %s", e)
+            self._again()
+        return None
+
+    async def _states(self, reason):
+        # The second connect hook, once the config is out (or failed: the states still go
+        # out). The node's status last: its report, the largest of these publications, is made
+        # once the components' states are out, not beside them
+        from pysmartnode import node
+
+        gate = self._gate
+        if gate is False:
+            self._gate = True
+        elif gate is not True:
+            gate.set()
+        if self._stale:
+            stale, self._stale = self._stale, None
+            for topic in stale:
+                await self.clear_if_stale(topic)
+        status = node.status
+        for provider in [p for p in node.components.values() if p is not status] + [status]:
+            if not hasattr(provider, "_publish_state"):
+                continue  # a plain object or a service: no state (or no status)
+            try:
+                await provider._publish_state()
+            except Exception as e:
+                logging.getLogger("discovery").error("state of %s: %s", provider.name, e)
+
+    def publish(self):
+        """Publishes the config (retained, QoS 1) now; True if the broker took all of it."""
+        return _load("ha_publish").publication(self, None)
+
+    def refresh(self):
+        """Publishes the config again soon (a component was added, removed or changed)."""
+        if self.ready():
+            self._again()
+
+    def _again(self):
+        if self._refresh is None:
+            self._refresh = asyncio.create_task(self._later())
 
     async def _later(self):
         # One publication for a burst of changes, 0.1 s after the first. One that found no
         # heap is tried again after 1, 2, 4 ... 60 s while the link is up (the next connect
         # publishes anyway): Home Assistant keeps the last config that went out till then.
-        # Here, not in ha_publish: the module is not held while this sleeps
+        # Here, not in ha_publish: no module is held while this sleeps
         delay, tries = 100, 0
         try:
             while True:
-                import asyncio
-
                 await asyncio.sleep(delay / 1000)
                 if tries and not self.ready():
                     return
@@ -86,48 +117,58 @@ class Discovery:
                 except MemoryError:
                     delay = min(max(delay * 2, 1000), 60000)
             if tries > 1:
-                self._log("info", "discovery published at try %d", tries)
+                logging.getLogger("discovery").info("discovery published at try %d", tries)
         except Exception as e:
-            self._log("error", "publishing discovery failed: %s", e)
+            logging.getLogger("discovery").error("publishing discovery failed: %s", e)
         finally:
             self._refresh = None
 
     def __getattr__(self, name):
-        # The rare calls are ha_publish's: found there for each call, so that no caller holds
-        # the module (a callback kept by the handle neither)
+        # The rarer calls are ha_entity's: looked up there at each call, so that no caller
+        # holds the module (a callback kept by the handle neither)
         if name == "per_entity":
             return self.settings[-1]
-        if name[:2] == "__" or not hasattr(_publication(), name):
+        if name[:2] == "__" or not hasattr(_load("ha_entity"), name):
             raise AttributeError(name)
 
         def call(*args):
-            return getattr(_publication(), name)(self, *args)
+            return getattr(_load("ha_entity"), name)(self, *args)
 
         return call
 
 
-def _publication():
-    # ha_publish, imported for one call and dropped at once from sys.modules and from this
-    # package (with ha_payload, which it imports): it lives as long as a function of it runs
+def _load(name):
+    # pysmartnode.utils.component.<name>, imported for one call and dropped at once from
+    # sys.modules and from its package, with ha_payload (which it imports): it lives as long as
+    # a function of it runs
     from pysmartnode.utils import forget
-    from pysmartnode.utils.component import ha_publish
 
-    forget("pysmartnode.utils.component.ha_publish")
+    name = "pysmartnode.utils.component." + name
+    module = __import__(name, None, None, ("_",))
+    forget(name)
     forget("pysmartnode.utils.component.ha_payload")
-    return ha_publish
+    return module
 
 
 def start(mqtt, config, device_id, version, model):
     """Makes the node's Discovery from the settings and hooks it to mqtt; returns it."""
-    publication = _publication()
-    found = Discovery(
-        publication.ha_payload.settings(device_id, config.MQTT_HOME,
-            config.MQTT_DISCOVERY_PREFIX, mqtt.availability_topic, config.DEVICE_NAME, model,
-            version, config.MQTT_DISCOVERY_PER_ENTITY)
-    )  # fmt: skip
+    calls = _load("ha_entity")
+    found = Discovery()
+    found.settings = calls.settings(device_id, config.MQTT_HOME, config.MQTT_DISCOVERY_PREFIX,
+                                    mqtt.availability_topic, config.DEVICE_NAME, model, version,
+                                    config.MQTT_DISCOVERY_PER_ENTITY)  # fmt: skip
+    found.publications = 0
+    # False, True (the config is out on this connection), or an asyncio.Event once something
+    # waited while it was not: on the idle node nothing does (the status asks ready()), and
+    # that Event alone loaded asyncio.event there (1.4 KiB of heap for good, frozen)
+    found._gate = False
+    found._removed = None  # object_id -> platform, sent once as {"p": platform}
+    found._refresh = None  # the task of a publication to come (refresh, retry)
+    found._stale = None  # per-entity: retained config topics seen before ours went out
     mqtt.on_connect(found._on_connect)
+    mqtt.on_connect(found._states)
     mqtt.on_link(found._on_link)
     if found.per_entity:  # configs an earlier run left retained are read back
-        topic = publication.ha_payload.entity_topic(found.settings, "+", "+")
+        topic = calls.entity_topic(found.settings, "+", "+")
         mqtt.subscribe(topic, found._on_retained)
     return found

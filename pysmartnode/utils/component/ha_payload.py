@@ -1,8 +1,9 @@
 """Home Assistant MQTT discovery payloads and the rules they follow (ids, units per device
 class, the device-based and per-entity layouts). ha_publish.py publishes them; like it, this is
-loaded for a publication and dropped after it. Plain functions of the node's settings (the tuple
-settings() makes), no classes: each class is ~0.5-0.8 KiB of heap at the publication, the first
-connect's peak; pure (no I/O), so tests can check every payload.
+loaded for a publication and dropped after it; ha_entity.py has the whole-config forms (per-entity
+mode, tests). Plain functions of the node's settings (the tuple ha_entity.settings() makes), no
+classes: each class is ~0.5-0.8 KiB of heap at the publication, the first connect's peak; pure
+(no I/O), so tests can check every payload.
 
 Rules (reference homeassistant-2026.md §0, HA 2024.11 … 2026.11):
 - device-based discovery by default: one retained QoS 1 payload on
@@ -16,9 +17,7 @@ Rules (reference homeassistant-2026.md §0, HA 2024.11 … 2026.11):
 - a removed component is sent as `{"p": platform}`, then omitted.
 """
 
-from pysmartnode.platform import const
-
-_ORIGIN_URL = "https://github.com/kevinkk525/pysmartnode"
+# 12 names in this module with __name__ and __file__: its table has 12 slots (a 13th: 17)
 # Units HA accepts per sensor device class (the classes of definitions.py), "class:u1|u2;"
 _UNITS = (
     ";apparent_power:VA|kVA|mVA;battery:%;carbon_dioxide:ppm"
@@ -36,8 +35,6 @@ _UNITS = (
     ";volume:CCF|L|fl. oz.|ft³|gal|mL|m³;water:CCF|L|ft³|gal|m³;weight:g|kg|lb|mg|oz|st|μg"
     ";wind_speed:ft/s|in/s|km/h|kn|m/s|mph;aqi:;timestamp:;date:;enum:;"
 )
-# Device classes whose state class must be total or total_increasing
-_TOTAL_ONLY = " energy gas water volume "
 
 
 def ha_id(text):
@@ -96,51 +93,25 @@ def unit_problem(device_class, unit):
     )
 
 
-_NODE = const(0)  # settings(): the node's id as HA ids take it
-_BASE = const(1)  # `<home>/<device id>/`, what a device topic `./x` stands for
-_PREFIX = const(2)
-_AVAILABILITY = const(3)
-_NAME = const(4)
-_MODEL = const(5)
-_VERSION = const(6)
-
-
-def settings(device_id, home, prefix, availability, device_name=None, model=None,
-             version=None, per_entity=False):  # fmt: skip
-    """The tuple every function here takes (its last item: per_entity).
-
-    Args:
-        device_id: the node's id (`<home>/<device_id>/...`).
-        home: MQTT_HOME.
-        prefix: Home Assistant's discovery prefix (MQTT_DISCOVERY_PREFIX).
-        availability: the availability topic (full).
-        device_name: the name HA shows for the device (default: device_id).
-        model: the device model (default: the platform).
-        version: the software version.
-        per_entity: one payload per entity (HA < 2024.11) instead of one per device.
-    """
-    return (ha_id(device_id), "%s/%s/" % (home, device_id), prefix, availability,
-            device_name or device_id, model, version, per_entity)  # fmt: skip
-
-
 def blocks(s):
-    """The dev and o blocks: {"dev": ..., "o": ..., "avty_t": ...}."""
-    device = {"ids": [s[_NODE]], "name": s[_NAME], "mf": "pysmartnode"}
-    if s[_MODEL]:
-        device["mdl"] = s[_MODEL]
-    if s[_VERSION]:
-        device["sw"] = s[_VERSION]
-    origin = {"name": "pysmartnode", "url": _ORIGIN_URL}
-    if s[_VERSION]:
-        origin["sw"] = s[_VERSION]
-    return {"dev": device, "o": origin, "avty_t": s[_AVAILABILITY]}
+    """The dev and o blocks of settings s: {"dev": ..., "o": ..., "avty_t": ...}."""
+    node_id, _, _, availability, name, model, version, _ = s
+    device = {"ids": [node_id], "name": name, "mf": "pysmartnode"}
+    if model:
+        device["mdl"] = model
+    if version:
+        device["sw"] = version
+    origin = {"name": "pysmartnode", "url": "https://github.com/kevinkk525/pysmartnode"}
+    if version:
+        origin["sw"] = version
+    return {"dev": device, "o": origin, "avty_t": availability}
 
 
 def extra(s, object_id, platform, fields, problems):
     """What an entity's config has beside its fields (which are never changed): {key: value},
     None for a field left out. Small: the device payload is made from fields and this, with no
     config dict of a dozen keys at the publication's peak. What it changes goes to problems."""
-    uniq_id = "%s_%s" % (s[_NODE], object_id)
+    uniq_id = "%s_%s" % (s[0], object_id)  # the node's id
     out = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
            "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
     # obj_id: ignored since HA 2026.4; def_ent_id replaces it
@@ -152,8 +123,9 @@ def extra(s, object_id, platform, fields, problems):
         if why:
             problems.append((object_id, why + "; announced without device class"))
             out["dev_cla"] = device_class = None
-    state_class = fields.get("stat_cla")
-    if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
+    # a measurement of these device classes must be total or total_increasing
+    if fields.get("stat_cla") == "measurement" and device_class in ("energy", "gas", "water",
+                                                                    "volume"):  # fmt: skip
         out["stat_cla"] = "total_increasing"
     if not fields.get("unit_of_meas"):
         out["unit_of_meas"] = None
@@ -163,14 +135,14 @@ def extra(s, object_id, platform, fields, problems):
 def value(s, key, value):
     """A field's value as announced: device topics (`./x`) made full."""
     if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
-        return s[_BASE] + value[2:]
+        return s[1] + value[2:]  # `<home>/<device id>/`
     return value
 
 
-def entities(s, providers, problems, raw=False):
-    """(object_id, platform, config) of every discovered entity of providers (a list), one at a
+def entities(s, providers, problems):
+    """(object_id, platform, fields) of every discovered entity of providers (a list), one at a
     time, each object id once (a duplicate is dropped and recorded in problems, as (object_id,
-    why)). raw: the entity's fields instead of its config (see extra())."""
+    why)). The config announced is the fields and extra()."""
     # A generator, its frame the state (a class and its instance were 0.6 KiB). The ids so far
     # as 2-byte hashes in one bytes object, not a dict or a text holding every id to the end:
     # the publication's peak is at its last entity, and a text grown by each id, or a list of
@@ -184,7 +156,10 @@ def entities(s, providers, problems, raw=False):
             if ha_id(object_id) != object_id:
                 problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
                 continue
-            key = _key(object_id)
+            key = 0  # a 16-bit hash of the id, as 2 bytes
+            for c in object_id:
+                key = (key * 31 + ord(c)) % 65521
+            key = bytes((key >> 8, key & 255))
             if seen.find(key) >= 0:  # also across two hashes: then _taken finds none
                 owner = _taken(providers, object_id, count - 1)
                 if owner is not None:
@@ -192,58 +167,7 @@ def entities(s, providers, problems, raw=False):
                     problems.append((object_id, "id already used by %s: dropped" % owner))
                     continue
             seen += key
-            if not raw:
-                config = {"p": platform}
-                more = extra(s, object_id, platform, fields, problems)
-                for name, field in fields.items():
-                    if name not in more:
-                        config[name] = value(s, name, field)
-                for name, field in more.items():
-                    if field is not None:
-                        config[name] = field
-                fields = config
             yield object_id, platform, fields
-
-
-def payloads(s, providers, removed, problems):
-    """Every (topic, payload) to publish for providers (a list): a dict, or "" to remove.
-
-    removed: {object_id: platform} of entities that went away since the last publication.
-    What was dropped or changed goes to problems.
-    """
-    found = list(entities(s, providers, problems))
-    removed = removed or {}
-    if s[-1]:  # per entity
-        out = []
-        for object_id, platform, config in found:
-            head = blocks(s)
-            config["dev"] = head["dev"]
-            config["o"] = head["o"]
-            config["avty_t"] = s[_AVAILABILITY]
-            del config["p"]
-            out.append((entity_topic(s, platform, object_id), config))
-        for object_id, platform in removed.items():
-            out.append((entity_topic(s, platform, object_id), ""))
-        return out
-    components = {}
-    for object_id, platform in removed.items():
-        components[object_id] = {"p": platform}
-    for object_id, _, config in found:
-        components[object_id] = config
-    if not components:
-        return [(device_topic(s), "")]
-    head = blocks(s)
-    payload = {"dev": head["dev"], "o": head["o"], "avty_t": s[_AVAILABILITY],
-               "cmps": components}  # fmt: skip
-    return [(device_topic(s), payload)]
-
-
-def device_topic(s):
-    return "%s/device/%s/config" % (s[_PREFIX], s[_NODE])
-
-
-def entity_topic(s, platform, object_id):
-    return "%s/%s/%s/%s/config" % (s[_PREFIX], platform, s[_NODE], object_id)
 
 
 def _taken(providers, object_id, left):
@@ -274,11 +198,3 @@ def _listed(provider, problems):
         if problems is not None:
             problems.append((getattr(provider, "name", "?"), "%s: %s" % (type(e).__name__, e)))
         return None
-
-
-def _key(object_id):
-    # A 16-bit hash of an id ([a-zA-Z0-9_-]) as 2 bytes
-    key = 0
-    for c in object_id:
-        key = (key * 31 + ord(c)) % 65521
-    return bytes((key >> 8, key & 255))
