@@ -139,15 +139,19 @@ def value(s, key, value):
     return value
 
 
-def entities(s, providers, problems):
+def entities(s, providers, problems, removed=None):
     """(object_id, platform, fields) of every discovered entity of providers (a list), one at a
     time, each object id once (a duplicate is dropped and recorded in problems, as (object_id,
-    why)). The config announced is the fields and extra()."""
-    # A generator, its frame the state (a class and its instance were 0.6 KiB). The ids so far
-    # as 2-byte hashes in one bytes object, not a dict or a text holding every id to the end:
-    # the publication's peak is at its last entity, and a text grown by each id, or a list of
-    # hashes, wanted a longer block every time (the 5+3 node's ~260 bytes failed first at its
-    # edge; here ~40). Only a matching hash looks at the ids again (_taken)
+    why)). The config announced is the fields and extra(). First, if given, those of removed
+    ({object_id: platform}, entities that went away) as (object_id, platform, None)."""
+    # A generator, its frame the state (a class and its instance were 0.6 KiB), with few
+    # locals and loops (each loop running holds 4 words of it). The ids so far as 2-byte hashes
+    # in one bytes object, not a dict or a text holding every id to the end: the publication's
+    # peak is at its last entity, and a text grown by each id, or a list of hashes, wanted a
+    # longer block every time (the 5+3 node's ~260 bytes failed first at its edge; here ~40).
+    # Only a matching hash looks at the ids again (_taken)
+    for object_id in removed or ():
+        yield object_id, removed[object_id], None
     seen = b""
     count = 0  # entities listed so far, dropped ones too
     for provider in providers:
@@ -156,9 +160,10 @@ def entities(s, providers, problems):
             if ha_id(object_id) != object_id:
                 problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
                 continue
-            key = 0  # a 16-bit hash of the id, as 2 bytes
-            for c in object_id:
-                key = (key * 31 + ord(c)) % 65521
+            key = i = 0  # a 16-bit hash of the id, as 2 bytes
+            while i < len(object_id):
+                key = (key * 31 + ord(object_id[i])) % 65521
+                i += 1
             key = bytes((key >> 8, key & 255))
             if seen.find(key) >= 0:  # also across two hashes: then _taken finds none
                 owner = _taken(providers, object_id, count - 1)

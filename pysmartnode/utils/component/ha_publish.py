@@ -3,6 +3,8 @@ discovery.py for a publication and dropped from sys.modules at once: the idle no
 this code (a running publication holds it).
 """
 
+from json import dumps
+
 from pysmartnode import node
 from pysmartnode.utils.component import ha_payload
 
@@ -105,53 +107,46 @@ class _Payload:
 
 def _pieces(settings, providers, removed, problems, payload):
     """The device payload (device mode) as JSON bytes pieces, one component at a time: the
-    same content as ha_payload.payloads()'s, but the whole dict tree never exists at once, nor
+    same content as ha_entity.payloads()'s, but the whole dict tree never exists at once, nor
     an entity's config: its fields are written as they are, then ha_payload.extra()'s. Nothing
     when there is nothing to announce (then publish "" to remove the device). payload: the
     _Payload whose size the pieces must make (another publication is asked for if not)."""
     # Every piece is short (an entity's config one key and value per piece, the head in three):
-    # at the first connect the idle node's small heap has few free blocks of more than ~100 B
-    from json import dumps
-
+    # at the first connect the idle node's small heap has few free blocks of more than ~100 B.
+    # Few locals and one loop in another at most: this frame is a block of the heap too
     made = 0
-    todo = iter(removed.items()) if removed else None  # then, once it is None, the entities
-    found = ha_payload.entities(settings, providers, problems)
-    head = True
+    found = ha_payload.entities(settings, providers, problems, removed)
     while True:
-        entry = None
-        if todo is not None:
-            entry = next(todo, None)
-            if entry is None:
-                todo = None
-            else:
-                object_id, fields, extra = entry[0], {"p": entry[1]}, {}
+        entry = next(found, None)
         if entry is None:
-            entry = next(found, None)
-            if entry is None:
-                break
-            object_id, platform, fields = entry
+            break
+        object_id, platform, fields = entry
+        if fields is None:  # removed: its platform alone
+            fields, extra = {"p": platform}, {}
+        else:
             extra = ha_payload.extra(settings, object_id, platform, fields, problems)
-        if head:  # the head in three pieces, none over ~110 bytes
-            head = False
+        if made:
+            piece = "}, %s: {" % dumps(object_id)
+        else:  # the head in three pieces, none over ~110 bytes
             piece = ('{"dev": %s' % dumps(ha_payload.blocks(settings)["dev"])).encode()
             made += len(piece)
             yield piece
             piece = (', "o": %s' % dumps(ha_payload.blocks(settings)["o"])).encode()
             made += len(piece)
             yield piece
-            availability = settings[3]  # ha_payload.settings()
-            piece = ', "avty_t": %s, "cmps": {%s: {' % (dumps(availability), dumps(object_id))
-        else:
-            piece = "}, %s: {" % dumps(object_id)
+            # settings[3]: the availability topic
+            piece = ', "avty_t": %s, "cmps": {%s: {' % (dumps(settings[3]), dumps(object_id))
         key = ""  # what goes before the next key and value
-        for pairs in (fields, extra):
-            for name, value in pairs.items():
-                if pairs is fields:  # a field
-                    if name in extra:
-                        continue  # set or left out by ha_payload.extra()
-                    value = ha_payload.value(settings, name, value)
-                elif value is None:
-                    continue  # a field left out
+        for name, value in fields.items():
+            if name not in extra:  # else set or left out by ha_payload.extra()
+                piece = piece.encode()
+                made += len(piece)
+                yield piece
+                value = ha_payload.value(settings, name, value)
+                piece = "%s%s: %s" % (key, dumps(name), dumps(value))
+                key = ", "
+        for name, value in extra.items():
+            if value is not None:  # else a field left out
                 piece = piece.encode()
                 made += len(piece)
                 yield piece
@@ -160,7 +155,7 @@ def _pieces(settings, providers, removed, problems, payload):
         piece = piece.encode()
         made += len(piece)
         yield piece
-    if not head:
+    if made:
         made += 3
         yield b"}}}"
     if payload is not None and made != payload.size:  # an entity changed since it was sized:
