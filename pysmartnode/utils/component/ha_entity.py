@@ -95,7 +95,10 @@ async def remove(discovery, component):
 async def clear_if_stale(discovery, topic):
     # Per-entity mode: a retained config of an entity this node no longer has is cleared
     s = discovery.settings
-    topic = node.mqtt.topic(topic)
+    mqtt = node.mqtt  # kept: a stop takes node.mqtt away while this may still write
+    if mqtt is None:
+        return  # the node stops
+    topic = mqtt.topic(topic)
     providers = [] if node.status is None else [node.status]
     providers.extend(node.components.values())
     for object_id, platform, _ in ha_payload.entities(s, providers, []):
@@ -104,7 +107,7 @@ async def clear_if_stale(discovery, topic):
     from pysmartnode import logging
 
     logging.getLogger("discovery").info("clearing %s: no such entity on this node now", topic)
-    await node.mqtt.publish(topic, "", True, 1)
+    await mqtt.publish(topic, "", True, 1)
 
 
 async def _on_retained(discovery, topic, msg, retained):

@@ -26,6 +26,9 @@ async def publication(discovery, reason):
         # the handle waited 0.5–2.5 s already; together 1–5 s, spread over many nodes
         await asyncio.sleep(0.5 + getrandbits(8) / 128)
     try:
+        mqtt = node.mqtt  # kept: a stop takes node.mqtt away while this may still write
+        if mqtt is None:
+            return False  # the node stops
         settings = discovery.settings
         removed = discovery._removed
         removed = dict(removed) if removed else None
@@ -49,7 +52,7 @@ async def publication(discovery, reason):
             ok = True
             while payloads:
                 topic, payload = payloads.pop(0)  # each payload can go once it is sent
-                ok = await node.mqtt.publish(topic, payload, True, 1) and ok
+                ok = await mqtt.publish(topic, payload, True, 1) and ok
                 del payload
             if not (ok and removed):
                 break
