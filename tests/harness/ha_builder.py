@@ -28,8 +28,8 @@ class Builder:
     def pieces(self, providers, removed=None):
         """The device payload's pieces as the node writes them (ha_publish._pieces)."""
         self.problems = []
-        made = ha_publish._pieces(self.settings, list(providers), removed, self.problems, None)
-        return list(made)
+        found = ha_payload.entities(self.settings, list(providers), self.problems, removed)
+        return list(ha_publish._pieces(self.settings, found, self.problems, None))
 
     def device_text(self, providers, removed=None):
         """The device payload as the node publishes it, joined; None: nothing to announce."""

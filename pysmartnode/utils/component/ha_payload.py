@@ -153,9 +153,9 @@ def entities(s, providers, problems, removed=None):
     for object_id in removed or ():
         yield object_id, removed[object_id], None
     seen = b""
-    count = 0  # entities listed so far, dropped ones too
-    for provider in providers:
-        for object_id, platform, fields in _listed(provider, problems) or ():
+    count = n = 0  # entities listed so far (dropped ones too); the provider's index
+    while n < len(providers):  # a `for` here held 4 more words of this frame
+        for object_id, platform, fields in _listed(providers[n], problems) or ():
             count += 1
             if ha_id(object_id) != object_id:
                 problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
@@ -165,29 +165,29 @@ def entities(s, providers, problems, removed=None):
                 key = (key * 31 + ord(object_id[i])) % 65521
                 i += 1
             key = bytes((key >> 8, key & 255))
-            if seen.find(key) >= 0:  # also across two hashes: then _taken finds none
-                owner = _taken(providers, object_id, count - 1)
-                if owner is not None:
-                    owner = getattr(owner, "name", object_id)
-                    problems.append((object_id, "id already used by %s: dropped" % owner))
-                    continue
+            # also across two hashes: then _taken finds none
+            if seen.find(key) >= 0 and _taken(providers, object_id, count - 1, problems):
+                continue
             seen += key
             yield object_id, platform, fields
+        n += 1
 
 
-def _taken(providers, object_id, left):
-    # Rare (the same id twice, or two ids with one hash): the provider of an entity among the
-    # first `left` with this id, or None. Lists them again, as they were listed
+def _taken(providers, object_id, left, problems):
+    # Rare (the same id twice, or two ids with one hash): True, and the problem recorded, if an
+    # entity among the first `left` has this id. Lists them again, as they were listed
     for provider in providers:
         if not left:
             break
         for entry in _listed(provider, None) or ():
             if entry[0] == object_id:
-                return provider
+                owner = getattr(provider, "name", object_id)
+                problems.append((object_id, "id already used by %s: dropped" % owner))
+                return True
             left -= 1
             if not left:
                 break
-    return None
+    return False
 
 
 def _listed(provider, problems):

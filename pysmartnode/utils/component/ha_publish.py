@@ -96,7 +96,9 @@ class _Payload:
         self.providers = providers  # a function: asked again at every send
         self.removed = removed
         size = 0
-        for piece in _pieces(discovery.settings, providers(), removed, problems, None):
+        settings = discovery.settings
+        found = ha_payload.entities(settings, providers(), problems, removed)
+        for piece in _pieces(settings, found, problems, None):
             size += len(piece)
         self.size = size
 
@@ -104,21 +106,22 @@ class _Payload:
         return self.size
 
     def __iter__(self):
-        settings = self.discovery.settings
-        return _pieces(settings, self.providers(), self.removed, [], self)
+        settings, problems = self.discovery.settings, []
+        found = ha_payload.entities(settings, self.providers(), problems, self.removed)
+        return _pieces(settings, found, problems, self)
 
 
-def _pieces(settings, providers, removed, problems, payload):
+def _pieces(settings, found, problems, payload):
     """The device payload (device mode) as JSON bytes pieces, one component at a time: the
     same content as ha_entity.payloads()'s, but the whole dict tree never exists at once, nor
     an entity's config: its fields are written as they are, then ha_payload.extra()'s. Nothing
-    when there is nothing to announce (then publish "" to remove the device). payload: the
-    _Payload whose size the pieces must make (another publication is asked for if not)."""
+    when there is nothing to announce (then publish "" to remove the device). found: the
+    entities (ha_payload.entities(), removed ones too); payload: the _Payload whose size the
+    pieces must make (another publication is asked for if not)."""
     # Every piece is short (an entity's config one key and value per piece, the head in three):
     # at the first connect the idle node's small heap has few free blocks of more than ~100 B.
     # Few locals and one loop in another at most: this frame is a block of the heap too
     made = 0
-    found = ha_payload.entities(settings, providers, problems, removed)
     while True:
         entry = next(found, None)
         if entry is None:
