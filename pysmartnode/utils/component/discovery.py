@@ -22,15 +22,14 @@ class Discovery:
     status last. `node.discovery` is this object; start() makes it.
 
     Components wait for `wait()` before they publish state; the status reports only when
-    `ready()`. ha_entity.py's calls, made through this object (loaded for each): `publish()`,
-    the config now (True if the broker took all of it); `refresh()`, again soon (a component
-    was added, removed or changed); `gone({object_id: platform})`, removed by the next
-    publication; `await remove(component)`. `per_entity` says the mode.
+    `ready()`. `publish()`: the config now (True if the broker took all of it); `refresh()`:
+    again soon (a component was added, removed or changed). ha_entity.py's calls, made through
+    this object: `gone({object_id: platform})` (removed by the next publication),
+    `await remove(component)`. `per_entity` says the mode.
     """
 
-    # What runs often, or must run short of heap, or waits: 8 methods (their table has 10
-    # slots; the 11th name grows it to 12). No __init__ and no defaults here: start() sets the
-    # instance's 6 names, a table of 6 slots
+    # No __init__ and no defaults here (a function, and slots of this table, held for the
+    # node's life): start() sets the instance's 6 names, a table of 6 slots
 
     def ready(self):
         """True once the discovery config is out on the current connection."""
@@ -87,6 +86,15 @@ class Discovery:
             except Exception as e:
                 logging.getLogger("discovery").error("state of %s: %s", provider.name, e)
 
+    def publish(self):
+        """Publishes the config (retained, QoS 1) now; True if the broker took all of it."""
+        return _load("ha_publish").publication(self, None)
+
+    def refresh(self):
+        """Publishes the config again soon (a component was added, removed or changed)."""
+        if self.ready():
+            self._again()
+
     def _again(self):
         if self._refresh is None:
             self._refresh = asyncio.create_task(self._later())
@@ -104,7 +112,7 @@ class Discovery:
                     return
                 tries += 1
                 try:
-                    await _load("ha_publish").publication(self, None)
+                    await self.publish()
                     break
                 except MemoryError:
                     delay = min(max(delay * 2, 1000), 60000)

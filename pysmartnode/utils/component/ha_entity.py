@@ -1,6 +1,6 @@
 """Home Assistant discovery's rarer calls and whole configs: the settings tuple, an entity's
 config as a dict, the per-entity payloads (HA older than 2024.11, and what the tests check),
-publish() and refresh(), removals, the per-entity clean-up. Calls of the node's Discovery (discovery.py), which loads
+removals, the per-entity clean-up. Calls of the node's Discovery (discovery.py), which loads
 this module for each one and drops it at once; the device payload is ha_publish.py's.
 """
 
@@ -78,21 +78,6 @@ def entity_topic(s, platform, object_id):
     return "%s/%s/%s/%s/config" % (s[2], platform, s[0], object_id)  # prefix, node id
 
 
-def publish(discovery):
-    """Publishes the config (retained, QoS 1) now; True if the broker took all of it."""
-    from pysmartnode.utils import forget
-    from pysmartnode.utils.component import ha_publish
-
-    forget(ha_publish.__name__)
-    return ha_publish.publication(discovery, None)
-
-
-def refresh(discovery):
-    """Publishes the config again soon (a component was added, removed or changed)."""
-    if discovery.ready():
-        discovery._again()
-
-
 def gone(discovery, entities):
     """Entities ({object_id: platform}) that went away: removed by the next publish()."""
     if discovery._removed is None:
@@ -104,7 +89,7 @@ async def remove(discovery, component):
     """Removes component's entities from Home Assistant."""
     gone(discovery, {entry[0]: entry[1] for entry in component.discovery_entities()})
     if discovery.ready():
-        await publish(discovery)
+        await discovery.publish()
 
 
 async def clear_if_stale(discovery, topic):
