@@ -8,6 +8,8 @@ from json import dumps
 from pysmartnode import node
 from pysmartnode.utils.component import ha_payload
 
+# 10 names in this module with __name__ and __file__: its table has 10 slots (an 11th: 12)
+
 
 async def publication(discovery, reason):
     """Publishes the config (retained, QoS 1); True if the broker took all of it.
