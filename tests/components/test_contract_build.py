@@ -10,6 +10,7 @@ import json
 
 import pytest
 from catalog import ComponentClass, component_classes
+from harness.ha_builder import Builder
 from harness.ha_rules import (
     validate_device_discovery,
     validate_entity_discovery,
@@ -27,8 +28,6 @@ def build(components: dict) -> dict:
 
 
 def builder(per_entity: bool = False):
-    from pysmartnode.utils.component.ha_payload import Builder
-
     return Builder("node1", "home", "homeassistant", "home/node1/available", "Node 1",
                    "cpython", "7.0.0", per_entity)  # fmt: skip
 
@@ -66,7 +65,7 @@ def test_example_discovery_payloads_are_valid(cc: ComponentClass, clean_node):
         b = builder(per_entity)
         payloads = wire(b.payloads(built.values()))
         assert not b.problems, b.problems
-        entities = list(b.entities_iter(built.values()))
+        entities = b.entities(built.values())
         if cc.kind != "base":
             assert entities, f"{cc.id} announces no entity"
         for topic, payload in payloads:
@@ -149,7 +148,7 @@ def test_a_removed_entity_is_sent_as_its_platform_alone_then_omitted(clean_node)
 
 
 def test_the_device_text_a_node_publishes_is_the_payload_the_tests_check(clean_node):
-    """Discovery publishes device_text() (built one component at a time, RAM); the tests
+    """Discovery publishes device_text()'s pieces (made one component at a time, RAM); the tests
     above check payloads(): both must say the same."""
     components = {}
     for i, cc in enumerate(CLASSES):

@@ -1,5 +1,5 @@
-"""The device discovery payload as the node hands it to the client (ha_publish.Chunks): short
-pieces that join to exactly Builder.payloads()'s payload, the same at every send, with len()
+"""The device discovery payload as the node hands it to the client (ha_publish._Payload): short
+pieces that join to exactly ha_payload.payloads()'s payload, the same at every send, with len()
 matching what the pieces add up to. Short pieces are the point: on a small heap the first
 connect has few free blocks of more than ~100 bytes (bench/RESULTS.md, node heap)."""
 
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 
-from pysmartnode.utils.component.ha_payload import Builder
-from pysmartnode.utils.component.ha_publish import Chunks
+from harness.ha_builder import Builder
+
+from pysmartnode.utils.component.ha_publish import _Payload
 
 # a piece of the head (its longest, the device block: ~110 bytes) or of one key and value; an
 # entity's whole config is ~330 bytes
@@ -30,13 +31,10 @@ class Provider:
             yield "%s_%d" % (self.name, i), "sensor", fields
 
 
-class Discovery:  # what Chunks asks of a Discovery: the providers and _again()
-    def __init__(self, providers):
-        self.providers = providers
+class Discovery:  # what _Payload asks of a Discovery: the settings, and _again()
+    def __init__(self):
+        self.settings = builder().settings
         self.again = 0
-
-    def _providers(self):
-        return self.providers
 
     def _again(self):
         self.again += 1
@@ -69,34 +67,38 @@ def test_the_pieces_are_short_and_join_to_the_payload():
     ((_, payload),) = b.payloads(providers, {"gone": "switch"})
     assert payload["cmps"]["odd_b"]["stat_cla"] == "total_increasing"
     assert "dev_cla" not in payload["cmps"]["odd_a"] and len(b.problems) == 1
-    pieces = list(Chunks(b, providers, {"gone": "switch"}))
+    pieces = b.pieces(providers, {"gone": "switch"})
     assert json.loads(b"".join(pieces)) == payload
     assert len(b.problems) == 1  # noted once per pass
     assert max(len(p) for p in pieces) <= LONGEST_PIECE, [len(p) for p in pieces]
     assert all(isinstance(p, bytes) for p in pieces)
 
 
+def _sends(providers, change=None):
+    # A _Payload as a publication makes it, sent twice (a send, a QoS 1 re-send) after change()
+    discovery = Discovery()
+    payload = _Payload(discovery, lambda: providers, {}, [])
+    if change is not None:
+        change()
+    return discovery, len(payload), [b"".join(payload), b"".join(payload)]
+
+
 def test_the_payload_is_sized_once_and_made_the_same_at_every_send():
-    providers = [Provider("status", 4)]
-    discovery = Discovery(providers)
-    payload = Chunks(builder(), discovery._providers, {}, discovery)
-    first, second = b"".join(payload), b"".join(payload)  # a send, then a QoS 1 re-send
-    assert first == second and len(first) == len(payload)
+    discovery, size, (first, second) = _sends([Provider("status", 4)])
+    assert first == second and len(first) == size
     assert discovery.again == 0
 
 
 def test_an_entity_changed_after_sizing_asks_for_another_publication():
     providers = [Provider("status", 2)]
-    discovery = Discovery(providers)
-    payload = Chunks(builder(), discovery._providers, None, discovery)
-    providers.append(Provider("late", 1))  # came after the payload was sized
-    assert len(b"".join(payload)) > len(payload)  # the client cuts it to len()
-    assert discovery.again == 1
+    discovery, size, (first, _) = _sends(providers, lambda: providers.append(Provider("late", 1)))
+    assert len(first) > size  # the client cuts it to len()
+    assert discovery.again == 2  # at each send (the Discovery starts one publication)
 
 
 def test_nothing_to_announce_is_no_piece():
-    assert list(Chunks(builder(), [], None)) == []
-    assert len(Chunks(builder(), [], None, Discovery([]))) == 0
+    assert builder().pieces([]) == []
+    assert _sends([])[1] == 0
 
 
 class Fixed:  # entities with the ids given, all switches
@@ -118,4 +120,4 @@ def test_two_ids_with_one_hash_are_both_announced_and_a_repeated_id_names_its_fi
     ((_, payload),) = b.payloads(providers)
     assert set(payload["cmps"]) == {"t_eaaa", "other", "t_aabeb"}
     assert b.problems == [("t_eaaa", "id already used by one: dropped")]
-    assert json.loads(b"".join(Chunks(b, providers, None))) == payload
+    assert json.loads(b.device_text(providers)) == payload

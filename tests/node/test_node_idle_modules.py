@@ -12,7 +12,7 @@ from harness import REPO, micropython_path
 NODES = REPO / "tests" / "node" / "nodes"
 
 # asyncio.funcs: wait_for/gather (the status waits without them); asyncio.lock: the handle syncs
-# its subscriptions without a Lock; ha_publish/ha_payload: loaded only while a publication runs;
+# its subscriptions without a Lock; ha_publish/ha_payload/ha_entity: loaded for one call each;
 # the logger's control part: start-up and stop only
 NOT_ON_THE_IDLE_PATH = (
     "asyncio.event",  # discovery's Event is made only for a wait(); the status asks ready()
@@ -20,6 +20,7 @@ NOT_ON_THE_IDLE_PATH = (
     "asyncio.lock",
     "pysmartnode.utils.component.ha_publish",
     "pysmartnode.utils.component.ha_payload",
+    "pysmartnode.utils.component.ha_entity",
     "pysmartnode.logging.control",
     "pysmartnode.version",  # its one string is held where it is used; dropped before the build
 )
@@ -61,8 +62,8 @@ def test_idle_node_loads_no_module_of_other_paths_on_the_unix_port(idle_node):
     uptime = config["cmps"]["status_uptime"]
     assert uptime["val_tpl"] == "{{ value_json.uptime }}" and uptime["dev_cla"] == "duration"
     obs.wait_message(node.topic("status"), after=mark, timeout=15)
-    # A publication drops its modules once the broker acknowledged it: the probe's command may
-    # come in the same read as that acknowledgement, before the drop. Asked again a few times
+    # Discovery drops its modules from sys.modules as it loads them (a running call holds its
+    # module); other paths may drop theirs a moment after they end. Asked again a few times
     # (a module once loaded for good never goes, so this cannot hide one)
     for _ in range(20):
         modules = loaded(node, obs)

@@ -1,6 +1,11 @@
-"""Home Assistant MQTT discovery: when the config goes out. Imported only when discovery is on
-(MQTT_DISCOVERY_ENABLED). What goes out is made and sent by ha_publish.py and ha_payload.py,
-loaded for each publication and dropped after it (3 KiB of heap not held between them).
+"""Home Assistant MQTT discovery: what the node keeps between publications. Imported only when
+discovery is on (MQTT_DISCOVERY_ENABLED), by start-up alone.
+
+The node holds a Discovery for its life: its settings, whether the config is out on this
+connection, what went away since the last publication, and the state pass after a connect.
+The rest is loaded for each call and dropped at once from sys.modules, as mqtt_as loads conn.py
+(a running call holds its module; the idle node none of them): ha_publish.py publishes the
+config, ha_payload.py makes it, ha_entity.py has the rarer calls and the per-entity mode.
 
 Config goes out on every connect and 1–5 s after Home Assistant's birth message, then the
 states, the status report last; a removed component is sent as `{"p": platform}`, then omitted.
@@ -10,143 +15,100 @@ import asyncio
 
 from pysmartnode import logging
 
-_PACKAGE = "pysmartnode.utils.component"
-
 
 class Discovery:
     """Publishes the node's discovery on every connect and after Home Assistant's birth
     message, then asks every component for its state (config before state), the node's
-    status last.
+    status last. `node.discovery` is this object; start() makes it.
 
-    `node.discovery` is this object. Components wait for `wait()` before they publish state;
-    the status reports only when `ready()` (the state pass after the config asks for it).
-    settings: the ha_payload.Builder's arguments (device_id ... per_entity, in its order).
+    Components wait for `wait()` before they publish state; the status reports only when
+    `ready()`. `publish()`: the config now (True if the broker took all of it); `refresh()`:
+    again soon (a component was added, removed or changed). ha_entity.py's calls, made through
+    this object: `gone({object_id: platform})` (removed by the next publication),
+    `await remove(component)`. `per_entity` says the mode.
     """
 
-    def __init__(self, mqtt, settings, providers):
-        self._mqtt = mqtt
-        self.settings = settings
-        self.per_entity = settings[-1]
-        self._providers = providers  # a function returning the entity providers
-        # A flag; the asyncio.Event only once something waits while it is down: on the idle
-        # node nothing does (the status asks ready()), and that Event alone loaded
-        # asyncio.event there (1.4 KiB of heap for good, frozen)
-        self._ready = False
-        self._event = None
-        self._removed = {}  # object_id -> platform, sent once as {"p": platform}
-        self._refresh = None
-        self._log = logging.getLogger("discovery")
-        self.publications = 0
-        self._stale = None  # per-entity: retained config topics seen before ours went out
-        self._busy = 0  # publications running: ha_publish is dropped when none is
-        mqtt.on_connect(self._on_connect)
-        mqtt.on_link(self._on_link)
+    # No __init__ and no defaults here (a function, and slots of this table, held for the
+    # node's life): start() sets the instance's 6 names, a table of 6 slots
 
     def ready(self):
         """True once the discovery config is out on the current connection."""
-        return self._ready
+        gate = self._gate
+        return gate is True or (gate is not False and gate.is_set())
 
     async def wait(self):
         """Returns once the discovery config is out on the current connection."""
-        if not self._ready:
-            if self._event is None:
-                self._event = asyncio.Event()
-            await self._event.wait()
-
-    def _set(self, ready):
-        self._ready = ready
-        if self._event is None:
-            return
-        if ready:
-            self._event.set()
-        else:
-            self._event.clear()
+        gate = self._gate
+        if gate is False:
+            gate = self._gate = asyncio.Event()
+        if gate is not True:
+            await gate.wait()
 
     def _on_link(self, up):
         if not up:
-            self._set(False)
+            gate = self._gate
+            if gate is True:
+                self._gate = False
+            elif gate is not False:
+                gate.clear()
 
-    async def _on_connect(self, reason):
-        if reason == "homeassistant":
-            from random import getrandbits
-
-            # the handle waited 0.5–2.5 s already; together 1–5 s, spread over many nodes
-            await asyncio.sleep(0.5 + getrandbits(8) / 128)
+    def _on_connect(self, reason):
+        # The first connect hook: ha_publish's coroutine, handed back (no frame of this one
+        # under the publication, the first connect's heap peak). The second is _states
         try:
-            await self.publish()
-        except Exception as e:  # MemoryError making the payload: the states must still go out
-            self._log.error("discovery not published: %s: %s", type(e).__name__, e)
-            if isinstance(e, MemoryError):
-                self._again()  # the heap may have room in a moment: tried again (backoff)
-        self._set(True)
+            return _load("ha_publish").publication(self, reason)
+        except MemoryError as e:  # no heap to load it: as a publication that found none
+            logging.getLogger("discovery").error("discovery not published: MemoryError: %s", e)
+            self._again()
+        return None
+
+    async def _states(self, reason):
+        # The second connect hook, once the config is out (or failed: the states still go
+        # out). The node's status last: its report, the largest of these publications, is made
+        # once the components' states are out, not beside them
+        from pysmartnode import node
+
+        gate = self._gate
+        if gate is False:
+            self._gate = True
+        elif gate is not True:
+            gate.set()
         if self._stale:
             stale, self._stale = self._stale, None
             for topic in stale:
-                await self._run("clear_if_stale", topic)
-        from pysmartnode import node
-
-        # The node's status last: its report, the largest of these publications, is made once
-        # the components' states are out, not beside them
-        providers = [p for p in self._providers() if p is not node.status]
-        if node.status is not None:
-            providers.append(node.status)
-        for provider in providers:
+                await self.clear_if_stale(topic)
+        status = node.status
+        for provider in [p for p in node.components.values() if p is not status] + [status]:
             if not hasattr(provider, "_publish_state"):
-                continue  # a plain object or a service: no state
+                continue  # a plain object or a service: no state (or no status)
             try:
                 await provider._publish_state()
             except Exception as e:
-                self._log.error("state of %s: %s", getattr(provider, "name", "?"), e)
-
-    async def _on_retained(self, topic, msg, retained):
-        # Per-entity mode: an entity of an earlier run that this one no longer has is cleared
-        # (an empty retained config), or Home Assistant keeps it for ever. Live copies of our
-        # own configs come back unretained and are ignored.
-        if not retained or not msg:
-            return
-        if not self._ready:  # judged once this connection's config is out
-            if self._stale is None:
-                self._stale = []
-            self._stale.append(topic)
-            return
-        await self._run("clear_if_stale", topic)
+                logging.getLogger("discovery").error("state of %s: %s", provider.name, e)
 
     def publish(self):
-        """Publishes the config (retained, QoS 1); True if the broker took all of it."""
-        return self._run("publish")
-
-    def _run(self, name, *args):
-        # The coroutine ha_publish.<name>(self, *args), handed back (no frame of this one on
-        # the heap beside it): the module (and ha_payload) is loaded for it and dropped from
-        # sys.modules once no publication runs (ha_publish calls _done() when it ends)
-        from pysmartnode.utils.component import ha_publish
-
-        self._busy += 1
-        return getattr(ha_publish, name)(self, *args)
-
-    def _done(self):
-        self._busy -= 1
-        if not self._busy:
-            _drop()
+        """Publishes the config (retained, QoS 1) now; True if the broker took all of it."""
+        return _load("ha_publish").publication(self, None)
 
     def refresh(self):
         """Publishes the config again soon (a component was added, removed or changed)."""
-        if self._ready:
+        if self.ready():
             self._again()
 
     def _again(self):
         if self._refresh is None:
-            self._refresh = asyncio.create_task(self._publish_later())
+            self._refresh = asyncio.create_task(self._later())
 
-    async def _publish_later(self):
+    async def _later(self):
         # One publication for a burst of changes, 0.1 s after the first. One that found no
         # heap is tried again after 1, 2, 4 ... 60 s while the link is up (the next connect
-        # publishes anyway): Home Assistant keeps the last config that went out till then
+        # publishes anyway): Home Assistant keeps the last config that went out till then.
+        # Here, not in ha_publish: no module is held while this sleeps
         delay, tries = 100, 0
         try:
             while True:
                 await asyncio.sleep(delay / 1000)
-                if tries and not self._ready:
+                if tries and not self.ready():
                     return
                 tries += 1
                 try:
@@ -155,56 +117,58 @@ class Discovery:
                 except MemoryError:
                     delay = min(max(delay * 2, 1000), 60000)
             if tries > 1:
-                self._log.info("discovery published at try %d", tries)
+                logging.getLogger("discovery").info("discovery published at try %d", tries)
         except Exception as e:
-            self._log.error("publishing discovery failed: %s", e)
+            logging.getLogger("discovery").error("publishing discovery failed: %s", e)
         finally:
             self._refresh = None
 
-    def gone(self, entities):
-        """Entities ({object_id: platform}) that went away: removed by the next publish()."""
-        self._removed.update(entities)
+    def __getattr__(self, name):
+        # The rarer calls are ha_entity's: looked up there at each call, so that no caller
+        # holds the module (a callback kept by the handle neither)
+        if name == "per_entity":
+            return self.settings[-1]
+        if name[:2] == "__" or not hasattr(_load("ha_entity"), name):
+            raise AttributeError(name)
 
-    async def remove(self, component):
-        """Removes component's entities from Home Assistant."""
-        for object_id, platform, _ in component.discovery_entities():
-            self._removed[object_id] = platform
-        if self._ready:
-            await self.publish()
+        def call(*args):
+            return getattr(_load("ha_entity"), name)(self, *args)
+
+        return call
 
 
-def _drop():
+def _load(name):
+    # pysmartnode.utils.component.<name>, imported for one call and dropped at once from
+    # sys.modules and from its package, with ha_payload (which it imports): it lives as long as
+    # a function of it runs
     from pysmartnode.utils import forget
 
-    forget(_PACKAGE + ".ha_publish")
-    forget(_PACKAGE + ".ha_payload")
+    name = "pysmartnode.utils.component." + name
+    module = __import__(name, None, None, ("_",))
+    forget(name)
+    forget("pysmartnode.utils.component.ha_payload")
+    return module
 
 
 def start(mqtt, config, device_id, version, model):
-    """Makes the node's Discovery from the settings; returns it."""
-    from pysmartnode import node
-
-    settings = (
-        device_id,
-        config.MQTT_HOME,
-        config.MQTT_DISCOVERY_PREFIX,
-        mqtt.availability_topic,
-        config.DEVICE_NAME,
-        model,
-        version,
-        config.MQTT_DISCOVERY_PER_ENTITY,
-    )
-
-    def providers():
-        found = [] if node.status is None else [node.status]
-        found.extend(node.components.values())
-        return found
-
-    discovery = Discovery(mqtt, settings, providers)
-    if discovery.per_entity:  # configs an earlier run left retained are read back
-        from pysmartnode.utils.component.ha_payload import Builder
-
-        topic = Builder(*settings).entity_topic("+", "+")
-        _drop()
-        mqtt.subscribe(topic, discovery._on_retained)
-    return discovery
+    """Makes the node's Discovery from the settings and hooks it to mqtt; returns it."""
+    calls = _load("ha_entity")
+    found = Discovery()
+    found.settings = calls.settings(device_id, config.MQTT_HOME, config.MQTT_DISCOVERY_PREFIX,
+                                    mqtt.availability_topic, config.DEVICE_NAME, model, version,
+                                    config.MQTT_DISCOVERY_PER_ENTITY)  # fmt: skip
+    found.publications = 0
+    # False, True (the config is out on this connection), or an asyncio.Event once something
+    # waited while it was not: on the idle node nothing does (the status asks ready()), and
+    # that Event alone loaded asyncio.event there (1.4 KiB of heap for good, frozen)
+    found._gate = False
+    found._removed = None  # object_id -> platform, sent once as {"p": platform}
+    found._refresh = None  # the task of a publication to come (refresh, retry)
+    found._stale = None  # per-entity: retained config topics seen before ours went out
+    mqtt.on_connect(found._on_connect)
+    mqtt.on_connect(found._states)
+    mqtt.on_link(found._on_link)
+    if found.per_entity:  # configs an earlier run left retained are read back
+        topic = calls.entity_topic(found.settings, "+", "+")
+        mqtt.subscribe(topic, found._on_retained)
+    return found

@@ -1,5 +1,9 @@
-"""Home Assistant MQTT discovery payloads: the Builder and the rules they follow (ids, units
-per device class, the device-based and per-entity layouts). discovery.py publishes them.
+"""Home Assistant MQTT discovery payloads and the rules they follow (ids, units per device
+class, the device-based and per-entity layouts). ha_publish.py publishes them; like it, this is
+loaded for a publication and dropped after it; ha_entity.py has the whole-config forms (per-entity
+mode, tests). Plain functions of the node's settings (the tuple ha_entity.settings() makes), no
+classes: each class is ~0.5-0.8 KiB of heap at the publication, the first connect's peak; pure
+(no I/O), so tests can check every payload.
 
 Rules (reference homeassistant-2026.md §0, HA 2024.11 … 2026.11):
 - device-based discovery by default: one retained QoS 1 payload on
@@ -13,7 +17,9 @@ Rules (reference homeassistant-2026.md §0, HA 2024.11 … 2026.11):
 - a removed component is sent as `{"p": platform}`, then omitted.
 """
 
-_ORIGIN_URL = "https://github.com/kevinkk525/pysmartnode"
+# 12 names in this module with __name__ and __file__: its table has 12 slots (a 13th: 17, a
+# 272 B block wanted at the publication)
+
 # Units HA accepts per sensor device class (the classes of definitions.py), "class:u1|u2;"
 _UNITS = (
     ";apparent_power:VA|kVA|mVA;battery:%;carbon_dioxide:ppm"
@@ -31,8 +37,6 @@ _UNITS = (
     ";volume:CCF|L|fl. oz.|ft³|gal|mL|m³;water:CCF|L|ft³|gal|m³;weight:g|kg|lb|mg|oz|st|μg"
     ";wind_speed:ft/s|in/s|km/h|kn|m/s|mph;aqi:;timestamp:;date:;enum:;"
 )
-# Device classes whose state class must be total or total_increasing
-_TOTAL_ONLY = " energy gas water volume "
 
 
 def ha_id(text):
@@ -91,204 +95,101 @@ def unit_problem(device_class, unit):
     )
 
 
-class Builder:
-    """Builds every discovery payload of a node; pure (no I/O), so tests can check them all.
-
-    Args:
-        device_id: the node's id (`<home>/<device_id>/...`).
-        home: MQTT_HOME.
-        prefix: Home Assistant's discovery prefix (MQTT_DISCOVERY_PREFIX).
-        availability: the availability topic (full).
-        device_name: the name HA shows for the device (default: device_id).
-        model: the device model (default: the platform).
-        version: the software version.
-        per_entity: one payload per entity (HA < 2024.11) instead of one per device.
-    """
-
-    def __init__(self, device_id, home, prefix, availability, device_name=None, model=None,
-                 version=None, per_entity=False):  # fmt: skip
-        # no method that only a test or a tool needs (each is a function object and a slot of
-        # the class dict): this class is loaded for every publication, the idle node's peak
-        self.node_id = ha_id(device_id)
-        self._base = "%s/%s/" % (home, device_id)
-        self.prefix = prefix
-        self.availability = availability
-        self.device_name = device_name or device_id
-        self.model = model
-        self.version = version
-        self.per_entity = per_entity
-        self.problems = []  # (object_id, why) of the last build: what was dropped or changed
-
-    def _blocks(self):
-        # the dev and o blocks: {"dev": ..., "o": ..., "avty_t": ...}
-        device = {"ids": [self.node_id], "name": self.device_name, "mf": "pysmartnode"}
-        if self.model:
-            device["mdl"] = self.model
-        if self.version:
-            device["sw"] = self.version
-        origin = {"name": "pysmartnode", "url": _ORIGIN_URL}
-        if self.version:
-            origin["sw"] = self.version
-        return {"dev": device, "o": origin, "avty_t": self.availability}
-
-    def _component(self, object_id, platform, fields):
-        config = {"p": platform}
-        extra = self._extra(object_id, platform, fields)
-        for key, value in fields.items():
-            if key not in extra:
-                config[key] = self._value(key, value)
-        for key, value in extra.items():
-            if value is not None:
-                config[key] = value
-        return config
-
-    def _extra(self, object_id, platform, fields):
-        # What an entity's config has beside its fields (which are never changed): {key:
-        # value}, None for a field left out. Small: the device payload is made from fields and
-        # this, with no config dict of a dozen keys at the publication's peak
-        uniq_id = "%s_%s" % (self.node_id, object_id)
-        extra = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
-                 "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
-        # obj_id: ignored since HA 2026.4; def_ent_id replaces it
-        if platform != "sensor":
-            return extra
-        device_class = fields.get("dev_cla")
-        if device_class:
-            why = unit_problem(device_class, fields.get("unit_of_meas"))
-            if why:
-                self.problems.append((object_id, why + "; announced without device class"))
-                extra["dev_cla"] = device_class = None
-        state_class = fields.get("stat_cla")
-        if state_class == "measurement" and device_class and " %s " % device_class in _TOTAL_ONLY:
-            extra["stat_cla"] = "total_increasing"
-        if not fields.get("unit_of_meas"):
-            extra["unit_of_meas"] = None
-        return extra
-
-    def _value(self, key, value):
-        # a field's value as announced: device topics (`./x`) made full
-        if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
-            return self._base + value[2:]
-        return value
-
-    def entities_iter(self, providers, raw=False):
-        """(object_id, platform, config) of every discovered entity of providers, one at a
-        time, each object id once (a duplicate is dropped and recorded in self.problems).
-        raw: the entity's fields instead of its config (see _extra)."""
-        self.problems = []
-        return _Entities(self, providers, raw)
-
-    def payloads(self, providers, removed=None):
-        """Every (topic, payload) to publish for providers: a dict, or "" to remove.
-
-        removed: {object_id: platform} of entities that went away since the last publication.
-        """
-        entities = list(self.entities_iter(providers))
-        removed = removed or {}
-        if self.per_entity:
-            out = []
-            for object_id, platform, config in entities:
-                blocks = self._blocks()
-                config["dev"] = blocks["dev"]
-                config["o"] = blocks["o"]
-                config["avty_t"] = self.availability
-                del config["p"]
-                out.append((self.entity_topic(platform, object_id), config))
-            for object_id, platform in removed.items():
-                out.append((self.entity_topic(platform, object_id), ""))
-            return out
-        components = {}
-        for object_id, platform in removed.items():
-            components[object_id] = {"p": platform}
-        for object_id, _, config in entities:
-            components[object_id] = config
-        if not components:
-            return [(self.device_topic(), "")]
-        blocks = self._blocks()
-        payload = {"dev": blocks["dev"], "o": blocks["o"], "avty_t": self.availability,
-                   "cmps": components}  # fmt: skip
-        return [(self.device_topic(), payload)]
-
-    def device_text(self, providers, removed=None):
-        """The device payload as JSON bytes, the pieces the node publishes joined (ha_publish's
-        Chunks, one component at a time); None: nothing to announce."""
-        from pysmartnode.utils.component.ha_publish import Chunks
-
-        return b"".join(Chunks(self, providers, removed)) or None
-
-    def device_topic(self):
-        return "%s/device/%s/config" % (self.prefix, self.node_id)
-
-    def entity_topic(self, platform, object_id):
-        return "%s/%s/%s/%s/config" % (self.prefix, platform, self.node_id, object_id)
+def blocks(s):
+    """The dev and o blocks of settings s: {"dev": ..., "o": ..., "avty_t": ...}."""
+    node_id, _, _, availability, name, model, version, _ = s
+    device = {"ids": [node_id], "name": name, "mf": "pysmartnode"}
+    if model:
+        device["mdl"] = model
+    if version:
+        device["sw"] = version
+    origin = {"name": "pysmartnode", "url": "https://github.com/kevinkk525/pysmartnode"}
+    if version:
+        origin["sw"] = version
+    return {"dev": device, "o": origin, "avty_t": availability}
 
 
-class _Entities:
-    # Builder.entities_iter(): an iterator object, no generator (a generator's state is one
-    # 200-300 B block of the heap, and at the first connect the idle node's heap has few such
-    # holes left); its own state here is a few small objects.
-    # The ids so far as 2-byte hashes in one bytes object (_key), not a dict or a text holding
-    # every id to the end: the publication's peak is at its last entity, and a text grown by
-    # each id, or a list of hashes, wanted a longer block every time (the 5+3 node's ~260 bytes
-    # failed first at its edge; here ~40). Only a matching hash looks at the ids again (_taken).
+def extra(s, object_id, platform, fields, problems):
+    """What an entity's config has beside its fields (which are never changed): {key: value},
+    None for a field left out. Small: the device payload is made from fields and this, with no
+    config dict of a dozen keys at the publication's peak. What it changes goes to problems."""
+    uniq_id = "%s_%s" % (s[0], object_id)  # the node's id
+    out = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
+           "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
+    # obj_id: ignored since HA 2026.4; def_ent_id replaces it
+    if platform != "sensor":
+        return out
+    device_class = fields.get("dev_cla")
+    if device_class:
+        why = unit_problem(device_class, fields.get("unit_of_meas"))
+        if why:
+            problems.append((object_id, why + "; announced without device class"))
+            out["dev_cla"] = device_class = None
+    # a measurement of these device classes must be total or total_increasing
+    if fields.get("stat_cla") == "measurement" and device_class in ("energy", "gas", "water",
+                                                                    "volume"):  # fmt: skip
+        out["stat_cla"] = "total_increasing"
+    if not fields.get("unit_of_meas"):
+        out["unit_of_meas"] = None
+    return out
 
-    def __init__(self, builder, providers, raw):
-        self._builder = builder
-        self._raw = raw
-        self._all = providers  # listed again by _taken: a list, not a one-time iterator
-        self._providers = iter(providers)
-        self._provider = self._entities = None  # the provider whose entities come now
-        self._seen = b""  # _key() of each id so far
-        self._count = 0  # entities listed so far, dropped ones too
 
-    def __iter__(self):
-        return self
+def value(s, key, value):
+    """A field's value as announced: device topics (`./x`) made full."""
+    if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
+        return s[1] + value[2:]  # `<home>/<device id>/`
+    return value
 
-    def __next__(self):
-        problems = self._builder.problems
-        while True:
-            if self._entities is None:
-                provider = next(self._providers)  # StopIteration: all done
-                entities = _listed(provider, problems)
-                if entities is None:
-                    continue
-                self._entities = iter(entities)  # failing here fails the publication
-                self._provider = provider
-            try:
-                object_id, platform, fields = next(self._entities)
-            except StopIteration:
-                self._entities = None
-                continue
-            self._count += 1
+
+def entities(s, providers, problems, removed=None):
+    """(object_id, platform, fields) of every discovered entity of providers (a list), one at a
+    time, each object id once (a duplicate is dropped and recorded in problems, as (object_id,
+    why)). The config announced is the fields and extra(). First, if given, those of removed
+    ({object_id: platform}, entities that went away) as (object_id, platform, None)."""
+    # A generator, its frame the state (a class and its instance were 0.6 KiB), with few
+    # locals and loops (each loop running holds 4 words of it). The ids so far as 2-byte hashes
+    # in one bytes object, not a dict or a text holding every id to the end: the publication's
+    # peak is at its last entity, and a text grown by each id, or a list of hashes, wanted a
+    # longer block every time (the 5+3 node's ~260 bytes failed first at its edge; here ~40).
+    # Only a matching hash looks at the ids again (_taken)
+    for object_id in removed or ():
+        yield object_id, removed[object_id], None
+    seen = b""
+    count = n = 0  # entities listed so far (dropped ones too); the provider's index
+    while n < len(providers):  # a `for` here held 4 more words of this frame
+        for object_id, platform, fields in _listed(providers[n], problems) or ():
+            count += 1
             if ha_id(object_id) != object_id:
                 problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
                 continue
-            key = _key(object_id)
-            if self._seen.find(key) >= 0:  # also across two hashes: then _taken finds none
-                owner = self._taken(object_id)
-                if owner is not None:
-                    owner = getattr(owner, "name", object_id)
-                    problems.append((object_id, "id already used by %s: dropped" % owner))
-                    continue
-            self._seen += key
-            if not self._raw:
-                fields = self._builder._component(object_id, platform, fields)
-            return object_id, platform, fields
+            key = i = 0  # a 16-bit hash of the id, as 2 bytes
+            while i < len(object_id):
+                key = (key * 31 + ord(object_id[i])) % 65521
+                i += 1
+            key = bytes((key >> 8, key & 255))
+            # also across two hashes: then _taken finds none
+            if seen.find(key) >= 0 and _taken(providers, object_id, count - 1, problems):
+                continue
+            seen += key
+            yield object_id, platform, fields
+        n += 1
 
-    def _taken(self, object_id):
-        # Rare (the same id twice, or two ids with one hash): the provider of an entity before
-        # this one with this id, or None. Lists them again, as they were listed
-        left = self._count - 1  # the entities before this one
-        for provider in self._all:
+
+def _taken(providers, object_id, left, problems):
+    # Rare (the same id twice, or two ids with one hash): True, and the problem recorded, if an
+    # entity among the first `left` has this id. Lists them again, as they were listed
+    for provider in providers:
+        if not left:
+            break
+        for entry in _listed(provider, None) or ():
+            if entry[0] == object_id:
+                owner = getattr(provider, "name", object_id)
+                problems.append((object_id, "id already used by %s: dropped" % owner))
+                return True
+            left -= 1
             if not left:
                 break
-            for entry in _listed(provider, None) or ():
-                if entry[0] == object_id:
-                    return provider
-                left -= 1
-                if not left:
-                    break
-        return None
+    return False
 
 
 def _listed(provider, problems):
@@ -304,11 +205,3 @@ def _listed(provider, problems):
         if problems is not None:
             problems.append((getattr(provider, "name", "?"), "%s: %s" % (type(e).__name__, e)))
         return None
-
-
-def _key(object_id):
-    # A 16-bit hash of an id ([a-zA-Z0-9_-]) as 2 bytes
-    key = 0
-    for c in object_id:
-        key = (key * 31 + ord(c)) % 65521
-    return bytes((key >> 8, key & 255))
