@@ -57,13 +57,13 @@ def _step():
     c = node.mqtt._client if node.mqtt else None
     d = node.discovery
     q = sys.modules["pysmartnode.logging.logger"]._queue
-    return "conn=%s sync=%s logq=%d outq=%d infl=%d ha=%d pubs=%s reports=%s" % (
+    return "conn=%s sync=%s logq=%d outq=%d infl=%d gate=%s pubs=%s reports=%s" % (
         c._connected if c else "-",
         node.mqtt._synced if node.mqtt else "-",
         len(q),
         len(c._outq) if c else 0,
         len(c._inflight) if c else 0,
-        "pysmartnode.utils.component.ha_publish" in sys.modules,
+        d.ready() if d else "-",  # discovery's code leaves sys.modules at once: its gate
         d.publications if d else "-",
         node.status.reports if node.status else "-",
     )
