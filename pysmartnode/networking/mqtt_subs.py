@@ -17,7 +17,7 @@ _QOS = const(3)
 _JSON = const(4)  # callbacks get the payload parsed as JSON
 _RESTORE = const(8)  # a one-shot subscription to a state topic, for its retained value
 _RESTORE_WINDOW = 1.5  # seconds a state topic may take to deliver its retained value after SUBACK
-_SUBSCRIBE_RETRY = const(5)  # seconds before asking again for a refused or failed subscription,
+_SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription,
 _SUBSCRIBE_RETRY_MAX = const(600)  # doubling after each refusal up to this
 _MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
 
