@@ -16,9 +16,15 @@ knows it, reconnects, IP, version) and a restart button (`./restart/set`, payloa
 
 import asyncio
 
-from pysmartnode import logging
-from pysmartnode.platform import PLATFORM, collect, mem_free, ticks_diff, ticks_ms
+from pysmartnode.platform import PLATFORM, collect, const, mem_free, ticks_diff, ticks_ms
 from pysmartnode.version import VERSION
+
+# What the loop does (Status._state): one attribute, not a flag each (an instance table of 8
+# slots, not 12)
+_BUSY = const(0)  # reporting, or about to look whether a report is due
+_SLEEPING = const(1)  # waits out the interval: a request cancels that wait
+_DUE = const(2)  # a report is asked for: no wait before the next
+_STOPPED = const(3)
 
 
 class Status:
@@ -30,9 +36,10 @@ class Status:
         link: the platform Link, for the IP address.
     """
 
-    # Class-level (the class dict has room): an instance dict of 11 names, 12 slots, not 17. The
+    # Class-level (the class dict has room): an instance dict of 8 names, 8 slots, not 12. The
     # class dict itself holds 12 names (12 slots; the 13th grows it to 17): one waker for the
-    # request topic, the connect hook and discovery's state pass
+    # request topic, the connect hook and discovery's state pass, the status itself (__call__:
+    # the handle holds it, not a bound method per registration)
     name = "status"
     discover = True
 
@@ -42,17 +49,14 @@ class Status:
         self._link = link
         self._uptime_ms = 0
         self._ticks = ticks_ms()
-        self._due = False  # a report is asked for: no wait before the next
-        self._sleeping = False  # the loop waits out the interval: a request cancels that wait
-        self._stopped = False
+        self._state = _BUSY
         self.reports = 0  # status reports the broker took (a config push waits for the next)
-        self._log = logging.getLogger("status")
-        mqtt.subscribe("./status/set", self._now, qos=0)
+        mqtt.subscribe("./status/set", self, qos=0)
         mqtt.subscribe("./restart/set", self._on_restart, qos=1)
-        mqtt.on_connect(self._now)
+        mqtt.on_connect(self)
         self._task = asyncio.create_task(self._loop())
 
-    def _now(self, *args):
+    def __call__(self, *args):
         # A report at once: the loop's wait for the interval is cancelled. No asyncio.wait_for
         # on an Event: that loads asyncio.funcs (0.9 KiB of heap for good) and makes two tasks
         # per wait on MicroPython. args: (topic, msg, retained) of a request on ./status/set,
@@ -60,23 +64,24 @@ class Status:
         # needs none (discovery's state pass after its config asks, through _publish_state)
         if args and (args[0] == "homeassistant" or len(args) > 2 and args[2]):
             return
-        self._due = True
-        if self._sleeping:
-            self._sleeping = False
+        if self._state == _SLEEPING:
             self._task.cancel()
+        if self._state != _STOPPED:
+            self._state = _DUE
 
     def _on_restart(self, topic, msg, retained):
         if retained:
             return  # a stale retained press must not restart the node at every start
+        from pysmartnode.logging import logger
+
         if msg != "PRESS":
-            self._log.warning("ignored restart command %.40r: want PRESS", msg)
+            logger.getLogger("status").warning("ignored restart command %.40r: want PRESS", msg)
             return
 
         async def restart():  # made only when asked: no function of the class's for good
-            from pysmartnode.logging import logger
             from pysmartnode.platform import restart
 
-            self._log.warning("restart requested over MQTT")
+            logger.getLogger("status").warning("restart requested over MQTT")
             await logger.flush(2)
             logger.record_reset("restart requested over MQTT")
             restart(1)  # on Linux: exit; the supervisor (systemd Restart=on-failure) restarts it
@@ -112,24 +117,17 @@ class Status:
         }
 
     async def _loop(self):
-        # The report is made and handed to the handle in a function of its own: as an argument
-        # on this frame's stack it stayed there, past the call, for the whole interval (the
-        # dict and its values: ~0.4 KB of the idle node's heap for good)
-        def publish():
-            return self._mqtt.publish("./status", self.report(), qos=1)
-
         while True:
-            if not self._due:
-                self._sleeping = True
+            if self._state != _DUE:
+                self._state = _SLEEPING
                 try:
                     await asyncio.sleep(self._interval)
                 except asyncio.CancelledError:
-                    if self._stopped:
+                    if self._state == _STOPPED:
                         raise
                     if hasattr(self._task, "uncancel"):  # CPython counts them: this was a request
                         self._task.uncancel()
-                self._sleeping = False
-            self._due = False
+            self._state = _BUSY
             try:  # a MemoryError anywhere here, the log line's too, must not end the reports
                 from pysmartnode import node
 
@@ -139,19 +137,21 @@ class Status:
                     continue
                 if self._mqtt.isconnected():
                     try:
-                        if await publish():
+                        if await _publish(self):
                             self.reports += 1
                     except Exception as e:  # a failed report must not end the reports
-                        self._log.error("status report failed: %s", e)
+                        from pysmartnode.logging.logger import getLogger
+
+                        getLogger("status").error("status report failed: %s", e)
             except MemoryError:  # no heap for a moment: the next interval reports
                 pass
 
     def stop(self):
-        self._stopped = True
+        self._state = _STOPPED
         self._task.cancel()
 
     async def _publish_state(self):
-        self._now()
+        self()
 
     def discovery_entities(self):
         """Diagnostic entities read from the JSON on ./status, and the restart button.
@@ -180,3 +180,11 @@ class Status:
         restart = {"name": "Restart", "cmd_t": "./restart/set", "pl_prs": "PRESS",
                    "dev_cla": "restart", "ent_cat": "config"}  # fmt: skip
         yield "status_restart", "button", restart
+
+
+def _publish(status):
+    # The report is made and handed to the handle in a function of its own: as an argument on
+    # the loop's stack it stayed there, past the call, for the whole interval (the dict and its
+    # values: ~0.4 KB of the idle node's heap for good). A function of the module, not a
+    # closure of the loop's (64 B for good) nor a method (the class's table is full)
+    return status._mqtt.publish("./status", status.report(), qos=1)

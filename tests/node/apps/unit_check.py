@@ -85,9 +85,9 @@ async def status_wakes():
     asked = []
     for args in ((), ("./status/set", "now", False), ("connect",), ("reconnect",),
                  ("./status/set", "now", True), ("homeassistant",)):  # fmt: skip
-        status._due = False
-        status._now(*args)
-        asked.append(status._due)
+        status._state = 0  # busy (status._BUSY): asked, it is due (_DUE, 2) next
+        status(*args)  # the status is its own callback (request topic, connect hook)
+        asked.append(status._state == 2)
     status.stop()
     await asyncio.sleep(0)
     return asked
