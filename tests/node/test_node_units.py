@@ -50,6 +50,10 @@ def test_status_reports_on_a_live_request_or_a_connect_not_on_a_stale_one(checks
     assert checks["status_wakes"] == "ok"
 
 
+def test_the_handles_rarely_used_methods_answer_as_methods_and_leave_no_module_loaded(checks):
+    assert checks["handle_rare_methods"] == "ok"
+
+
 @pytest.mark.parametrize(
     "name",
     ["weekday", "dst_before", "dst_start", "dst_summer", "dst_end", "dst_last_hour", "dst_winter"],

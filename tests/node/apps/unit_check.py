@@ -95,6 +95,45 @@ async def status_wakes():
 
 check("status_wakes", asyncio.run(status_wakes()) == [True, True, True, True, False, False])
 
+
+def handle_rare_methods():
+    # The MQTT handle's rarely used methods (mqtt_rare.py) answer as its methods, and their
+    # module is gone after each call; other names still raise AttributeError
+    import sys
+
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    handle = MQTTHandle("unit", server="127.0.0.1", port=1)
+    got = []
+
+    def hook(up):
+        got.append(up)
+
+    def on_pump(topic, msg, retained):
+        got.append((topic, msg, retained))
+
+    handle.subscribe("./pump/set", on_pump)
+    handle.on_link(hook)
+    handle._on_link(True)
+    handle.off_link(hook)
+    handle._on_link(False)
+    got.append(handle.deliver("./pump/set", "ON"))
+    handle.unsubscribe("./pump/set", on_pump)
+    got.append(handle.deliver("./pump/set", "OFF"))
+    got.append(handle.short("home/unit/pump"))
+    got.append(handle.device_topic("pump", True))
+    got.append("reconnects" in handle.stats())
+    got.append(hasattr(handle, "no_such_method") or hasattr(handle, "_link_hooks_x"))
+    got.append("pysmartnode.networking.mqtt_rare" in sys.modules)
+    return got
+
+
+check(
+    "handle_rare_methods",
+    handle_rare_methods()
+    == [True, ("./pump/set", "ON", False), 1, 0, "./pump", "./pump/set", True, False, False],
+)
+
 # time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
 check("weekday", ntp.weekday(2024, 3, 31) == 0 and ntp.weekday(2000, 1, 1) == 6)
 check("dst_before", not ntp.eu_summer_time(2024, 3, 31, 0))
