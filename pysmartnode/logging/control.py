@@ -59,7 +59,10 @@ def start(sink, prefix=None, suffix=""):
     With prefix, sink is an MQTT handle's publish: `await sink(prefix + level_name + suffix,
     payload, False, 1)` (no closure of the caller's kept: start-up's module is dropped)."""
     stop()
-    _log._sink = (sink, prefix, suffix)
+    # One template for the topic, not prefix and suffix apart: a string and a tuple's slot less
+    # for as long as the node runs
+    topic = None if prefix is None else prefix.replace("%", "%%") + "%s" + suffix.replace("%", "%%")
+    _log._sink = (sink, topic)
     if _log._queue:  # messages of the start-up; later ones start a sender themselves (emit)
         _log._sender = asyncio.create_task(_log._send())
 

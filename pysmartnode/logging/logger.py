@@ -17,7 +17,7 @@ _level = 20  # INFO
 _queue = []  # (level name, payload) waiting for the sink; oldest first
 _queue_len = 16
 _dropped = 0
-_sink = None  # the publisher start() plugged in; None: messages only queue
+_sink = None  # (publisher, topic template or None) start() plugged in; None: messages only queue
 _sender = None  # the task publishing the queue, while it is not empty
 _loggers = {}
 _clock_offset = 0  # seconds added to time.time() for printed timestamps (boards keep UTC)
@@ -111,12 +111,12 @@ async def _send():
     try:
         while _queue and _sink is not None:
             level_name, payload = _queue[0]
-            sink, prefix, suffix = _sink
+            sink, topic = _sink
             try:
-                if prefix is None:
+                if topic is None:
                     await sink(level_name, payload)
                 else:  # an MQTT handle's publish: the level's topic, QoS 1
-                    await sink(prefix + level_name + suffix, payload, False, 1)
+                    await sink(topic % level_name, payload, False, 1)
             except Exception as e:  # the sink's failure is printed, never raised into callers
                 print("log publish failed:", e)
             if _queue and _queue[0][1] is payload:
