@@ -1,25 +1,21 @@
 """What the two Linux ports (CPython and the MicroPython unix port) share: the host's network."""
 
 
-def clean_name(name):
-    """A host name reduced to a topic level: lower case, [a-z0-9_-] only."""
-    # As bytes: iterating a str interns each character as a qstr on MicroPython, for good
-    out = bytearray(name.strip().lower().encode())
-    for i in range(len(out)):
-        b = out[i]
-        if not (97 <= b <= 122 or 48 <= b <= 57 or b == 95 or b == 45):  # a-z 0-9 _ -
-            out[i] = 95
-    return out.decode() or "node"
+def __getattr__(name):
+    # What is asked for once, at start (clean_name, host_name, led, ntp_sync): functions of
+    # _host_rare.py, loaded for the lookup and dropped at once. This module lives as long as the
+    # node's Link (its methods hold it), so it keeps only what the Link uses
+    if (" %s " % name) not in " clean_name host_name led ntp_sync ":
+        raise AttributeError(name)
+    import sys
 
-
-def host_name():
-    for path in ("/proc/sys/kernel/hostname", "/etc/hostname"):
-        try:
-            with open(path) as f:
-                return clean_name(f.read())
-        except OSError:
-            pass
-    return "node"
+    full = "pysmartnode.platform._host_rare"
+    __import__(full)
+    module = sys.modules.pop(full)
+    package = sys.modules.get("pysmartnode.platform")
+    if package is not None and "_host_rare" in package.__dict__:
+        delattr(package, "_host_rare")
+    return getattr(module, name)
 
 
 class Link:
@@ -43,14 +39,6 @@ class Link:
 
     def on_change(self, callback):
         pass  # the host's link never reports a change: the MQTT client sees outages itself
-
-
-def led(pin, active_high=True):
-    raise OSError("WIFI_LED needs a board with pins; set it to None on Linux")
-
-
-def ntp_sync(server):
-    return False  # the operating system keeps the clock
 
 
 def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):
