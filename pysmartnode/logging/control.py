@@ -25,6 +25,16 @@ def configure(debug=False, queue_len=16, reason_file=None):
         _log._reason_file = reason_file
 
 
+def setLevel(logger, level):
+    """Logger.setLevel: the logger's own level (0: follow the node's)."""
+    logger.level = level
+
+
+def isEnabledFor(logger, level):
+    """Logger.isEnabledFor: whether a message of level would be printed and published."""
+    return level >= (logger.level or _log._level)
+
+
 def set_level(level):
     """Sets the node's level (DEBUG .. CRITICAL); loggers with a level of their own keep it."""
     _log._level = level

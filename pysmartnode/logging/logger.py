@@ -32,11 +32,17 @@ class Logger:
         self.name = name
         self.level = 0  # 0: follow the node's level
 
-    def setLevel(self, level):
-        self.level = level
+    def __getattr__(self, attr):
+        # setLevel and isEnabledFor, seldom called: functions of control.py, loaded for the call
+        # (a class table of 10 slots, not 12, and two functions less for good)
+        if attr != "setLevel" and attr != "isEnabledFor":
+            raise AttributeError(attr)
+        from pysmartnode.logging import control
+        from pysmartnode.utils import forget
 
-    def isEnabledFor(self, level):
-        return level >= (self.level or _level)
+        func = getattr(control, attr)
+        forget("pysmartnode.logging.control")  # as start-up drops it
+        return lambda level: func(self, level)
 
     # **kw, not `local_only=False`: a keyword-only default costs each method a dict of its own
     # for good (0.6 KiB for these six on the unix port); kw may hold local_only=True (print

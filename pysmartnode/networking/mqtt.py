@@ -60,7 +60,7 @@ class MQTTHandle(Subscriptions):
         options = {
             "client_id": device_id,
             "will": (self.availability_topic, "offline", True, 1),
-            "subs_cb": self._on_message,
+            "subs_cb": self,  # Subscriptions.__call__: an incoming message
             "connect_coro": self._on_connect,
             "wifi_coro": self._on_link,
             "log": self._on_client_log,

@@ -115,7 +115,7 @@ def deliver(handle, topic, payload):
         if not subs[i + 2] & _RESTORE and matches(subs[i], full):
             count += 1
     if count:
-        handle._on_message(full, payload.encode(), False)
+        handle(full, payload.encode(), False)  # as an incoming message
     return count
 
 

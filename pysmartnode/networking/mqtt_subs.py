@@ -67,7 +67,8 @@ class Subscriptions:
         forget("pysmartnode.networking.mqtt_rare")
         return lambda *args, **kwargs: func(self, *args, **kwargs)
 
-    def _on_message(self, topic, msg, retained):
+    def __call__(self, topic, msg, retained):
+        # The client's subs_cb: the handle itself, not a bound method held for good
         try:
             self._dispatch(topic, msg, retained)
         except MemoryError:  # a big payload's text or JSON needs blocks the heap may not have

@@ -38,6 +38,7 @@ def checks(request):
         "log_level_name",
         "log_local_only_not_queued",
         "log_set_level",
+        "log_logger_level",
         "log_sink_order",
         "log_sink_topic",
     ],  # fmt: skip

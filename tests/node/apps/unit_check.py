@@ -31,6 +31,21 @@ logger.set_level(logger.DEBUG)  # set_level and level: the logger's control part
 log.debug("now on")
 check("log_set_level", logger.level() == logger.DEBUG and logger._queue[-1][1] == "[unit] now on")
 logger.set_level(logger.INFO)
+# A logger's own level: setLevel and isEnabledFor are control.py's, loaded for the call and
+# dropped (set_level above loaded it: dropped first, as start-up does; DEBUG is 10)
+__import__("pysmartnode.utils").utils.forget("pysmartnode.logging.control")
+own = logger.getLogger("own")
+before = own.isEnabledFor(10)
+own.setLevel(10)
+own.debug("own debug")
+check(
+    "log_logger_level",
+    not before
+    and own.isEnabledFor(10)
+    and logger._queue[-1][1] == "[own] own debug"
+    and "pysmartnode.logging.control" not in __import__("sys").modules
+    and not hasattr(own, "no_such_method"),
+)
 
 sent = []
 
