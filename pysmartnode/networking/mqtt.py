@@ -34,7 +34,7 @@ class MQTTHandle(Subscriptions):
     """
 
     # Defaults set here, not per instance: the instance keeps 12 names (12 slots of 16 bytes;
-    # the 13th grows its table to 17); the class dict has room for these in its 17 slots (full)
+    # the 13th grows its table to 17); the class dict has room for these in its 17 slots (16 used)
     _worker = None  # the subscription worker while it runs (mqtt_subs.py)
     _stopping = False  # stop() was called
     _running = 0  # async callbacks running now
@@ -42,13 +42,13 @@ class MQTTHandle(Subscriptions):
 
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
                  **client_options):  # fmt: skip
-        # 12 instance names at most (a table of 12 slots; the 13th grows it to 17): what is
-        # rarely there (`_refused`, `_link_hooks`) is made when first needed, and the class's
-        # table (17 slots, full) takes no default for it
+        # 12 instance names at most (a table of 12 slots; the 13th grows it to 17): 10 here, and
+        # what is there only in some nodes (`_link_hooks`, `_worker`; `_refused`) is made when
+        # first needed; the class's table (17 slots) takes no default for it. The logger is
+        # looked up when it logs (Subscriptions.__getattr__)
         self.device_id = device_id
         self._prefix = "%s/%s/" % (home, device_id)
         self.availability_topic = self._prefix + availability
-        self._log = logging.getLogger("mqtt")
         self._subs = []  # entries [filter bytes, callback, qos, flags], one per subscribe()
         self._broker = {}  # filter bytes -> qos the broker has granted
         self._todo = []  # filters whose broker state may differ from the registry

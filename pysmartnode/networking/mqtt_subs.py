@@ -55,7 +55,13 @@ class Subscriptions:
         # A rarely used method of the handle (unsubscribe(topic, callback=None), deliver(topic,
         # payload), connect, stop, on_link, off_link, short, device_topic, stats; _retry): a
         # function of mqtt_rare.py, bound to this handle. The module is dropped at once (the
-        # function holds what it needs), so the node holds it only while a call runs
+        # function holds what it needs), so the node holds it only while a call runs. And the
+        # handle's logger, looked up when it logs: an instance name less (12 slots hold the
+        # handle's names with the worker's and the link hooks')
+        if attr == "_log":
+            from pysmartnode import logging
+
+            return logging.getLogger("mqtt")
         if (" %s " % attr) not in (
             " unsubscribe deliver connect stop on_link off_link short device_topic stats _retry "
         ):
