@@ -128,22 +128,10 @@ class Status:
                     if hasattr(self._task, "uncancel"):  # CPython counts them: this was a request
                         self._task.uncancel()
             self._state = _BUSY
-            try:  # a MemoryError anywhere here, the log line's too, must not end the reports
-                from pysmartnode import node
-
-                if node.discovery is not None and not node.discovery.ready():
-                    # Home Assistant gets the config before the state: discovery's state pass
-                    # after the config asks for this report (_publish_state)
-                    continue
-                if self._mqtt.isconnected():
-                    try:
-                        if await _publish(self):
-                            self.reports += 1
-                    except Exception as e:  # a failed report must not end the reports
-                        from pysmartnode.logging.logger import getLogger
-
-                        getLogger("status").error("status report failed: %s", e)
-            except MemoryError:  # no heap for a moment: the next interval reports
+            try:
+                if await _report(self):
+                    self.reports += 1
+            except MemoryError:  # no heap even for _report's coroutine: the next interval reports
                 pass
 
     def stop(self):
@@ -182,9 +170,28 @@ class Status:
         yield "status_restart", "button", restart
 
 
-def _publish(status):
-    # The report is made and handed to the handle in a function of its own: as an argument on
-    # the loop's stack it stayed there, past the call, for the whole interval (the dict and its
-    # values: ~0.4 KB of the idle node's heap for good). A function of the module, not a
-    # closure of the loop's (64 B for good) nor a method (the class's table is full)
-    return status._mqtt.publish("./status", status.report(), qos=1)
+async def _report(status):
+    # Publishes one report; True once the broker took it. A coroutine of its own, not code of
+    # the loop's: the loop's frame lives as long as the node, and what runs here (the report
+    # on the stack as an argument, the node, the exception handling) would stay in it (the
+    # report dict: ~0.4 KB of the idle node's heap for good; each handler's nesting: 32 B). Of
+    # the module, not a closure of the loop's (64 B for good) nor a method (the class's table
+    # is full)
+    try:  # a MemoryError anywhere here, the log line's too, must not end the reports
+        from pysmartnode import node
+
+        if node.discovery is not None and not node.discovery.ready():
+            # Home Assistant gets the config before the state: discovery's state pass after
+            # the config asks for this report (_publish_state)
+            return False
+        if not status._mqtt.isconnected():
+            return False
+        try:
+            return await status._mqtt.publish("./status", status.report(), qos=1)
+        except Exception as e:  # a failed report must not end the reports
+            from pysmartnode.logging.logger import getLogger
+
+            getLogger("status").error("status report failed: %s", e)
+    except MemoryError:  # no heap for a moment: the next interval reports
+        pass
+    return False
