@@ -37,9 +37,9 @@ class Status:
     """
 
     # Class-level (the class dict has room): an instance dict of 8 names, 8 slots, not 12. The
-    # class dict itself holds 12 names (12 slots; the 13th grows it to 17): one waker for the
-    # request topic, the connect hook and discovery's state pass, the status itself (__call__:
-    # the handle holds it, not a bound method per registration)
+    # class dict itself holds 11 names (12 slots; the 13th grows it to 17). The status is its
+    # own callback (__call__) for both its topics and the connect hook: the handle holds it,
+    # not a bound method per registration
     name = "status"
     discover = True
 
@@ -52,41 +52,43 @@ class Status:
         self._state = _BUSY
         self.reports = 0  # status reports the broker took (a config push waits for the next)
         mqtt.subscribe("./status/set", self, qos=0)
-        mqtt.subscribe("./restart/set", self._on_restart, qos=1)
+        mqtt.subscribe("./restart/set", self, qos=1)
         mqtt.on_connect(self)
         self._task = asyncio.create_task(self._loop())
 
     def __call__(self, *args):
-        # A report at once: the loop's wait for the interval is cancelled. No asyncio.wait_for
-        # on an Event: that loads asyncio.funcs (0.9 KiB of heap for good) and makes two tasks
-        # per wait on MicroPython. args: (topic, msg, retained) of a request on ./status/set,
-        # where a retained one is stale; (reason,) of a connect hook, where "homeassistant"
-        # needs none (discovery's state pass after its config asks, through _publish_state)
+        # args: (topic, msg, retained) of a message on ./status/set or ./restart/set, where a
+        # retained one is stale (a retained press must not restart the node at every start);
+        # (reason,) of a connect hook, where "homeassistant" needs no report (discovery's state
+        # pass after its config asks, through _publish_state)
         if args and (args[0] == "homeassistant" or len(args) > 2 and args[2]):
             return
+        if args and args[0] == "./restart/set":
+            from pysmartnode.logging import logger
+
+            if args[1] != "PRESS":
+                logger.getLogger("status").warning(
+                    "ignored restart command %.40r: want PRESS", args[1]
+                )
+                return
+
+            async def restart():  # made only when asked: no function of the class's for good
+                from pysmartnode.platform import restart
+
+                logger.getLogger("status").warning("restart requested over MQTT")
+                await logger.flush(2)
+                logger.record_reset("restart requested over MQTT")
+                restart(1)  # on Linux: exit; a supervisor (systemd Restart=on-failure) restarts
+
+            asyncio.create_task(restart())
+            return
+        # A report at once: the loop's wait for the interval is cancelled. No asyncio.wait_for
+        # on an Event: that loads asyncio.funcs (0.9 KiB of heap for good) and makes two tasks
+        # per wait on MicroPython
         if self._state == _SLEEPING:
             self._task.cancel()
         if self._state != _STOPPED:
             self._state = _DUE
-
-    def _on_restart(self, topic, msg, retained):
-        if retained:
-            return  # a stale retained press must not restart the node at every start
-        from pysmartnode.logging import logger
-
-        if msg != "PRESS":
-            logger.getLogger("status").warning("ignored restart command %.40r: want PRESS", msg)
-            return
-
-        async def restart():  # made only when asked: no function of the class's for good
-            from pysmartnode.platform import restart
-
-            logger.getLogger("status").warning("restart requested over MQTT")
-            await logger.flush(2)
-            logger.record_reset("restart requested over MQTT")
-            restart(1)  # on Linux: exit; the supervisor (systemd Restart=on-failure) restarts it
-
-        asyncio.create_task(restart())
 
     def report(self):
         """The status as a dict."""
