@@ -33,12 +33,8 @@ class MQTTHandle(Subscriptions):
     each call (Subscriptions.__getattr__); docs/node.md has them all.
     """
 
-    # Defaults set here, not per instance: the instance keeps 12 names (12 slots of 16 bytes;
-    # the 13th grows its table to 17); the class dict has room for these in its 17 slots (16 used)
-    _worker = None  # the subscription worker while it runs (mqtt_subs.py)
-    _stopping = False  # stop() was called
-    _running = 0  # async callbacks running now
-    callbacks_dropped = 0
+    # 12 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
+    # _worker, _stopping, _running and callbacks_dropped are Subscriptions.__getattr__'s
 
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
                  **client_options):  # fmt: skip

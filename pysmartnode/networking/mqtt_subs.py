@@ -62,6 +62,15 @@ class Subscriptions:
             from pysmartnode import logging
 
             return logging.getLogger("mqtt")
+        # The defaults of what an instance holds once set (not a slot each in the class's
+        # table): the subscription worker while it runs, stop() was called, async callbacks
+        # running now, and dropped for too many running
+        if attr == "_worker":
+            return None
+        if attr == "_stopping":
+            return False
+        if attr == "_running" or attr == "callbacks_dropped":
+            return 0
         if (" %s " % attr) not in (
             " unsubscribe deliver connect stop on_link off_link short device_topic stats _retry "
         ):

@@ -247,7 +247,7 @@ async def instances_keep_only_what_is_there():
 def class_tables():
     # MicroPython only (CPython's class dicts hold more): the names in the base classes' and the
     # MQTT handle's and its registry's tables (12 and 17 are growth steps: one more name costs
-    # 80-96 B),
+    # 80 B),
     # and the methods that are closures (one using super() is: 32 B more each)
     if sys.implementation.name != "micropython":
         return report("class_tables", None)

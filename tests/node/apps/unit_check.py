@@ -138,6 +138,7 @@ def handle_rare_methods():
     got.append(handle.short("home/unit/pump"))
     got.append(handle.device_topic("pump", True))
     got.append("reconnects" in handle.stats())
+    got.append((handle.callbacks_dropped, handle._running, handle._stopping, handle._worker))
     got.append(hasattr(handle, "no_such_method") or hasattr(handle, "_link_hooks_x"))
     got.append("pysmartnode.networking.mqtt_rare" in sys.modules)
     return got
@@ -146,7 +147,18 @@ def handle_rare_methods():
 check(
     "handle_rare_methods",
     handle_rare_methods()
-    == [True, ("./pump/set", "ON", False), 1, 0, "./pump", "./pump/set", True, False, False],
+    == [
+        True,
+        ("./pump/set", "ON", False),
+        1,
+        0,
+        "./pump",
+        "./pump/set",
+        True,
+        (0, 0, False, None),
+        False,
+        False,
+    ],
 )
 
 # time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
