@@ -49,13 +49,15 @@ def tap(callback):
     """callback(level, name, text) runs for every message published from now on (the HTTP
     API's log tail and event stream). It must not raise, block or log. Returns callback;
     untap(callback) removes it."""
-    _log._taps.append(callback)
+    _log._taps += (callback,)
     return callback
 
 
 def untap(callback):
-    if callback in _log._taps:
-        _log._taps.remove(callback)
+    taps = _log._taps
+    if callback in taps:
+        i = taps.index(callback)
+        _log._taps = taps[:i] + taps[i + 1 :]
 
 
 def set_clock_offset(seconds):

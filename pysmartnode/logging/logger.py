@@ -22,7 +22,8 @@ _sender = None  # the task publishing the queue, while it is not empty
 _loggers = {}
 _clock_offset = 0  # seconds added to time.time() for printed timestamps (boards keep UTC)
 _reason_file = "reset_reason.txt"
-_taps = []  # callbacks tap(level, name, text) for every message that is not local_only
+_taps = ()  # callbacks tap(level, name, text) for every message that is not local_only (a
+# tuple, made again by tap() and untap(): none is the empty tuple, no list object for good)
 
 
 class Logger:

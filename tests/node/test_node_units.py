@@ -39,6 +39,7 @@ def checks(request):
         "log_local_only_not_queued",
         "log_set_level",
         "log_logger_level",
+        "log_tap",
         "log_sink_order",
         "log_sink_topic",
     ],  # fmt: skip

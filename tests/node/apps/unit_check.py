@@ -31,6 +31,15 @@ logger.set_level(logger.DEBUG)  # set_level and level: the logger's control part
 log.debug("now on")
 check("log_set_level", logger.level() == logger.DEBUG and logger._queue[-1][1] == "[unit] now on")
 logger.set_level(logger.INFO)
+tapped = []
+tap = logger.tap(lambda level, name, text: tapped.append(text))
+log.info("tapped")
+log.info("local", local_only=True)
+logger.untap(tap)
+logger.untap(tap)  # a second untap changes nothing
+log.info("untapped")
+check("log_tap", tapped == ["tapped"] and logger._taps == ())
+
 # A logger's own level: setLevel and isEnabledFor are control.py's, loaded for the call and
 # dropped (set_level above loaded it: dropped first, as start-up does; DEBUG is 10)
 __import__("pysmartnode.utils").utils.forget("pysmartnode.logging.control")
