@@ -16,9 +16,11 @@ knows it, reconnects, IP, version) and a restart button (`./restart/set`, payloa
 
 import asyncio
 
-from pysmartnode.platform import PLATFORM, collect, const, mem_free, ticks_diff, ticks_ms
+from pysmartnode.platform import const
 from pysmartnode.version import VERSION
 
+# The platform's functions are imported where they are used (a report, the start): this
+# module's table then holds 7 names, 8 slots, not 12
 # What the loop does (Status._state): one attribute, not a flag each (an instance table of 8
 # slots, not 12)
 _BUSY = const(0)  # reporting, or about to look whether a report is due
@@ -48,6 +50,8 @@ class Status:
         self._interval = interval
         self._link = link
         self._uptime_ms = 0
+        from pysmartnode.platform import ticks_ms
+
         self._ticks = ticks_ms()
         self._state = _BUSY
         self.reports = 0  # status reports the broker took (a config push waits for the next)
@@ -94,6 +98,7 @@ class Status:
         """The status as a dict."""
         from pysmartnode import node
         from pysmartnode.logging.logger import dropped
+        from pysmartnode.platform import PLATFORM, collect, mem_free, ticks_diff, ticks_ms
 
         now = ticks_ms()  # uptime: the tick counter wraps on boards, so it is summed up here
         self._uptime_ms += ticks_diff(now, self._ticks)
@@ -148,6 +153,8 @@ class Status:
 
         Made one at a time (a generator: the status is no component, only discovery iterates
         these): at the first connect the discovery publication is the idle node's heap peak."""
+        from pysmartnode.platform import mem_free
+
         expire = int(self._interval * 2.1) + 5
         for key in ("uptime", "ram_free", "reconnects", "ip", "version"):
             if key == "uptime":
