@@ -6,7 +6,6 @@ a node needs on top. See docs/node.md for the API and its examples.
 """
 
 import asyncio
-import json
 
 from mqtt_as import MQTTClient
 
@@ -152,12 +151,14 @@ class MQTTHandle(Subscriptions):
         # A bad topic or payload still raises where the coroutine is awaited, as before
         try:
             if isinstance(msg, (dict, list, tuple)):
+                import json  # here, not at the top: a slot less in this module's table
+
                 msg = json.dumps(msg)
             elif not isinstance(msg, (str, bytes, bytearray)) and not hasattr(msg, "__iter__"):
                 msg = str(msg)
             return self._client.publish(self.topic(topic), msg, retain, qos)
         except Exception as e:
-            return _raise(e)
+            return self._raise(e)  # mqtt_rare.py's: a coroutine that raises e
 
 
 def _starved(count):
@@ -166,10 +167,6 @@ def _starved(count):
     # no `from ... import` (it allocates); start-up has loaded the logger
     if count >= _OOM_RESETS:
         logging.logger.fatal("out of memory: 5 connect attempts in a row failed with MemoryError")
-
-
-async def _raise(e):
-    raise e
 
 
 def _explained(text):

@@ -1,5 +1,6 @@
 """The rarely used methods of the node's MQTT handle (networking/mqtt.py, mqtt_subs.py): start-up,
-shutdown, link hooks, counters, unsubscribing, HTTP's delivery, a refused subscription's retry.
+shutdown, link hooks, counters, unsubscribing, HTTP's delivery, a refused subscription's retry,
+a publication that cannot be sent.
 
 Functions of the handle, not methods: `Subscriptions.__getattr__` loads this module for each
 call and drops it at once, so the idle node holds none of them (a function is 32 bytes of heap
@@ -122,3 +123,8 @@ def deliver(handle, topic, payload):
 async def _retry(handle, topic_filter, delay):
     await asyncio.sleep(delay)
     handle._changed(topic_filter)
+
+
+async def _raise(handle, e):
+    # publish()'s answer to a topic or payload it cannot send: raises where it is awaited
+    raise e

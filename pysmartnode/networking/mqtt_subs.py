@@ -3,7 +3,6 @@ topic filter, the delivery of each incoming message to them, and one worker that
 broker's subscriptions in line with them."""
 
 import asyncio
-import json
 
 from mqtt_as.codec import matches
 
@@ -16,7 +15,6 @@ _STRIDE = const(3)
 _QOS = const(3)
 _JSON = const(4)  # callbacks get the payload parsed as JSON
 _RESTORE = const(8)  # a one-shot subscription to a state topic, for its retained value
-_RESTORE_WINDOW = 1.5  # seconds a state topic may take to deliver its retained value after SUBACK
 _SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription,
 _SUBSCRIBE_RETRY_MAX = const(600)  # doubling after each refusal up to this
 _MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
@@ -53,11 +51,11 @@ class Subscriptions:
 
     def __getattr__(self, attr):
         # A rarely used method of the handle (unsubscribe(topic, callback=None), deliver(topic,
-        # payload), connect, stop, on_link, off_link, short, device_topic, stats; _retry): a
-        # function of mqtt_rare.py, bound to this handle. The module is dropped at once (the
-        # function holds what it needs), so the node holds it only while a call runs. And the
-        # handle's logger, looked up when it logs: an instance name less (12 slots hold the
-        # handle's names with the worker's and the link hooks')
+        # payload), connect, stop, on_link, off_link, short, device_topic, stats; _retry,
+        # _raise): a function of mqtt_rare.py, bound to this handle. The module is dropped at
+        # once (the function holds what it needs), so the node holds it only while a call runs.
+        # And the handle's logger, looked up when it logs: an instance name less (12 slots hold
+        # the handle's names with the worker's and the link hooks')
         if attr == "_log":
             from pysmartnode import logging
 
@@ -72,7 +70,8 @@ class Subscriptions:
         if attr == "_running" or attr == "callbacks_dropped":
             return 0
         if (" %s " % attr) not in (
-            " unsubscribe deliver connect stop on_link off_link short device_topic stats _retry "
+            " unsubscribe deliver connect stop on_link off_link short device_topic stats _retry"
+            " _raise "
         ):
             raise AttributeError(attr)
         from pysmartnode.networking import mqtt_rare
@@ -117,6 +116,8 @@ class Subscriptions:
                     return
             value = payload
             if flags & _JSON:
+                import json  # here, not at the top: a slot less in this module's table
+
                 try:
                     value = json.loads(payload)
                 except Exception:  # ValueError; RecursionError/MemoryError for deep nesting
@@ -215,7 +216,7 @@ class Subscriptions:
             asyncio.create_task(self._end_restore_window(restoring))
 
     async def _end_restore_window(self, entries):
-        await asyncio.sleep(_RESTORE_WINDOW)
+        await asyncio.sleep(1.5)  # seconds a state topic may take to send its retained value
         for entry in entries:  # (filter, callback, flags)
             self._end_restore(*entry)  # still there: no retained state arrived, none to restore
 
