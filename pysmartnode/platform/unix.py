@@ -1,17 +1,11 @@
 """The MicroPython unix port: a Linux node with MicroPython's small heap."""
 
-# The modules this needs (_thread, os, time) are imported where they are used: every name here
-# is a slot of this module's table for good, and 17 names fit a table of 17 slots where the 18th
-# grows it to 23 (16 bytes each). What is used now and then is unix_rare.py's (see __getattr__);
+# This module's table holds 7 names (8 slots; a 9th grows it to 10, 16 bytes a slot). What the
+# rest of pysmartnode binds by name at its import, MicroPython's own functions and the host's
+# Link, and what start-up and the watchdog ask for once (unix_rare.py, _host.py) are answered
+# by __getattr__. The modules this needs (_thread, os, time) are imported where they are used;
 # the watchdog's two ways of checking live in modules of their own (unix_thread.py,
 # unix_watch.py), loaded only for the one a node uses; the host's network and name are _host.py's
-from asyncio import sleep_ms  # noqa: F401  (sleep() makes a float: an allocation)
-from gc import collect, mem_alloc, mem_free  # noqa: F401
-from time import ticks_add, ticks_diff, ticks_ms  # noqa: F401
-
-from micropython import const  # noqa: F401  re-exported for the rest of pysmartnode
-
-from pysmartnode.platform._host import Link  # noqa: F401
 
 _MAIN_THREAD = __import__("_thread").get_ident()
 
@@ -44,11 +38,32 @@ def irq_flag():
 
 
 def __getattr__(name):
-    # What start-up and the watchdog ask for once (device_id, reset_cause, watch, every:
-    # unix_rare.py; led, ntp_sync: _host.py's) is looked up there for each use, the module
-    # dropped at once, so the idle node holds none of it; the two constants are answered here.
+    # MicroPython's own functions and the Link are looked up where they live. What start-up and
+    # the watchdog ask for once (device_id, reset_cause, watch, every: unix_rare.py; led,
+    # ntp_sync: _host.py's) is looked up there for each use, the module dropped at once, so the
+    # idle node holds none of it; the two constants are answered here.
     # Only what is called, not imported by name by a module that stays (as every and irq_flag
     # are): that would hold the function, and with it all of unix_rare, for good
+    if name in ("ticks_ms", "ticks_diff", "ticks_add"):
+        import time
+
+        return getattr(time, name)
+    if name in ("collect", "mem_free", "mem_alloc"):
+        import gc
+
+        return getattr(gc, name)
+    if name == "sleep_ms":  # (sleep() makes a float: an allocation)
+        import asyncio
+
+        return asyncio.sleep_ms
+    if name == "const":  # re-exported for the rest of pysmartnode
+        from micropython import const
+
+        return const
+    if name == "Link":
+        from pysmartnode.platform._host import Link
+
+        return Link
     if name == "PLATFORM":
         return "unix"
     if name == "KEEPS_TIME":
