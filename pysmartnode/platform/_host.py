@@ -2,10 +2,13 @@
 
 
 def __getattr__(name):
-    # What is asked for once, at start (clean_name, host_name, led, ntp_sync): functions of
-    # _host_rare.py, loaded for the lookup and dropped at once. This module lives as long as the
-    # node's Link (its methods hold it), so it keeps only what the Link uses
-    if (" %s " % name) not in " clean_name host_name led ntp_sync ":
+    # What is asked for once, at start (clean_name, host_name, led, ntp_sync; the Link's
+    # connect, isconnected, rssi, on_change): functions of _host_rare.py, loaded for the lookup
+    # and dropped at once. This module lives as long as the node's Link (its methods hold it),
+    # so it keeps only what the Link uses
+    if (" %s " % name) not in (
+        " clean_name host_name led ntp_sync link_connect link_isconnected link_rssi link_on_change "
+    ):
         raise AttributeError(name)
     import sys
 
@@ -19,26 +22,23 @@ def __getattr__(name):
 
 
 class Link:
-    """The host's network: always up, managed by the operating system."""
+    """The host's network: always up, managed by the operating system.
+
+    connect(), isconnected(), rssi() and on_change(callback) are asked once or never: functions
+    of _host_rare.py taking the link, loaded for the call (see __getattr__)."""
 
     watched = False  # nothing for the MQTT client to check or bring up
-
-    async def connect(self, ssid=None, password=None, hostname=None):
-        return True
-
-    def isconnected(self):
-        return True
 
     def ip(self):
         # The unix port's sockets have no getsockname(): read the kernel's tables instead
         # (cpython.py has its own way)
         return route_ip()
 
-    def rssi(self):
-        return None
-
-    def on_change(self, callback):
-        pass  # the host's link never reports a change: the MQTT client sees outages itself
+    def __getattr__(self, name):
+        if name not in ("connect", "isconnected", "rssi", "on_change"):
+            raise AttributeError(name)
+        func = __getattr__("link_" + name)  # this module's: loads _host_rare for the lookup
+        return lambda *args, **kwargs: func(self, *args, **kwargs)
 
 
 def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):

@@ -1,6 +1,7 @@
-"""What the Linux ports ask _host.py for once, at start: the host's name as a device id, and the
-board extras Linux has not (a status LED, NTP). _host.py's __getattr__ loads this module for each
-lookup and drops it at once, so the idle node holds none of it."""
+"""What the Linux ports ask _host.py for once, at start: the host's name as a device id, the
+board extras Linux has not (a status LED, NTP), and the Link's methods that have nothing to do
+on a host. _host.py's __getattr__ loads this module for each lookup and drops it at once, so the
+idle node holds none of it."""
 
 
 def clean_name(name):
@@ -30,3 +31,22 @@ def led(pin, active_high=True):
 
 def ntp_sync(server):
     return False  # the operating system keeps the clock
+
+
+# The Link's (_host.Link.__getattr__): the host's network is always up, managed by the OS
+
+
+async def link_connect(link, ssid=None, password=None, hostname=None):
+    return True
+
+
+def link_isconnected(link):
+    return True
+
+
+def link_rssi(link):
+    return None
+
+
+def link_on_change(link, callback):
+    pass  # the host's link never reports a change: the MQTT client sees outages itself
