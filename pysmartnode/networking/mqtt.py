@@ -46,7 +46,7 @@ class MQTTHandle(Subscriptions):
         self.availability_topic = self._prefix + availability
         self._subs = []  # entries [filter bytes, callback, qos, flags], one per subscribe()
         self._broker = {}  # filter bytes -> qos the broker has granted
-        self._todo = []  # filters whose broker state may differ from the registry
+        self._todo = None  # a list of the filters whose broker state may differ from the registry
         self._hooks = []  # on_connect callbacks
         self._synced = False  # the first connect's sync: None while it runs, True once done
         self.connects = 0

@@ -150,8 +150,11 @@ class Subscriptions:
         _echo(self, topic, payload, retained, result)
 
     def _changed(self, topic_filter):
-        if topic_filter not in self._todo:
-            self._todo.append(topic_filter)
+        todo = self._todo
+        if todo is None:  # none while nothing is to do: no list held at idle
+            self._todo = [topic_filter]
+        elif topic_filter not in todo:
+            todo.append(topic_filter)
         # After the first connect's sync (MQTTHandle._on_connect) a change starts a worker,
         # unless one runs: one task at a time syncs, and none waits while nothing changes
         if self._synced and self._worker is None and not self._stopping:
@@ -212,6 +215,7 @@ class Subscriptions:
             except ValueError as e:  # a filter no broker takes: asking again cannot help
                 self._broker.pop(topic_filter, None)
                 self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
+        self._todo = None  # all done: the list (and its table, as long as the most it held) goes
         if restoring:
             asyncio.create_task(self._end_restore_window(restoring))
 
