@@ -81,8 +81,9 @@ def getLogger(name="node"):
     return logger
 
 
-def emit(level, name, text, local_only=False):
-    """Prints one message and queues it for publishing. Never raises."""
+def emit(level, name, text, local_only):
+    """Prints one message and, unless local_only, queues it for publishing. Never raises."""
+    # (local_only has no default: a default argument costs the function 32 bytes for good)
     global _dropped, _sender
     try:
         import time
