@@ -223,6 +223,9 @@ class Subscriptions:
         await asyncio.sleep(1.5)  # seconds a state topic may take to send its retained value
         for entry in entries:  # (filter, callback, flags)
             self._end_restore(*entry)  # still there: no retained state arrived, none to restore
+        # Their entries are out: the registry in a list of its size, not with the room they took
+        # (a list never gives back its room: 3 switches, 9 items, 96 B for good)
+        self._subs = self._subs[:]
 
     def _end_restore(self, topic_filter, callback, flags):
         # Ends a one-shot subscription; False if it had ended already
