@@ -27,9 +27,9 @@ class MQTTHandle(Subscriptions):
             when Home Assistant comes online. None: do not listen.
         **client_options: mqtt_as config keys (server, port, user, password, keepalive, ssl...).
 
-    Its rarely used methods (`await connect()`, `await stop(timeout=2)`, on_link, off_link,
-    short, device_topic, stats, unsubscribe, deliver) are functions in mqtt_rare.py, loaded for
-    each call (Subscriptions.__getattr__); docs/node.md has them all.
+    Its rarely used methods (`await connect()`, `await stop(timeout=2)`, on_connect, on_link,
+    off_link, short, device_topic, stats, unsubscribe, deliver) are functions in mqtt_rare.py,
+    loaded for each call (Subscriptions.__getattr__); docs/node.md has them all.
     """
 
     # 12 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
@@ -73,14 +73,6 @@ class MQTTHandle(Subscriptions):
         # is stale and ignored; the random delay spreads the load when many nodes answer
         if msg == "online" and not retained:
             asyncio.create_task(self._announce("homeassistant", True))
-
-    def on_connect(self, callback):
-        """callback(reason) runs after every connect and when Home Assistant comes online.
-
-        reason is "connect" (the first), "reconnect", or "homeassistant". Discovery publishers
-        register here. A function or a coroutine function; a raise is logged.
-        """
-        self._hooks.append(callback)
 
     def isconnected(self):
         return self._client.isconnected()

@@ -1,6 +1,6 @@
 """The rarely used methods of the node's MQTT handle (networking/mqtt.py, mqtt_subs.py): start-up,
-shutdown, link hooks, counters, unsubscribing, HTTP's delivery, a refused subscription's retry,
-a publication that cannot be sent.
+shutdown, connect and link hooks, counters, unsubscribing, HTTP's delivery, a refused
+subscription's retry, a publication that cannot be sent.
 
 Functions of the handle, not methods: `Subscriptions.__getattr__` loads this module for each
 call and drops it at once, so the idle node holds none of them (a function is 32 bytes of heap
@@ -60,6 +60,15 @@ async def stop(handle, timeout=2):
     if said:
         await client.disconnect()
     client.close()
+
+
+def on_connect(handle, callback):
+    """callback(reason) runs after every connect and when Home Assistant comes online.
+
+    reason is "connect" (the first), "reconnect", or "homeassistant". Discovery publishers
+    register here. A function or a coroutine function; a raise is logged.
+    """
+    handle._hooks.append(callback)
 
 
 def on_link(handle, callback):

@@ -51,9 +51,10 @@ class Subscriptions:
 
     def __getattr__(self, attr):
         # A rarely used method of the handle (unsubscribe(topic, callback=None), deliver(topic,
-        # payload), connect, stop, on_link, off_link, short, device_topic, stats; _retry,
-        # _raise): a function of mqtt_rare.py, bound to this handle. The module is dropped at
-        # once (the function holds what it needs), so the node holds it only while a call runs.
+        # payload), connect, stop, on_connect, on_link, off_link, short, device_topic, stats;
+        # _retry, _raise): a function of mqtt_rare.py, bound to this handle. The module is
+        # dropped at once (the function holds what it needs), so the node holds it only while a
+        # call runs.
         # And the handle's logger, looked up when it logs: an instance name less (12 slots hold
         # the handle's names with the worker's and the link hooks')
         if attr == "_log":
@@ -70,8 +71,8 @@ class Subscriptions:
         if attr == "_running" or attr == "callbacks_dropped":
             return 0
         if (" %s " % attr) not in (
-            " unsubscribe deliver connect stop on_link off_link short device_topic stats _retry"
-            " _raise "
+            " unsubscribe deliver connect stop on_connect on_link off_link short device_topic"
+            " stats _retry _raise "
         ):
             raise AttributeError(attr)
         from pysmartnode.networking import mqtt_rare
