@@ -103,7 +103,8 @@ class Status:
         now = ticks_ms()  # uptime: the tick counter wraps on boards, so it is summed up here
         self._uptime_ms += ticks_diff(now, self._ticks)
         self._ticks = now
-        stats = self._mqtt.stats()
+        # The client's own: the handle's stats() would load mqtt_rare.py for every report
+        stats = self._mqtt._client.stats()
         if mem_free() is not None:  # None on CPython: no fixed heap
             collect()  # what is free once the garbage is gone, not what the last one left
         return {
