@@ -22,6 +22,8 @@ NOT_ON_THE_IDLE_PATH = (
     "pysmartnode.utils.component.ha_payload",
     "pysmartnode.logging.control",
     "pysmartnode.networking.mqtt_rare",  # connect, on_link, stats...: loaded per call
+    "pysmartnode.platform.unix_rare",  # device_id, watch, every...: loaded per lookup
+    "pysmartnode.platform._host_rare",  # host_name, the host's address...: loaded per lookup
     "pysmartnode.version",  # its one string is held where it is used; dropped before the build
 )
 
