@@ -32,7 +32,7 @@ class MQTTHandle(Subscriptions):
     loaded for each call (Subscriptions.__getattr__); docs/node.md has them all.
     """
 
-    # 12 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
+    # 11 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
     # _worker, _stopping, _running and callbacks_dropped are Subscriptions.__getattr__'s
 
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
