@@ -38,7 +38,14 @@ REMOVED = {
 
 def option_names():
     """The valid option names, sorted."""
-    return sorted(n for n in dir(config_base) if n.isupper() and not n.startswith("_"))
+    return sorted(name for name, _ in config_base.DEFAULTS)
+
+
+def _default(name):
+    for option, default in config_base.DEFAULTS:
+        if option == name:
+            return default
+    raise KeyError(name)
 
 
 def closest(name, names):
@@ -95,7 +102,7 @@ def check(name, value, source):
     names = option_names()
     if name not in names:
         raise _unknown(name, source)
-    default = getattr(config_base, name)
+    default = _default(name)
     wanted = None
     if default is None:
         types = _NULLABLE[name]
@@ -143,7 +150,7 @@ def from_text(name, text, source):
     """Converts an environment variable's text to the option's type, then checks it."""
     if name not in option_names():
         raise _unknown(name, source)
-    default = getattr(config_base, name)
+    default = _default(name)
     types = _NULLABLE.get(name) or (type(default),)
     lowered = text.strip().lower()
     if default is None and lowered in ("", "none", "null"):

@@ -6,23 +6,32 @@
 import asyncio
 import sys
 
-_USAGE = """usage: main.py [--config PATH] [--demo]
-
-  --config PATH  the node's config file (default: config.py beside main.py); its folder holds
-                 components.py and may hold modules the config imports
-  --demo         run the demo node with its own broker and settings (CPython; also with no
-                 config.py at all)
-
-Single options by environment variable: PYSMARTNODE_<OPTION>=value (PYSMARTNODE_DEBUG=1)."""
+# This module lives as long as the node (run() is on the stack): 10 names, a table of 10 slots
+# (the 11th grows it to 12, the 13th to 17). What runs once is written out where it runs, not
+# kept as a function of its own (32 bytes and a slot each), unless it needs locals: run()'s
+# frame and _main's coroutine hold theirs for good, a function's go when it returns
 
 
 def run(argv=None):
     """Loads the settings and runs the node until it is stopped; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if "--help" in argv or "-h" in argv:
-        print(_USAGE)
+        print(
+            "usage: main.py [--config PATH] [--demo]\n\n"
+            "  --config PATH  the node's config file (default: config.py beside main.py); its "
+            "folder holds\n                 components.py and may hold modules the config "
+            "imports\n  --demo         run the demo node with its own broker and settings "
+            "(CPython; also with no\n                 config.py at all)\n\n"
+            "Single options by environment variable: PYSMARTNODE_<OPTION>=value "
+            "(PYSMARTNODE_DEBUG=1)."
+        )
         return 0
-    _sigterm_as_ctrl_c()
+    if sys.implementation.name != "micropython":  # (no try: its ImportError would stay here)
+        # CPython: SIGTERM before the event loop takes it over (startup._catch_sigterm) ends
+        # the node as Ctrl-C does, not with the default's exit status -15
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     from pysmartnode.config import ConfigError
 
     try:
@@ -38,27 +47,21 @@ def run(argv=None):
         for line in str(e).split("\n"):  # every problem of the file, one line each
             print("pysmartnode: config error:", line)
         return 2
-    stopped = SystemExit(0)  # made now: after a Ctrl-C the heap may be locked (_interrupted)
+    stopped = SystemExit(0)  # made now: after a Ctrl-C the heap may be locked
     try:
         asyncio.run(_main(demo))
     except KeyboardInterrupt:
-        _interrupted(stopped)
+        _leave_if_heap_locked(stopped)
+        try:
+            asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
+        except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
+            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
     except asyncio.CancelledError:
         pass  # SIGTERM on CPython: _main has stopped the node already
     except Exception as e:  # the node itself failed: record why, then start again
         _leave_if_heap_locked(stopped)  # a Ctrl-C in the collector surfaced as MemoryError
         _crashed(e)
     return 0
-
-
-def _sigterm_as_ctrl_c():
-    # CPython: SIGTERM before the event loop takes it over (startup._catch_sigterm) ends the
-    # node as Ctrl-C does, not with the default's exit status -15. The unix port has no signal
-    try:
-        import signal
-    except ImportError:
-        return
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _leave_if_heap_locked(stopped):
@@ -72,14 +75,6 @@ def _leave_if_heap_locked(stopped):
     except MemoryError:
         print("pysmartnode: Ctrl-C hit the garbage collector; the will reports offline")
         raise stopped from None
-
-
-def _interrupted(stopped):
-    _leave_if_heap_locked(stopped)
-    try:
-        asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
-    except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
-        print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
 
 
 def _crashed(e):
@@ -140,7 +135,7 @@ async def _stop():
     from pysmartnode.logging import logger
 
     # The components' tasks first, while node.mqtt is still there for them: a task woken
-    # during the stop must not find it gone (MicroPython resumes them in _interrupted's run)
+    # during the stop must not find it gone (MicroPython resumes them in run()'s stop)
     tasks = node.parts.pop("tasks", ())
     for task in tasks:
         task.cancel()

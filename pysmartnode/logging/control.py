@@ -25,6 +25,16 @@ def configure(debug=False, queue_len=16, reason_file=None):
         _log._reason_file = reason_file
 
 
+def setLevel(logger, level):
+    """Logger.setLevel: the logger's own level (0: follow the node's)."""
+    logger.level = level
+
+
+def isEnabledFor(logger, level):
+    """Logger.isEnabledFor: whether a message of level would be printed and published."""
+    return level >= (logger.level or _log._level)
+
+
 def set_level(level):
     """Sets the node's level (DEBUG .. CRITICAL); loggers with a level of their own keep it."""
     _log._level = level
@@ -39,13 +49,15 @@ def tap(callback):
     """callback(level, name, text) runs for every message published from now on (the HTTP
     API's log tail and event stream). It must not raise, block or log. Returns callback;
     untap(callback) removes it."""
-    _log._taps.append(callback)
+    _log._taps += (callback,)
     return callback
 
 
 def untap(callback):
-    if callback in _log._taps:
-        _log._taps.remove(callback)
+    taps = _log._taps
+    if callback in taps:
+        i = taps.index(callback)
+        _log._taps = taps[:i] + taps[i + 1 :]
 
 
 def set_clock_offset(seconds):
@@ -59,7 +71,10 @@ def start(sink, prefix=None, suffix=""):
     With prefix, sink is an MQTT handle's publish: `await sink(prefix + level_name + suffix,
     payload, False, 1)` (no closure of the caller's kept: start-up's module is dropped)."""
     stop()
-    _log._sink = (sink, prefix, suffix)
+    # One template for the topic, not prefix and suffix apart: a string and a tuple's slot less
+    # for as long as the node runs
+    topic = None if prefix is None else prefix.replace("%", "%%") + "%s" + suffix.replace("%", "%%")
+    _log._sink = (sink, topic)
     if _log._queue:  # messages of the start-up; later ones start a sender themselves (emit)
         _log._sender = asyncio.create_task(_log._send())
 

@@ -17,12 +17,13 @@ _level = 20  # INFO
 _queue = []  # (level name, payload) waiting for the sink; oldest first
 _queue_len = 16
 _dropped = 0
-_sink = None  # the publisher start() plugged in; None: messages only queue
+_sink = None  # (publisher, topic template or None) start() plugged in; None: messages only queue
 _sender = None  # the task publishing the queue, while it is not empty
 _loggers = {}
 _clock_offset = 0  # seconds added to time.time() for printed timestamps (boards keep UTC)
 _reason_file = "reset_reason.txt"
-_taps = []  # callbacks tap(level, name, text) for every message that is not local_only
+_taps = ()  # callbacks tap(level, name, text) for every message that is not local_only (a
+# tuple, made again by tap() and untap(): none is the empty tuple, no list object for good)
 
 
 class Logger:
@@ -32,11 +33,17 @@ class Logger:
         self.name = name
         self.level = 0  # 0: follow the node's level
 
-    def setLevel(self, level):
-        self.level = level
+    def __getattr__(self, attr):
+        # setLevel and isEnabledFor, seldom called: functions of control.py, loaded for the call
+        # (a class table of 10 slots, not 12, and two functions less for good)
+        if attr != "setLevel" and attr != "isEnabledFor":
+            raise AttributeError(attr)
+        from pysmartnode.logging import control
+        from pysmartnode.utils import forget
 
-    def isEnabledFor(self, level):
-        return level >= (self.level or _level)
+        func = getattr(control, attr)
+        forget("pysmartnode.logging.control")  # as start-up drops it
+        return lambda level: func(self, level)
 
     # **kw, not `local_only=False`: a keyword-only default costs each method a dict of its own
     # for good (0.6 KiB for these six on the unix port); kw may hold local_only=True (print
@@ -74,8 +81,9 @@ def getLogger(name="node"):
     return logger
 
 
-def emit(level, name, text, local_only=False):
-    """Prints one message and queues it for publishing. Never raises."""
+def emit(level, name, text, local_only):
+    """Prints one message and, unless local_only, queues it for publishing. Never raises."""
+    # (local_only has no default: a default argument costs the function 32 bytes for good)
     global _dropped, _sender
     try:
         import time
@@ -111,12 +119,12 @@ async def _send():
     try:
         while _queue and _sink is not None:
             level_name, payload = _queue[0]
-            sink, prefix, suffix = _sink
+            sink, topic = _sink
             try:
-                if prefix is None:
+                if topic is None:
                     await sink(level_name, payload)
                 else:  # an MQTT handle's publish: the level's topic, QoS 1
-                    await sink(prefix + level_name + suffix, payload, False, 1)
+                    await sink(topic % level_name, payload, False, 1)
             except Exception as e:  # the sink's failure is printed, never raised into callers
                 print("log publish failed:", e)
             if _queue and _queue[0][1] is payload:

@@ -6,7 +6,6 @@ a node needs on top. See docs/node.md for the API and its examples.
 """
 
 import asyncio
-import json
 
 from mqtt_as import MQTTClient
 
@@ -14,8 +13,6 @@ from pysmartnode import logging
 from pysmartnode.networking.mqtt_subs import Subscriptions
 from pysmartnode.platform import const
 
-_RETRY_FIRST = const(1)  # seconds between first-connect attempts, doubling up to _RETRY_MAX
-_RETRY_MAX = const(30)
 _OOM_RESETS = const(5)  # connect attempts in a row lost to MemoryError: reset (_starved says 5)
 
 
@@ -29,27 +26,27 @@ class MQTTHandle(Subscriptions):
         discovery_prefix: Home Assistant's prefix; its `/status` topic triggers the hooks
             when Home Assistant comes online. None: do not listen.
         **client_options: mqtt_as config keys (server, port, user, password, keepalive, ssl...).
+
+    Its rarely used methods (`await connect()`, `await stop(timeout=2)`, on_connect, on_link,
+    off_link, short, device_topic, stats, unsubscribe, deliver) are functions in mqtt_rare.py,
+    loaded for each call (Subscriptions.__getattr__); docs/node.md has them all.
     """
 
-    # Defaults set here, not per instance: the instance keeps 12 names (12 slots of 16 bytes;
-    # the 13th grows its table to 17); the class dict has room for these in its 23 slots
-    _worker = None  # the subscription worker while it runs (mqtt_subs.py)
-    _stopping = False  # stop() was called
-    _running = 0  # async callbacks running now
-    callbacks_dropped = 0
+    # 11 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
+    # _worker, _stopping, _running and callbacks_dropped are Subscriptions.__getattr__'s
 
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
                  **client_options):  # fmt: skip
-        # 12 instance names at most (a table of 12 slots; the 13th grows it to 17): what is
-        # rarely there (`_refused`, `_link_hooks`) is made when first needed, and the class's
-        # table (23 slots, full) takes no default for it
+        # 12 instance names at most (a table of 12 slots; the 13th grows it to 17): 10 here, and
+        # what is there only in some nodes (`_link_hooks`, `_worker`; `_refused`) is made when
+        # first needed; the class's table (17 slots) takes no default for it. The logger is
+        # looked up when it logs (Subscriptions.__getattr__)
         self.device_id = device_id
         self._prefix = "%s/%s/" % (home, device_id)
         self.availability_topic = self._prefix + availability
-        self._log = logging.getLogger("mqtt")
         self._subs = []  # entries [filter bytes, callback, qos, flags], one per subscribe()
         self._broker = {}  # filter bytes -> qos the broker has granted
-        self._todo = []  # filters whose broker state may differ from the registry
+        self._todo = None  # a list of the filters whose broker state may differ from the registry
         self._hooks = []  # on_connect callbacks
         self._synced = False  # the first connect's sync: None while it runs, True once done
         self.connects = 0
@@ -58,7 +55,7 @@ class MQTTHandle(Subscriptions):
         options = {
             "client_id": device_id,
             "will": (self.availability_topic, "offline", True, 1),
-            "subs_cb": self._on_message,
+            "subs_cb": self,  # Subscriptions.__call__: an incoming message
             "connect_coro": self._on_connect,
             "wifi_coro": self._on_link,
             "log": self._on_client_log,
@@ -71,46 +68,14 @@ class MQTTHandle(Subscriptions):
         """The full topic: `./x` becomes `<home>/<device_id>/x`; others are returned as they are."""
         return self._prefix + topic[2:] if topic[:2] == "./" else topic
 
-    def short(self, topic):
-        """The device form of a full topic: `<home>/<device_id>/x` becomes `./x`."""
-        return "./" + topic[len(self._prefix) :] if topic.startswith(self._prefix) else topic
-
-    def device_topic(self, name, is_request=False):
-        """`./name`, or the command topic `./name/set` if is_request."""
-        return ("./%s/set" if is_request else "./%s") % name
-
     def _on_homeassistant(self, topic, msg, retained):
         # Home Assistant's birth message: it has just started and forgot us. A retained copy
         # is stale and ignored; the random delay spreads the load when many nodes answer
         if msg == "online" and not retained:
             asyncio.create_task(self._announce("homeassistant", True))
 
-    def on_connect(self, callback):
-        """callback(reason) runs after every connect and when Home Assistant comes online.
-
-        reason is "connect" (the first), "reconnect", or "homeassistant". Discovery publishers
-        register here. A function or a coroutine function; a raise is logged.
-        """
-        self._hooks.append(callback)
-
-    def on_link(self, callback):
-        """callback(up: bool) runs when the connection to the broker goes up or down."""
-        if not hasattr(self, "_link_hooks"):
-            self._link_hooks = []  # on_link callbacks
-        self._link_hooks.append(callback)
-
-    def off_link(self, callback):
-        """Removes a callback given to on_link (a component that stops)."""
-        hooks = getattr(self, "_link_hooks", ())
-        if callback in hooks:
-            hooks.remove(callback)
-
     def isconnected(self):
         return self._client.isconnected()
-
-    def stats(self):
-        """The client's counters (connects, reconnects, dropped, downtime...)."""
-        return self._client.stats()
 
     def _on_connect(self, client):
         # The client's connect_coro: hands back _announce's coroutine, so that no frame of its
@@ -165,23 +130,6 @@ class MQTTHandle(Subscriptions):
         else:
             self._log.info(msg)
 
-    async def connect(self):
-        """Connects, retrying for ever with a growing pause; returns once connected.
-
-        After this the client keeps the connection by itself.
-        """
-        delay = _RETRY_FIRST
-        while True:
-            try:
-                await self._client.connect()
-                break
-            except OSError as e:  # MQTTError and MQTTRefused are OSErrors
-                self._log.warning(
-                    "broker unreachable: %s; next attempt in %d s", _explained(str(e)), delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RETRY_MAX)
-
     def publish(self, topic, msg, retain=False, qos=0):
         """Publishes msg (str, bytes; dict, list and tuple as JSON; an object with len() whose
         iteration makes bytes pieces, written piece by piece (mqtt_as chunked payloads);
@@ -195,33 +143,14 @@ class MQTTHandle(Subscriptions):
         # A bad topic or payload still raises where the coroutine is awaited, as before
         try:
             if isinstance(msg, (dict, list, tuple)):
+                import json  # here, not at the top: a slot less in this module's table
+
                 msg = json.dumps(msg)
             elif not isinstance(msg, (str, bytes, bytearray)) and not hasattr(msg, "__iter__"):
                 msg = str(msg)
             return self._client.publish(self.topic(topic), msg, retain, qos)
         except Exception as e:
-            return _raise(e)
-
-    async def stop(self, timeout=2):
-        """Publishes `offline`, then disconnects; no `online` or connect hook after it."""
-        # A clean disconnect sends no will: DISCONNECT only once the broker acknowledged
-        # `offline`. Else (no link, a connect cut short, no answer in timeout seconds) close
-        # the connection: the broker then publishes the will, `offline`
-        self._stopping = True
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
-        said = False
-        if self._client.isconnected():
-            try:
-                said = await asyncio.wait_for(
-                    self._client.publish(self.availability_topic, "offline", True, 1), timeout
-                )
-            except (OSError, asyncio.TimeoutError):
-                pass
-        if said:
-            await self._client.disconnect()
-        self._client.close()
+            return self._raise(e)  # mqtt_rare.py's: a coroutine that raises e
 
 
 def _starved(count):
@@ -230,10 +159,6 @@ def _starved(count):
     # no `from ... import` (it allocates); start-up has loaded the logger
     if count >= _OOM_RESETS:
         logging.logger.fatal("out of memory: 5 connect attempts in a row failed with MemoryError")
-
-
-async def _raise(e):
-    raise e
 
 
 def _explained(text):

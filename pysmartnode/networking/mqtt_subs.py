@@ -3,7 +3,6 @@ topic filter, the delivery of each incoming message to them, and one worker that
 broker's subscriptions in line with them."""
 
 import asyncio
-import json
 
 from mqtt_as.codec import matches
 
@@ -16,7 +15,6 @@ _STRIDE = const(3)
 _QOS = const(3)
 _JSON = const(4)  # callbacks get the payload parsed as JSON
 _RESTORE = const(8)  # a one-shot subscription to a state topic, for its retained value
-_RESTORE_WINDOW = 1.5  # seconds a state topic may take to deliver its retained value after SUBACK
 _SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription,
 _SUBSCRIBE_RETRY_MAX = const(600)  # doubling after each refusal up to this
 _MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
@@ -24,7 +22,10 @@ _MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dro
 
 class Subscriptions:
     """The base of MQTTHandle: its subscribe() and unsubscribe(), the delivery of incoming
-    messages to the callbacks, and the broker's side."""
+    messages to the callbacks, and the broker's side.
+
+    12 names (a table of 12 slots; the 13th grows it to 17): what is rarely used is in
+    mqtt_rare.py (see __getattr__)."""
 
     def subscribe(self, topic, callback, qos=1, restore_state=False, parse_json=False):
         """Registers callback(topic, msg, retained) for topic (a filter; `+`/`#` allowed).
@@ -41,23 +42,48 @@ class Subscriptions:
         """
         flags = (qos | _JSON) if parse_json else qos
         full = self.topic(topic).encode()
-        self._add(full, callback, flags)
-        if restore_state and full.endswith(b"/set"):
-            self._add(full[:-4], callback, flags | _RESTORE)
-
-    def unsubscribe(self, topic, callback=None):
-        """Removes the callbacks registered for topic (only callback, if given)."""
-        full = self.topic(topic).encode()
-        subs = self._subs
-        i = 0
-        while i < len(subs):
-            if subs[i] == full and (callback is None or subs[i + 1] == callback):
-                del subs[i : i + _STRIDE]
-            else:
-                i += _STRIDE
+        self._subs.extend([full, callback, flags])  # a list: the table grows by 3 + 4
         self._changed(full)
+        if restore_state and full.endswith(b"/set"):
+            full = full[:-4]
+            self._subs.extend([full, callback, flags | _RESTORE])
+            self._changed(full)
 
-    def _on_message(self, topic, msg, retained):
+    def __getattr__(self, attr):
+        # A rarely used method of the handle (unsubscribe(topic, callback=None), deliver(topic,
+        # payload), connect, stop, on_connect, on_link, off_link, short, device_topic, stats;
+        # _retry, _raise): a function of mqtt_rare.py, bound to this handle. The module is
+        # dropped at once (the function holds what it needs), so the node holds it only while a
+        # call runs.
+        # And the handle's logger, looked up when it logs: an instance name less (12 slots hold
+        # the handle's names with the worker's and the link hooks')
+        if attr == "_log":
+            from pysmartnode import logging
+
+            return logging.getLogger("mqtt")
+        # The defaults of what an instance holds once set (not a slot each in the class's
+        # table): the subscription worker while it runs, stop() was called, async callbacks
+        # running now, and dropped for too many running
+        if attr == "_worker":
+            return None
+        if attr == "_stopping":
+            return False
+        if attr == "_running" or attr == "callbacks_dropped":
+            return 0
+        if (" %s " % attr) not in (
+            " unsubscribe deliver connect stop on_connect on_link off_link short device_topic"
+            " stats _retry _raise "
+        ):
+            raise AttributeError(attr)
+        from pysmartnode.networking import mqtt_rare
+        from pysmartnode.utils import forget
+
+        func = getattr(mqtt_rare, attr)
+        forget("pysmartnode.networking.mqtt_rare")
+        return lambda *args, **kwargs: func(self, *args, **kwargs)
+
+    def __call__(self, topic, msg, retained):
+        # The client's subs_cb: the handle itself, not a bound method held for good
         try:
             self._dispatch(topic, msg, retained)
         except MemoryError:  # a big payload's text or JSON needs blocks the heap may not have
@@ -81,7 +107,9 @@ class Subscriptions:
                 if not retained or not self._end_restore(found[i], callback, flags):
                     continue  # a live message on a state topic is not the one to restore
             if text is None:
-                text = self.short(topic.decode())
+                text = topic.decode()  # in device form, `./x`, under this node
+                if text.startswith(self._prefix):
+                    text = "./" + text[len(self._prefix) :]
                 try:
                     payload = msg.decode()
                 except UnicodeError:
@@ -89,29 +117,28 @@ class Subscriptions:
                     return
             value = payload
             if flags & _JSON:
+                import json  # here, not at the top: a slot less in this module's table
+
                 try:
                     value = json.loads(payload)
                 except Exception:  # ValueError; RecursionError/MemoryError for deep nesting
                     self._log.warning("ignored a payload on %s: not JSON: %.40s", text, payload)
                     continue
-            self._call(callback, text, value, payload, retained)
-
-    def _call(self, callback, topic, value, payload, retained):
-        try:
-            result = callback(topic, value, retained)
-        except Exception as e:  # one broken callback must not stop the others
-            self._log.error("callback for %s raised %s: %s", topic, type(e).__name__, e)
-            return
-        if result is not None and hasattr(result, "send"):  # a coroutine on both runtimes
-            if self._running >= _MAX_CALLBACK_TASKS:
-                result.close()
-                self.callbacks_dropped += 1
-                self._log.warning("too many callbacks running: dropped one for %s", topic)
-                return
-            self._running += 1
-            asyncio.create_task(self._await_callback(result, topic, payload, retained))
-        else:
-            self._echo(topic, payload, retained, result)
+            try:
+                result = callback(text, value, retained)
+            except Exception as e:  # one broken callback must not stop the others
+                self._log.error("callback for %s raised %s: %s", text, type(e).__name__, e)
+                continue
+            if result is not None and hasattr(result, "send"):  # a coroutine on both runtimes
+                if self._running >= _MAX_CALLBACK_TASKS:
+                    result.close()
+                    self.callbacks_dropped += 1
+                    self._log.warning("too many callbacks running: dropped one for %s", text)
+                    continue
+                self._running += 1
+                asyncio.create_task(self._await_callback(result, text, payload, retained))
+            else:
+                _echo(self, text, payload, retained, result)
 
     async def _await_callback(self, coro, topic, payload, retained):
         try:
@@ -121,34 +148,14 @@ class Subscriptions:
             return
         finally:
             self._running -= 1
-        self._echo(topic, payload, retained, result)
-
-    def _echo(self, topic, payload, retained, result):
-        if result and not retained and topic.endswith("/set"):
-            state = payload if result is True else result
-            asyncio.create_task(self.publish(topic[:-4], state, retain=True, qos=1))
-
-    def deliver(self, topic, payload):
-        """Runs the callbacks registered for topic as if payload had come from the broker (not
-        retained); returns how many there were. The HTTP API sends its commands through here,
-        so a command over HTTP does exactly what the same command over MQTT does."""
-        full = self.topic(topic).encode()
-        subs = self._subs
-        count = 0
-        for i in range(0, len(subs), _STRIDE):
-            if not subs[i + 2] & _RESTORE and matches(subs[i], full):
-                count += 1
-        if count:
-            self._on_message(full, payload.encode(), False)
-        return count
-
-    def _add(self, topic_filter, callback, flags):
-        self._subs.extend([topic_filter, callback, flags])  # a list: the table grows by 3 + 4
-        self._changed(topic_filter)
+        _echo(self, topic, payload, retained, result)
 
     def _changed(self, topic_filter):
-        if topic_filter not in self._todo:
-            self._todo.append(topic_filter)
+        todo = self._todo
+        if todo is None:  # none while nothing is to do: no list held at idle
+            self._todo = [topic_filter]
+        elif topic_filter not in todo:
+            todo.append(topic_filter)
         # After the first connect's sync (MQTTHandle._on_connect) a change starts a worker,
         # unless one runs: one task at a time syncs, and none waits while nothing changes
         if self._synced and self._worker is None and not self._stopping:
@@ -209,32 +216,32 @@ class Subscriptions:
             except ValueError as e:  # a filter no broker takes: asking again cannot help
                 self._broker.pop(topic_filter, None)
                 self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
+        self._todo = None  # all done: the list (and its table, as long as the most it held) goes
         if restoring:
             asyncio.create_task(self._end_restore_window(restoring))
 
-    async def _retry(self, topic_filter, delay):
-        await asyncio.sleep(delay)
-        self._changed(topic_filter)
-
     async def _end_restore_window(self, entries):
-        await asyncio.sleep(_RESTORE_WINDOW)
+        await asyncio.sleep(1.5)  # seconds a state topic may take to send its retained value
         for entry in entries:  # (filter, callback, flags)
             self._end_restore(*entry)  # still there: no retained state arrived, none to restore
+        # Their entries are out: the registry in a list of its size, not with the room they took
+        # (a list never gives back its room: 3 switches, 9 items, 96 B for good)
+        self._subs = self._subs[:]
 
     def _end_restore(self, topic_filter, callback, flags):
         # Ends a one-shot subscription; False if it had ended already
-        i = _find(self._subs, topic_filter, callback, flags)
-        if i < 0:
-            return False
-        del self._subs[i : i + _STRIDE]
-        self._changed(topic_filter)
-        return True
+        subs = self._subs
+        for i in range(0, len(subs), _STRIDE):
+            if subs[i] == topic_filter and subs[i + 1] == callback and subs[i + 2] == flags:
+                del subs[i : i + _STRIDE]
+                self._changed(topic_filter)
+                return True
+        return False
 
 
-def _find(subs, topic_filter, callback, flags):
-    # The index of that subscription in the registry, -1 if it is not there. (Not a method:
-    # the class's table is full at 17 names, an 18th would grow it by 96 B; the module's has room)
-    for i in range(0, len(subs), _STRIDE):
-        if subs[i] == topic_filter and subs[i + 1] == callback and subs[i + 2] == flags:
-            return i
-    return -1
+def _echo(handle, topic, payload, retained, result):
+    # A command's callback said yes: its payload (True) or its answer goes, retained, to the
+    # state topic. (Not a method: the class's table is full at 12 names, the module's has room)
+    if result and not retained and topic.endswith("/set"):
+        state = payload if result is True else result
+        asyncio.create_task(handle.publish(topic[:-4], state, retain=True, qos=1))

@@ -1,102 +1,42 @@
 """What the two Linux ports (CPython and the MicroPython unix port) share: the host's network."""
 
 
-def clean_name(name):
-    """A host name reduced to a topic level: lower case, [a-z0-9_-] only."""
-    # As bytes: iterating a str interns each character as a qstr on MicroPython, for good
-    out = bytearray(name.strip().lower().encode())
-    for i in range(len(out)):
-        b = out[i]
-        if not (97 <= b <= 122 or 48 <= b <= 57 or b == 95 or b == 45):  # a-z 0-9 _ -
-            out[i] = 95
-    return out.decode() or "node"
+def __getattr__(name):
+    # What is asked for once, at start, or now and then (clean_name, host_name, led, ntp_sync;
+    # route_ip, for a status report; the Link's connect, isconnected, rssi, on_change):
+    # functions of _host_rare.py, loaded for the lookup and dropped at once. This module lives
+    # as long as the node's Link (its methods hold it), so it keeps only the Link
+    if (" %s " % name) not in (
+        " clean_name host_name led ntp_sync route_ip link_connect link_isconnected link_rssi"
+        " link_on_change "
+    ):
+        raise AttributeError(name)
+    import sys
 
-
-def host_name():
-    for path in ("/proc/sys/kernel/hostname", "/etc/hostname"):
-        try:
-            with open(path) as f:
-                return clean_name(f.read())
-        except OSError:
-            pass
-    return "node"
+    full = "pysmartnode.platform._host_rare"
+    __import__(full)
+    module = sys.modules.pop(full)
+    package = sys.modules.get("pysmartnode.platform")
+    if package is not None and "_host_rare" in package.__dict__:
+        delattr(package, "_host_rare")
+    return getattr(module, name)
 
 
 class Link:
-    """The host's network: always up, managed by the operating system."""
+    """The host's network: always up, managed by the operating system.
+
+    connect(), isconnected(), rssi() and on_change(callback) are asked once or never: functions
+    of _host_rare.py taking the link, loaded for the call (see __getattr__)."""
 
     watched = False  # nothing for the MQTT client to check or bring up
 
-    async def connect(self, ssid=None, password=None, hostname=None):
-        return True
-
-    def isconnected(self):
-        return True
-
     def ip(self):
         # The unix port's sockets have no getsockname(): read the kernel's tables instead
-        # (cpython.py has its own way)
-        return route_ip()
+        # (cpython.py has its own way); route_ip is _host_rare.py's, loaded for the call
+        return __getattr__("route_ip")()
 
-    def rssi(self):
-        return None
-
-    def on_change(self, callback):
-        pass  # the host's link never reports a change: the MQTT client sees outages itself
-
-
-def led(pin, active_high=True):
-    raise OSError("WIFI_LED needs a board with pins; set it to None on Linux")
-
-
-def ntp_sync(server):
-    return False  # the operating system keeps the clock
-
-
-def route_ip(trie="/proc/net/fib_trie", route="/proc/net/route"):
-    """The host's IPv4 address toward its default gateway, or None.
-
-    The host's own addresses are the "/32 host LOCAL" leaves of the kernel's FIB trie; of those
-    (loopback left out) the one sharing the longest prefix with the default gateway wins, the
-    first one where there is no default route.
-    """
-    import sys
-
-    found = []
-    try:
-        with open(trie) as f:
-            leaf = None
-            for line in f:
-                line = line.strip()
-                if line.startswith("|-- "):
-                    leaf = line[4:]
-                elif line == "/32 host LOCAL" and leaf and not leaf.startswith("127."):
-                    if leaf not in found:
-                        found.append(leaf)
-    except (OSError, ValueError):
-        return None
-    if len(found) < 2:
-        return found[0] if found else None
-    gateway = None
-    try:
-        with open(route) as f:
-            for line in f:
-                cols = line.split()
-                if len(cols) > 2 and cols[1] == "00000000":
-                    # the kernel prints the address's four bytes as one number in host order
-                    raw = int(cols[2], 16).to_bytes(4, sys.byteorder)
-                    gateway = (raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]
-                    break
-    except (OSError, ValueError):
-        pass
-    if gateway is None:
-        return found[0]
-
-    # the smaller the XOR with the gateway, the longer the prefix both share
-    def dotted_to_int(text):
-        n = 0
-        for part in text.split("."):
-            n = (n << 8) | int(part)
-        return n
-
-    return min(found, key=lambda address: dotted_to_int(address) ^ gateway)
+    def __getattr__(self, name):
+        if name not in ("connect", "isconnected", "rssi", "on_change"):
+            raise AttributeError(name)
+        func = __getattr__("link_" + name)  # this module's: loads _host_rare for the lookup
+        return lambda *args, **kwargs: func(self, *args, **kwargs)

@@ -1,31 +1,11 @@
 """The MicroPython unix port: a Linux node with MicroPython's small heap."""
 
-# The modules this needs (_thread, os, time) are imported where they are used: every name here
-# is a slot of this module's table for good, and 23 names fit a table of 23 slots where the 24th
-# grows it to 29 (16 bytes each). The watchdog's two ways of checking live in modules of their
-# own (unix_thread.py, unix_watch.py), loaded only for the one a node uses; the host's network
-# and name are _host.py's
-from asyncio import sleep_ms  # noqa: F401  (sleep() makes a float: an allocation)
-from gc import collect, mem_alloc, mem_free  # noqa: F401
-from time import ticks_add, ticks_diff, ticks_ms  # noqa: F401
-
-from micropython import const  # noqa: F401  re-exported for the rest of pysmartnode
-
-from pysmartnode.platform._host import Link, led, ntp_sync  # noqa: F401
-
-KEEPS_TIME = True  # the OS keeps the clock: no NTP task
-PLATFORM = "unix"
-
-
-def device_id():
-    from pysmartnode.platform._host import host_name
-
-    return host_name()
-
-
-def reset_cause():
-    return None
-
+# This module's table holds 7 names (8 slots; a 9th grows it to 10, 16 bytes a slot). What the
+# rest of pysmartnode binds by name at its import, MicroPython's own functions and the host's
+# Link, and what start-up and the watchdog ask for once (unix_rare.py, _host.py) are answered
+# by __getattr__. The modules this needs (_thread, os, time) are imported where they are used;
+# the watchdog's two ways of checking live in modules of their own (unix_thread.py,
+# unix_watch.py), loaded only for the one a node uses; the host's network and name are _host.py's
 
 _MAIN_THREAD = __import__("_thread").get_ident()
 
@@ -44,47 +24,10 @@ def restart(code=1):
     raise SystemExit(code)  # not reached unless the kill failed
 
 
-def _sigmask():
-    """libc's pthread_sigmask through `ffi`, or None: no `ffi` (the PyPI wheel), or SIG_BLOCK is
-    not 0 there (MIPS, SPARC, Alpha refuse 0 with EINVAL; blocking nothing changes nothing)."""
-    try:
-        import ffi
-
-        mask = ffi.open(None).func("i", "pthread_sigmask", "iPP")
-    except (ImportError, OSError, AttributeError):
-        return None
-    return mask if mask(0, bytearray(128), None) == 0 else None
-
-
-def watch(timeout, period, reason, reason_file):
-    """The watchdog's check outside the interpreter (unix_watch.Watcher) where a thread of its own could
-    deadlock a Ctrl-C: Linux without `ffi` (the PyPI wheel). None where a thread is safe: a
-    build with `ffi` (its thread blocks SIGINT), or no /proc (macOS): every() then."""
-    import os
-
-    if _sigmask() is not None:
-        return None
-    try:
-        os.stat("/proc/self/cwd")
-        import sys
-
-        from pysmartnode.platform.unix_watch import Watcher
-
-        sys.modules.pop("pysmartnode.platform.unix_watch", None)  # as every() does
-        return Watcher(timeout, period, reason, reason_file)
-    except OSError:  # no /proc, or no folder to feed the check through
-        return None
-
-
 def every(seconds, func):
-    import sys
-
-    from pysmartnode.platform.unix_thread import Every
-
-    # Out of sys.modules at once (the object holds its class): one module less in its table
-    # while the components load (it grows a step at 48)
-    sys.modules.pop("pysmartnode.platform.unix_thread", None)
-    return Every(seconds, func, _sigmask())
+    # A function of this module, the work unix_rare.py's: the watchdog's module imports every by
+    # name and holds it for good (which would keep all of unix_rare)
+    return __getattr__("every")(seconds, func)
 
 
 def irq_flag():
@@ -92,3 +35,51 @@ def irq_flag():
 
     flag = getattr(asyncio, "ThreadSafeFlag", None)  # a build without it: the caller polls
     return flag() if flag is not None else None
+
+
+def __getattr__(name):
+    # MicroPython's own functions and the Link are looked up where they live. What start-up and
+    # the watchdog ask for once (device_id, reset_cause, watch, every: unix_rare.py; led,
+    # ntp_sync: _host.py's) is looked up there for each use, the module dropped at once, so the
+    # idle node holds none of it; the two constants are answered here.
+    # Only what is called, not imported by name by a module that stays (as every and irq_flag
+    # are): that would hold the function, and with it all of unix_rare, for good
+    if name in ("ticks_ms", "ticks_diff", "ticks_add"):
+        import time
+
+        return getattr(time, name)
+    if name in ("collect", "mem_free", "mem_alloc"):
+        import gc
+
+        return getattr(gc, name)
+    if name == "sleep_ms":  # (sleep() makes a float: an allocation)
+        import asyncio
+
+        return asyncio.sleep_ms
+    if name == "const":  # re-exported for the rest of pysmartnode
+        from micropython import const
+
+        return const
+    if name == "Link":
+        from pysmartnode.platform._host import Link
+
+        return Link
+    if name == "PLATFORM":
+        return "unix"
+    if name == "KEEPS_TIME":
+        return True  # the OS keeps the clock: no NTP task
+    if name == "led" or name == "ntp_sync":
+        from pysmartnode.platform import _host
+
+        return getattr(_host, name)
+    if (" %s " % name) not in " device_id reset_cause watch every ":
+        raise AttributeError(name)
+    import sys
+
+    full = "pysmartnode.platform.unix_rare"
+    __import__(full)
+    module = sys.modules.pop(full)
+    package = sys.modules.get("pysmartnode.platform")
+    if package is not None and "unix_rare" in package.__dict__:
+        delattr(package, "unix_rare")
+    return getattr(module, name)

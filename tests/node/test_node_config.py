@@ -45,6 +45,20 @@ def test_config_file_overrides_only_the_options_it_names(loader, clean_env, tmp_
     assert (config.MQTT_HOST, config.MQTT_PORT, config.MQTT_HOME) == ("broker.lan", 1884, "home")
 
 
+def test_config_module_holds_only_the_options_set_and_answers_the_rest_with_defaults(
+    loader, clean_env, tmp_path
+):
+    # On MicroPython every name of the module is a slot of its table for good: the defaults
+    # are answered from config_base.DEFAULTS (one constant), not copied in
+    loader.load(["--config", write(tmp_path, 'MQTT_HOST = "broker.lan"\n')])
+    config = sys.modules["pysmartnode.config"]
+    settings = sorted(n for n in vars(config) if n.isupper() and not n.startswith("_"))
+    assert settings == ["MQTT_HOST"]
+    assert (config.MQTT_HOST, config.MQTT_HOME, config.DEVICE_NAME) == ("broker.lan", "home", None)
+    with pytest.raises(AttributeError):
+        getattr(config, "NOT_AN_OPTION")  # noqa: B009  (an attribute read, as any module does)
+
+
 def test_environment_variable_overrides_the_config_file(loader, clean_env, tmp_path):
     path = write(tmp_path, 'MQTT_HOST = "broker.lan"\nDEBUG = False\n')
     clean_env.setenv("PYSMARTNODE_MQTT_HOST", "other.lan")

@@ -13,7 +13,7 @@ NODES = REPO / "tests" / "node" / "nodes"
 
 # asyncio.funcs: wait_for/gather (the status waits without them); asyncio.lock: the handle syncs
 # its subscriptions without a Lock; ha_publish/ha_payload/ha_entity: loaded for one call each;
-# the logger's control part: start-up and stop only
+# the logger's control part: start-up and stop only; the MQTT handle's rare methods: per call
 NOT_ON_THE_IDLE_PATH = (
     "asyncio.event",  # discovery's Event is made only for a wait(); the status asks ready()
     "asyncio.funcs",
@@ -22,6 +22,9 @@ NOT_ON_THE_IDLE_PATH = (
     "pysmartnode.utils.component.ha_payload",
     "pysmartnode.utils.component.ha_entity",
     "pysmartnode.logging.control",
+    "pysmartnode.networking.mqtt_rare",  # connect, on_link, stats...: loaded per call
+    "pysmartnode.platform.unix_rare",  # device_id, watch, every...: loaded per lookup
+    "pysmartnode.platform._host_rare",  # host_name, the host's address...: loaded per lookup
     "pysmartnode.version",  # its one string is held where it is used; dropped before the build
 )
 

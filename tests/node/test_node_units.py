@@ -38,6 +38,8 @@ def checks(request):
         "log_level_name",
         "log_local_only_not_queued",
         "log_set_level",
+        "log_logger_level",
+        "log_tap",
         "log_sink_order",
         "log_sink_topic",
     ],  # fmt: skip
@@ -48,6 +50,10 @@ def test_logging_is_bounded_ordered_and_never_raises(checks, name):
 
 def test_status_reports_on_a_live_request_or_a_connect_not_on_a_stale_one(checks):
     assert checks["status_wakes"] == "ok"
+
+
+def test_the_handles_rarely_used_methods_answer_as_methods_and_leave_no_module_loaded(checks):
+    assert checks["handle_rare_methods"] == "ok"
 
 
 @pytest.mark.parametrize(

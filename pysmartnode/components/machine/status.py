@@ -16,9 +16,17 @@ knows it, reconnects, IP, version) and a restart button (`./restart/set`, payloa
 
 import asyncio
 
-from pysmartnode import logging
-from pysmartnode.platform import PLATFORM, collect, mem_free, ticks_diff, ticks_ms
+from pysmartnode.platform import const
 from pysmartnode.version import VERSION
+
+# The platform's functions are imported where they are used (a report, the start): this
+# module's table then holds 7 names, 8 slots, not 12
+# What the loop does (Status._state): one attribute, not a flag each (an instance table of 8
+# slots, not 12)
+_BUSY = const(0)  # reporting, or about to look whether a report is due
+_SLEEPING = const(1)  # waits out the interval: a request cancels that wait
+_DUE = const(2)  # a report is asked for: no wait before the next
+_STOPPED = const(3)
 
 
 class Status:
@@ -30,9 +38,10 @@ class Status:
         link: the platform Link, for the IP address.
     """
 
-    # Class-level (the class dict has room): an instance dict of 11 names, 12 slots, not 17. The
-    # class dict itself holds 12 names (12 slots; the 13th grows it to 17): one waker for the
-    # request topic, the connect hook and discovery's state pass
+    # Class-level (the class dict has room): an instance dict of 8 names, 8 slots, not 12. The
+    # class dict itself holds 11 names (12 slots; the 13th grows it to 17). The status is its
+    # own callback (__call__) for both its topics and the connect hook: the handle holds it,
+    # not a bound method per registration
     name = "status"
     discover = True
 
@@ -41,57 +50,61 @@ class Status:
         self._interval = interval
         self._link = link
         self._uptime_ms = 0
+        from pysmartnode.platform import ticks_ms
+
         self._ticks = ticks_ms()
-        self._due = False  # a report is asked for: no wait before the next
-        self._sleeping = False  # the loop waits out the interval: a request cancels that wait
-        self._stopped = False
+        self._state = _BUSY
         self.reports = 0  # status reports the broker took (a config push waits for the next)
-        self._log = logging.getLogger("status")
-        mqtt.subscribe("./status/set", self._now, qos=0)
-        mqtt.subscribe("./restart/set", self._on_restart, qos=1)
-        mqtt.on_connect(self._now)
+        mqtt.subscribe("./status/set", self, qos=0)
+        mqtt.subscribe("./restart/set", self, qos=1)
+        mqtt.on_connect(self)
         self._task = asyncio.create_task(self._loop())
 
-    def _now(self, *args):
-        # A report at once: the loop's wait for the interval is cancelled. No asyncio.wait_for
-        # on an Event: that loads asyncio.funcs (0.9 KiB of heap for good) and makes two tasks
-        # per wait on MicroPython. args: (topic, msg, retained) of a request on ./status/set,
-        # where a retained one is stale; (reason,) of a connect hook, where "homeassistant"
-        # needs none (discovery's state pass after its config asks, through _publish_state)
+    def __call__(self, *args):
+        # args: (topic, msg, retained) of a message on ./status/set or ./restart/set, where a
+        # retained one is stale (a retained press must not restart the node at every start);
+        # (reason,) of a connect hook, where "homeassistant" needs no report (discovery's state
+        # pass after its config asks, through _publish_state)
         if args and (args[0] == "homeassistant" or len(args) > 2 and args[2]):
             return
-        self._due = True
-        if self._sleeping:
-            self._sleeping = False
-            self._task.cancel()
-
-    def _on_restart(self, topic, msg, retained):
-        if retained:
-            return  # a stale retained press must not restart the node at every start
-        if msg != "PRESS":
-            self._log.warning("ignored restart command %.40r: want PRESS", msg)
-            return
-
-        async def restart():  # made only when asked: no function of the class's for good
+        if args and args[0] == "./restart/set":
             from pysmartnode.logging import logger
-            from pysmartnode.platform import restart
 
-            self._log.warning("restart requested over MQTT")
-            await logger.flush(2)
-            logger.record_reset("restart requested over MQTT")
-            restart(1)  # on Linux: exit; the supervisor (systemd Restart=on-failure) restarts it
+            if args[1] != "PRESS":
+                logger.getLogger("status").warning(
+                    "ignored restart command %.40r: want PRESS", args[1]
+                )
+                return
 
-        asyncio.create_task(restart())
+            async def restart():  # made only when asked: no function of the class's for good
+                from pysmartnode.platform import restart
+
+                logger.getLogger("status").warning("restart requested over MQTT")
+                await logger.flush(2)
+                logger.record_reset("restart requested over MQTT")
+                restart(1)  # on Linux: exit; a supervisor (systemd Restart=on-failure) restarts
+
+            asyncio.create_task(restart())
+            return
+        # A report at once: the loop's wait for the interval is cancelled. No asyncio.wait_for
+        # on an Event: that loads asyncio.funcs (0.9 KiB of heap for good) and makes two tasks
+        # per wait on MicroPython
+        if self._state == _SLEEPING:
+            self._task.cancel()
+        if self._state != _STOPPED:
+            self._state = _DUE
 
     def report(self):
         """The status as a dict."""
         from pysmartnode import node
         from pysmartnode.logging.logger import dropped
+        from pysmartnode.platform import PLATFORM, collect, mem_free, ticks_diff, ticks_ms
 
         now = ticks_ms()  # uptime: the tick counter wraps on boards, so it is summed up here
         self._uptime_ms += ticks_diff(now, self._ticks)
         self._ticks = now
-        stats = self._mqtt.stats()
+        # The client's own: the handle's stats() would load mqtt_rare.py for every report
+        stats = self._mqtt._client.stats()
         if mem_free() is not None:  # None on CPython: no fixed heap
             collect()  # what is free once the garbage is gone, not what the last one left
         return {
@@ -112,52 +125,37 @@ class Status:
         }
 
     async def _loop(self):
-        # The report is made and handed to the handle in a function of its own: as an argument
-        # on this frame's stack it stayed there, past the call, for the whole interval (the
-        # dict and its values: ~0.4 KB of the idle node's heap for good)
-        def publish():
-            return self._mqtt.publish("./status", self.report(), qos=1)
-
         while True:
-            if not self._due:
-                self._sleeping = True
+            if self._state != _DUE:
+                self._state = _SLEEPING
                 try:
                     await asyncio.sleep(self._interval)
                 except asyncio.CancelledError:
-                    if self._stopped:
+                    if self._state == _STOPPED:
                         raise
                     if hasattr(self._task, "uncancel"):  # CPython counts them: this was a request
                         self._task.uncancel()
-                self._sleeping = False
-            self._due = False
-            try:  # a MemoryError anywhere here, the log line's too, must not end the reports
-                from pysmartnode import node
-
-                if node.discovery is not None and not node.discovery.ready():
-                    # Home Assistant gets the config before the state: discovery's state pass
-                    # after the config asks for this report (_publish_state)
-                    continue
-                if self._mqtt.isconnected():
-                    try:
-                        if await publish():
-                            self.reports += 1
-                    except Exception as e:  # a failed report must not end the reports
-                        self._log.error("status report failed: %s", e)
-            except MemoryError:  # no heap for a moment: the next interval reports
+            self._state = _BUSY
+            try:
+                if await _report(self):
+                    self.reports += 1
+            except MemoryError:  # no heap even for _report's coroutine: the next interval reports
                 pass
 
     def stop(self):
-        self._stopped = True
+        self._state = _STOPPED
         self._task.cancel()
 
     async def _publish_state(self):
-        self._now()
+        self()
 
     def discovery_entities(self):
         """Diagnostic entities read from the JSON on ./status, and the restart button.
 
         Made one at a time (a generator: the status is no component, only discovery iterates
         these): at the first connect the discovery publication is the idle node's heap peak."""
+        from pysmartnode.platform import mem_free
+
         expire = int(self._interval * 2.1) + 5
         for key in ("uptime", "ram_free", "reconnects", "ip", "version"):
             if key == "uptime":
@@ -180,3 +178,30 @@ class Status:
         restart = {"name": "Restart", "cmd_t": "./restart/set", "pl_prs": "PRESS",
                    "dev_cla": "restart", "ent_cat": "config"}  # fmt: skip
         yield "status_restart", "button", restart
+
+
+async def _report(status):
+    # Publishes one report; True once the broker took it. A coroutine of its own, not code of
+    # the loop's: the loop's frame lives as long as the node, and what runs here (the report
+    # on the stack as an argument, the node, the exception handling) would stay in it (the
+    # report dict: ~0.4 KB of the idle node's heap for good; each handler's nesting: 32 B). Of
+    # the module, not a closure of the loop's (64 B for good) nor a method (the class's table
+    # is full)
+    try:  # a MemoryError anywhere here, the log line's too, must not end the reports
+        from pysmartnode import node
+
+        if node.discovery is not None and not node.discovery.ready():
+            # Home Assistant gets the config before the state: discovery's state pass after
+            # the config asks for this report (_publish_state)
+            return False
+        if not status._mqtt.isconnected():
+            return False
+        try:
+            return await status._mqtt.publish("./status", status.report(), qos=1)
+        except Exception as e:  # a failed report must not end the reports
+            from pysmartnode.logging.logger import getLogger
+
+            getLogger("status").error("status report failed: %s", e)
+    except MemoryError:  # no heap for a moment: the next interval reports
+        pass
+    return False

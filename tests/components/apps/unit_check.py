@@ -246,17 +246,19 @@ async def instances_keep_only_what_is_there():
 
 def class_tables():
     # MicroPython only (CPython's class dicts hold more): the names in the base classes' and the
-    # MQTT handle's registry's tables (12 and 17 are growth steps: one more name costs 96 B),
+    # MQTT handle's and its registry's tables (12 and 17 are growth steps: one more name costs
+    # 80 B),
     # and the methods that are closures (one using super() is: 32 B more each)
     if sys.implementation.name != "micropython":
         return report("class_tables", None)
     from pysmartnode.components.unix import command_switch, disk, file_switch, load
+    from pysmartnode.networking.mqtt import MQTTHandle
     from pysmartnode.networking.mqtt_subs import Subscriptions
     from pysmartnode.utils.component.sensor_base import SensorBase
 
     classes = (ComponentBase, SensorBase, ComponentSensor, ComponentSwitch, load.CPULoad,
                disk.Disk, file_switch.FileSwitch, command_switch.CommandSwitch)  # fmt: skip
-    sizes = [len(c.__dict__) for c in (SensorBase, ComponentSensor, Subscriptions)]
+    sizes = [len(c.__dict__) for c in (SensorBase, ComponentSensor, Subscriptions, MQTTHandle)]
     closures = []
     for c in classes:
         for name, value in c.__dict__.items():

@@ -31,6 +31,30 @@ logger.set_level(logger.DEBUG)  # set_level and level: the logger's control part
 log.debug("now on")
 check("log_set_level", logger.level() == logger.DEBUG and logger._queue[-1][1] == "[unit] now on")
 logger.set_level(logger.INFO)
+tapped = []
+tap = logger.tap(lambda level, name, text: tapped.append(text))
+log.info("tapped")
+log.info("local", local_only=True)
+logger.untap(tap)
+logger.untap(tap)  # a second untap changes nothing
+log.info("untapped")
+check("log_tap", tapped == ["tapped"] and logger._taps == ())
+
+# A logger's own level: setLevel and isEnabledFor are control.py's, loaded for the call and
+# dropped (set_level above loaded it: dropped first, as start-up does; DEBUG is 10)
+__import__("pysmartnode.utils").utils.forget("pysmartnode.logging.control")
+own = logger.getLogger("own")
+before = own.isEnabledFor(10)
+own.setLevel(10)
+own.debug("own debug")
+check(
+    "log_logger_level",
+    not before
+    and own.isEnabledFor(10)
+    and logger._queue[-1][1] == "[own] own debug"
+    and "pysmartnode.logging.control" not in __import__("sys").modules
+    and not hasattr(own, "no_such_method"),
+)
 
 sent = []
 
@@ -85,15 +109,66 @@ async def status_wakes():
     asked = []
     for args in ((), ("./status/set", "now", False), ("connect",), ("reconnect",),
                  ("./status/set", "now", True), ("homeassistant",)):  # fmt: skip
-        status._due = False
-        status._now(*args)
-        asked.append(status._due)
+        status._state = 0  # busy (status._BUSY): asked, it is due (_DUE, 2) next
+        status(*args)  # the status is its own callback (request topic, connect hook)
+        asked.append(status._state == 2)
     status.stop()
     await asyncio.sleep(0)
     return asked
 
 
 check("status_wakes", asyncio.run(status_wakes()) == [True, True, True, True, False, False])
+
+
+def handle_rare_methods():
+    # The MQTT handle's rarely used methods (mqtt_rare.py) answer as its methods, and their
+    # module is gone after each call; other names still raise AttributeError
+    import sys
+
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    handle = MQTTHandle("unit", server="127.0.0.1", port=1)
+    got = []
+
+    def hook(up):
+        got.append(up)
+
+    def on_pump(topic, msg, retained):
+        got.append((topic, msg, retained))
+
+    handle.subscribe("./pump/set", on_pump)
+    handle.on_link(hook)
+    handle._on_link(True)
+    handle.off_link(hook)
+    handle._on_link(False)
+    got.append(handle.deliver("./pump/set", "ON"))
+    handle.unsubscribe("./pump/set", on_pump)
+    got.append(handle.deliver("./pump/set", "OFF"))
+    got.append(handle.short("home/unit/pump"))
+    got.append(handle.device_topic("pump", True))
+    got.append("reconnects" in handle.stats())
+    got.append((handle.callbacks_dropped, handle._running, handle._stopping, handle._worker))
+    got.append(hasattr(handle, "no_such_method") or hasattr(handle, "_link_hooks_x"))
+    got.append("pysmartnode.networking.mqtt_rare" in sys.modules)
+    return got
+
+
+check(
+    "handle_rare_methods",
+    handle_rare_methods()
+    == [
+        True,
+        ("./pump/set", "ON", False),
+        1,
+        0,
+        "./pump",
+        "./pump/set",
+        True,
+        (0, 0, False, None),
+        False,
+        False,
+    ],
+)
 
 # time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
 check("weekday", ntp.weekday(2024, 3, 31) == 0 and ntp.weekday(2000, 1, 1) == 6)

@@ -1,0 +1,139 @@
+"""The rarely used methods of the node's MQTT handle (networking/mqtt.py, mqtt_subs.py): start-up,
+shutdown, connect and link hooks, counters, unsubscribing, HTTP's delivery, a refused
+subscription's retry, a publication that cannot be sent.
+
+Functions of the handle, not methods: `Subscriptions.__getattr__` loads this module for each
+call and drops it at once, so the idle node holds none of them (a function is 32 bytes of heap
+for as long as its class lives, and each name a slot of the class's table). What runs at the
+first connect (the heap's peak) stays in the classes.
+"""
+
+import asyncio
+
+from mqtt_as.codec import matches
+
+from pysmartnode.networking.mqtt import _explained
+from pysmartnode.platform import const
+
+_STRIDE = const(3)  # as in mqtt_subs.py: the registry's items per subscription
+_RESTORE = const(8)  # mqtt_subs.py's flag of a one-shot restore subscription
+_RETRY_FIRST = const(1)  # seconds between first-connect attempts, doubling up to _RETRY_MAX
+_RETRY_MAX = const(30)
+
+
+async def connect(handle):
+    """Connects, retrying for ever with a growing pause; returns once connected.
+
+    After this the client keeps the connection by itself.
+    """
+    delay = _RETRY_FIRST
+    while True:
+        try:
+            await handle._client.connect()
+            break
+        except OSError as e:  # MQTTError and MQTTRefused are OSErrors
+            handle._log.warning(
+                "broker unreachable: %s; next attempt in %d s", _explained(str(e)), delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX)
+
+
+async def stop(handle, timeout=2):
+    """Publishes `offline`, then disconnects; no `online` or connect hook after it."""
+    # A clean disconnect sends no will: DISCONNECT only once the broker acknowledged
+    # `offline`. Else (no link, a connect cut short, no answer in timeout seconds) close
+    # the connection: the broker then publishes the will, `offline`
+    handle._stopping = True
+    if handle._worker is not None:
+        handle._worker.cancel()
+        handle._worker = None
+    client = handle._client
+    said = False
+    if client.isconnected():
+        try:
+            said = await asyncio.wait_for(
+                client.publish(handle.availability_topic, "offline", True, 1), timeout
+            )
+        except (OSError, asyncio.TimeoutError):
+            pass
+    if said:
+        await client.disconnect()
+    client.close()
+
+
+def on_connect(handle, callback):
+    """callback(reason) runs after every connect and when Home Assistant comes online.
+
+    reason is "connect" (the first), "reconnect", or "homeassistant". Discovery publishers
+    register here. A function or a coroutine function; a raise is logged.
+    """
+    handle._hooks.append(callback)
+
+
+def on_link(handle, callback):
+    """callback(up: bool) runs when the connection to the broker goes up or down."""
+    if not hasattr(handle, "_link_hooks"):
+        handle._link_hooks = []  # on_link callbacks
+    handle._link_hooks.append(callback)
+
+
+def off_link(handle, callback):
+    """Removes a callback given to on_link (a component that stops)."""
+    hooks = getattr(handle, "_link_hooks", ())
+    if callback in hooks:
+        hooks.remove(callback)
+
+
+def short(handle, topic):
+    """The device form of a full topic: `<home>/<device_id>/x` becomes `./x`."""
+    prefix = handle._prefix
+    return "./" + topic[len(prefix) :] if topic.startswith(prefix) else topic
+
+
+def device_topic(handle, name, is_request=False):
+    """`./name`, or the command topic `./name/set` if is_request."""
+    return ("./%s/set" if is_request else "./%s") % name
+
+
+def stats(handle):
+    """The client's counters (connects, reconnects, dropped, downtime...)."""
+    return handle._client.stats()
+
+
+def unsubscribe(handle, topic, callback=None):
+    """Removes the callbacks registered for topic (only callback, if given)."""
+    full = handle.topic(topic).encode()
+    subs = handle._subs
+    i = 0
+    while i < len(subs):
+        if subs[i] == full and (callback is None or subs[i + 1] == callback):
+            del subs[i : i + _STRIDE]
+        else:
+            i += _STRIDE
+    handle._changed(full)
+
+
+def deliver(handle, topic, payload):
+    """Runs the callbacks registered for topic as if payload had come from the broker (not
+    retained); returns how many there were. The HTTP API sends its commands through here,
+    so a command over HTTP does exactly what the same command over MQTT does."""
+    full = handle.topic(topic).encode()
+    subs = handle._subs
+    count = 0
+    for i in range(0, len(subs), _STRIDE):
+        if not subs[i + 2] & _RESTORE and matches(subs[i], full):
+            count += 1
+    if count:
+        handle(full, payload.encode(), False)  # as an incoming message
+    return count
+
+
+async def _retry(handle, topic_filter, delay):
+    await asyncio.sleep(delay)
+    handle._changed(topic_filter)
+
+
+async def _raise(handle, e):
+    # publish()'s answer to a topic or payload it cannot send: raises where it is awaited
+    raise e
