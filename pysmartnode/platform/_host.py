@@ -11,15 +11,9 @@ def __getattr__(name):
         " link_on_change "
     ):
         raise AttributeError(name)
-    import sys
+    from pysmartnode.utils import use_once
 
-    full = "pysmartnode.platform._host_rare"
-    __import__(full)
-    module = sys.modules.pop(full)
-    package = sys.modules.get("pysmartnode.platform")
-    if package is not None and "_host_rare" in package.__dict__:
-        delattr(package, "_host_rare")
-    return getattr(module, name)
+    return getattr(use_once("pysmartnode.platform._host_rare"), name)
 
 
 class Link:

@@ -74,12 +74,6 @@ def __getattr__(name):
         return getattr(_host, name)
     if (" %s " % name) not in " device_id reset_cause watch every ":
         raise AttributeError(name)
-    import sys
+    from pysmartnode.utils import use_once
 
-    full = "pysmartnode.platform.unix_rare"
-    __import__(full)
-    module = sys.modules.pop(full)
-    package = sys.modules.get("pysmartnode.platform")
-    if package is not None and "unix_rare" in package.__dict__:
-        delattr(package, "unix_rare")
-    return getattr(module, name)
+    return getattr(use_once("pysmartnode.platform.unix_rare"), name)

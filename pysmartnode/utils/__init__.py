@@ -11,3 +11,11 @@ def forget(name):
     package = sys.modules.get(package)
     if package is not None and leaf in package.__dict__:
         delattr(package, leaf)
+
+
+def use_once(name):
+    """Imports the module `name` (dotted) for one use and forgets it at once (see forget): it
+    lives as long as the caller holds it or a function of it runs."""
+    module = __import__(name, None, None, ("_",))
+    forget(name)
+    return module

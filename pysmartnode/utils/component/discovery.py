@@ -141,11 +141,9 @@ def _load(name):
     # pysmartnode.utils.component.<name>, imported for one call and dropped at once from
     # sys.modules and from its package, with ha_payload (which it imports): it lives as long as
     # a function of it runs
-    from pysmartnode.utils import forget
+    from pysmartnode.utils import forget, use_once
 
-    name = "pysmartnode.utils.component." + name
-    module = __import__(name, None, None, ("_",))
-    forget(name)
+    module = use_once("pysmartnode.utils.component." + name)
     forget("pysmartnode.utils.component.ha_payload")
     return module
 
