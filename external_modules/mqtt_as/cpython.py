@@ -169,7 +169,7 @@ class Connection(asyncio.BufferedProtocol):
         self._hot = False
         try:
             n = len(data)
-            if n > 1 and data[1] == n - 2 < 128 and not link._rbuf and not link._first:
+            if n > 1 and data[1] == n - 2 < 128 and not link._rbuf and link._large is None:
                 # The read is one whole small packet and nothing was half-read before it (a
                 # PUBACK, a short message): what _feed and _dispatch do with it, without the
                 # parse loop

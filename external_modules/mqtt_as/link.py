@@ -1,16 +1,17 @@
 """One broker connection and its upkeep: close for real, detect faults, reconnect, log. Its
-making and opening (init, _open) are conn.py's. Between Wire (bytes, watchdog) and Session,
-whose _notify(up), _lost_inflight() and _log(level, msg) it calls."""
+making and opening (init, _open) are conn.py's. A layer of MQTTClient (see __init__.py) between
+Wire (bytes, watchdog) and Session, whose _notify(up), _lost_inflight() and _log(level, msg) it
+calls."""
 
 import asyncio
 
 from .codec import CPYTHON, const, rand8, ticks_diff, ticks_ms
-from .wire import Wire, wake
+from .wire import wake
 
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
 
 
-class Link(Wire):
+class Link:  # a layer of MQTTClient, merged into it (__init__.py)
     _max_in = 0  # max_incoming, 0: no limit (set on the instance otherwise)
 
     def _fault(self, where, e):  # e: None, or the exception (no default: 32-byte function)

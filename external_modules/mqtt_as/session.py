@@ -1,11 +1,11 @@
 """What MQTT keeps across connections: QoS 1 messages in flight, the offline queue, and the
-application's callbacks (subscriptions: subs.py). Session is the base of MQTTClient."""
+application's callbacks (subscriptions: subs.py). Session is the top layer of MQTTClient, merged
+into it with Link and Wire (__init__.py)."""
 
 import asyncio
 
 from . import codec
 from .codec import const, matches, ticks_diff, ticks_ms
-from .link import Link
 from .wire import park, waitq, wake
 
 _TOPIC = const(0)  # indices of a message record
@@ -23,7 +23,7 @@ _DEATHS = const(11)  # connections that died while it was sent and unacknowledge
 _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
 
 
-class Session(Link):
+class Session:  # a layer of MQTTClient, merged into it (__init__.py)
     _max_inflight = 32  # max_inflight (set on the instance if another)
 
     def _notify(self, up):

@@ -1,6 +1,6 @@
 """The bytes of one connection: parse what arrives, write packets whole, watch the link.
-Wire is the bottom of MQTTClient (MQTTClient -> Session -> Link -> Wire). It calls what the
-classes above provide: _fault(where, e) when the link is dead, _deliver(topic, msg, retained)
+Wire is the bottom layer of MQTTClient (MQTTClient, Session, Link, Wire: one class, see
+__init__.py). It calls what the layers above provide: _fault(where, e) when the link is dead, _deliver(topic, msg, retained)
 for each PUBLISH, _discard(first, head, size) for one too big to keep, _acked(pid) for each
 PUBACK, _check_inflight(now, resp_ms) on watchdog ticks while acks are awaited."""
 
@@ -19,6 +19,11 @@ _SMALL = const(1024)  # bytes payloads up to this size are written at once, with
 # MicroPython: payloads up to this size go out in the same write as their header (one TCP
 # segment); a copy of both wants a hole that long, which a full heap may lack (mpsock.send)
 _JOIN = const(96)
+_FIRST = const(0)  # indices of the large packet's list
+_SIZE = const(1)
+_GOT = const(2)
+_BODY = const(3)
+_HEAD = const(4)
 
 if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
     from .cpython import park, waitq, wake
@@ -26,21 +31,19 @@ else:
     from .mpsock import park, waitq, wake
 
 
-class Wire:
-    # A large packet's state, class attributes until the first one comes (an instance's
-    # attributes share one table: see options.py): its first byte while it is filled or skipped,
-    # else 0; its body (None while skipping one too big to keep); and, in MQTTClient, where the
-    # class table has room: _head, skipping, the first bytes (topic and packet id); _size, _got
-    _first = 0
-    _body = None
+class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
+    # A large packet while it is filled or skipped: [first byte, size, bytes got, body or None
+    # (skipping one too big to keep), head (skipping: the first bytes, topic and packet id)]. One
+    # name, a class attribute till the first one comes (the instance's and the class's tables
+    # have no room to spare: see options.py and __init__.py)
+    _large = None
 
     # ----------------------------------------------------------------- reading
 
     def _reset_parser(self):
         self._rbuf = b""  # the start of a small packet whose end has not arrived yet
-        if self._first:  # a large packet cut short by the outage
-            self._first = 0
-            self._body = self._head = None
+        if self._large is not None:  # a large packet cut short by the outage
+            self._large = None
         self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
         if self._view is None and not CPYTHON:
             # The reader's one buffer for life (read(n) would want n free bytes every call)
@@ -51,12 +54,12 @@ class Wire:
         view = self._view
         try:
             while True:
-                body = self._body
-                if body is not None and self._size - self._got > _CHUNK:
+                large = self._large
+                if large is not None and large[_BODY] and large[_SIZE] - large[_GOT] > _CHUNK:
                     # A large message goes straight into its own buffer: no copies on the way
-                    got = await reader.readinto(memoryview(body)[self._got :])
-                    self._got += got
-                    if got and self._got == self._size:
+                    got = await reader.readinto(memoryview(large[_BODY])[large[_GOT] :])
+                    large[_GOT] += got
+                    if got and large[_GOT] == large[_SIZE]:
                         self._finish()
                 else:
                     got = await reader.readinto(view)
@@ -75,9 +78,9 @@ class Wire:
     def _feed(self, data):
         """Parse what arrived (bytes or memoryview), dispatch every complete packet; raise
         ValueError for malformed input. PUBACKs owed collect in _acks_due for the caller."""
-        if self._first:
+        if self._large is not None:
             used = self._fill(data)
-            if self._first or used == len(data):
+            if self._large is not None or used == len(data):
                 return
             data = data[used:]
         buf = self._rbuf + data if self._rbuf else data
@@ -104,26 +107,24 @@ class Wire:
         """A large packet starts: make its buffer, or skip it if too big or the heap is short."""
         if first & 0xF0 != _PUBLISH:
             raise ValueError("packet 0x%02x of %d bytes" % (first, size))
-        self._first = first
-        self._size = size
-        self._got = 0
-        self._body = None
+        body = None
         if not self._max_in or size <= self._max_in:
             try:
-                self._body = bytearray(size)
+                body = bytearray(size)
             except MemoryError:
                 pass  # read and discard it: one message must not cost the link
-        if self._body is None:
-            self._head = bytearray()
+        self._large = [first, size, 0, body, None if body is not None else bytearray()]
 
     def _fill(self, data):
         """Take bytes of the large packet from data; return how many were used."""
-        take = min(len(data), self._size - self._got)
-        body = self._body
+        large = self._large
+        got = large[_GOT]
+        take = min(len(data), large[_SIZE] - got)
+        body = large[_BODY]
         if body is not None:
-            body[self._got : self._got + take] = data[:take]
+            body[got : got + take] = data[:take]
         else:  # skipping: keep only what names the topic and the packet id
-            head = self._head
+            head = large[_HEAD]
             used = 0
             while used < take:
                 keep = 2 if len(head) < 2 else 4 + (head[0] << 8 | head[1])
@@ -132,19 +133,17 @@ class Wire:
                 k = min(take - used, keep - len(head))
                 head += data[used : used + k]
                 used += k
-        self._got += take
-        if self._got == self._size:
+        large[_GOT] = got + take
+        if got + take == large[_SIZE]:
             self._finish()
         return take
 
     def _finish(self):
-        first, body, head = self._first, self._body, self._head
-        self._first = 0
-        self._body = self._head = None
-        if body is not None:
-            self._dispatch(first, body)
+        large, self._large = self._large, None
+        if large[_BODY] is not None:
+            self._dispatch(large[_FIRST], large[_BODY])
         else:
-            self._discard(first, head, self._size)
+            self._discard(large[_FIRST], large[_HEAD], large[_SIZE])
 
     def _dispatch(self, first, body):
         kind = first & 0xF0

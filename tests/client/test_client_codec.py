@@ -289,7 +289,7 @@ def test_the_parser_splits_any_chunking_of_a_stream_into_the_same_packets(stream
     for chunk in chunks:
         client._feed(memoryview(chunk))  # as MicroPython's reader hands it over
     assert seen == stream
-    assert client._rbuf == b"" and not client._first  # nothing left once the stream is in
+    assert client._rbuf == b"" and client._large is None  # nothing left once the stream is in
 
 
 @given(st.lists(packets, min_size=1, max_size=12), st.data())
@@ -324,7 +324,7 @@ def test_cpython_reads_every_chunk_into_one_buffer_and_keeps_no_view_of_it(strea
             conn.buffer_updated(len(chunk))
             buf[:] = b"\xee" * len(buf)  # what the next read leaves of this one
     assert seen == stream
-    assert client._rbuf == b"" and not client._first
+    assert client._rbuf == b"" and client._large is None
 
 
 def test_a_malformed_packet_in_the_stream_is_reported_not_skipped():
