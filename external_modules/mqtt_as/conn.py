@@ -19,6 +19,12 @@ def _release_waiters(c):
     wake(c._upq)  # requests waiting for a link: they see _running False
 
 
+def _stop_io(c):  # as Link._drop_connection does first
+    for task in c._conn_tasks:
+        c._cancel(task)
+    c._conn_tasks = ()
+
+
 async def connect(c, quick=False):
     """Connect once; raise MQTTError (MQTTRefused for a CONNACK refusal) on failure.
 
@@ -34,7 +40,7 @@ async def connect(c, quick=False):
         if clean_init and not clean:
             # Start from an empty session, then keep the session from the first outage on
             await _open(c, True, False)
-            c._stop_io()
+            _stop_io(c)
             try:
                 await c._send(b"\xe0\x00")  # DISCONNECT
             finally:
@@ -167,7 +173,7 @@ async def disconnect(c):
     """Send DISCONNECT (no will) and close; connect() may be called again afterwards."""
     c._running = False
     c._cancel(c._supervisor)
-    c._stop_io()  # the broker closes after DISCONNECT: that EOF is no fault
+    _stop_io(c)  # the broker closes after DISCONNECT: that EOF is no fault
     if c._connected:
         try:
             await _within(c, c._send(b"\xe0\x00"))  # DISCONNECT
@@ -183,9 +189,11 @@ def close(c):
     """Close the socket and cancel every task the client started; no DISCONNECT is sent."""
     c._running = False
     # First: the drop wakes publishers waiting for a slot in flight
-    for rec in c._outq + c._slotq + list(c._inflight.values()):
+    for rec in c._outq + (c._slotq or []) + list(c._inflight.values()):
         c._done(rec, False)
-    c._outq, c._inflight, c._slotq = [], {}, []
+    c._outq, c._inflight = [], {}
+    if c._slotq:
+        c._slotq.clear()
     c._drop_connection()
     for task in list(c._tasks):
         c._cancel(task)

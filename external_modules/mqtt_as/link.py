@@ -5,7 +5,7 @@ calls."""
 
 import asyncio
 
-from .codec import CPYTHON, const, rand8, ticks_diff, ticks_ms
+from .codec import CPYTHON, const, ticks_diff, ticks_ms  # 10 names at most here: 10 slots
 from .wire import wake
 
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
@@ -41,17 +41,14 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
         except MemoryError:
             pass
 
-    def _stop_io(self):
-        for task in self._conn_tasks:
-            self._cancel(task)
-        self._conn_tasks = ()
-
     def _drop_connection(self):
         """Close the connection for real and wake everything that waits on it."""
         if self._connected:
             self._down_since = ticks_ms()
         self._connected = False
-        self._stop_io()
+        for task in self._conn_tasks:  # the reader (MicroPython), the restore's watchdog
+            self._cancel(task)
+        self._conn_tasks = ()
         task, self._writing = self._writing, None
         if not CPYTHON and task is not None and task is not asyncio.current_task():
             task.cancel()  # a writer blocked in drain; CPython's abort wakes it instead
@@ -143,6 +140,8 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
         while self._running and not self._connected:
             try:  # a MemoryError must not end the outage's count (oom_cb): it stays in here
                 if attempt:
+                    from .codec import rand8  # not a name of this module
+
                     delay = min(cap, 50 << min(attempt, 12)) * (128 + rand8() // 2) // 255  # ms
                     await (asyncio.sleep(delay / 1000) if CPYTHON else asyncio.sleep_ms(delay))
                 try:

@@ -103,10 +103,8 @@ def init(c, cfg):  # MQTTClient(cfg)
     if o["max_incoming"]:
         c._max_in = o["max_incoming"]
     c._busy = False  # a packet is being written (see Wire._send: one at a time)
-    c._lockq = []  # events of the writers waiting for their turn, first first
     c._upq = waitq()  # requests waiting for the link (_connected 2) park here
     c._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
-    c._slotq = []  # QoS 1 records waiting for a slot in flight, first first
     c._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
     c._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
     c._tasks = set()  # every task this client started and has not seen finish

@@ -5,7 +5,7 @@ into it with Link and Wire (__init__.py)."""
 import asyncio
 
 from . import codec
-from .codec import const, matches, ticks_diff, ticks_ms
+from .codec import const, ticks_diff, ticks_ms  # 12 names at most here: a table of 12 slots
 from .wire import park, waitq, wake
 
 _TOPIC = const(0)  # indices of a message record
@@ -25,6 +25,9 @@ _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain show
 
 class Session:  # a layer of MQTTClient, merged into it (__init__.py)
     _max_inflight = 32  # max_inflight (set on the instance if another)
+    # QoS 1 records waiting for a slot in flight, first first: a list made at the first wait
+    # (rare: max_inflight messages unacknowledged), None till then (an empty list is 64 bytes)
+    _slotq = None
 
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
@@ -42,7 +45,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
 
     def _deliver(self, topic, msg, retained):
         for f, sub in list(self._subs.items()):
-            if sub[1] is not None and matches(f, topic):
+            if sub[1] is not None and codec.matches(f, topic):
                 self._call(sub[1], topic, msg, retained)
         if self.queue is not None:
             self.queue.put((topic, msg, retained))
@@ -144,14 +147,6 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
         if made != size:
             self._log("error", "chunked payload of %d bytes, not len() %d" % (made, size))
 
-    async def _wait_up(self):
-        if not self._running:
-            raise error("not connected: call connect() first")
-        while self._connected != 2:  # 2: up
-            await park(self._upq)
-            if not self._running:
-                raise error("client closed")
-
     def _next_pid(self):  # max_inflight keeps ids free, so this always ends
         pid = self._pid
         while True:
@@ -175,6 +170,8 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
         qos = rec[_QOS]
         if qos:
             while len(self._inflight) >= self._max_inflight:  # outages too: the re-sends count
+                if self._slotq is None:
+                    self._slotq = []
                 self._slotq.append(rec)  # in line, parked on its own: _done wakes one, not all
                 try:
                     await park(rec[_EVENT])

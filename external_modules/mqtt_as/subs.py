@@ -31,7 +31,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
     sub = old if old is not None and old[0] == qos else [qos, cb, None, 0]
     sub[1] = cb
     while True:
-        await c._wait_up()
+        await _wait_up(c)
         if sub[3] > c._opts[11]:  # max_repubs; lost() dropped it (and logged why)
             from .errors import sub_error
 
@@ -51,6 +51,18 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
         return codes[0]
 
 
+async def _wait_up(c):  # until the link is up (reported), or raise if the client is closed
+    from .session import error
+    from .wire import park
+
+    if not c._running:
+        raise error("not connected: call connect() first")
+    while c._connected != 2:  # 2: up
+        await park(c._upq)
+        if not c._running:
+            raise error("client closed")
+
+
 async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
     from .codec import check_filter as f
 
@@ -58,7 +70,7 @@ async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
     c._subs.pop(f, None)
     deaths = 0
     while True:
-        await c._wait_up()
+        await _wait_up(c)
         if await _request(c, (f,), None) is not None:
             return
         deaths += 1

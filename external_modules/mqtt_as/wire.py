@@ -37,6 +37,9 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
     # name, a class attribute till the first one comes (the instance's and the class's tables
     # have no room to spare: see options.py and __init__.py)
     _large = None
+    # The writers waiting for their turn (what each parks on), first first: a list made at the
+    # first writer that has to wait, None till then (an empty list is 64 bytes)
+    _lockq = None
 
     # ----------------------------------------------------------------- reading
 
@@ -245,6 +248,8 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
     async def _turn(self):
         # One packet at a time, FIFO, as asyncio.Lock (whose acquire() makes a generator)
         turn = waitq()
+        if self._lockq is None:
+            self._lockq = []
         self._lockq.append(turn)
         try:
             await park(turn)
