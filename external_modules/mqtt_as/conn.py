@@ -56,7 +56,7 @@ async def connect(c, quick=False):
 
         if isinstance(e, MQTTError):
             raise
-        msg = "cannot connect to %s:%d: %s" % (c._host, c._port, why(e))
+        msg = "cannot connect to %s:%d: %s" % (c._setup[2], c._setup[3], why(e))
         raise MQTTError(msg) from None
 
 
@@ -73,7 +73,7 @@ async def _open(c, clean, notify=True):
         open_connection = _open_socket  # closes for real, resolves the name once
     reader, writer = await open_connection(c)  # a new TCP (TLS) connection
     try:
-        hello = c._hello[0]
+        hello = c._setup[0]
         if clean:  # the flags follow the protocol name and level
             hello = bytearray(hello)
             hello[hello.find(b"MQTT\x04") + 5] |= 0x02
@@ -84,7 +84,7 @@ async def _open(c, clean, notify=True):
             from .errors import MQTTError, refused
 
             if ack[0] == 0x20 and ack[1] == 2:
-                raise refused(c._host, c._port, ack[3])
+                raise refused(c._setup[2], c._setup[3], ack[3])
             raise MQTTError("broker sent 0x%02x 0x%02x instead of CONNACK" % (ack[0], ack[1]))
     except BaseException:
         from .link import _close_writer
@@ -129,7 +129,7 @@ async def _open(c, clean, notify=True):
         return
     s = c._stats  # see options.py
     s[0] += 1  # connects
-    where = "%s:%d" % (c._host, c._port)
+    where = "%s:%d" % (c._setup[2], c._setup[3])
     if s[0] > 1:
         s[1] += 1  # reconnects
     if c._down_since is not None:
@@ -150,8 +150,10 @@ async def _ping_loop(c):  # the watchdog while _open restores a session (then: t
     from .codec import CPYTHON, ticks_ms
 
     try:  # a MemoryError ends it in a fault: with no watchdog the restore could wait for ever
-        resp_ms = int(c._resp_s * 1000)
-        tick = max(20, min(c._ping_ms, resp_ms) // 4)  # ms: sleep_ms() makes no float
+        resp_ms = int(c._opts[12] * 1000)  # response_time
+        tick = max(
+            20, min(c._opts[13], resp_ms) // 4
+        )  # ping interval  # ms: sleep_ms() makes no float
         queued = 0
         while c._connected:
             await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
@@ -165,8 +167,8 @@ async def _within(c, aw):  # aw, or an exception after response_time
     from .codec import CPYTHON
 
     if CPYTHON:
-        return await __import__("asyncio").wait_for(aw, c._resp_s)
-    return await _within_mp(aw, c._resp_s)  # no asyncio.funcs: 0.7 KB of heap for good
+        return await __import__("asyncio").wait_for(aw, c._opts[12])
+    return await _within_mp(aw, c._opts[12])  # no asyncio.funcs: 0.7 KB of heap for good
 
 
 async def disconnect(c):
@@ -215,7 +217,7 @@ async def broker_up(c):
         await c._send(PINGREQ_PACKET)
     except OSError:
         return False
-    deadline = c._resp_s * 1000
+    deadline = c._opts[12] * 1000  # response_time
     while c._connected and ticks_diff(ticks_ms(), sent) < deadline:
         if ticks_diff(c._last_rx, sent) >= 0:
             return True
@@ -243,10 +245,10 @@ async def _open_socket(client):  # MicroPython: (reader, writer), our mpsock.Str
 
     from .mpsock import Stream
 
-    tls = client._hello[1]
+    tls = client._setup[1]
     addr = client._addr
     if addr is None:
-        addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]
+        addr = socket.getaddrinfo(client._setup[2], client._setup[3], 0, socket.SOCK_STREAM)[0]
         client._addr = addr
     sock = socket.socket(addr[0], addr[1], addr[2])
     try:

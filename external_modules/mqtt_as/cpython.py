@@ -205,14 +205,14 @@ class Connection(asyncio.BufferedProtocol):
 
 async def open_connection(client):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
-    conn = Connection(client._resp_s)
+    conn = Connection(client._opts[12])  # response_time
     kw = {}
-    if client._hello[1]:  # TLS: (context, name)
-        kw["ssl"], kw["server_hostname"] = client._hello[1]
+    if client._setup[1]:  # TLS: (context, name)
+        kw["ssl"], kw["server_hostname"] = client._setup[1]
     make = asyncio.get_running_loop().create_connection(
-        lambda: conn, client._host, client._port, **kw
+        lambda: conn, client._setup[2], client._setup[3], **kw
     )
-    transport, _ = await asyncio.wait_for(make, client._resp_s)
+    transport, _ = await asyncio.wait_for(make, client._opts[12])
     try:  # Linux: keep unsent bytes in our buffer, where their progress can be seen
         transport.get_extra_info("socket").setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
     except (OSError, AttributeError):

@@ -37,7 +37,8 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
 
                 where = "%s: %s" % (where, why(e))
             self._stats[5] = where
-            self._log("warning", "link to %s:%d lost: %s" % (self._host, self._port, where))
+            msg = "link to %s:%d lost: %s"
+            self._log("warning", msg % (self._setup[2], self._setup[3], where))  # host, port
         except MemoryError:
             pass
 
@@ -85,8 +86,8 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
                     up_at = ticks_ms()
                     queued = 0
                     continue
-                resp_ms = int(self._resp_s * 1000)
-                tick = max(20, min(self._ping_ms, resp_ms) // 4)
+                resp_ms = int(self._opts[12] * 1000)  # response_time
+                tick = max(20, min(self._opts[13], resp_ms) // 4)  # ping interval (ms)
                 self._napping = True
                 try:
                     await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
@@ -178,7 +179,8 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
                     said = ticks_ms()
                     away = ticks_diff(said, self._down_since or said) // 1000
                     msg = "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
-                    self._log("warning", msg % (self._host, self._port, away, fails, reason))
+                    msg %= (self._setup[2], self._setup[3], away, fails, reason)  # host, port
+                    self._log("warning", msg)
                 attempt += 1
                 self._drop_connection()
             except MemoryError:

@@ -100,7 +100,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
         for w in self._waiters.values():
             if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
                 if ticks_diff(now, self._tx_at) > resp_ms:
-                    self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s, None)
+                    self._fault("no SUBACK/UNSUBACK within %s s" % self._opts[12], None)
                     return
         due = []
         for rec in self._inflight.values():

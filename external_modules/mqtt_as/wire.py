@@ -48,13 +48,10 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
         if self._large is not None:  # a large packet cut short by the outage
             self._large = None
         self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
-        if self._view is None and not CPYTHON:
-            # The reader's one buffer for life (read(n) would want n free bytes every call)
-            self._view = memoryview(bytearray(_CHUNK))
 
     async def _read_loop(self, reader):
         """MicroPython: read until the link fails, which is always a fault (CPython: cpython.py)."""
-        view = self._view
+        view = self._setup[4]  # the reader's one buffer for life, _CHUNK bytes (options.py)
         try:
             while True:
                 large = self._large
@@ -288,7 +285,8 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
                     self._fault("no answer within %d ms of PINGREQ" % resp_ms, None)
                     return queued
             elif (
-                max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx)) >= self._ping_ms
+                max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx))
+                >= self._opts[13]  # ping interval (ms)
             ):
                 if self._busy:
                     self._ping_due = True  # the writer sends it before its next packet
