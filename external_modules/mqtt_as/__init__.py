@@ -29,12 +29,12 @@ class MQTTClient:
     # One class, not four: the client is written in layers, each a class in a module of its own
     # (wire.py: the bytes of a connection; link.py: its upkeep; session.py: what MQTT keeps),
     # whose names are copied in here below, and the layer classes dropped. A class takes 160
-    # bytes (64-bit) and its own table's spare slots: one table for all, 59 slots (up to 59
-    # names, each class's __module__ and __qualname__ once: 60 grow it to 73, 224 bytes more),
-    # 768 bytes less than the 4 classes (64-bit). The layers define no name twice (tests check)
+    # bytes (64-bit) and its own table's spare slots: one table for all, 47 slots (up to 47
+    # names, each class's __module__ and __qualname__ once: 48 grow it to 59, 192 bytes more).
+    # So a method with one caller is written out there, and options are items of _opts (see
+    # options.py), not class defaults. The layers define no name twice (tests check it)
     DEBUG = False
     queue = up = down = None  # the event interface (queue_len > 0): set on the instance then
-    _max_packet = 0  # max_packet_size, 0: no limit (set on the instance otherwise)
 
     def __init__(self, cfg):
         _rare("options").init(self, cfg)
@@ -67,10 +67,10 @@ class MQTTClient:
         m = msg.encode() if isinstance(msg, str) else msg
         if isinstance(m, memoryview):
             m = bytes(m)
-        if self._max_packet:
+        if self._opts[14]:  # max_packet_size
             from .codec import check_size
 
-            check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._max_packet)
+            check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._opts[14])
         if self._connected == 2 and not self._outq:  # up
             if qos == 0:
                 return self._publish0(t, m, retain)

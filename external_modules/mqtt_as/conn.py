@@ -96,7 +96,10 @@ async def _open(c, clean, notify=True):
     c._ping_at = None
     c._ping_due = False
     c._connected = True
-    c._reset_parser()
+    c._rbuf = b""  # the parser's state (Wire), afresh
+    if c._large is not None:  # a large packet cut short by the outage
+        c._large = None
+    c._acks_due = []
     if CPYTHON:
         reader.start(c)  # from now on the protocol feeds _feed
         c._conn_tasks = (c._spawn(_ping_loop(c)),)

@@ -171,12 +171,7 @@ class Connection(asyncio.BufferedProtocol):
             n = len(data)
             if n > 1 and data[1] == n - 2 < 128 and not link._rbuf and link._large is None:
                 # The read is one whole small packet and nothing was half-read before it (a
-                # PUBACK, a short message): what _feed and _dispatch do with it, without the
-                # parse loop
-                if n == 4 and data[0] == 0x40:  # PUBACK: sequential QoS 1 waits for it
-                    if not link._acked(data[2] << 8 | data[3]):
-                        link._stats[6] += 1  # stray_acks
-                    return
+                # PUBACK, a short message): what _feed does with it, without the parse loop
                 link._dispatch(data[0], data[2:])
             else:
                 link._feed(data)

@@ -1,7 +1,7 @@
 """One broker connection and its upkeep: close for real, detect faults, reconnect, log. Its
 making and opening (init, _open) are conn.py's. A layer of MQTTClient (see __init__.py) between
-Wire (bytes, watchdog) and Session, whose _notify(up), _lost_inflight() and _log(level, msg) it
-calls."""
+Wire (bytes, watchdog) and Session, whose _notify(up), _done(record, result) and _log(level,
+msg) it calls; a fault counts a death for each QoS 1 message it cut (Session's records)."""
 
 import asyncio
 
@@ -9,11 +9,12 @@ from .codec import CPYTHON, const, ticks_diff, ticks_ms  # 10 names at most here
 from .wire import wake
 
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
+_REC_TOPIC = const(0)  # a message record's (session.py): its topic
+_REC_SENT = const(9)  # ticks of its last send on this connection, 0: not sent on it
+_REC_DEATHS = const(11)  # connections that died while it was sent and unacknowledged
 
 
 class Link:  # a layer of MQTTClient, merged into it (__init__.py)
-    _max_in = 0  # max_incoming, 0: no limit (set on the instance otherwise)
-
     def _fault(self, where, e):  # e: None, or the exception (no default: 32-byte function)
         """The link is dead: tear it down once and wake the supervisor to reconnect. State first,
         words after: formatting the reason may raise MemoryError; the state must not lie then."""
@@ -30,7 +31,25 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
             self._drop_connection()
             self._stats[4] += 1  # faults
             self._stats[5] = where  # last_fault
-            self._lost_inflight()
+            # A QoS 1 message sent on the dead connection and never acknowledged counts a death;
+            # one that killed max_repubs + 1 connections is poison (too big, a topic the broker
+            # rejects): its publish() raises. The same for SUBSCRIBEs (subs.py)
+            for pid in list(self._inflight):
+                rec = self._inflight[pid]
+                if rec[_REC_SENT]:
+                    rec[_REC_SENT] = 0
+                    rec[_REC_DEATHS] += 1
+                    if rec[_REC_DEATHS] > self._opts[11]:  # max_repubs
+                        del self._inflight[pid]
+                        from .session import error
+
+                        msg = "QoS 1 message to %s not acknowledged: the link died after each of"
+                        msg += " its %d sends (too big for the broker, or a topic it rejects?)"
+                        self._done(rec, error(msg % (rec[_REC_TOPIC], rec[_REC_DEATHS])))
+            if self._subs:
+                from .subs import lost
+
+                lost(self)
             self._notify(False)
             if e is not None:
                 from .errors import why
@@ -188,7 +207,10 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
         return attempt
 
     def _spawn(self, coro):
-        # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each
+        # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each.
+        # The client's own tasks also leave _tasks at their end (`_tasks.discard(current_task())`),
+        # not at the next _spawn() (which may come an hour later): a finished coroutine holds its
+        # last locals (a record, a callback's own finished coroutine...) as long as it is kept
         tasks = self._tasks
         for task in [t for t in tasks if t.done()]:
             tasks.discard(task)

@@ -5,10 +5,12 @@ into it with Link and Wire (__init__.py)."""
 import asyncio
 
 from . import codec
-from .codec import const, ticks_diff, ticks_ms  # 12 names at most here: a table of 12 slots
+from .codec import const, ticks_ms  # 12 names at most here (Session too): a table of 12 slots
 from .wire import park, waitq, wake
 
-_TOPIC = const(0)  # indices of a message record
+# Indices of a message record (wire.py's _watch and link.py's _fault read _TOPIC, _SENT,
+# _REPUBS and _DEATHS too, as _REC_...)
+_TOPIC = const(0)
 _MSG = const(1)
 _QOS = const(2)
 _RETAIN = const(3)
@@ -24,7 +26,6 @@ _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain show
 
 
 class Session:  # a layer of MQTTClient, merged into it (__init__.py)
-    _max_inflight = 32  # max_inflight (set on the instance if another)
     # QoS 1 records waiting for a slot in flight, first first: a list made at the first wait
     # (rare: max_inflight messages unacknowledged), None till then (an empty list is 64 bytes)
     _slotq = None
@@ -43,15 +44,6 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
         if up and connect_coro:
             self._call(connect_coro, self)
 
-    def _deliver(self, topic, msg, retained):
-        for f, sub in list(self._subs.items()):
-            if sub[1] is not None and codec.matches(f, topic):
-                self._call(sub[1], topic, msg, retained)
-        if self.queue is not None:
-            self.queue.put((topic, msg, retained))
-        elif self._opts[10] is not None:  # subs_cb
-            self._call(self._opts[10], topic, msg, retained)
-
     def _discard(self, first, head, size):
         """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""
         qos = (first >> 1) & 3
@@ -64,56 +56,9 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
         if self._stats[8] == 1:
             try:
                 msg = "discarded %d bytes on %s (max_incoming %d, or no heap); more: stats() only"
-                self._log("warning", msg % (size, bytes(head[2 : 2 + tlen]), self._max_in))
+                self._log("warning", msg % (size, bytes(head[2 : 2 + tlen]), self._opts[15]))
             except MemoryError:
                 pass
-
-    def _acked(self, pid):  # the link's, for each PUBACK; False if no publish waited for it
-        rec = self._inflight.pop(pid, None)
-        if rec is not None:
-            self._done(rec, True)
-        return rec is not None
-
-    def _lost_inflight(self):
-        """The connection died: a message sent on it and never acknowledged counts a death; one
-        that killed max_repubs + 1 connections is poison (too big, a topic the broker rejects)."""
-        for pid in list(self._inflight):
-            rec = self._inflight[pid]
-            if rec[_SENT]:
-                rec[_SENT] = 0
-                rec[_DEATHS] += 1
-                if rec[_DEATHS] > self._opts[11]:  # max_repubs
-                    del self._inflight[pid]
-                    msg = "QoS 1 message to %s not acknowledged: the link died after each of its"
-                    msg += " %d sends (too big for the broker, or a topic it rejects?)"
-                    self._done(rec, error(msg % (rec[_TOPIC], rec[_DEATHS])))
-        if self._subs:
-            from .subs import lost
-
-            lost(self)  # the same for SUBSCRIBEs
-
-    def _check_inflight(self, now, resp_ms):
-        """Watchdog tick: re-send (DUP, same id) what waited response_time for its PUBACK, up to
-        max_repubs times, then the link is dead (as in mqtt_as); so after a late SUBACK/UNSUBACK."""
-        if self._writing is not None:
-            return  # a long write: acks wait behind it
-        for w in self._waiters.values():
-            if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
-                if ticks_diff(now, self._tx_at) > resp_ms:
-                    self._fault("no SUBACK/UNSUBACK within %s s" % self._opts[12], None)
-                    return
-        due = []
-        for rec in self._inflight.values():
-            sent = rec[_SENT]
-            if sent and ticks_diff(now, sent) > resp_ms and ticks_diff(now, self._tx_at) > resp_ms:
-                if rec[_REPUBS] >= self._opts[11]:  # max_repubs
-                    self._fault("no PUBACK after %d re-sends" % rec[_REPUBS], None)
-                    return
-                rec[_REPUBS] += 1
-                rec[_SENT] = now
-                due.append(rec)
-        if due:
-            self._spawn(self._resend(due))
 
     async def _resend(self, recs):
         try:
@@ -126,7 +71,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             pass  # the link died: the reconnect re-sends them
         except MemoryError as e:  # as in every task of the client: a fault, not a dead task
             self._fault("re-send", e)
-        self._let_go()
+        self._tasks.discard(asyncio.current_task())  # see _spawn
 
     async def _write_pieces(self, writer, payload):
         """Wire._send's payload, a drain before each piece (progress): bytes in slices, a chunked
@@ -162,14 +107,16 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
     def _done(self, rec, result):
         rec[_RESULT] = result
         wake(rec[_EVENT])
-        if self._slotq and len(self._inflight) < self._max_inflight:
+        if self._slotq and len(self._inflight) < self._opts[16]:  # max_inflight
             wake(self._slotq.pop(0)[_EVENT])  # a slot is free: its first waiter goes
 
     async def _emit(self, rec, wait):  # no default: a function object of 32 bytes, not 64
         """Send a record (link up); QoS 1 stays in flight until PUBACK; wait: await the result."""
         qos = rec[_QOS]
         if qos:
-            while len(self._inflight) >= self._max_inflight:  # outages too: the re-sends count
+            while (
+                len(self._inflight) >= self._opts[16]
+            ):  # max_inflight; outages too: re-sends count
                 if self._slotq is None:
                     self._slotq = []
                 self._slotq.append(rec)  # in line, parked on its own: _done wakes one, not all
@@ -232,7 +179,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             if rec[_RESULT] is None and rec[_PID] not in self._inflight:
                 self._outq.insert(0, rec)
             self._fault("flush", e)
-        self._let_go()
+        self._tasks.discard(asyncio.current_task())  # see _spawn
 
     async def _await_record(self, rec):
         try:
@@ -260,13 +207,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             await coro
         except Exception as e:
             self._callback_failed(e)
-        self._let_go()
-
-    def _let_go(self):
-        # A task of _spawn()'s at its end: out of _tasks now, not at the next _spawn() (which
-        # may come an hour later). Its finished coroutine holds its last locals (a record, the
-        # callback's own finished coroutine and what that held) as long as the task is kept
-        self._tasks.discard(asyncio.current_task())
+        self._tasks.discard(asyncio.current_task())  # see _spawn
 
     def _log(self, level, msg):
         # Logging never raises: not for a broken log callback, not for a MemoryError

@@ -20,7 +20,7 @@ table (no import of a name, no constant in it: subscription indices are literals
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
     from .codec import check_filter as f  # a local, not a name in this module's dict
 
-    f = f(topic, c._max_packet)
+    f = f(topic, c._opts[14])
     if qos not in (0, 1):
         raise ValueError("qos must be 0 or 1, got %r" % (qos,))
     old = c._subs.get(f)
@@ -66,7 +66,7 @@ async def _wait_up(c):  # until the link is up (reported), or raise if the clien
 async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
     from .codec import check_filter as f
 
-    f = f(topic, c._max_packet, "UNSUBSCRIBE")
+    f = f(topic, c._opts[14], "UNSUBSCRIBE")
     c._subs.pop(f, None)
     deaths = 0
     while True:
@@ -109,7 +109,7 @@ async def resubscribe(c, renew):
 
 
 def lost(c):
-    """The connection died (Session._lost_inflight): a SUBSCRIBE sent on it and never
+    """The connection died (Link._fault): a SUBSCRIBE sent on it and never
     acknowledged counts a death for each subscription it carried."""
     for f, sub in list(c._subs.items()):
         if sub[2] is True:
