@@ -195,9 +195,9 @@ def check_size(kind, rest, limit):
         raise ValueError("%s of %d bytes is over max_packet_size %d" % (kind, size, limit))
 
 
-def check_filter(topic_filter, limit=0, kind="SUBSCRIBE"):
+def check_filter(topic_filter, limit, kind):  # no defaults: a function object of 32 bytes
     """Return the topic filter as bytes, or raise ValueError if it is not a valid filter or a
-    SUBSCRIBE (UNSUBSCRIBE) of it alone would be over limit > 0 bytes."""
+    packet `kind` ("SUBSCRIBE" or "UNSUBSCRIBE") of it alone would be over limit > 0 bytes."""
     f = _b(topic_filter)
     if not f or len(f) > 0xFFFF or b"\x00" in f:
         raise ValueError("topic filter %r must be 1 to 65535 bytes without NUL" % (topic_filter,))

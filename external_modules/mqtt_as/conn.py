@@ -42,7 +42,7 @@ async def connect(c, quick=False):
             await _open(c, True, False)
             _stop_io(c)
             try:
-                await c._send(b"\xe0\x00")  # DISCONNECT
+                await c._send(b"\xe0\x00", None)  # DISCONNECT
             finally:
                 c._drop_connection()
             await _open(c, False)
@@ -181,7 +181,7 @@ async def disconnect(c):
     _stop_io(c)  # the broker closes after DISCONNECT: that EOF is no fault
     if c._connected:
         try:
-            await _within(c, c._send(b"\xe0\x00"))  # DISCONNECT
+            await _within(c, c._send(b"\xe0\x00", None))  # DISCONNECT
         except Exception as e:  # the broker is gone anyway; closing is all that is left
             from .errors import why
 
@@ -217,7 +217,7 @@ async def broker_up(c):
         return True
     sent = ticks_ms()
     try:
-        await c._send(PINGREQ_PACKET)
+        await c._send(PINGREQ_PACKET, None)
     except OSError:
         return False
     deadline = c._opts[12] * 1000  # response_time

@@ -20,7 +20,7 @@ table (no import of a name, no constant in it: subscription indices are literals
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
     from .codec import check_filter as f  # a local, not a name in this module's dict
 
-    f = f(topic, c._opts[14])
+    f = f(topic, c._opts[14], "SUBSCRIBE")  # max_packet_size
     if qos not in (0, 1):
         raise ValueError("qos must be 0 or 1, got %r" % (qos,))
     old = c._subs.get(f)
@@ -130,7 +130,7 @@ async def _request(c, topics, subs):  # no default: a function object of 32 byte
     the rest is in _open and _close, plain functions."""
     w = _open(c, topics, subs)
     try:
-        await c._send(w.pop())  # the packet
+        await c._send(w.pop(), None)  # the packet
         w[2] = c._tx_at  # this packet's write (Wire._send), or a later one's
         if c._waiters.get(w[3]) is w:  # else acked or dropped (and woken) during the write
             from .wire import park

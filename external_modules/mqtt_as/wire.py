@@ -66,7 +66,7 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
                     raise EOFError("connection closed by the broker")
                 self._last_rx = ticks_ms()
                 while self._acks_due:
-                    await self._send(codec.puback(self._acks_due.pop(0)))
+                    await self._send(codec.puback(self._acks_due.pop(0)), None)
         except asyncio.CancelledError:
             raise
         except Exception as e:  # malformed input, EOF, OSError: the link is dead
@@ -185,7 +185,7 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
 
     # ----------------------------------------------------------------- writing
 
-    async def _write(self, data, payload=None):
+    async def _write(self, data, payload):  # payload: None, or one (no default: 32 bytes)
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
         caller cancelled half-way through a packet takes the link down with it. No `finally`."""
@@ -220,7 +220,7 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             raise self._sent(e, writer, data) from None  # data None: all issued
         self._sent(None, writer, None)
 
-    if CPYTHON:  # _send(data, payload=None): await it to write a packet whole
+    if CPYTHON:  # _send(data, payload or None): await it to write a packet whole
         _send = _write
     else:
         from .mpsock import send as _send  # small packets at once, without _write's frame

@@ -172,7 +172,7 @@ def test_connect_carries_every_field_where_the_spec_puts_it(
 
 @given(st.integers(1, 65535), st.lists(st.tuples(filters, st.sampled_from([0, 1])), min_size=1))
 def test_subscribe_lists_each_filter_with_its_qos(pid, subs):
-    encoded = [(check_filter(f), q) for f, q in subs]
+    encoded = [(check_filter(f, 0, "SUBSCRIBE"), q) for f, q in subs]
     first, body = ref_split(codec.subscribe(pid, encoded))
     assert first == 0x82 and body[0] << 8 | body[1] == pid
     pos, seen = 2, []
@@ -185,7 +185,7 @@ def test_subscribe_lists_each_filter_with_its_qos(pid, subs):
 
 @given(st.integers(1, 65535), st.lists(filters, min_size=1))
 def test_unsubscribe_lists_each_filter(pid, fs):
-    encoded = [check_filter(f) for f in fs]
+    encoded = [check_filter(f, 0, "UNSUBSCRIBE") for f in fs]
     first, body = ref_split(codec.unsubscribe(pid, encoded))
     assert first == 0xA2 and body[0] << 8 | body[1] == pid
     pos, seen = 2, []
@@ -248,7 +248,7 @@ def test_matcher_follows_the_spec_examples(topic_filter, topic, expected):
 @pytest.mark.parametrize("bad", ["", "a/#/b", "a#", "a+/b", "sport+", "#/a", "a\x00b"], ids=repr)
 def test_invalid_filters_are_refused(bad):
     with pytest.raises(ValueError):
-        check_filter(bad)
+        check_filter(bad, 0, "SUBSCRIBE")
 
 
 @pytest.mark.parametrize("bad", ["", "a/+", "a/#", "a\x00"], ids=repr)
