@@ -20,7 +20,7 @@ VERSION = (1, 1, 0)
 
 try:  # from a file (.py, .mpy), not frozen: reading (compiling) them takes far more heap than
     __import__("os").stat(__file__)  # they keep, so they are read now, with the rest, and kept
-    from . import conn, options  # noqa: F401
+    from . import conn, options, subs  # noqa: F401
 except OSError:  # frozen: its __file__ is a name, not a path
     pass
 
@@ -97,9 +97,7 @@ class MQTTClient:
         the broker refuses it, or closed the link after each of max_repubs + 1 SUBSCRIBEs of it.
         The same filter and QoS again on the same connection (mqtt_as applications re-subscribe
         in connect_coro) sends no new SUBSCRIBE, so retained messages are not delivered twice."""
-        from .subs import subscribe
-
-        return subscribe(self, topic, qos, cb)
+        return _rare("subs").subscribe(self, topic, qos, cb)
 
     def isconnected(self):
         return self._connected > 0  # True while restoring a session too
@@ -132,9 +130,10 @@ del _merge, session.Session, link.Link, wire.Wire  # the layers live on in MQTTC
 
 
 def _rare(module):
-    # conn.py or options.py. Frozen, each use imports it and drops it at once from sys.modules
-    # and from this package: it lives as long as a function of it runs (a running function holds
-    # its module's globals), and loading it again takes a few hundred bytes for a moment
+    # conn.py, options.py or subs.py. Frozen, each use imports it and drops it at once from
+    # sys.modules and from this package: it lives as long as a function of it runs (a running
+    # function holds its module's globals), and loading it again takes a few hundred bytes for
+    # a moment
     m = globals().get(module)
     if m is None:
         import sys

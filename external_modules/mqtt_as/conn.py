@@ -108,9 +108,9 @@ async def _open(c, clean, notify=True):
         c._conn_tasks = (task, c._spawn(_ping_loop(c)))
     # The session restore, before anyone is told the link is up
     if c._subs:  # what each was granted on the last connection is reset there (subs.py)
-        from .subs import resubscribe
+        from . import _rare
 
-        await resubscribe(c, clean or not ack[2] & 1)
+        await _rare("subs").resubscribe(c, clean or not ack[2] & 1)
     for rec in sorted(c._inflight.values(), key=lambda r: r[8]):  # same id, DUP (§4.4)
         rec[7][0] |= 0x08  # a message record's header, see session.py
         rec[10] = 0  # re-sends
@@ -229,9 +229,9 @@ async def broker_up(c):
 
 
 def unsubscribe(c, topic):  # a coroutine of subs.py
-    from .subs import unsubscribe as u
+    from . import _rare
 
-    return u(c, topic)
+    return _rare("subs").unsubscribe(c, topic)
 
 
 def dprint(c, msg, *args):

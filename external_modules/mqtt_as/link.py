@@ -46,10 +46,19 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
                         msg = "QoS 1 message to %s not acknowledged: the link died after each of"
                         msg += " its %d sends (too big for the broker, or a topic it rejects?)"
                         self._done(rec, error(msg % (rec[_REC_TOPIC], rec[_REC_DEATHS])))
+            # A subscription ([qos, callback, state, deaths], subs.py) whose SUBSCRIBE was
+            # pending on it (state True) counts a death too; past max_repubs it is dropped (a
+            # subscribe() waiting for it raises when it wakes)
             if self._subs:
-                from .subs import lost
+                for f, sub in list(self._subs.items()):
+                    if sub[2] is True:
+                        sub[2] = None
+                        sub[3] += 1
+                        if sub[3] > self._opts[11]:  # max_repubs
+                            del self._subs[f]
+                            from .errors import sub_error
 
-                lost(self)
+                            self._log("error", "dropped " + str(sub_error(f, sub[3])))
             self._notify(False)
             if e is not None:
                 from .errors import why

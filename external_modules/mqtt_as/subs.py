@@ -1,6 +1,8 @@
 """Subscriptions: subscribe, unsubscribe, renew them on each connection, and drop one whose
-SUBSCRIBE the broker answers by closing the link. Functions of the client `c`, imported on the
-first subscription: a client without any does not pay for this module (nor for a class).
+SUBSCRIBE the broker answers by closing the link. Functions of the client `c`, reached as
+conn.py's are (MQTTClient.subscribe, conn.unsubscribe, conn._open): frozen, imported for each
+use and dropped, so a connected client keeps none of them; the deaths a fault counts are
+Link._fault's.
 
 A subscription is [qos, callback or None, state, deaths]. Its state: True while a SUBSCRIBE
 carrying it waits for its SUBACK (pending); the code the broker granted, once it acknowledged
@@ -32,7 +34,7 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
     sub[1] = cb
     while True:
         await _wait_up(c)
-        if sub[3] > c._opts[11]:  # max_repubs; lost() dropped it (and logged why)
+        if sub[3] > c._opts[11]:  # max_repubs; Link._fault dropped it (and said why)
             from .errors import sub_error
 
             raise sub_error(f, sub[3])
@@ -106,20 +108,6 @@ async def resubscribe(c, renew):
                 c._log("error", "broker refused the re-subscription to %r" % (f,))
             else:
                 sub[2] = code
-
-
-def lost(c):
-    """The connection died (Link._fault): a SUBSCRIBE sent on it and never
-    acknowledged counts a death for each subscription it carried."""
-    for f, sub in list(c._subs.items()):
-        if sub[2] is True:
-            sub[2] = None
-            sub[3] += 1
-            if sub[3] > c._opts[11]:  # max_repubs
-                del c._subs[f]  # a waiting subscribe() raises when it wakes
-                from .errors import sub_error
-
-                c._log("error", "dropped " + str(sub_error(f, sub[3])))
 
 
 async def _request(c, topics, subs):  # no default: a function object of 32 bytes, not 64

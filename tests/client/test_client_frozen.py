@@ -1,5 +1,5 @@
 """The client frozen into tools/firmware.py's unix-port firmware: its rarely run code (conn.py,
-options.py) is loaded for each use and dropped, so a connected client keeps none of it, and it
+options.py, subs.py) is loaded for each use and dropped, so a connected client keeps none of it, and it
 still connects, reconnects, disconnects and connects again; its instance keeps 29 attributes at
 most."""
 
@@ -17,7 +17,7 @@ import sys
 import mqtt_as
 from mqtt_as import MQTTClient
 
-RARE = ("mqtt_as.conn", "mqtt_as.options")
+RARE = ("mqtt_as.conn", "mqtt_as.options", "mqtt_as.subs")
 
 
 def held(where):  # the rarely run modules this process still holds, by name
@@ -40,6 +40,7 @@ async def main(port):
     assert await c.publish("frozen/probe", b"2", qos=1)
     held("reconnected")
     await c.subscribe("frozen/in", 1)
+    held("subscribed")
     print("attributes", len(c.__dict__))  # connected, subscribed, after an outage
     print("broker_up", await c.broker_up())
     await c.disconnect()
@@ -66,7 +67,7 @@ def test_frozen_client_keeps_no_connect_code_and_still_reconnects(firmware, mosq
     )  # fmt: skip
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
-    for where in ("made", "connected", "reconnected", "connected again"):
+    for where in ("made", "connected", "reconnected", "subscribed", "connected again"):
         assert "%s held none" % where in out, out
     assert "broker_up True" in out and "stats 3 2 0" in out, out
     # The instance's attributes share one table: up to 29 take 29 slots (480 bytes, 64-bit), the
