@@ -31,9 +31,9 @@ async def connect(c, quick=False):
     After success the client keeps the connection by itself until disconnect() or close().
     `quick` is accepted for mqtt_as compatibility (there is no Wi-Fi stability wait)."""
     if c._running:
-        from .session import error
+        from .errors import MQTTError
 
-        raise error("connect() called twice; the client reconnects by itself")
+        raise MQTTError("connect() called twice; the client reconnects by itself")
     c._running = True
     try:
         clean_init, clean = c._opts[3], c._opts[2]

@@ -41,11 +41,11 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
                     rec[_REC_DEATHS] += 1
                     if rec[_REC_DEATHS] > self._opts[11]:  # max_repubs
                         del self._inflight[pid]
-                        from .session import error
+                        from .errors import MQTTError  # on the first error: idle, none
 
                         msg = "QoS 1 message to %s not acknowledged: the link died after each of"
                         msg += " its %d sends (too big for the broker, or a topic it rejects?)"
-                        self._done(rec, error(msg % (rec[_REC_TOPIC], rec[_REC_DEATHS])))
+                        self._done(rec, MQTTError(msg % (rec[_REC_TOPIC], rec[_REC_DEATHS])))
             # A subscription ([qos, callback, state, deaths], subs.py) whose SUBSCRIBE was
             # pending on it (state True) counts a death too; past max_repubs it is dropped (a
             # subscribe() waiting for it raises when it wakes)

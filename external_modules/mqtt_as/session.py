@@ -5,7 +5,7 @@ into it with Link and Wire (__init__.py)."""
 import asyncio
 
 from . import codec
-from .codec import const, ticks_ms  # 12 names at most here (Session too): a table of 12 slots
+from .codec import const, ticks_ms  # 10 names at most here (Session too): 10 slots
 from .wire import park, waitq, wake
 
 # Indices of a message record (wire.py's _watch and link.py's _fault read _TOPIC, _SENT,
@@ -227,9 +227,3 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             self._log("error", "callback raised %s" % why(e))
         except MemoryError:
             pass
-
-
-def error(msg):
-    from .errors import MQTTError  # imported on the first error: an idle client needs none
-
-    return MQTTError(msg)

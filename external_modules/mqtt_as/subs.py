@@ -54,15 +54,18 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
 
 
 async def _wait_up(c):  # until the link is up (reported), or raise if the client is closed
-    from .session import error
     from .wire import park
 
     if not c._running:
-        raise error("not connected: call connect() first")
+        from .errors import MQTTError
+
+        raise MQTTError("not connected: call connect() first")
     while c._connected != 2:  # 2: up
         await park(c._upq)
         if not c._running:
-            raise error("client closed")
+            from .errors import MQTTError
+
+            raise MQTTError("client closed")
 
 
 async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
