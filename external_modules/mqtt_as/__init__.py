@@ -11,10 +11,11 @@ A dead link is found within ping_interval + response_time; the client then recon
 backoff, re-subscribes, re-sends unacknowledged QoS 1 (same id, DUP set) and flushes its bounded
 offline queue. See docs/mqtt_as.md."""
 
-# Few names: this package's dict holds 14 (its submodules' names among them), and with subs
-# and conn or options (one at a time) 16, within its table's 17 slots (23 took 96 bytes more)
+# Few names: this package's dict holds 11 at most while it is imported (its submodules' names
+# among them, dropped once the layers are merged), then 9, and 10 with conn, options or subs
+# (one at a time), within a table of 12 slots (17 take 96 bytes more; from files, where the
+# three are kept, 17)
 from . import codec, link, session, wire
-from .codec import check_topic
 
 VERSION = (1, 1, 0)
 
@@ -61,7 +62,7 @@ class MQTTClient:
         iteration yields bytes pieces adding up to exactly that; it is iterated on every send
         (re-sends too). Pieces that add up to another length are cut or padded with spaces to
         len() (the packet stays whole) and an error is logged."""
-        t = check_topic(topic)
+        t = codec.check_topic(topic)
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1, got %r" % (qos,))
         m = msg.encode() if isinstance(msg, str) else msg
@@ -127,6 +128,10 @@ def _merge(*layers):
 
 _merge(session.Session, link.Link, wire.Wire)
 del _merge, session.Session, link.Link, wire.Wire  # the layers live on in MQTTClient alone
+# The submodules stay in sys.modules; their names here are not needed (`mqtt_as.wire` still
+# works: __getattr__ below)
+del link, session, wire
+globals().pop("mpsock", None)  # MicroPython's (wire.py imported it)
 
 
 def _rare(module):
