@@ -1,7 +1,7 @@
 """The client frozen into tools/firmware.py's unix-port firmware: its rarely run code (conn.py,
 options.py, subs.py) is loaded for each use and dropped, so a connected client keeps none of it, and it
 still connects, reconnects, disconnects and connects again; its instance keeps 29 attributes at
-most."""
+most, its package 11 names."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ async def main(port):
     await c.connect()
     held("connected again")
     await c.disconnect()
+    print("package names", len(mqtt_as.__dict__))
     print("stats", c.stats()["connects"], c.stats()["reconnects"], mqtt_as.config["port"])
 
 
@@ -74,3 +75,6 @@ def test_frozen_client_keeps_no_connect_code_and_still_reconnects(firmware, mosq
     # 30th grows it to 37 (608); options.py keeps them few
     attributes = int(out.split("attributes ")[1].split()[0])
     assert attributes <= 29, out
+    # The package's dict, alike: 12 slots (192 bytes) hold up to 12 names (its own, and a rarely
+    # run module while it is loaded), the 13th grows it to 17 (288)
+    assert int(out.split("package names ")[1].split()[0]) <= 11, out
