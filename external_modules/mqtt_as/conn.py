@@ -209,7 +209,7 @@ async def broker_up(c):
     """True if the broker answers now: data in the last second, or a PINGRESP in time."""
     import asyncio
 
-    from .codec import PINGREQ_PACKET, ticks_diff, ticks_ms
+    from .codec import ticks_diff, ticks_ms
 
     if not c._connected:
         return False
@@ -217,7 +217,7 @@ async def broker_up(c):
         return True
     sent = ticks_ms()
     try:
-        await c._send(PINGREQ_PACKET, None)
+        await c._send(b"\xc0\x00", None)  # PINGREQ
     except OSError:
         return False
     deadline = c._opts[12] * 1000  # response_time

@@ -20,9 +20,7 @@ table (no import of a name, no constant in it: subscription indices are literals
 
 
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
-    from .codec import check_filter as f  # a local, not a name in this module's dict
-
-    f = f(topic, c._opts[14], "SUBSCRIBE")  # max_packet_size
+    f = check_filter(topic, c._opts[14], "SUBSCRIBE")  # max_packet_size
     if qos not in (0, 1):
         raise ValueError("qos must be 0 or 1, got %r" % (qos,))
     old = c._subs.get(f)
@@ -69,9 +67,7 @@ async def _wait_up(c):  # until the link is up (reported), or raise if the clien
 
 
 async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
-    from .codec import check_filter as f
-
-    f = f(topic, c._opts[14], "UNSUBSCRIBE")
+    f = check_filter(topic, c._opts[14], "UNSUBSCRIBE")
     c._subs.pop(f, None)
     deaths = 0
     while True:
@@ -141,14 +137,9 @@ def _open(c, topics, subs):
 
     w = [waitq(), None, None, c._next_pid(), None]
     c._waiters[w[3]] = w
-    if subs is None:
-        from .codec import unsubscribe as make
-    else:
-        from .codec import subscribe as make
-
-        for sub in subs:
-            sub[2] = True  # pending
-    w[4] = make(w[3], topics)
+    for sub in subs or ():
+        sub[2] = True  # pending
+    w[4] = packet(w[3], topics, subs is not None)
     return w
 
 
@@ -165,3 +156,35 @@ def _close(c, w, subs, failed):
 
         raise MQTTError("client closed")
     return None
+
+
+def check_filter(topic_filter, limit, kind):  # no defaults: a function object of 32 bytes
+    """Return the topic filter as bytes, or raise ValueError if it is not a valid filter or a
+    packet `kind` ("SUBSCRIBE" or "UNSUBSCRIBE") of it alone would be over limit > 0 bytes."""
+    from .codec import _b, check_size
+
+    f = _b(topic_filter)
+    if not f or len(f) > 0xFFFF or b"\x00" in f:
+        raise ValueError("topic filter %r must be 1 to 65535 bytes without NUL" % (topic_filter,))
+    levels = f.split(b"/")
+    last = len(levels) - 1
+    for i, level in enumerate(levels):
+        if b"#" in level and (level != b"#" or i != last):
+            raise ValueError("topic filter %r: '#' must be a whole, final level" % (topic_filter,))
+        if b"+" in level and level != b"+":
+            raise ValueError("topic filter %r: '+' must be a whole level" % (topic_filter,))
+    check_size(kind, len(f) + (5 if kind == "SUBSCRIBE" else 4), limit)  # id, length, QoS
+    return f
+
+
+def packet(pid, topics, subscribe):
+    """SUBSCRIBE for [(filter bytes, qos), ...], or UNSUBSCRIBE (subscribe False) for [filter
+    bytes, ...]: both carry the fixed flags 0b0010."""
+    from .codec import _field, varint
+
+    body = bytearray((pid >> 8, pid & 0xFF))
+    for topic in topics:
+        body += _field(topic[0] if subscribe else topic)
+        if subscribe:
+            body.append(topic[1])
+    return bytes((0x82 if subscribe else 0xA2,)) + varint(len(body)) + body

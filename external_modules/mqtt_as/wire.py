@@ -162,7 +162,9 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             if qos:
                 self._acks_due.append(pid)
         elif first == _PUBACK:
-            rec = self._inflight.pop(codec.packet_id(body), None)
+            if len(body) != 2:
+                raise ValueError("PUBACK with a body of %d bytes" % len(body))
+            rec = self._inflight.pop(body[0] << 8 | body[1], None)
             if rec is None:
                 self._stats[6] += 1  # stray_acks: a late ack for a re-sent message: harmless
             else:
@@ -204,7 +206,7 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
                 raise OSError("not connected")
             if self._ping_due:  # a ping the watchdog could not write while we held the lock
                 self._ping_due = False
-                writer.write(codec.PINGREQ_PACKET)
+                writer.write(b"\xc0\x00")  # PINGREQ
                 self._ping_at = self._tx_at
             writer.write(data)
             if payload is not None:
@@ -297,7 +299,7 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
                 if self._busy:
                     self._ping_due = True  # the writer sends it before its next packet
                 else:
-                    self._writer.write(codec.PINGREQ_PACKET)  # never waits
+                    self._writer.write(b"\xc0\x00")  # PINGREQ; never waits
                     self._ping_at = self._last_tx = now
             if self._writing is not None or not (self._inflight or self._waiters):
                 return queued  # nothing awaits an ack, or acks wait behind a long write
