@@ -11,28 +11,31 @@ A dead link is found within ping_interval + response_time; the client then recon
 backoff, re-subscribes, re-sends unacknowledged QoS 1 (same id, DUP set) and flushes its bounded
 offline queue. See docs/mqtt_as.md."""
 
-# Few names: this package's dict holds 14 (its submodules' names among them), and with subs
-# and conn or options (one at a time) 16, within its table's 17 slots (23 took 96 bytes more)
-from . import codec, session
-from .codec import check_topic
+# Few names: this package's dict holds 11 at most while it is imported (its submodules' names
+# among them, dropped once the layers are merged), then 9, and 10 with conn, options or subs
+# (one at a time), within a table of 12 slots (17 take 96 bytes more; from files, where the
+# three are kept, 17)
+from . import codec, link, session, wire
 
 VERSION = (1, 1, 0)
 
 try:  # from a file (.py, .mpy), not frozen: reading (compiling) them takes far more heap than
     __import__("os").stat(__file__)  # they keep, so they are read now, with the rest, and kept
-    from . import conn, options  # noqa: F401
+    from . import conn, options, subs  # noqa: F401
 except OSError:  # frozen: its __file__ is a name, not a path
     pass
 
 
-class MQTTClient(session.Session):
+class MQTTClient:
+    # One class, not four: the client is written in layers, each a class in a module of its own
+    # (wire.py: the bytes of a connection; link.py: its upkeep; session.py: what MQTT keeps),
+    # whose names are copied in here below, and the layer classes dropped. A class takes 160
+    # bytes (64-bit) and its own table's spare slots: one table for all, 47 slots (up to 47
+    # names, each class's __module__ and __qualname__ once: 48 grow it to 59, 192 bytes more).
+    # So a method with one caller is written out there, and options are items of _opts (see
+    # options.py), not class defaults. The layers define no name twice (tests check it)
     DEBUG = False
     queue = up = down = None  # the event interface (queue_len > 0): set on the instance then
-    _max_packet = 0  # max_packet_size, 0: no limit (set on the instance otherwise)
-    # Wire's large-packet state (see there), class attributes until the first large packet:
-    # here, where the class table has room for them
-    _head = None
-    _size = _got = 0
 
     def __init__(self, cfg):
         _rare("options").init(self, cfg)
@@ -59,16 +62,16 @@ class MQTTClient(session.Session):
         iteration yields bytes pieces adding up to exactly that; it is iterated on every send
         (re-sends too). Pieces that add up to another length are cut or padded with spaces to
         len() (the packet stays whole) and an error is logged."""
-        t = check_topic(topic)
+        t = codec.check_topic(topic)
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1, got %r" % (qos,))
         m = msg.encode() if isinstance(msg, str) else msg
         if isinstance(m, memoryview):
             m = bytes(m)
-        if self._max_packet:
+        if self._opts[14]:  # max_packet_size
             from .codec import check_size
 
-            check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._max_packet)
+            check_size("PUBLISH", 2 + len(t) + len(m) + 2 * qos, self._opts[14])
         if self._connected == 2 and not self._outq:  # up
             if qos == 0:
                 return self._publish0(t, m, retain)
@@ -95,9 +98,7 @@ class MQTTClient(session.Session):
         the broker refuses it, or closed the link after each of max_repubs + 1 SUBSCRIBEs of it.
         The same filter and QoS again on the same connection (mqtt_as applications re-subscribe
         in connect_coro) sends no new SUBSCRIBE, so retained messages are not delivered twice."""
-        from .subs import subscribe
-
-        return subscribe(self, topic, qos, cb)
+        return _rare("subs").subscribe(self, topic, qos, cb)
 
     def isconnected(self):
         return self._connected > 0  # True while restoring a session too
@@ -118,10 +119,26 @@ class MQTTClient(session.Session):
         }  # fmt: skip
 
 
+def _merge(*layers):
+    for layer in layers:
+        for name, value in layer.__dict__.items():  # MicroPython: a copy of the class's dict
+            if name[:2] != "__":
+                setattr(MQTTClient, name, value)
+
+
+_merge(session.Session, link.Link, wire.Wire)
+del _merge, session.Session, link.Link, wire.Wire  # the layers live on in MQTTClient alone
+# The submodules stay in sys.modules; their names here are not needed (`mqtt_as.wire` still
+# works: __getattr__ below)
+del link, session, wire
+globals().pop("mpsock", None)  # MicroPython's (wire.py imported it)
+
+
 def _rare(module):
-    # conn.py or options.py. Frozen, each use imports it and drops it at once from sys.modules
-    # and from this package: it lives as long as a function of it runs (a running function holds
-    # its module's globals), and loading it again takes a few hundred bytes for a moment
+    # conn.py, options.py or subs.py. Frozen, each use imports it and drops it at once from
+    # sys.modules and from this package: it lives as long as a function of it runs (a running
+    # function holds its module's globals), and loading it again takes a few hundred bytes for
+    # a moment
     m = globals().get(module)
     if m is None:
         import sys

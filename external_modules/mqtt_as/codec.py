@@ -41,14 +41,12 @@ def rand8():
 
 
 # Packet types: private, so they take no room in the module's dict on MicroPython (the
-# modules that read packets keep their own). Names in this dict: 22, within its table's 23
-# slots (what only construction uses, CONNECT, the client id, is options.py's)
+# modules that read packets keep their own). Names in this dict: 17, within its table's 17
+# slots (one more: 23 slots, 96 bytes more). What only subscribe() and unsubscribe() use (their
+# packets, filter validation) is subs.py's, loaded for each use; what only construction uses
+# (CONNECT, the client id) options.py's
 _PUBLISH = const(0x30)
 _PUBACK = const(0x40)
-_SUBSCRIBE = const(0x82)  # SUBSCRIBE and UNSUBSCRIBE carry the fixed flags 0b0010
-_UNSUBSCRIBE = const(0xA2)
-
-PINGREQ_PACKET = b"\xc0\x00"
 _MAX_REMAINING = const(268435455)  # four length bytes, MQTT 3.1.1 §2.2.3
 
 
@@ -115,32 +113,8 @@ def publish_header(topic, payload_len, qos, retain, pid, dup):  # no defaults: s
     return hdr
 
 
-def subscribe(pid, topics):
-    """SUBSCRIBE for [(filter bytes, qos), ...]."""
-    body = bytearray((pid >> 8, pid & 0xFF))
-    for topic, qos in topics:
-        body += _field(topic)
-        body.append(qos)
-    return bytes((_SUBSCRIBE,)) + varint(len(body)) + body
-
-
-def unsubscribe(pid, topics):
-    """UNSUBSCRIBE for [filter bytes, ...]."""
-    body = bytearray((pid >> 8, pid & 0xFF))
-    for topic in topics:
-        body += _field(topic)
-    return bytes((_UNSUBSCRIBE,)) + varint(len(body)) + body
-
-
 def puback(pid):
     return bytes((_PUBACK, 2, pid >> 8, pid & 0xFF))
-
-
-def packet_id(body):
-    """The packet id of a PUBACK or UNSUBACK body (exactly two bytes)."""
-    if len(body) != 2:
-        raise ValueError("ack with a body of %d bytes" % len(body))
-    return body[0] << 8 | body[1]
 
 
 def parse_publish(first, body):
@@ -193,23 +167,6 @@ def check_size(kind, rest, limit):
     size = 1 + rest + (1 if rest < 128 else 2 if rest < 16384 else 3 if rest < 2097152 else 4)
     if 0 < limit < size:
         raise ValueError("%s of %d bytes is over max_packet_size %d" % (kind, size, limit))
-
-
-def check_filter(topic_filter, limit=0, kind="SUBSCRIBE"):
-    """Return the topic filter as bytes, or raise ValueError if it is not a valid filter or a
-    SUBSCRIBE (UNSUBSCRIBE) of it alone would be over limit > 0 bytes."""
-    f = _b(topic_filter)
-    if not f or len(f) > 0xFFFF or b"\x00" in f:
-        raise ValueError("topic filter %r must be 1 to 65535 bytes without NUL" % (topic_filter,))
-    levels = f.split(b"/")
-    last = len(levels) - 1
-    for i, level in enumerate(levels):
-        if b"#" in level and (level != b"#" or i != last):
-            raise ValueError("topic filter %r: '#' must be a whole, final level" % (topic_filter,))
-        if b"+" in level and level != b"+":
-            raise ValueError("topic filter %r: '+' must be a whole level" % (topic_filter,))
-    check_size(kind, len(f) + (5 if kind == "SUBSCRIBE" else 4), limit)  # id, length, QoS
-    return f
 
 
 def matches(topic_filter, topic):

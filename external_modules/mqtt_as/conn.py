@@ -19,24 +19,30 @@ def _release_waiters(c):
     wake(c._upq)  # requests waiting for a link: they see _running False
 
 
+def _stop_io(c):  # as Link._drop_connection does first
+    for task in c._conn_tasks:
+        c._cancel(task)
+    c._conn_tasks = ()
+
+
 async def connect(c, quick=False):
     """Connect once; raise MQTTError (MQTTRefused for a CONNACK refusal) on failure.
 
     After success the client keeps the connection by itself until disconnect() or close().
     `quick` is accepted for mqtt_as compatibility (there is no Wi-Fi stability wait)."""
     if c._running:
-        from .session import error
+        from .errors import MQTTError
 
-        raise error("connect() called twice; the client reconnects by itself")
+        raise MQTTError("connect() called twice; the client reconnects by itself")
     c._running = True
     try:
         clean_init, clean = c._opts[3], c._opts[2]
         if clean_init and not clean:
             # Start from an empty session, then keep the session from the first outage on
             await _open(c, True, False)
-            c._stop_io()
+            _stop_io(c)
             try:
-                await c._send(b"\xe0\x00")  # DISCONNECT
+                await c._send(b"\xe0\x00", None)  # DISCONNECT
             finally:
                 c._drop_connection()
             await _open(c, False)
@@ -50,7 +56,7 @@ async def connect(c, quick=False):
 
         if isinstance(e, MQTTError):
             raise
-        msg = "cannot connect to %s:%d: %s" % (c._host, c._port, why(e))
+        msg = "cannot connect to %s:%d: %s" % (c._setup[2], c._setup[3], why(e))
         raise MQTTError(msg) from None
 
 
@@ -67,7 +73,7 @@ async def _open(c, clean, notify=True):
         open_connection = _open_socket  # closes for real, resolves the name once
     reader, writer = await open_connection(c)  # a new TCP (TLS) connection
     try:
-        hello = c._hello[0]
+        hello = c._setup[0]
         if clean:  # the flags follow the protocol name and level
             hello = bytearray(hello)
             hello[hello.find(b"MQTT\x04") + 5] |= 0x02
@@ -78,7 +84,7 @@ async def _open(c, clean, notify=True):
             from .errors import MQTTError, refused
 
             if ack[0] == 0x20 and ack[1] == 2:
-                raise refused(c._host, c._port, ack[3])
+                raise refused(c._setup[2], c._setup[3], ack[3])
             raise MQTTError("broker sent 0x%02x 0x%02x instead of CONNACK" % (ack[0], ack[1]))
     except BaseException:
         from .link import _close_writer
@@ -90,7 +96,10 @@ async def _open(c, clean, notify=True):
     c._ping_at = None
     c._ping_due = False
     c._connected = True
-    c._reset_parser()
+    c._rbuf = b""  # the parser's state (Wire), afresh
+    if c._large is not None:  # a large packet cut short by the outage
+        c._large = None
+    c._acks_due = []
     if CPYTHON:
         reader.start(c)  # from now on the protocol feeds _feed
         c._conn_tasks = (c._spawn(_ping_loop(c)),)
@@ -99,9 +108,9 @@ async def _open(c, clean, notify=True):
         c._conn_tasks = (task, c._spawn(_ping_loop(c)))
     # The session restore, before anyone is told the link is up
     if c._subs:  # what each was granted on the last connection is reset there (subs.py)
-        from .subs import resubscribe
+        from . import _rare
 
-        await resubscribe(c, clean or not ack[2] & 1)
+        await _rare("subs").resubscribe(c, clean or not ack[2] & 1)
     for rec in sorted(c._inflight.values(), key=lambda r: r[8]):  # same id, DUP (§4.4)
         rec[7][0] |= 0x08  # a message record's header, see session.py
         rec[10] = 0  # re-sends
@@ -123,7 +132,7 @@ async def _open(c, clean, notify=True):
         return
     s = c._stats  # see options.py
     s[0] += 1  # connects
-    where = "%s:%d" % (c._host, c._port)
+    where = "%s:%d" % (c._setup[2], c._setup[3])
     if s[0] > 1:
         s[1] += 1  # reconnects
     if c._down_since is not None:
@@ -144,8 +153,10 @@ async def _ping_loop(c):  # the watchdog while _open restores a session (then: t
     from .codec import CPYTHON, ticks_ms
 
     try:  # a MemoryError ends it in a fault: with no watchdog the restore could wait for ever
-        resp_ms = int(c._resp_s * 1000)
-        tick = max(20, min(c._ping_ms, resp_ms) // 4)  # ms: sleep_ms() makes no float
+        resp_ms = int(c._opts[12] * 1000)  # response_time
+        tick = max(
+            20, min(c._opts[13], resp_ms) // 4
+        )  # ping interval  # ms: sleep_ms() makes no float
         queued = 0
         while c._connected:
             await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
@@ -159,18 +170,18 @@ async def _within(c, aw):  # aw, or an exception after response_time
     from .codec import CPYTHON
 
     if CPYTHON:
-        return await __import__("asyncio").wait_for(aw, c._resp_s)
-    return await _within_mp(aw, c._resp_s)  # no asyncio.funcs: 0.7 KB of heap for good
+        return await __import__("asyncio").wait_for(aw, c._opts[12])
+    return await _within_mp(aw, c._opts[12])  # no asyncio.funcs: 0.7 KB of heap for good
 
 
 async def disconnect(c):
     """Send DISCONNECT (no will) and close; connect() may be called again afterwards."""
     c._running = False
     c._cancel(c._supervisor)
-    c._stop_io()  # the broker closes after DISCONNECT: that EOF is no fault
+    _stop_io(c)  # the broker closes after DISCONNECT: that EOF is no fault
     if c._connected:
         try:
-            await _within(c, c._send(b"\xe0\x00"))  # DISCONNECT
+            await _within(c, c._send(b"\xe0\x00", None))  # DISCONNECT
         except Exception as e:  # the broker is gone anyway; closing is all that is left
             from .errors import why
 
@@ -183,9 +194,11 @@ def close(c):
     """Close the socket and cancel every task the client started; no DISCONNECT is sent."""
     c._running = False
     # First: the drop wakes publishers waiting for a slot in flight
-    for rec in c._outq + c._slotq + list(c._inflight.values()):
+    for rec in c._outq + (c._slotq or []) + list(c._inflight.values()):
         c._done(rec, False)
-    c._outq, c._inflight, c._slotq = [], {}, []
+    c._outq, c._inflight = [], {}
+    if c._slotq:
+        c._slotq.clear()
     c._drop_connection()
     for task in list(c._tasks):
         c._cancel(task)
@@ -196,7 +209,7 @@ async def broker_up(c):
     """True if the broker answers now: data in the last second, or a PINGRESP in time."""
     import asyncio
 
-    from .codec import PINGREQ_PACKET, ticks_diff, ticks_ms
+    from .codec import ticks_diff, ticks_ms
 
     if not c._connected:
         return False
@@ -204,10 +217,10 @@ async def broker_up(c):
         return True
     sent = ticks_ms()
     try:
-        await c._send(PINGREQ_PACKET)
+        await c._send(b"\xc0\x00", None)  # PINGREQ
     except OSError:
         return False
-    deadline = c._resp_s * 1000
+    deadline = c._opts[12] * 1000  # response_time
     while c._connected and ticks_diff(ticks_ms(), sent) < deadline:
         if ticks_diff(c._last_rx, sent) >= 0:
             return True
@@ -216,9 +229,9 @@ async def broker_up(c):
 
 
 def unsubscribe(c, topic):  # a coroutine of subs.py
-    from .subs import unsubscribe as u
+    from . import _rare
 
-    return u(c, topic)
+    return _rare("subs").unsubscribe(c, topic)
 
 
 def dprint(c, msg, *args):
@@ -235,10 +248,10 @@ async def _open_socket(client):  # MicroPython: (reader, writer), our mpsock.Str
 
     from .mpsock import Stream
 
-    tls = client._hello[1]
+    tls = client._setup[1]
     addr = client._addr
     if addr is None:
-        addr = socket.getaddrinfo(client._host, client._port, 0, socket.SOCK_STREAM)[0]
+        addr = socket.getaddrinfo(client._setup[2], client._setup[3], 0, socket.SOCK_STREAM)[0]
         client._addr = addr
     sock = socket.socket(addr[0], addr[1], addr[2])
     try:

@@ -169,14 +169,9 @@ class Connection(asyncio.BufferedProtocol):
         self._hot = False
         try:
             n = len(data)
-            if n > 1 and data[1] == n - 2 < 128 and not link._rbuf and not link._first:
+            if n > 1 and data[1] == n - 2 < 128 and not link._rbuf and link._large is None:
                 # The read is one whole small packet and nothing was half-read before it (a
-                # PUBACK, a short message): what _feed and _dispatch do with it, without the
-                # parse loop
-                if n == 4 and data[0] == 0x40:  # PUBACK: sequential QoS 1 waits for it
-                    if not link._acked(data[2] << 8 | data[3]):
-                        link._stats[6] += 1  # stray_acks
-                    return
+                # PUBACK, a short message): what _feed does with it, without the parse loop
                 link._dispatch(data[0], data[2:])
             else:
                 link._feed(data)
@@ -205,14 +200,14 @@ class Connection(asyncio.BufferedProtocol):
 
 async def open_connection(client):
     """Like asyncio.open_connection, but one object serves as reader and writer."""
-    conn = Connection(client._resp_s)
+    conn = Connection(client._opts[12])  # response_time
     kw = {}
-    if client._hello[1]:  # TLS: (context, name)
-        kw["ssl"], kw["server_hostname"] = client._hello[1]
+    if client._setup[1]:  # TLS: (context, name)
+        kw["ssl"], kw["server_hostname"] = client._setup[1]
     make = asyncio.get_running_loop().create_connection(
-        lambda: conn, client._host, client._port, **kw
+        lambda: conn, client._setup[2], client._setup[3], **kw
     )
-    transport, _ = await asyncio.wait_for(make, client._resp_s)
+    transport, _ = await asyncio.wait_for(make, client._opts[12])
     try:  # Linux: keep unsent bytes in our buffer, where their progress can be seen
         transport.get_extra_info("socket").setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
     except (OSError, AttributeError):

@@ -1,18 +1,20 @@
 """One broker connection and its upkeep: close for real, detect faults, reconnect, log. Its
-making and opening (init, _open) are conn.py's. Between Wire (bytes, watchdog) and Session,
-whose _notify(up), _lost_inflight() and _log(level, msg) it calls."""
+making and opening (init, _open) are conn.py's. A layer of MQTTClient (see __init__.py) between
+Wire (bytes, watchdog) and Session, whose _notify(up), _done(record, result) and _log(level,
+msg) it calls; a fault counts a death for each QoS 1 message it cut (Session's records)."""
 
 import asyncio
 
-from .codec import CPYTHON, const, rand8, ticks_diff, ticks_ms
-from .wire import Wire, wake
+from .codec import CPYTHON, const, ticks_diff, ticks_ms  # 10 names at most here: 10 slots
+from .wire import wake
 
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
+_REC_TOPIC = const(0)  # a message record's (session.py): its topic
+_REC_SENT = const(9)  # ticks of its last send on this connection, 0: not sent on it
+_REC_DEATHS = const(11)  # connections that died while it was sent and unacknowledged
 
 
-class Link(Wire):
-    _max_in = 0  # max_incoming, 0: no limit (set on the instance otherwise)
-
+class Link:  # a layer of MQTTClient, merged into it (__init__.py)
     def _fault(self, where, e):  # e: None, or the exception (no default: 32-byte function)
         """The link is dead: tear it down once and wake the supervisor to reconnect. State first,
         words after: formatting the reason may raise MemoryError; the state must not lie then."""
@@ -29,28 +31,53 @@ class Link(Wire):
             self._drop_connection()
             self._stats[4] += 1  # faults
             self._stats[5] = where  # last_fault
-            self._lost_inflight()
+            # A QoS 1 message sent on the dead connection and never acknowledged counts a death;
+            # one that killed max_repubs + 1 connections is poison (too big, a topic the broker
+            # rejects): its publish() raises. The same for SUBSCRIBEs (subs.py)
+            for pid in list(self._inflight):
+                rec = self._inflight[pid]
+                if rec[_REC_SENT]:
+                    rec[_REC_SENT] = 0
+                    rec[_REC_DEATHS] += 1
+                    if rec[_REC_DEATHS] > self._opts[11]:  # max_repubs
+                        del self._inflight[pid]
+                        from .errors import MQTTError  # on the first error: idle, none
+
+                        msg = "QoS 1 message to %s not acknowledged: the link died after each of"
+                        msg += " its %d sends (too big for the broker, or a topic it rejects?)"
+                        self._done(rec, MQTTError(msg % (rec[_REC_TOPIC], rec[_REC_DEATHS])))
+            # A subscription ([qos, callback, state, deaths], subs.py) whose SUBSCRIBE was
+            # pending on it (state True) counts a death too; past max_repubs it is dropped (a
+            # subscribe() waiting for it raises when it wakes)
+            if self._subs:
+                for f, sub in list(self._subs.items()):
+                    if sub[2] is True:
+                        sub[2] = None
+                        sub[3] += 1
+                        if sub[3] > self._opts[11]:  # max_repubs
+                            del self._subs[f]
+                            from .errors import sub_error
+
+                            self._log("error", "dropped " + str(sub_error(f, sub[3])))
             self._notify(False)
             if e is not None:
                 from .errors import why
 
                 where = "%s: %s" % (where, why(e))
             self._stats[5] = where
-            self._log("warning", "link to %s:%d lost: %s" % (self._host, self._port, where))
+            msg = "link to %s:%d lost: %s"
+            self._log("warning", msg % (self._setup[2], self._setup[3], where))  # host, port
         except MemoryError:
             pass
-
-    def _stop_io(self):
-        for task in self._conn_tasks:
-            self._cancel(task)
-        self._conn_tasks = ()
 
     def _drop_connection(self):
         """Close the connection for real and wake everything that waits on it."""
         if self._connected:
             self._down_since = ticks_ms()
         self._connected = False
-        self._stop_io()
+        for task in self._conn_tasks:  # the reader (MicroPython), the restore's watchdog
+            self._cancel(task)
+        self._conn_tasks = ()
         task, self._writing = self._writing, None
         if not CPYTHON and task is not None and task is not asyncio.current_task():
             task.cancel()  # a writer blocked in drain; CPython's abort wakes it instead
@@ -87,8 +114,8 @@ class Link(Wire):
                     up_at = ticks_ms()
                     queued = 0
                     continue
-                resp_ms = int(self._resp_s * 1000)
-                tick = max(20, min(self._ping_ms, resp_ms) // 4)
+                resp_ms = int(self._opts[12] * 1000)  # response_time
+                tick = max(20, min(self._opts[13], resp_ms) // 4)  # ping interval (ms)
                 self._napping = True
                 try:
                     await (asyncio.sleep(tick / 1000) if CPYTHON else asyncio.sleep_ms(tick))
@@ -142,6 +169,8 @@ class Link(Wire):
         while self._running and not self._connected:
             try:  # a MemoryError must not end the outage's count (oom_cb): it stays in here
                 if attempt:
+                    from .codec import rand8  # not a name of this module
+
                     delay = min(cap, 50 << min(attempt, 12)) * (128 + rand8() // 2) // 255  # ms
                     await (asyncio.sleep(delay / 1000) if CPYTHON else asyncio.sleep_ms(delay))
                 try:
@@ -178,7 +207,8 @@ class Link(Wire):
                     said = ticks_ms()
                     away = ticks_diff(said, self._down_since or said) // 1000
                     msg = "no connection to %s:%d for %d s: %d attempts failed, the last with %s"
-                    self._log("warning", msg % (self._host, self._port, away, fails, reason))
+                    msg %= (self._setup[2], self._setup[3], away, fails, reason)  # host, port
+                    self._log("warning", msg)
                 attempt += 1
                 self._drop_connection()
             except MemoryError:
@@ -186,7 +216,10 @@ class Link(Wire):
         return attempt
 
     def _spawn(self, coro):
-        # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each
+        # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each.
+        # The client's own tasks also leave _tasks at their end (`_tasks.discard(current_task())`),
+        # not at the next _spawn() (which may come an hour later): a finished coroutine holds its
+        # last locals (a record, a callback's own finished coroutine...) as long as it is kept
         tasks = self._tasks
         for task in [t for t in tasks if t.done()]:
             tasks.discard(task)

@@ -77,7 +77,7 @@ def wake(q):
         core._task_queue.push(q.pop())
 
 
-def send(c, data, payload=None):  # Wire._send on MicroPython
+def send(c, data, payload):  # Wire._send on MicroPython (payload: None, or one; no default: 32 B)
     """Awaitable: write one packet whole (Wire._write). A small one the socket takes whole while
     no one else writes is written here, and a yield is handed back, the shared generator of
     asyncio.sleep_ms(0) (await it at once): no coroutine frame per packet (at the subscribe peak
@@ -102,6 +102,6 @@ def send(c, data, payload=None):  # Wire._send on MicroPython
         try:
             w.write(payload)  # after the header: the stream keeps what the socket did not take
         except Exception:
-            return c._write(payload)  # the header is out: _write fails and faults the link
+            return c._write(payload, None)  # the header is out: _write fails and faults the link
     c._last_tx = c._tx_at = core.ticks()
-    return c._write(b"") if w.out_buf else core.sleep_ms(0)  # the rest: _write drains it
+    return c._write(b"", None) if w.out_buf else core.sleep_ms(0)  # the rest: _write drains it

@@ -41,7 +41,7 @@ _DEFAULTS = (
 
 
 def init(c, cfg):  # MQTTClient(cfg)
-    from .codec import check_topic
+    from .codec import CPYTHON, check_topic
     from .wire import waitq
 
     o = dict(_DEFAULTS)
@@ -67,7 +67,7 @@ def init(c, cfg):  # MQTTClient(cfg)
             raise ValueError("will must be (topic, msg, retain, qos) with qos 0 or 1")
         will = (check_topic(will[0]), utf8(will[1]), will[2], will[3])
     client_id = o["client_id"] or default_client_id()
-    c._host = o["server"]
+    host = o["server"]
     ssl = o["ssl"]
     params = o["ssl_params"] or {}
     if ssl is True:  # configuration errors raise here, not as "unreachable" later
@@ -75,38 +75,38 @@ def init(c, cfg):  # MQTTClient(cfg)
 
         ssl = context(params)
     # TLS: (context, the name the certificate must show); None: plain TCP
-    tls = (ssl, params.get("server_hostname") or c._host) if ssl else None
-    c._port = o["port"] or (8883 if ssl else 1883)
-    # What every CONNECT says but the clean flag, and the TLS context: one tuple
+    tls = (ssl, params.get("server_hostname") or host) if ssl else None
     user, password = utf8(o["user"] or b""), utf8(o["password"] or b"")
-    # The CONNECT packet (clean flag clear: conn.py sets it) and the TLS context, one tuple
-    c._hello = (connect(utf8(client_id), keepalive, False, user, password, will), tls)
+    # What every connection uses, one tuple (64 bytes, 64-bit; 2 to 6 items take the same):
+    # 0 the CONNECT packet (clean flag clear: conn.py sets it), 1 TLS or None, 2 the broker's
+    # host, 3 its port, 4 MicroPython: the reader's one buffer for life (read(n) would want n
+    # free bytes every call), None on CPython
+    view = None if CPYTHON else memoryview(bytearray(256))  # Wire's _CHUNK
+    hello = connect(utf8(client_id), keepalive, False, user, password, will)
+    c._setup = (hello, tls, host, o["port"] or (8883 if ssl else 1883), view)
     ping = o["ping_interval"] or (keepalive / 4 if keepalive else 20)
     if keepalive:
         ping = min(ping, keepalive)
-    c._ping_ms = int(ping * 1000)
-    c._resp_s = o["response_time"]
-    # Options read now and then, one tuple (an instance's attributes share one hash table: 30
-    # to 37 take 608 bytes, 38 to 47 768; this client has 37): 0 cap of the reconnect backoff, 1 between the
-    # outage log lines (ms), 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5 connect_coro, 6
-    # out_queue_len, 7 oom_cb. Options left at their default are class attributes (_max_in...)
+    # Options read now and then, one tuple (an instance's attributes share one hash table: up
+    # to 29 take 480 bytes, 30 to 37 608; this client has 29, with the 3 made when first needed,
+    # _large, _lockq and _slotq, class attributes till then): 0 cap of the reconnect backoff (ms),
+    # 1 between the outage log lines (ms), 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5
+    # connect_coro, 6 out_queue_len, 7 oom_cb
     t = int(o["reconnect_max"] * 1000), int(o["outage_summary"] * 1000), o["clean"]
     t += o["clean_init"], o["wifi_coro"], o["connect_coro"]
-    # ... 8 log, 9 link, 10 subs_cb, 11 max_repubs
+    # ... 8 log, 9 link, 10 subs_cb, 11 max_repubs, 12 response_time (s), 13 ping interval (ms),
+    # 14 max_packet_size, 15 max_incoming (0: no limit, each), 16 max_inflight
     link = o["link"]
     if link is None and o["ssid"]:
         from .wlan import WLAN
 
         link = WLAN(o["ssid"], o["wifi_pw"])
     t += max(0, o["out_queue_len"]), o["oom_cb"], o["log"], link, o["subs_cb"]
-    c._opts = t + (o["max_repubs"],)
-    if o["max_incoming"]:
-        c._max_in = o["max_incoming"]
+    t += o["max_repubs"], o["response_time"], int(ping * 1000)
+    c._opts = t + (o["max_packet_size"], o["max_incoming"], o["max_inflight"])
     c._busy = False  # a packet is being written (see Wire._send: one at a time)
-    c._lockq = []  # events of the writers waiting for their turn, first first
     c._upq = waitq()  # requests waiting for the link (_connected 2) park here
     c._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
-    c._slotq = []  # QoS 1 records waiting for a slot in flight, first first
     c._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
     c._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
     c._tasks = set()  # every task this client started and has not seen finish
@@ -118,18 +118,14 @@ def init(c, cfg):  # MQTTClient(cfg)
     c._pid = c._last_rx = c._last_tx = c._tx_at = 0
     c._ping_at = c._down_since = None  # ping_at: of a PINGREQ awaiting its PINGRESP
     c._ping_due = False
-    c._view = None  # MicroPython: the reader's buffer, made by _reset_parser
-    c._reset_parser()
+    c._rbuf = b""  # the start of a small packet whose end has not arrived yet (Wire)
+    c._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
     # Counters, a list (a dict took 64 bytes more): 0 connects, 1 reconnects, 2 dropped, 3
     # downtime (s), 4 faults, 5 last_fault, 6 stray_acks, 7 callback_errors, 8 discarded; and,
     # not in stats(), link.py's out-of-memory count: 9 oom_cb's n, 10 how the connection died
     # (0 judged, 1 MemoryError, 2 else), 11 an oom_cb raise logged in this outage. 9 to 12
     # items take the same 3 blocks, 64-bit and 32-bit: the 3 cost no heap
     c._stats = [0, 0, 0, 0.0, 0, "", 0, 0, 0, 0, 0, 0]
-    if o["max_inflight"] != 32:
-        c._max_inflight = o["max_inflight"]
-    if o["max_packet_size"]:
-        c._max_packet = o["max_packet_size"]
     if o["queue_len"] > 0:  # the event interface of mqtt_as
         from .events import MsgQueue
 

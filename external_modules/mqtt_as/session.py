@@ -1,14 +1,16 @@
 """What MQTT keeps across connections: QoS 1 messages in flight, the offline queue, and the
-application's callbacks (subscriptions: subs.py). Session is the base of MQTTClient."""
+application's callbacks (subscriptions: subs.py). Session is the top layer of MQTTClient, merged
+into it with Link and Wire (__init__.py)."""
 
 import asyncio
 
 from . import codec
-from .codec import const, matches, ticks_diff, ticks_ms
-from .link import Link
+from .codec import const, ticks_ms  # 10 names at most here (Session too): 10 slots
 from .wire import park, waitq, wake
 
-_TOPIC = const(0)  # indices of a message record
+# Indices of a message record (wire.py's _watch and link.py's _fault read _TOPIC, _SENT,
+# _REPUBS and _DEATHS too, as _REC_...)
+_TOPIC = const(0)
 _MSG = const(1)
 _QOS = const(2)
 _RETAIN = const(3)
@@ -23,8 +25,10 @@ _DEATHS = const(11)  # connections that died while it was sent and unacknowledge
 _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
 
 
-class Session(Link):
-    _max_inflight = 32  # max_inflight (set on the instance if another)
+class Session:  # a layer of MQTTClient, merged into it (__init__.py)
+    # QoS 1 records waiting for a slot in flight, first first: a list made at the first wait
+    # (rare: max_inflight messages unacknowledged), None till then (an empty list is 64 bytes)
+    _slotq = None
 
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
@@ -40,15 +44,6 @@ class Session(Link):
         if up and connect_coro:
             self._call(connect_coro, self)
 
-    def _deliver(self, topic, msg, retained):
-        for f, sub in list(self._subs.items()):
-            if sub[1] is not None and matches(f, topic):
-                self._call(sub[1], topic, msg, retained)
-        if self.queue is not None:
-            self.queue.put((topic, msg, retained))
-        elif self._opts[10] is not None:  # subs_cb
-            self._call(self._opts[10], topic, msg, retained)
-
     def _discard(self, first, head, size):
         """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""
         qos = (first >> 1) & 3
@@ -61,56 +56,9 @@ class Session(Link):
         if self._stats[8] == 1:
             try:
                 msg = "discarded %d bytes on %s (max_incoming %d, or no heap); more: stats() only"
-                self._log("warning", msg % (size, bytes(head[2 : 2 + tlen]), self._max_in))
+                self._log("warning", msg % (size, bytes(head[2 : 2 + tlen]), self._opts[15]))
             except MemoryError:
                 pass
-
-    def _acked(self, pid):  # the link's, for each PUBACK; False if no publish waited for it
-        rec = self._inflight.pop(pid, None)
-        if rec is not None:
-            self._done(rec, True)
-        return rec is not None
-
-    def _lost_inflight(self):
-        """The connection died: a message sent on it and never acknowledged counts a death; one
-        that killed max_repubs + 1 connections is poison (too big, a topic the broker rejects)."""
-        for pid in list(self._inflight):
-            rec = self._inflight[pid]
-            if rec[_SENT]:
-                rec[_SENT] = 0
-                rec[_DEATHS] += 1
-                if rec[_DEATHS] > self._opts[11]:  # max_repubs
-                    del self._inflight[pid]
-                    msg = "QoS 1 message to %s not acknowledged: the link died after each of its"
-                    msg += " %d sends (too big for the broker, or a topic it rejects?)"
-                    self._done(rec, error(msg % (rec[_TOPIC], rec[_DEATHS])))
-        if self._subs:
-            from .subs import lost
-
-            lost(self)  # the same for SUBSCRIBEs
-
-    def _check_inflight(self, now, resp_ms):
-        """Watchdog tick: re-send (DUP, same id) what waited response_time for its PUBACK, up to
-        max_repubs times, then the link is dead (as in mqtt_as); so after a late SUBACK/UNSUBACK."""
-        if self._writing is not None:
-            return  # a long write: acks wait behind it
-        for w in self._waiters.values():
-            if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
-                if ticks_diff(now, self._tx_at) > resp_ms:
-                    self._fault("no SUBACK/UNSUBACK within %s s" % self._resp_s, None)
-                    return
-        due = []
-        for rec in self._inflight.values():
-            sent = rec[_SENT]
-            if sent and ticks_diff(now, sent) > resp_ms and ticks_diff(now, self._tx_at) > resp_ms:
-                if rec[_REPUBS] >= self._opts[11]:  # max_repubs
-                    self._fault("no PUBACK after %d re-sends" % rec[_REPUBS], None)
-                    return
-                rec[_REPUBS] += 1
-                rec[_SENT] = now
-                due.append(rec)
-        if due:
-            self._spawn(self._resend(due))
 
     async def _resend(self, recs):
         try:
@@ -123,7 +71,7 @@ class Session(Link):
             pass  # the link died: the reconnect re-sends them
         except MemoryError as e:  # as in every task of the client: a fault, not a dead task
             self._fault("re-send", e)
-        self._let_go()
+        self._tasks.discard(asyncio.current_task())  # see _spawn
 
     async def _write_pieces(self, writer, payload):
         """Wire._send's payload, a drain before each piece (progress): bytes in slices, a chunked
@@ -144,14 +92,6 @@ class Session(Link):
         if made != size:
             self._log("error", "chunked payload of %d bytes, not len() %d" % (made, size))
 
-    async def _wait_up(self):
-        if not self._running:
-            raise error("not connected: call connect() first")
-        while self._connected != 2:  # 2: up
-            await park(self._upq)
-            if not self._running:
-                raise error("client closed")
-
     def _next_pid(self):  # max_inflight keeps ids free, so this always ends
         pid = self._pid
         while True:
@@ -167,14 +107,18 @@ class Session(Link):
     def _done(self, rec, result):
         rec[_RESULT] = result
         wake(rec[_EVENT])
-        if self._slotq and len(self._inflight) < self._max_inflight:
+        if self._slotq and len(self._inflight) < self._opts[16]:  # max_inflight
             wake(self._slotq.pop(0)[_EVENT])  # a slot is free: its first waiter goes
 
     async def _emit(self, rec, wait):  # no default: a function object of 32 bytes, not 64
         """Send a record (link up); QoS 1 stays in flight until PUBACK; wait: await the result."""
         qos = rec[_QOS]
         if qos:
-            while len(self._inflight) >= self._max_inflight:  # outages too: the re-sends count
+            while (
+                len(self._inflight) >= self._opts[16]
+            ):  # max_inflight; outages too: re-sends count
+                if self._slotq is None:
+                    self._slotq = []
                 self._slotq.append(rec)  # in line, parked on its own: _done wakes one, not all
                 try:
                     await park(rec[_EVENT])
@@ -235,7 +179,7 @@ class Session(Link):
             if rec[_RESULT] is None and rec[_PID] not in self._inflight:
                 self._outq.insert(0, rec)
             self._fault("flush", e)
-        self._let_go()
+        self._tasks.discard(asyncio.current_task())  # see _spawn
 
     async def _await_record(self, rec):
         try:
@@ -263,13 +207,7 @@ class Session(Link):
             await coro
         except Exception as e:
             self._callback_failed(e)
-        self._let_go()
-
-    def _let_go(self):
-        # A task of _spawn()'s at its end: out of _tasks now, not at the next _spawn() (which
-        # may come an hour later). Its finished coroutine holds its last locals (a record, the
-        # callback's own finished coroutine and what that held) as long as the task is kept
-        self._tasks.discard(asyncio.current_task())
+        self._tasks.discard(asyncio.current_task())  # see _spawn
 
     def _log(self, level, msg):
         # Logging never raises: not for a broken log callback, not for a MemoryError
@@ -289,9 +227,3 @@ class Session(Link):
             self._log("error", "callback raised %s" % why(e))
         except MemoryError:
             pass
-
-
-def error(msg):
-    from .errors import MQTTError  # imported on the first error: an idle client needs none
-
-    return MQTTError(msg)

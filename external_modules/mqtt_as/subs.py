@@ -1,6 +1,8 @@
 """Subscriptions: subscribe, unsubscribe, renew them on each connection, and drop one whose
-SUBSCRIBE the broker answers by closing the link. Functions of the client `c`, imported on the
-first subscription: a client without any does not pay for this module (nor for a class).
+SUBSCRIBE the broker answers by closing the link. Functions of the client `c`, reached as
+conn.py's are (MQTTClient.subscribe, conn.unsubscribe, conn._open): frozen, imported for each
+use and dropped, so a connected client keeps none of them; the deaths a fault counts are
+Link._fault's.
 
 A subscription is [qos, callback or None, state, deaths]. Its state: True while a SUBSCRIBE
 carrying it waits for its SUBACK (pending); the code the broker granted, once it acknowledged
@@ -18,9 +20,7 @@ table (no import of a name, no constant in it: subscription indices are literals
 
 
 async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
-    from .codec import check_filter as f  # a local, not a name in this module's dict
-
-    f = f(topic, c._max_packet)
+    f = check_filter(topic, c._opts[14], "SUBSCRIBE")  # max_packet_size
     if qos not in (0, 1):
         raise ValueError("qos must be 0 or 1, got %r" % (qos,))
     old = c._subs.get(f)
@@ -31,8 +31,8 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
     sub = old if old is not None and old[0] == qos else [qos, cb, None, 0]
     sub[1] = cb
     while True:
-        await c._wait_up()
-        if sub[3] > c._opts[11]:  # max_repubs; lost() dropped it (and logged why)
+        await _wait_up(c)
+        if sub[3] > c._opts[11]:  # max_repubs; Link._fault dropped it (and said why)
             from .errors import sub_error
 
             raise sub_error(f, sub[3])
@@ -51,14 +51,27 @@ async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
         return codes[0]
 
 
-async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
-    from .codec import check_filter as f
+async def _wait_up(c):  # until the link is up (reported), or raise if the client is closed
+    from .wire import park
 
-    f = f(topic, c._max_packet, "UNSUBSCRIBE")
+    if not c._running:
+        from .errors import MQTTError
+
+        raise MQTTError("not connected: call connect() first")
+    while c._connected != 2:  # 2: up
+        await park(c._upq)
+        if not c._running:
+            from .errors import MQTTError
+
+            raise MQTTError("client closed")
+
+
+async def unsubscribe(c, topic):  # MQTTClient.unsubscribe
+    f = check_filter(topic, c._opts[14], "UNSUBSCRIBE")
     c._subs.pop(f, None)
     deaths = 0
     while True:
-        await c._wait_up()
+        await _wait_up(c)
         if await _request(c, (f,), None) is not None:
             return
         deaths += 1
@@ -96,20 +109,6 @@ async def resubscribe(c, renew):
                 sub[2] = code
 
 
-def lost(c):
-    """The connection died (Session._lost_inflight): a SUBSCRIBE sent on it and never
-    acknowledged counts a death for each subscription it carried."""
-    for f, sub in list(c._subs.items()):
-        if sub[2] is True:
-            sub[2] = None
-            sub[3] += 1
-            if sub[3] > c._opts[11]:  # max_repubs
-                del c._subs[f]  # a waiting subscribe() raises when it wakes
-                from .errors import sub_error
-
-                c._log("error", "dropped " + str(sub_error(f, sub[3])))
-
-
 async def _request(c, topics, subs):  # no default: a function object of 32 bytes, not 64
     """Send a SUBSCRIBE of topics ((filter, qos) pairs, for the subscriptions subs) or, with
     no subs, an UNSUBSCRIBE of topics (filters); the ack's codes, or None if the link failed.
@@ -118,7 +117,7 @@ async def _request(c, topics, subs):  # no default: a function object of 32 byte
     the rest is in _open and _close, plain functions."""
     w = _open(c, topics, subs)
     try:
-        await c._send(w.pop())  # the packet
+        await c._send(w.pop(), None)  # the packet
         w[2] = c._tx_at  # this packet's write (Wire._send), or a later one's
         if c._waiters.get(w[3]) is w:  # else acked or dropped (and woken) during the write
             from .wire import park
@@ -138,14 +137,9 @@ def _open(c, topics, subs):
 
     w = [waitq(), None, None, c._next_pid(), None]
     c._waiters[w[3]] = w
-    if subs is None:
-        from .codec import unsubscribe as make
-    else:
-        from .codec import subscribe as make
-
-        for sub in subs:
-            sub[2] = True  # pending
-    w[4] = make(w[3], topics)
+    for sub in subs or ():
+        sub[2] = True  # pending
+    w[4] = packet(w[3], topics, subs is not None)
     return w
 
 
@@ -162,3 +156,35 @@ def _close(c, w, subs, failed):
 
         raise MQTTError("client closed")
     return None
+
+
+def check_filter(topic_filter, limit, kind):  # no defaults: a function object of 32 bytes
+    """Return the topic filter as bytes, or raise ValueError if it is not a valid filter or a
+    packet `kind` ("SUBSCRIBE" or "UNSUBSCRIBE") of it alone would be over limit > 0 bytes."""
+    from .codec import _b, check_size
+
+    f = _b(topic_filter)
+    if not f or len(f) > 0xFFFF or b"\x00" in f:
+        raise ValueError("topic filter %r must be 1 to 65535 bytes without NUL" % (topic_filter,))
+    levels = f.split(b"/")
+    last = len(levels) - 1
+    for i, level in enumerate(levels):
+        if b"#" in level and (level != b"#" or i != last):
+            raise ValueError("topic filter %r: '#' must be a whole, final level" % (topic_filter,))
+        if b"+" in level and level != b"+":
+            raise ValueError("topic filter %r: '+' must be a whole level" % (topic_filter,))
+    check_size(kind, len(f) + (5 if kind == "SUBSCRIBE" else 4), limit)  # id, length, QoS
+    return f
+
+
+def packet(pid, topics, subscribe):
+    """SUBSCRIBE for [(filter bytes, qos), ...], or UNSUBSCRIBE (subscribe False) for [filter
+    bytes, ...]: both carry the fixed flags 0b0010."""
+    from .codec import _field, varint
+
+    body = bytearray((pid >> 8, pid & 0xFF))
+    for topic in topics:
+        body += _field(topic[0] if subscribe else topic)
+        if subscribe:
+            body.append(topic[1])
+    return bytes((0x82 if subscribe else 0xA2,)) + varint(len(body)) + body

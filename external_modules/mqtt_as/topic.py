@@ -1,4 +1,5 @@
 """MQTT topic names and filters: validation and `+`/`#` matching (MQTT 3.1.1 §4.7). They live in
-codec.py (one module less on the heap); this name stays for applications that imported it."""
+codec.py and subs.py (filters); this name stays for applications that imported it."""
 
-from .codec import check_filter, check_size, check_topic, matches  # noqa: F401
+from .codec import check_size, check_topic, matches  # noqa: F401
+from .subs import check_filter  # noqa: F401

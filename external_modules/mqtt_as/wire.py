@@ -1,8 +1,9 @@
 """The bytes of one connection: parse what arrives, write packets whole, watch the link.
-Wire is the bottom of MQTTClient (MQTTClient -> Session -> Link -> Wire). It calls what the
-classes above provide: _fault(where, e) when the link is dead, _deliver(topic, msg, retained)
-for each PUBLISH, _discard(first, head, size) for one too big to keep, _acked(pid) for each
-PUBACK, _check_inflight(now, resp_ms) on watchdog ticks while acks are awaited."""
+Wire is the bottom layer of MQTTClient (MQTTClient, Session, Link, Wire: one class, see
+__init__.py). It calls what the layers above provide: _fault(where, e) when the link is dead,
+_call(cb, ...) for the application's callbacks, _discard(first, head, size) for a PUBLISH too
+big to keep, _done(record, True) for each PUBACK, _resend(records) for QoS 1 messages whose
+PUBACK is late; and it reads and writes Session's message records (their indices below)."""
 
 import asyncio
 
@@ -19,6 +20,13 @@ _SMALL = const(1024)  # bytes payloads up to this size are written at once, with
 # MicroPython: payloads up to this size go out in the same write as their header (one TCP
 # segment); a copy of both wants a hole that long, which a full heap may lack (mpsock.send)
 _JOIN = const(96)
+_FIRST = const(0)  # indices of the large packet's list
+_SIZE = const(1)
+_GOT = const(2)
+_BODY = const(3)
+_HEAD = const(4)
+_REC_SENT = const(9)  # a message record's (session.py): ticks of its last send, 0: not sent
+_REC_REPUBS = const(10)  # its re-sends on this connection for want of a PUBACK
 
 if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
     from .cpython import park, waitq, wake
@@ -26,38 +34,30 @@ else:
     from .mpsock import park, waitq, wake
 
 
-class Wire:
-    # A large packet's state, class attributes until the first one comes (an instance's
-    # attributes share one table: see options.py): its first byte while it is filled or skipped,
-    # else 0; its body (None while skipping one too big to keep); and, in MQTTClient, where the
-    # class table has room: _head, skipping, the first bytes (topic and packet id); _size, _got
-    _first = 0
-    _body = None
+class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
+    # A large packet while it is filled or skipped: [first byte, size, bytes got, body or None
+    # (skipping one too big to keep), head (skipping: the first bytes, topic and packet id)]. One
+    # name, a class attribute till the first one comes (the instance's and the class's tables
+    # have no room to spare: see options.py and __init__.py)
+    _large = None
+    # The writers waiting for their turn (what each parks on), first first: a list made at the
+    # first writer that has to wait, None till then (an empty list is 64 bytes)
+    _lockq = None
 
     # ----------------------------------------------------------------- reading
 
-    def _reset_parser(self):
-        self._rbuf = b""  # the start of a small packet whose end has not arrived yet
-        if self._first:  # a large packet cut short by the outage
-            self._first = 0
-            self._body = self._head = None
-        self._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
-        if self._view is None and not CPYTHON:
-            # The reader's one buffer for life (read(n) would want n free bytes every call)
-            self._view = memoryview(bytearray(_CHUNK))
-
     async def _read_loop(self, reader):
         """MicroPython: read until the link fails, which is always a fault (CPython: cpython.py)."""
-        view = self._view
+        view = self._setup[4]  # the reader's one buffer for life, _CHUNK bytes (options.py)
         try:
             while True:
-                body = self._body
-                if body is not None and self._size - self._got > _CHUNK:
+                large = self._large
+                if large is not None and large[_BODY] and large[_SIZE] - large[_GOT] > _CHUNK:
                     # A large message goes straight into its own buffer: no copies on the way
-                    got = await reader.readinto(memoryview(body)[self._got :])
-                    self._got += got
-                    if got and self._got == self._size:
-                        self._finish()
+                    got = await reader.readinto(memoryview(large[_BODY])[large[_GOT] :])
+                    large[_GOT] += got
+                    if got and large[_GOT] == large[_SIZE]:
+                        self._fill(b"")  # nothing left to take: it finishes the packet
                 else:
                     got = await reader.readinto(view)
                     if got:
@@ -66,7 +66,7 @@ class Wire:
                     raise EOFError("connection closed by the broker")
                 self._last_rx = ticks_ms()
                 while self._acks_due:
-                    await self._send(codec.puback(self._acks_due.pop(0)))
+                    await self._send(codec.puback(self._acks_due.pop(0)), None)
         except asyncio.CancelledError:
             raise
         except Exception as e:  # malformed input, EOF, OSError: the link is dead
@@ -75,9 +75,10 @@ class Wire:
     def _feed(self, data):
         """Parse what arrived (bytes or memoryview), dispatch every complete packet; raise
         ValueError for malformed input. PUBACKs owed collect in _acks_due for the caller."""
-        if self._first:
+        max_in = self._opts[15]  # max_incoming, 0: no limit
+        if self._large is not None:
             used = self._fill(data)
-            if self._first or used == len(data):
+            if self._large is not None or used == len(data):
                 return
             data = data[used:]
         buf = self._rbuf + data if self._rbuf else data
@@ -90,9 +91,20 @@ class Wire:
             size, start = length
             end = start + size
             if end > n:
-                if size > _CHUNK or (self._max_in and size > self._max_in):
+                if size > _CHUNK or (max_in and size > max_in):
+                    # A large packet starts: a buffer of its own, or skipped if it is too big
+                    # or the heap is short (one message must not cost the link)
                     self._rbuf = b""
-                    self._begin(buf[pos], size)
+                    first = buf[pos]
+                    if first & 0xF0 != _PUBLISH:
+                        raise ValueError("packet 0x%02x of %d bytes" % (first, size))
+                    body = None
+                    if not max_in or size <= max_in:
+                        try:
+                            body = bytearray(size)
+                        except MemoryError:
+                            pass  # read and discarded
+                    self._large = [first, size, 0, body, None if body is not None else bytearray()]
                     self._fill(buf[start:])
                     return
                 break
@@ -100,30 +112,17 @@ class Wire:
             pos = end
         self._rbuf = bytes(buf[pos:]) if pos < n else b""
 
-    def _begin(self, first, size):
-        """A large packet starts: make its buffer, or skip it if too big or the heap is short."""
-        if first & 0xF0 != _PUBLISH:
-            raise ValueError("packet 0x%02x of %d bytes" % (first, size))
-        self._first = first
-        self._size = size
-        self._got = 0
-        self._body = None
-        if not self._max_in or size <= self._max_in:
-            try:
-                self._body = bytearray(size)
-            except MemoryError:
-                pass  # read and discard it: one message must not cost the link
-        if self._body is None:
-            self._head = bytearray()
-
     def _fill(self, data):
-        """Take bytes of the large packet from data; return how many were used."""
-        take = min(len(data), self._size - self._got)
-        body = self._body
+        """Take bytes of the large packet from data; return how many were used. Its last byte
+        dispatches it, or, skipped, counts it discarded."""
+        large = self._large
+        got = large[_GOT]
+        take = min(len(data), large[_SIZE] - got)
+        body = large[_BODY]
         if body is not None:
-            body[self._got : self._got + take] = data[:take]
+            body[got : got + take] = data[:take]
         else:  # skipping: keep only what names the topic and the packet id
-            head = self._head
+            head = large[_HEAD]
             used = 0
             while used < take:
                 keep = 2 if len(head) < 2 else 4 + (head[0] << 8 | head[1])
@@ -132,24 +131,19 @@ class Wire:
                 k = min(take - used, keep - len(head))
                 head += data[used : used + k]
                 used += k
-        self._got += take
-        if self._got == self._size:
-            self._finish()
+        large[_GOT] = got + take
+        if got + take == large[_SIZE]:
+            self._large = None
+            if body is not None:
+                self._dispatch(large[_FIRST], body)
+            else:
+                self._discard(large[_FIRST], large[_HEAD], large[_SIZE])
         return take
-
-    def _finish(self):
-        first, body, head = self._first, self._body, self._head
-        self._first = 0
-        self._body = self._head = None
-        if body is not None:
-            self._dispatch(first, body)
-        else:
-            self._discard(first, head, self._size)
 
     def _dispatch(self, first, body):
         kind = first & 0xF0
         if kind == _PUBLISH:
-            if self._max_in and len(body) > self._max_in:
+            if self._opts[15] and len(body) > self._opts[15]:  # max_incoming
                 self._discard(first, body, len(body))
                 return
             try:
@@ -157,12 +151,24 @@ class Wire:
             except MemoryError:
                 self._discard(first, body, len(body))
                 return
-            self._deliver(topic, msg, retained)  # the client's: callbacks or queue
+            # The application's: each matching subscription's callback, then the queue or subs_cb
+            for f, sub in list(self._subs.items()):
+                if sub[1] is not None and codec.matches(f, topic):
+                    self._call(sub[1], topic, msg, retained)
+            if self.queue is not None:
+                self.queue.put((topic, msg, retained))
+            elif self._opts[10] is not None:  # subs_cb
+                self._call(self._opts[10], topic, msg, retained)
             if qos:
                 self._acks_due.append(pid)
         elif first == _PUBACK:
-            if not self._acked(codec.packet_id(body)):
+            if len(body) != 2:
+                raise ValueError("PUBACK with a body of %d bytes" % len(body))
+            rec = self._inflight.pop(body[0] << 8 | body[1], None)
+            if rec is None:
                 self._stats[6] += 1  # stray_acks: a late ack for a re-sent message: harmless
+            else:
+                self._done(rec, True)
         elif first == _SUBACK or first == _UNSUBACK:
             short = len(body) < 3 if first == _SUBACK else len(body) != 2
             if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
@@ -181,7 +187,7 @@ class Wire:
 
     # ----------------------------------------------------------------- writing
 
-    async def _write(self, data, payload=None):
+    async def _write(self, data, payload):  # payload: None, or one (no default: 32 bytes)
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
         caller cancelled half-way through a packet takes the link down with it. No `finally`."""
@@ -200,7 +206,7 @@ class Wire:
                 raise OSError("not connected")
             if self._ping_due:  # a ping the watchdog could not write while we held the lock
                 self._ping_due = False
-                writer.write(codec.PINGREQ_PACKET)
+                writer.write(b"\xc0\x00")  # PINGREQ
                 self._ping_at = self._tx_at
             writer.write(data)
             if payload is not None:
@@ -213,25 +219,26 @@ class Wire:
             await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
             self._last_tx = self._tx_at = ticks_ms()
         except BaseException as e:  # CancelledError too
-            raise self._send_failed(e, writer, data) from None  # data None: all issued
-        self._hand_on()
+            raise self._sent(e, writer, data) from None  # data None: all issued
+        self._sent(None, writer, None)
 
-    if CPYTHON:  # _send(data, payload=None): await it to write a packet whole
+    if CPYTHON:  # _send(data, payload or None): await it to write a packet whole
         _send = _write
     else:
         from .mpsock import send as _send  # small packets at once, without _write's frame
 
-    def _hand_on(self):  # the packet is done with: the next writer's turn (_busy stays True)
-        if self._writing is asyncio.current_task():
+    def _sent(self, e, writer, unsent):
+        """The packet is done with: the next writer's turn (_busy stays True for it). e: None,
+        or what the write raised; then return what _send raises: OSError for a dead link."""
+        mine = self._writing is asyncio.current_task()  # else the watchdog aborted the write
+        if mine:
             self._writing = None
         if self._lockq:
             wake(self._lockq.pop(0))
         else:
             self._busy = False
-
-    def _send_failed(self, e, writer, unsent):  # what _send raises: OSError for a dead link
-        mine = self._writing is asyncio.current_task()  # else the watchdog aborted the write
-        self._hand_on()
+        if e is None:
+            return None
         if isinstance(e, asyncio.CancelledError):
             if not mine:
                 return OSError("link lost while writing")
@@ -246,6 +253,8 @@ class Wire:
     async def _turn(self):
         # One packet at a time, FIFO, as asyncio.Lock (whose acquire() makes a generator)
         turn = waitq()
+        if self._lockq is None:
+            self._lockq = []
         self._lockq.append(turn)
         try:
             await park(turn)
@@ -284,15 +293,39 @@ class Wire:
                     self._fault("no answer within %d ms of PINGREQ" % resp_ms, None)
                     return queued
             elif (
-                max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx)) >= self._ping_ms
+                max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx))
+                >= self._opts[13]  # ping interval (ms)
             ):
                 if self._busy:
                     self._ping_due = True  # the writer sends it before its next packet
                 else:
-                    self._writer.write(codec.PINGREQ_PACKET)  # never waits
+                    self._writer.write(b"\xc0\x00")  # PINGREQ; never waits
                     self._ping_at = self._last_tx = now
-            if self._inflight or self._waiters:
-                self._check_inflight(now, resp_ms)
+            if self._writing is not None or not (self._inflight or self._waiters):
+                return queued  # nothing awaits an ack, or acks wait behind a long write
+            # A SUBACK/UNSUBACK, or a PUBACK after max_repubs re-sends (DUP, same id) of its
+            # message, that is response_time late: the link is dead (as in mqtt_as)
+            for w in self._waiters.values():
+                if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
+                    if ticks_diff(now, self._tx_at) > resp_ms:
+                        self._fault("no SUBACK/UNSUBACK within %s s" % self._opts[12], None)
+                        return queued
+            due = []
+            for rec in self._inflight.values():
+                sent = rec[_REC_SENT]
+                if (
+                    sent
+                    and ticks_diff(now, sent) > resp_ms
+                    and ticks_diff(now, self._tx_at) > resp_ms
+                ):
+                    if rec[_REC_REPUBS] >= self._opts[11]:  # max_repubs
+                        self._fault("no PUBACK after %d re-sends" % rec[_REC_REPUBS], None)
+                        return queued
+                    rec[_REC_REPUBS] += 1
+                    rec[_REC_SENT] = now
+                    due.append(rec)
+            if due:
+                self._spawn(self._resend(due))
         except Exception as e:
             self._fault("keepalive", e)
         return queued

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mqtt_as import MQTTClient, codec, options
-from mqtt_as.codec import check_filter, check_topic, matches
+from mqtt_as.codec import check_topic, matches
+from mqtt_as.subs import check_filter, packet
 
 MAX_REMAINING = 268435455  # four length bytes, MQTT 3.1.1 §2.2.3
 
@@ -172,8 +173,8 @@ def test_connect_carries_every_field_where_the_spec_puts_it(
 
 @given(st.integers(1, 65535), st.lists(st.tuples(filters, st.sampled_from([0, 1])), min_size=1))
 def test_subscribe_lists_each_filter_with_its_qos(pid, subs):
-    encoded = [(check_filter(f), q) for f, q in subs]
-    first, body = ref_split(codec.subscribe(pid, encoded))
+    encoded = [(check_filter(f, 0, "SUBSCRIBE"), q) for f, q in subs]
+    first, body = ref_split(packet(pid, encoded, True))
     assert first == 0x82 and body[0] << 8 | body[1] == pid
     pos, seen = 2, []
     while pos < len(body):
@@ -185,8 +186,8 @@ def test_subscribe_lists_each_filter_with_its_qos(pid, subs):
 
 @given(st.integers(1, 65535), st.lists(filters, min_size=1))
 def test_unsubscribe_lists_each_filter(pid, fs):
-    encoded = [check_filter(f) for f in fs]
-    first, body = ref_split(codec.unsubscribe(pid, encoded))
+    encoded = [check_filter(f, 0, "UNSUBSCRIBE") for f in fs]
+    first, body = ref_split(packet(pid, encoded, False))
     assert first == 0xA2 and body[0] << 8 | body[1] == pid
     pos, seen = 2, []
     while pos < len(body):
@@ -248,7 +249,7 @@ def test_matcher_follows_the_spec_examples(topic_filter, topic, expected):
 @pytest.mark.parametrize("bad", ["", "a/#/b", "a#", "a+/b", "sport+", "#/a", "a\x00b"], ids=repr)
 def test_invalid_filters_are_refused(bad):
     with pytest.raises(ValueError):
-        check_filter(bad)
+        check_filter(bad, 0, "SUBSCRIBE")
 
 
 @pytest.mark.parametrize("bad", ["", "a/+", "a/#", "a\x00"], ids=repr)
@@ -289,7 +290,7 @@ def test_the_parser_splits_any_chunking_of_a_stream_into_the_same_packets(stream
     for chunk in chunks:
         client._feed(memoryview(chunk))  # as MicroPython's reader hands it over
     assert seen == stream
-    assert client._rbuf == b"" and not client._first  # nothing left once the stream is in
+    assert client._rbuf == b"" and client._large is None  # nothing left once the stream is in
 
 
 @given(st.lists(packets, min_size=1, max_size=12), st.data())
@@ -308,8 +309,6 @@ def test_cpython_reads_every_chunk_into_one_buffer_and_keeps_no_view_of_it(strea
     client._dispatch = lambda first, body: seen.append(
         bytes([first]) + codec.varint(len(body)) + bytes(body)
     )
-    # A lone PUBACK goes straight to _acked
-    client._acked = lambda pid: seen.append(bytes([0x40, 2, pid >> 8, pid & 255])) or True
 
     def fault(where, e=None):
         raise AssertionError("link fault in %s: %r" % (where, e))
@@ -324,7 +323,7 @@ def test_cpython_reads_every_chunk_into_one_buffer_and_keeps_no_view_of_it(strea
             conn.buffer_updated(len(chunk))
             buf[:] = b"\xee" * len(buf)  # what the next read leaves of this one
     assert seen == stream
-    assert client._rbuf == b"" and not client._first
+    assert client._rbuf == b"" and client._large is None
 
 
 def test_a_malformed_packet_in_the_stream_is_reported_not_skipped():

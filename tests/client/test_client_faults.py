@@ -108,6 +108,32 @@ def test_unacknowledged_qos1_is_resent_with_its_packet_id_and_dup_set(
     assert len({mid for _, mid in received}) == 1, "every copy carries the same packet id"
 
 
+def test_a_late_puback_brings_a_resend_on_the_same_connection(
+    mosquitto, fault_proxy, observer, client_app
+):
+    # The watchdog re-sends (DUP, same id) a QoS 1 message whose PUBACK is response_time late,
+    # on the same connection, up to max_repubs times before it calls the link dead; a link
+    # that answers again after one re-send is kept (no ping is due: keepalive 60 s)
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, keepalive=60, response_time=2)
+    app.call("connect")
+    proxy.freeze()  # silence both ways: no PUBACK
+    cid = app.start("publish", topic="late/x", msg="once", qos=1)
+    time.sleep(3.2)  # one re-send after 2 s, the next not before 4 s
+    proxy.thaw()
+    assert app.result(cid, timeout=15) is True
+    pattern = r"Received PUBLISH from app-\d+ \(d(\d), q1, r0, m(\d+), 'late/x'"
+    deadline = time.monotonic() + 5
+    while len(re.findall(pattern, mosquitto.log_text())) < 2:
+        assert time.monotonic() < deadline, "the broker saw one copy only: no re-send"
+        time.sleep(0.05)
+    received = re.findall(pattern, mosquitto.log_text())
+    assert received[0][0] == "0" and received[1][0] == "1", received
+    assert len({mid for _, mid in received}) == 1, "every copy carries the same packet id"
+    stats = app.call("status")["stats"]
+    assert stats["faults"] == 0 and stats["reconnects"] == 0, stats
+
+
 def test_an_unacknowledged_chunked_qos1_payload_is_made_again_for_its_resend(
     mosquitto, fault_proxy, observer, client_app
 ):

@@ -1,0 +1,67 @@
+"""MQTTClient is one class made of layers: Wire (wire.py), Link (link.py) and Session
+(session.py) are written as classes of their own, and __init__.py copies their names into
+MQTTClient and drops them. A name defined in two layers would be silently overwritten there,
+and past 47 names MicroPython's class table grows from 47 slots to 59 (192 bytes, 64-bit)."""
+
+from __future__ import annotations
+
+import ast
+
+from harness import REPO
+
+PACKAGE = REPO / "external_modules" / "mqtt_as"
+LAYERS = (("__init__.py", "MQTTClient"), ("session.py", "Session"), ("link.py", "Link"),
+          ("wire.py", "Wire"))  # fmt: skip
+
+PROBE = """\
+import mqtt_as
+from mqtt_as import MQTTClient, link, session, wire
+
+names = [n for n in MQTTClient.__dict__ if n[:2] != "__" or n == "__init__" or n == "__getattr__"]
+layers = [m for m in (wire, link, session) if hasattr(m, ("Wire", "Link", "Session")[
+    (wire, link, session).index(m)])]
+print("names", len(names), "bases", len(MQTTClient.__bases__), "layers left", len(layers))
+print("has", " ".join(n for n in ("_feed", "_fault", "_emit", "publish") if hasattr(MQTTClient, n)))
+"""
+
+
+def class_names(path, cls):
+    """The names a class body binds (defs, assignments, imports), in either branch of an `if`."""
+    tree = ast.parse(path.read_text())
+    todo = list(next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls).body)
+    names = set()
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.If):
+            todo += node.body + node.orelse
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif not isinstance(node, (ast.Expr, ast.Pass)):  # a docstring
+            raise AssertionError("%s: a %s in class %s" % (path.name, type(node).__name__, cls))
+    return names
+
+
+def test_the_layers_define_no_name_twice_and_47_at_most_in_all():
+    seen = {}
+    for module, cls in LAYERS:
+        for name in class_names(PACKAGE / module, cls):
+            assert name not in seen, "%s is defined by both %s and %s" % (name, seen[name], cls)
+            seen[name] = cls
+    # the merged table on MicroPython: these names, and __module__ and __qualname__ once
+    assert len(seen) + 2 <= 47, "%d names: MQTTClient's class table grows to 59 slots" % len(seen)
+
+
+def test_the_client_is_one_class_and_the_layer_classes_are_dropped(runtime, run_py, tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    proc = run_py(runtime, script, cwd=tmp_path)
+    assert proc.wait(timeout=60) == 0, proc.output()
+    out = proc.output()
+    total = sum(len(class_names(PACKAGE / m, c)) for m, c in LAYERS)
+    assert "names %d bases 1 layers left 0" % total in out, out
+    assert "has _feed _fault _emit publish" in out, out
