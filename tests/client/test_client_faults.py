@@ -98,12 +98,7 @@ def test_unacknowledged_qos1_is_resent_with_its_packet_id_and_dup_set(
     proxy.thaw()
     assert app.result(cid, timeout=15) is True
     assert obs.wait_message("dup/x").payload == b"once"
-    pattern = r"Received PUBLISH from app-\d+ \(d(\d), q1, r0, m(\d+), 'dup/x'"
-    deadline = time.monotonic() + 5
-    while len(re.findall(pattern, mosquitto.log_text())) < 2:
-        assert time.monotonic() < deadline, "the broker saw one copy only"
-        time.sleep(0.05)
-    received = re.findall(pattern, mosquitto.log_text())
+    received = _broker_copies(mosquitto, "dup/x")
     assert received[-1][0] == "1", "the re-sent PUBLISH carries DUP"
     assert len({mid for _, mid in received}) == 1, "every copy carries the same packet id"
 
@@ -122,12 +117,7 @@ def test_a_late_puback_brings_a_resend_on_the_same_connection(
     time.sleep(3.2)  # one re-send after 2 s, the next not before 4 s
     proxy.thaw()
     assert app.result(cid, timeout=15) is True
-    pattern = r"Received PUBLISH from app-\d+ \(d(\d), q1, r0, m(\d+), 'late/x'"
-    deadline = time.monotonic() + 5
-    while len(re.findall(pattern, mosquitto.log_text())) < 2:
-        assert time.monotonic() < deadline, "the broker saw one copy only: no re-send"
-        time.sleep(0.05)
-    received = re.findall(pattern, mosquitto.log_text())
+    received = _broker_copies(mosquitto, "late/x")
     assert received[0][0] == "0" and received[1][0] == "1", received
     assert len({mid for _, mid in received}) == 1, "every copy carries the same packet id"
     stats = app.call("status")["stats"]
@@ -301,3 +291,14 @@ def test_a_memory_error_in_a_client_task_faults_the_link_and_the_client_reconnec
     assert status["stats"]["faults"] >= 1, status  # the drop was seen, and counted
     assert status["connected"], status
     assert app.call("publish", topic="mem/after", msg="1", qos=1) is True
+
+
+def _broker_copies(mosquitto, topic):
+    # (dup flag, packet id) of each QoS 1 PUBLISH of `topic` the broker logged, once it logged
+    # two at least (5 s at most)
+    pattern = r"Received PUBLISH from app-\d+ \(d(\d), q1, r0, m(\d+), '%s'" % re.escape(topic)
+    deadline = time.monotonic() + 5
+    while len(re.findall(pattern, mosquitto.log_text())) < 2:
+        assert time.monotonic() < deadline, "the broker saw one copy only: no re-send"
+        time.sleep(0.05)
+    return re.findall(pattern, mosquitto.log_text())
