@@ -44,47 +44,59 @@ def init(c, cfg):  # MQTTClient(cfg)
     from .codec import CPYTHON, check_topic
     from .wire import waitq
 
-    o = dict(_DEFAULTS)
+    # The options read through o(key), not a dict made from _DEFAULTS and cfg: that dict of 32
+    # keys wanted one 592-byte block (64-bit) at start-up, where a node's heap is fullest
     for key in cfg:
-        # mqtt_as keys that mean nothing here are accepted: its config dicts work as they are
-        if key not in o and key not in ("gateway", "mqttv5_con_props"):
-            raise ValueError("unknown mqtt_as config key %r" % (key,))
-    o.update(cfg)
-    if o["mqttv5"]:
+        for name, _ in _DEFAULTS:
+            if name == key:
+                break
+        else:  # mqtt_as keys that mean nothing here are accepted: its config dicts work as they are
+            if key not in ("gateway", "mqttv5_con_props"):
+                raise ValueError("unknown mqtt_as config key %r" % (key,))
+
+    def o(key):
+        if key in cfg:
+            return cfg[key]
+        for name, default in _DEFAULTS:
+            if name == key:
+                return default
+        raise KeyError(key)
+
+    if o("mqttv5"):
         raise ValueError("MQTT v5 is not supported by this client; use MQTT 3.1.1")
-    if not o["server"]:
+    if not o("server"):
         raise ValueError("config['server'] must name the broker")
-    keepalive = o["keepalive"]
+    keepalive = o("keepalive")
     if not 0 <= keepalive < 65536:
         raise ValueError("keepalive must be 0 to 65535 s, got %r" % (keepalive,))
-    if not o["outage_summary"] > 0:
-        raise ValueError("outage_summary must be > 0 s, got %r" % (o["outage_summary"],))
-    if not 1 <= o["max_inflight"] <= 65000:
-        raise ValueError("max_inflight must be 1 to 65000, got %r" % (o["max_inflight"],))
-    will = o["will"]
+    if not o("outage_summary") > 0:
+        raise ValueError("outage_summary must be > 0 s, got %r" % (o("outage_summary"),))
+    if not 1 <= o("max_inflight") <= 65000:
+        raise ValueError("max_inflight must be 1 to 65000, got %r" % (o("max_inflight"),))
+    will = o("will")
     if will:
         if len(will) != 4 or will[3] not in (0, 1):
             raise ValueError("will must be (topic, msg, retain, qos) with qos 0 or 1")
         will = (check_topic(will[0]), utf8(will[1]), will[2], will[3])
-    client_id = o["client_id"] or default_client_id()
-    host = o["server"]
-    ssl = o["ssl"]
-    params = o["ssl_params"] or {}
+    client_id = o("client_id") or default_client_id()
+    host = o("server")
+    ssl = o("ssl")
+    params = o("ssl_params") or {}
     if ssl is True:  # configuration errors raise here, not as "unreachable" later
         from .tls import context
 
         ssl = context(params)
     # TLS: (context, the name the certificate must show); None: plain TCP
     tls = (ssl, params.get("server_hostname") or host) if ssl else None
-    user, password = utf8(o["user"] or b""), utf8(o["password"] or b"")
+    user, password = utf8(o("user") or b""), utf8(o("password") or b"")
     # What every connection uses, one tuple (64 bytes, 64-bit; 2 to 6 items take the same):
     # 0 the CONNECT packet (clean flag clear: conn.py sets it), 1 TLS or None, 2 the broker's
     # host, 3 its port, 4 MicroPython: the reader's one buffer for life (read(n) would want n
     # free bytes every call), None on CPython
     view = None if CPYTHON else memoryview(bytearray(256))  # Wire's _CHUNK
     hello = connect(utf8(client_id), keepalive, False, user, password, will)
-    c._setup = (hello, tls, host, o["port"] or (8883 if ssl else 1883), view)
-    ping = o["ping_interval"] or (keepalive / 4 if keepalive else 20)
+    c._setup = (hello, tls, host, o("port") or (8883 if ssl else 1883), view)
+    ping = o("ping_interval") or (keepalive / 4 if keepalive else 20)
     if keepalive:
         ping = min(ping, keepalive)
     # Options read now and then, one tuple (an instance's attributes share one hash table: up
@@ -92,18 +104,18 @@ def init(c, cfg):  # MQTTClient(cfg)
     # _large, _lockq and _slotq, class attributes till then): 0 cap of the reconnect backoff (ms),
     # 1 between the outage log lines (ms), 2 clean (reconnects), 3 clean_init, 4 wifi_coro, 5
     # connect_coro, 6 out_queue_len, 7 oom_cb
-    t = int(o["reconnect_max"] * 1000), int(o["outage_summary"] * 1000), o["clean"]
-    t += o["clean_init"], o["wifi_coro"], o["connect_coro"]
+    t = int(o("reconnect_max") * 1000), int(o("outage_summary") * 1000), o("clean")
+    t += o("clean_init"), o("wifi_coro"), o("connect_coro")
     # ... 8 log, 9 link, 10 subs_cb, 11 max_repubs, 12 response_time (s), 13 ping interval (ms),
     # 14 max_packet_size, 15 max_incoming (0: no limit, each), 16 max_inflight
-    link = o["link"]
-    if link is None and o["ssid"]:
+    link = o("link")
+    if link is None and o("ssid"):
         from .wlan import WLAN
 
-        link = WLAN(o["ssid"], o["wifi_pw"])
-    t += max(0, o["out_queue_len"]), o["oom_cb"], o["log"], link, o["subs_cb"]
-    t += o["max_repubs"], o["response_time"], int(ping * 1000)
-    c._opts = t + (o["max_packet_size"], o["max_incoming"], o["max_inflight"])
+        link = WLAN(o("ssid"), o("wifi_pw"))
+    t += max(0, o("out_queue_len")), o("oom_cb"), o("log"), link, o("subs_cb")
+    t += o("max_repubs"), o("response_time"), int(ping * 1000)
+    c._opts = t + (o("max_packet_size"), o("max_incoming"), o("max_inflight"))
     c._busy = False  # a packet is being written (see Wire._send: one at a time)
     c._upq = waitq()  # requests waiting for the link (_connected 2) park here
     c._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
@@ -126,10 +138,10 @@ def init(c, cfg):  # MQTTClient(cfg)
     # (0 judged, 1 MemoryError, 2 else), 11 an oom_cb raise logged in this outage. 9 to 12
     # items take the same 3 blocks, 64-bit and 32-bit: the 3 cost no heap
     c._stats = [0, 0, 0, 0.0, 0, "", 0, 0, 0, 0, 0, 0]
-    if o["queue_len"] > 0:  # the event interface of mqtt_as
+    if o("queue_len") > 0:  # the event interface of mqtt_as
         from .events import MsgQueue
 
-        c.queue = MsgQueue(o["queue_len"])
+        c.queue = MsgQueue(o("queue_len"))
         c.up = __import__("asyncio").Event()  # set on every connect; the application clears it
         c.down = __import__("asyncio").Event()  # set on every outage; the application clears it
     c._subs = {}  # filter bytes -> [qos, callback or None, state, deaths] (subs.py)
