@@ -26,3 +26,8 @@ def test_the_first_status_report_follows_discovery_and_every_components_state(
         state = obs.wait_message(f"home/{device_id}/{name}", timeout=10)
         assert config.index < state.index < status.index, name
     assert status.json()["components"] == 3
+    # the config is retained: a subscriber that comes later gets it (Home Assistant restarting)
+    fresh = observer(mosquitto)
+    fresh.subscribe(f"homeassistant/device/{device_id}/config")
+    late = fresh.wait_message(f"homeassistant/device/{device_id}/config", timeout=10)
+    assert late.retain and late.payload == config.payload

@@ -44,18 +44,23 @@ async def publication(discovery, reason):
                 payloads = ha_entity.payloads(settings, _providers(), removed, problems)
             else:
                 # The device payload (5 KiB for a few components) is never whole in RAM: the
-                # client writes it piece by piece as _pieces makes them, again for a re-send
-                payload = _Payload(discovery, _providers, removed, problems)
-                topic = "%s/device/%s/config" % (settings[2], settings[0])  # prefix, node id
-                payloads = [(topic, payload if len(payload) else "")]
-                del payload
+                # client writes it piece by piece as _pieces makes them, again for a re-send.
+                # One publication, no list of (topic, payload) around it
+                payloads = _Payload(discovery, _providers, removed, problems)
             while problems:
                 _log("error", "%s: %s", *problems.pop(0))
-            ok = True
-            while payloads:
-                topic, payload = payloads.pop(0)  # each payload can go once it is sent
-                ok = await mqtt.publish(topic, payload, True, 1) and ok
-                del payload
+            problems = None  # an empty list and its array, not held under the write (64 B)
+            if settings[-1]:
+                ok = True
+                while payloads:
+                    topic, payload = payloads.pop(0)  # each payload can go once it is sent
+                    ok = await mqtt.publish(topic, payload, True, 1) and ok
+                    del payload
+            else:  # prefix, node id; "" removes the device (nothing to announce). The topic
+                # no local: the client holds its own copy, this frame none under the write
+                ok = await mqtt.publish("%s/device/%s/config" % (settings[2], settings[0]),
+                                        payloads if len(payloads) else "", True, 1)  # fmt: skip
+            payloads = None
             if not (ok and removed):
                 break
             left = discovery._removed
@@ -129,6 +134,7 @@ def _pieces(settings, found, problems, payload):
         if entry is None:
             break
         object_id, platform, fields = entry
+        entry = None  # the tuple (64 B) is not held while its entity is written
         if fields is None:  # removed: its platform alone
             fields, extra = {"p": platform}, {}
         else:
