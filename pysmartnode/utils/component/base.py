@@ -30,6 +30,12 @@ _DEFAULTS = (
 )
 
 
+# ComponentBase's own rarely used methods (base_api.py), looked up after the class's _rare: start,
+# _subscribe (undone by stop()) and the defaults of the hooks discovery_entities (no entities)
+# and _publish_state (nothing to publish)
+_RARE = "base_api start _subscribe discovery_entities _publish_state "
+
+
 def check_name(name):
     """Raises ValueError unless name can be a topic level and a Home Assistant id."""
     if not isinstance(name, str) or not 0 < len(name) <= 64:
@@ -90,9 +96,11 @@ class ComponentBase:
             return (None, False, True, (), 1)["NFTE1".find(_DEFAULTS[at + len(attr) + 2])]
         # A rarely used method (or, marked *, property) of the class: `_rare` names the module
         # that holds it as a function of the component, loaded for the call and dropped after
-        rare = getattr(type(self), "_rare", "")
-        method = (" %s " % attr) in rare
-        if not method and (" *%s " % attr) not in rare:
+        for rare in (getattr(type(self), "_rare", ""), _RARE):
+            method = (" %s " % attr) in rare
+            if method or (" *%s " % attr) in rare:
+                break
+        else:
             raise AttributeError(attr)
         leaf = rare[: rare.find(" ")]
         full = "pysmartnode.utils.component." + leaf
@@ -114,11 +122,6 @@ class ComponentBase:
 
     # ------------------------------------------------------------------ life cycle
 
-    def start(self):
-        """Subscribes and starts the component's loops (the registry calls it once, after
-        building; `_mqtt` is node.mqtt). Subclasses extend `_start()`, not this."""
-        self._start()
-
     def _start(self):
         """Hook: subscribe (`_subscribe`) and start loops (`_spawn`) here."""
 
@@ -133,15 +136,6 @@ class ComponentBase:
         self._subscriptions = ()
 
     # ------------------------------------------------------------------ helpers for subclasses
-
-    def _subscribe(self, topic, callback, *args, **kwargs):
-        """node.mqtt.subscribe(topic, callback, qos=1, restore_state=False, parse_json=False),
-        undone by stop(). topic: `./x` or a full topic. (No defaults of its own: they would be
-        a tuple on the heap for as long as the class lives.)"""
-        self._mqtt.subscribe(topic, callback, *args, **kwargs)
-        if not self._subscriptions:
-            self._subscriptions = []
-        self._subscriptions.append((topic, callback))
 
     def _spawn(self, func, *args):
         """Runs `await func(*args)` as a supervised task: if it raises, the error is logged
@@ -204,21 +198,3 @@ class ComponentBase:
         if part:
             return "%s %s" % (base, part.replace("_", " "))
         return base
-
-    # ------------------------------------------------------------------ discovery and state
-
-    def discovery_entities(self):
-        """The Home Assistant entities of this component, for the discovery builder.
-
-        Returns a list of (object_id, platform, fields): object_id is `name` or
-        `name_<suffix>` (unique in the node); platform an HA platform ("sensor", "switch",
-        "button", "binary_sensor", ...); fields a dict of HA discovery keys in their short
-        form ("stat_t", "cmd_t", "dev_cla", "unit_of_meas", "val_tpl", "name", ...). Topics may
-        be device topics (`./x`). The builder adds uniq_id, def_ent_id, qos, device, origin and
-        availability. The base class has none; a component with entities overrides this.
-        """
-        return []
-
-    async def _publish_state(self):
-        """Hook: publish the current state again (after discovery on every connect and when
-        Home Assistant comes online). Sensors, switches and binary sensors implement it."""
