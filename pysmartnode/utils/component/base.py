@@ -15,8 +15,8 @@ _BACKOFF_MAX = const(60)  # seconds between restarts of a loop that keeps failin
 _HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts again at once-ish
 
 # The defaults of rarely set attributes of the base classes, " name=value" (N None, F False,
-# T True, E (), 1): __getattr__ answers them, so an instance holds only what differs and no
-# class holds a slot per default (a class dict's table grows in steps of 96-128 B). An
+# T True, E (), 1, R "restore"): __getattr__ answers them, so an instance holds only what
+# differs and no class holds a slot per default (a class dict's table grows in steps of 96-128 B). An
 # instance's table grows too (2, 4, 6, 8, 10, 12, 17 slots of 16 B) and never shrinks, so
 # attributes that are there only for a while (a sensor's run, reading, publication) are
 # deleted when done, not set back to their default: the table holds what is there at once.
@@ -26,8 +26,8 @@ _DEFAULTS = (
     " _busy=N _next_read=N _next_publish=N _backoff=1"  # SensorBase
     " _precision=N _offset=N _filter_spec=N _gate=N _retain=F _fresh=F _failing=F _event=N"
     " _publishing=N _again=F _in_read=N _chains=N"  # ComponentSensor
-    " _max_on_time=N _offline_off=N _state=N _timer=N _offline_timer=N _queue=N"  # ComponentSwitch
-)
+    " _max_on_time=N _offline_off=N _state=N _timer=N _offline_timer=N _queue=N _restore=R"
+)  # (the last line: ComponentSwitch)
 
 
 def check_name(name):
@@ -87,7 +87,9 @@ class ComponentBase:
             return max(config.INTERVAL_SENSOR_PUBLISH, self._interval_reading)
         at = _DEFAULTS.find(" %s=" % attr)
         if at >= 0:
-            return (None, False, True, (), 1)["NFTE1".find(_DEFAULTS[at + len(attr) + 2])]
+            return (None, False, True, (), 1, "restore")[
+                "NFTE1R".find(_DEFAULTS[at + len(attr) + 2])
+            ]
         # A rarely used method (or, marked *, property) of the class: `_rare` names the module
         # that holds it as a function of the component, loaded for the call and dropped after.
         # Then ComponentBase's own (base_api.py): start, _subscribe and the defaults of the
