@@ -92,10 +92,10 @@ class ComponentBase:
             ]
         # A rarely used method (or, marked *, property) of the class: `_rare` names the module
         # that holds it as a function of the component, loaded for the call and dropped after.
-        # Then ComponentBase's own (base_api.py): start, _subscribe and the defaults of the
-        # hooks discovery_entities and _publish_state (written here: a module-level name would
+        # Then ComponentBase's own (base_api.py): _subscribe and the defaults of the hooks
+        # discovery_entities and _publish_state (written here: a module-level name would
         # grow this module's full table of 12 slots to 17)
-        base = "base_api start _subscribe discovery_entities _publish_state "
+        base = "base_api _subscribe discovery_entities _publish_state "
         for rare in (getattr(type(self), "_rare", ""), base):
             method = (" %s " % attr) in rare
             if method or (" *%s " % attr) in rare:
@@ -121,6 +121,13 @@ class ComponentBase:
         return bound
 
     # ------------------------------------------------------------------ life cycle
+
+    def start(self):
+        """Subscribes and starts the component's loops (the registry calls it once, after
+        building; `_mqtt` is node.mqtt). Subclasses extend `_start()`, not this. (Here, not in
+        base_api.py: loading a module at each component's start grew sys.modules' table during
+        the build, for good.)"""
+        self._start()
 
     def _start(self):
         """Hook: subscribe (`_subscribe`) and start loops (`_spawn`) here."""

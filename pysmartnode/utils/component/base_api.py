@@ -1,15 +1,9 @@
 """ComponentBase's rarely used methods (base._RARE): component.<name>(...) calls
 <name>(component, ...) here. Loaded for each call and dropped after it (ComponentBase.__getattr__):
-start runs once, _subscribe only for components with topics of their own, and the two hooks'
-defaults only for components without entities or state. ComponentBase's table then holds 11
-names, not 15 (a class table of 12 slots, not 17: 80 B, and four function objects less).
+_subscribe only for components with topics of their own, and the two hooks' defaults only for
+components without entities or state. ComponentBase's table then holds 12 names, not 15 (a class
+table of 12 slots, not 17: 80 B, and three function objects less).
 """
-
-
-def start(component):
-    """Subscribes and starts the component's loops (the registry calls it once, after
-    building; `_mqtt` is node.mqtt). Subclasses extend `_start()`, not this."""
-    component._start()
 
 
 def _subscribe(component, topic, callback, *args, **kwargs):
