@@ -15,8 +15,8 @@ _BACKOFF_MAX = const(60)  # seconds between restarts of a loop that keeps failin
 _HEALTHY_MS = const(30000)  # a loop that ran this long before failing starts again at once-ish
 
 # The defaults of rarely set attributes of the base classes, " name=value" (N None, F False,
-# T True, E (), 1): __getattr__ answers them, so an instance holds only what differs and no
-# class holds a slot per default (a class dict's table grows in steps of 96-128 B). An
+# T True, E (), 1, R "restore"): __getattr__ answers them, so an instance holds only what
+# differs and no class holds a slot per default (a class dict's table grows in steps of 96-128 B). An
 # instance's table grows too (2, 4, 6, 8, 10, 12, 17 slots of 16 B) and never shrinks, so
 # attributes that are there only for a while (a sensor's run, reading, publication) are
 # deleted when done, not set back to their default: the table holds what is there at once.
@@ -26,8 +26,8 @@ _DEFAULTS = (
     " _busy=N _next_read=N _next_publish=N _backoff=1"  # SensorBase
     " _precision=N _offset=N _filter_spec=N _gate=N _retain=F _fresh=F _failing=F _event=N"
     " _publishing=N _again=F _in_read=N _chains=N"  # ComponentSensor
-    " _max_on_time=N _offline_off=N _state=N _timer=N _offline_timer=N _queue=N"  # ComponentSwitch
-)
+    " _max_on_time=N _offline_off=N _state=N _timer=N _offline_timer=N _queue=N _restore=R"
+)  # (the last line: ComponentSwitch)
 
 
 def check_name(name):
@@ -87,12 +87,20 @@ class ComponentBase:
             return max(config.INTERVAL_SENSOR_PUBLISH, self._interval_reading)
         at = _DEFAULTS.find(" %s=" % attr)
         if at >= 0:
-            return (None, False, True, (), 1)["NFTE1".find(_DEFAULTS[at + len(attr) + 2])]
+            return (None, False, True, (), 1, "restore")[
+                "NFTE1R".find(_DEFAULTS[at + len(attr) + 2])
+            ]
         # A rarely used method (or, marked *, property) of the class: `_rare` names the module
-        # that holds it as a function of the component, loaded for the call and dropped after
-        rare = getattr(type(self), "_rare", "")
-        method = (" %s " % attr) in rare
-        if not method and (" *%s " % attr) not in rare:
+        # that holds it as a function of the component, loaded for the call and dropped after.
+        # Then ComponentBase's own (base_api.py): _subscribe and the defaults of the hooks
+        # discovery_entities and _publish_state (written here: a module-level name would
+        # grow this module's full table of 12 slots to 17)
+        base = "base_api _subscribe discovery_entities _publish_state "
+        for rare in (getattr(type(self), "_rare", ""), base):
+            method = (" %s " % attr) in rare
+            if method or (" *%s " % attr) in rare:
+                break
+        else:
             raise AttributeError(attr)
         leaf = rare[: rare.find(" ")]
         full = "pysmartnode.utils.component." + leaf
@@ -116,7 +124,9 @@ class ComponentBase:
 
     def start(self):
         """Subscribes and starts the component's loops (the registry calls it once, after
-        building; `_mqtt` is node.mqtt). Subclasses extend `_start()`, not this."""
+        building; `_mqtt` is node.mqtt). Subclasses extend `_start()`, not this. (Here, not in
+        base_api.py: loading a module at each component's start grew sys.modules' table during
+        the build, for good.)"""
         self._start()
 
     def _start(self):
@@ -133,15 +143,6 @@ class ComponentBase:
         self._subscriptions = ()
 
     # ------------------------------------------------------------------ helpers for subclasses
-
-    def _subscribe(self, topic, callback, *args, **kwargs):
-        """node.mqtt.subscribe(topic, callback, qos=1, restore_state=False, parse_json=False),
-        undone by stop(). topic: `./x` or a full topic. (No defaults of its own: they would be
-        a tuple on the heap for as long as the class lives.)"""
-        self._mqtt.subscribe(topic, callback, *args, **kwargs)
-        if not self._subscriptions:
-            self._subscriptions = []
-        self._subscriptions.append((topic, callback))
 
     def _spawn(self, func, *args):
         """Runs `await func(*args)` as a supervised task: if it raises, the error is logged
@@ -204,21 +205,3 @@ class ComponentBase:
         if part:
             return "%s %s" % (base, part.replace("_", " "))
         return base
-
-    # ------------------------------------------------------------------ discovery and state
-
-    def discovery_entities(self):
-        """The Home Assistant entities of this component, for the discovery builder.
-
-        Returns a list of (object_id, platform, fields): object_id is `name` or
-        `name_<suffix>` (unique in the node); platform an HA platform ("sensor", "switch",
-        "button", "binary_sensor", ...); fields a dict of HA discovery keys in their short
-        form ("stat_t", "cmd_t", "dev_cla", "unit_of_meas", "val_tpl", "name", ...). Topics may
-        be device topics (`./x`). The builder adds uniq_id, def_ent_id, qos, device, origin and
-        availability. The base class has none; a component with entities overrides this.
-        """
-        return []
-
-    async def _publish_state(self):
-        """Hook: publish the current state again (after discovery on every connect and when
-        Home Assistant comes online). Sensors, switches and binary sensors implement it."""

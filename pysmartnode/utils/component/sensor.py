@@ -236,8 +236,14 @@ class ComponentSensor(sensor_base.SensorBase):
             await self._publish(self._topic, payload, self._retain, 1)
 
     def stop(self):
-        if self._next_read is not None:
-            sensor_base.leave(self)
+        if self._next_read is not None:  # leave the scheduler: sensor_setup.py's, loaded for it
+            from pysmartnode.utils import forget
+            from pysmartnode.utils.component.sensor_setup import leave
+
+            try:
+                leave(self)
+            finally:
+                forget("pysmartnode.utils.component.sensor_setup")
         if self._publishing is not None:
             self._publishing.cancel()
             self._publishing = None

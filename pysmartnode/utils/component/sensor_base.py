@@ -11,7 +11,8 @@ What is needed only to build a sensor or change its intervals is in sensor_setup
 
 import asyncio
 
-from pysmartnode.platform import const, sleep_ms, ticks_add, ticks_diff, ticks_ms
+from pysmartnode import platform  # its ticks_*, sleep_ms: one name here, not four
+from pysmartnode.platform import const
 from pysmartnode.utils.component import base
 
 # A sensor type's record: one list per type, indexed by these (a list costs less than an
@@ -79,9 +80,9 @@ class SensorBase(base.ComponentBase):
         # ms until this sensor's next reading or publication (<= 0: due); None: on demand only
         due = None
         if self._interval_reading > 0:
-            due = ticks_diff(self._next_read, now)
+            due = platform.ticks_diff(self._next_read, now)
         if self._interval_publish > 0:
-            pub = ticks_diff(self._next_publish, now)
+            pub = platform.ticks_diff(self._next_publish, now)
             if due is None or pub < due:
                 due = pub
         return due
@@ -153,30 +154,8 @@ def join(sensor):
             mqtt.subscribe("./+/interval/set", _on_intervals, 1, False, True)
             mqtt.subscribe("./+/interval", _on_intervals, 1, False, True)
         sensors.append(sensor)
-    sensor._next_read = sensor._next_publish = ticks_ms()
+    sensor._next_read = sensor._next_publish = platform.ticks_ms()
     kick()
-
-
-def leave(sensor):
-    # The last one out ends the task and the subscriptions
-    sensors = SensorBase._sensors
-    if sensor in sensors:
-        sensors.remove(sensor)
-    sensor._next_read = None
-    if sensor._busy is not None:
-        sensor._busy.cancel()
-        sensor._busy = None  # first: a deleted slot keeps its value (base._DEFAULTS)
-        del sensor._busy
-    if not sensors:
-        task = SensorBase._scheduler
-        if task is not None:
-            SensorBase._scheduler = None  # first: the task ends, it does not take it as a wake
-            task.cancel()
-        mqtt = SensorBase._subscribed
-        if mqtt is not None:
-            SensorBase._subscribed = None
-            mqtt.unsubscribe("./+/interval/set", _on_intervals)
-            mqtt.unsubscribe("./+/interval", _on_intervals)
 
 
 def ran(sensor):
@@ -187,10 +166,11 @@ def ran(sensor):
         del sensor._busy
     if sensor._next_read is None:
         return  # stopped
-    due = sensor._due(ticks_ms())
+    due = sensor._due(platform.ticks_ms())
     wake = SensorBase._wake_at
     if due is not None and (
-        SensorBase._scheduler is None or (wake is not None and ticks_diff(wake, ticks_ms()) > due)
+        SensorBase._scheduler is None
+        or (wake is not None and platform.ticks_diff(wake, platform.ticks_ms()) > due)
     ):
         kick()
 
@@ -211,7 +191,7 @@ def kick():
 async def _scheduler():
     sensors = SensorBase._sensors
     while True:
-        now = ticks_ms()
+        now = platform.ticks_ms()
         wait = None
         try:
             for sensor in sensors:
@@ -229,9 +209,9 @@ async def _scheduler():
         if wait is None:
             SensorBase._scheduler = None  # nothing timed: ran() or kick() starts it again
             return
-        SensorBase._wake_at = ticks_add(now, wait)
+        SensorBase._wake_at = platform.ticks_add(now, wait)
         try:
-            await sleep_ms(wait)  # the platform's: MicroPython's sleep() makes a float
+            await platform.sleep_ms(wait)  # the platform's: MicroPython's sleep() makes a float
         except asyncio.CancelledError:
             if (
                 SensorBase._wake_at is not None

@@ -247,3 +247,29 @@ def default_state_class(device_class):
     if device_class and (" %s " % device_class) in _NOT_MEASURED:
         return None
     return "measurement"
+
+
+def leave(sensor):
+    """ComponentSensor.stop: the sensor leaves the shared scheduler (sensor_base.py); the last
+    one out ends its task and the interval subscriptions. (Here, not in sensor_base: that
+    module's table is full at 12 names.)"""
+    from pysmartnode.utils.component.sensor_base import SensorBase, _on_intervals
+
+    sensors = SensorBase._sensors
+    if sensor in sensors:
+        sensors.remove(sensor)
+    sensor._next_read = None
+    if sensor._busy is not None:
+        sensor._busy.cancel()
+        sensor._busy = None  # first: a deleted slot keeps its value (base._DEFAULTS)
+        del sensor._busy
+    if not sensors:
+        task = SensorBase._scheduler
+        if task is not None:
+            SensorBase._scheduler = None  # first: the task ends, it does not take it as a wake
+            task.cancel()
+        mqtt = SensorBase._subscribed
+        if mqtt is not None:
+            SensorBase._subscribed = None
+            mqtt.unsubscribe("./+/interval/set", _on_intervals)
+            mqtt.unsubscribe("./+/interval", _on_intervals)

@@ -5,8 +5,6 @@ import asyncio
 
 from pysmartnode.utils.component.base import ComponentBase
 
-_RESTORE_MODES = ("restore", "off", "on")
-
 
 class ComponentSwitch(ComponentBase):
     """A switch: the subclass drives the hardware, the base owns topics, state and safety.
@@ -32,18 +30,20 @@ class ComponentSwitch(ComponentBase):
     are functions in switch_api.py, loaded for each call (ComponentBase.__getattr__).
     """
 
-    _rare = "switch_api state topic getStateChangeEvent toggle _on _off "
+    _rare = "switch_api state topic getStateChangeEvent toggle _on _off _queued _publish_soon "
 
     # Defaults (base._DEFAULTS: None), set per instance only when they differ: _max_on_time,
     # _offline_off, _state (unknown until the first switch or restore), _timer (the
     # max_on_time task), _offline_timer, _event (getStateChangeEvent's, made on first use),
-    # _queue (commands waiting for their turn, their Events; [] while one runs)
-    _restore = "restore"
+    # _queue (commands waiting for their turn, their Events; [] while one runs); _restore
+    # ("restore"). The class table holds 12 names (a 13th grows it to 17 slots: 80 B more), so
+    # _queued, _next_turn and _publish_soon are functions of this module (_queued and
+    # _publish_soon also answer as methods, through switch_api, for subclasses)
 
     def __init__(self, name, restore="restore", max_on_time=None, offline_off=None,
                  discover=True, friendly_name=None):  # fmt: skip
         ComponentBase.__init__(self, name, discover, friendly_name)
-        if restore not in _RESTORE_MODES:
+        if restore not in ("restore", "off", "on"):
             raise ValueError("restore must be 'restore', 'off' or 'on', got %r" % (restore,))
         for key, value in (("max_on_time", max_on_time), ("offline_off", offline_off)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
@@ -60,41 +60,11 @@ class ComponentSwitch(ComponentBase):
 
     async def on(self):
         """Turns on; returns True if the switch is on afterwards."""
-        return await self._queued(self._switch, True)
+        return await _queued(self, self._switch, True)
 
     async def off(self):
         """Turns off; returns True if the switch is off afterwards."""
-        return await self._queued(self._switch, False)
-
-    async def _queued(self, func, *args):
-        # Runs `await func(*args)` in its turn: commands one at a time, in order. An Event is
-        # made only for a command that has to wait (no asyncio.Lock per switch, nor its module)
-        if self._queue is None:
-            self._queue = []
-        else:
-            turn = asyncio.Event()
-            self._queue.append(turn)
-            try:
-                await turn.wait()
-            except BaseException:  # cancelled while waiting: leave the queue, or pass the turn
-                if turn in self._queue:
-                    self._queue.remove(turn)
-                elif turn.is_set():
-                    self._next_turn()
-                raise
-        try:
-            return await func(*args)
-        finally:
-            self._next_turn()
-
-    def _next_turn(self):
-        if self._queue:
-            self._queue.pop(0).set()
-        elif self._queue is not None:
-            self._queue = None  # then deleted: its slot is free while no command runs
-            del self._queue  # (base._DEFAULTS)
-
-    # ------------------------------------------------------------------ for subclasses
+        return await _queued(self, self._switch, False)
 
     # ------------------------------------------------------------------ internals
 
@@ -119,7 +89,7 @@ class ComponentSwitch(ComponentBase):
             rearm(self, state)
         if changed and self._event is not None:
             self._event.set()
-        self._publish_soon()
+        _publish_soon(self)
         return True
 
     def _start(self):
@@ -145,10 +115,6 @@ class ComponentSwitch(ComponentBase):
         else:
             self._log.warning("ignored command %.40r: want ON, OFF or TOGGLE", msg)
 
-    def _publish_soon(self):
-        if self._state is not None and not self._waits_for_discovery():
-            asyncio.create_task(self._publish_state())  # else discovery's state pass sends it
-
     async def _publish_state(self):
         state = self._state
         if state is None:
@@ -170,3 +136,38 @@ class ComponentSwitch(ComponentBase):
     def discovery_entities(self):
         fields = {"name": self._entity_name(), "stat_t": self._topic, "cmd_t": self._topic + "/set"}
         return [(self.name, "switch", fields)]
+
+
+async def _queued(switch, func, *args):
+    # Runs `await func(*args)` in its turn: commands one at a time, in order. An Event is
+    # made only for a command that has to wait (no asyncio.Lock per switch, nor its module)
+    if switch._queue is None:
+        switch._queue = []
+    else:
+        turn = asyncio.Event()
+        switch._queue.append(turn)
+        try:
+            await turn.wait()
+        except BaseException:  # cancelled while waiting: leave the queue, or pass the turn
+            if turn in switch._queue:
+                switch._queue.remove(turn)
+            elif turn.is_set():
+                _next_turn(switch)
+            raise
+    try:
+        return await func(*args)
+    finally:
+        _next_turn(switch)
+
+
+def _next_turn(switch):
+    if switch._queue:
+        switch._queue.pop(0).set()
+    elif switch._queue is not None:
+        switch._queue = None  # then deleted: its slot is free while no command runs
+        del switch._queue  # (base._DEFAULTS)
+
+
+def _publish_soon(switch):
+    if switch._state is not None and not switch._waits_for_discovery():
+        asyncio.create_task(switch._publish_state())  # else discovery's state pass sends it

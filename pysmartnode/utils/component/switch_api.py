@@ -25,7 +25,9 @@ def getStateChangeEvent(switch):
 
 async def toggle(switch):
     """Turns off if on, else on; returns True if it switched."""
-    return await switch._queued(_toggle, switch)  # decided and done in one turn: no race
+    from pysmartnode.utils.component import switch as module
+
+    return await module._queued(switch, _toggle, switch)  # decided and done in one turn: no race
 
 
 async def _toggle(switch):
@@ -40,3 +42,17 @@ async def _on(switch):
 async def _off(switch):
     """The hook a switch implements: switch the hardware off; return True on success."""
     raise NotImplementedError("%s has no _off()" % type(switch).__name__)
+
+
+async def _queued(switch, func, *args):
+    """Runs `await func(*args)` in the switch's turn: commands one at a time, in order."""
+    from pysmartnode.utils.component import switch as module
+
+    return await module._queued(switch, func, *args)
+
+
+def _publish_soon(switch):
+    """Publishes the state now, or discovery's state pass does."""
+    from pysmartnode.utils.component import switch as module
+
+    module._publish_soon(switch)

@@ -258,7 +258,15 @@ def class_tables():
 
     classes = (ComponentBase, SensorBase, ComponentSensor, ComponentSwitch, load.CPULoad,
                disk.Disk, file_switch.FileSwitch, command_switch.CommandSwitch)  # fmt: skip
-    sizes = [len(c.__dict__) for c in (SensorBase, ComponentSensor, Subscriptions, MQTTHandle)]
+    tables = (
+        SensorBase,
+        ComponentSensor,
+        Subscriptions,
+        MQTTHandle,
+        ComponentBase,
+        ComponentSwitch,
+    )
+    sizes = [len(c.__dict__) for c in tables]
     closures = []
     for c in classes:
         for name, value in c.__dict__.items():
