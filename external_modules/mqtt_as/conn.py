@@ -1,14 +1,11 @@
-"""The client's rarely run code: connect (on MicroPython the socket and the deadline too) and
-the session restore, disconnect, close, broker_up, unsubscribe. Functions of the client `c`, reached through MQTTClient.__getattr__:
-frozen, this module is imported for each use and dropped from sys.modules at once, so a
-connected client keeps none of its function objects and no module for them (its making is
-options.py's, alike). What must work with no heap left (faults, the teardown, the watchdog)
-stays in the classes."""
-
-
-# Few names in this module's dict: it is made again for each use, and a table over 17 names
-# (23 slots, 368 bytes; 29 past 23) is what a fragmented heap may lack. So every import is
-# local, indices and packet types are literals, and what one function alone uses is in it.
+"""The client's rarely run code, functions of the client `c` reached through
+MQTTClient.__getattr__: connect (on MicroPython the socket and the deadline too), the session
+restore, disconnect, close, broker_up, unsubscribe. Frozen, this module is imported for each use
+and dropped from sys.modules at once: a connected client keeps none of it (options.py, alike).
+What must work with no heap left (faults, the teardown, the watchdog) stays in the classes.
+Few names in this module's dict, as it is made again for each use: a table over 17 names (23
+slots, 368 bytes) is what a fragmented heap may lack, so every import is local, indices and
+packet types are literals, and what one function alone uses is in it."""
 
 
 def _release_waiters(c):
@@ -263,9 +260,8 @@ async def _open_socket(client):  # MicroPython: (reader, writer), our mpsock.Str
                 raise
         try:
             sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: no 40 ms ack stalls
-            # Linux: at most 16 KiB unsent in the kernel, so a stalled write shows (lwIP's
-            # buffers are small anyway)
-            sock.setsockopt(6, 25, 16384)  # TCP_NOTSENT_LOWAT
+            # TCP_NOTSENT_LOWAT (Linux; lwIP's buffers are small anyway): 16 KiB unsent at most
+            sock.setsockopt(6, 25, 16384)
         except (OSError, AttributeError):
             pass  # a port without the options still works
         if tls:
