@@ -109,8 +109,11 @@ async def _main(demo):
             await asyncio.sleep(delay)
             _prune()
             delay = min(delay * 2, 3600)
-    finally:
-        await _stop()
+    finally:  # a stop that fails must not hide why the node stops (MicroPython chains none)
+        try:
+            await _stop()
+        except Exception as e:
+            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
 
 
 def _prune():

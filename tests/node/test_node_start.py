@@ -177,3 +177,14 @@ def test_broken_components_file_is_logged_and_the_node_runs_on(runtime, mosquitt
     error = obs.wait_message(node.log_topic("error"), timeout=15)
     assert b"components.py broken on purpose" in error.payload
     assert obs.wait_message(node.topic("status")).json()["id"] == node.device_id
+
+
+def test_a_start_that_fails_is_reported_as_the_crash_even_when_the_stop_then_fails(
+    runtime, mosquitto, start_node
+):
+    # MicroPython chains no exceptions: a stop that raised in _main's clean-up used to replace
+    # the start's failure, so the node's last words named the stop, never why it stopped
+    node = start_node(runtime, mosquitto, components="start_and_stop_fail")
+    node.proc.wait_line("the clean stop failed (the status's stop failed (on purpose))", timeout=20)
+    crash = node.proc.wait_line(lambda line: "crash:" in line, timeout=10)
+    assert crash.endswith("crash: RuntimeError: the connect failed (on purpose)"), crash

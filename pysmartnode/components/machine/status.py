@@ -130,8 +130,8 @@ class Status:
                 self._state = _SLEEPING
                 try:
                     await asyncio.sleep(self._interval)
-                except asyncio.CancelledError:
-                    if self._state == _STOPPED:
+                except asyncio.CancelledError:  # a request set _DUE; a stop or any other cancel
+                    if self._state != _DUE:  # (CPython's asyncio.run at its end) ends the loop
                         raise
                     if hasattr(self._task, "uncancel"):  # CPython counts them: this was a request
                         self._task.uncancel()
