@@ -24,6 +24,6 @@ class CPULoad(ComponentSensor):
 
     async def _read(self):
         with open("/proc/loadavg") as f:
-            fields = f.read().split()
+            fields = f.read(64).split()  # read() would start with a 256-byte buffer
         for i in range(3):
             self._set_value(_TYPES[i][0], float(fields[i]))

@@ -22,4 +22,5 @@ class Uptime(ComponentSensor):
 
     async def _read(self):
         with open("/proc/uptime") as f:
-            self._set_value("duration", float(f.read().split()[0]))
+            text = f.read(64)  # two numbers; read() would start with a 256-byte buffer
+        self._set_value("duration", float(text.split()[0]))
