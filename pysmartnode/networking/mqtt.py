@@ -14,6 +14,8 @@ from pysmartnode.networking.mqtt_subs import Subscriptions
 from pysmartnode.platform import const
 
 _OOM_RESETS = const(5)  # connect attempts in a row lost to MemoryError: reset (_starved says 5)
+_RETRY_FIRST = const(1)  # seconds between first-connect attempts, doubling up to _RETRY_MAX
+_RETRY_MAX = const(30)
 
 
 class MQTTHandle(Subscriptions):
@@ -27,12 +29,12 @@ class MQTTHandle(Subscriptions):
             when Home Assistant comes online. None: do not listen.
         **client_options: mqtt_as config keys (server, port, user, password, keepalive, ssl...).
 
-    Its rarely used methods (`await connect()`, `await stop(timeout=2)`, on_connect, on_link,
-    off_link, short, device_topic, stats, unsubscribe, deliver) are functions in mqtt_rare.py,
-    loaded for each call (Subscriptions.__getattr__); docs/node.md has them all.
+    Its rarely used methods (`await stop(timeout=2)`, short, device_topic, stats, unsubscribe,
+    deliver) are functions in mqtt_rare.py, loaded for each call (Subscriptions.__getattr__),
+    which has on_connect, on_link and off_link too; docs/node.md has them all.
     """
 
-    # 11 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
+    # 12 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
     # _worker, _stopping, _running and callbacks_dropped are Subscriptions.__getattr__'s
 
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
@@ -63,6 +65,26 @@ class MQTTHandle(Subscriptions):
         }
         options.update(client_options)
         self._client = MQTTClient(options)
+
+    async def connect(self):
+        """Connects, retrying for ever with a growing pause; returns once connected.
+
+        After this the client keeps the connection by itself.
+        """
+        # A method (the class's 12th name, its table has room), not mqtt_rare.py's: a call of
+        # that holds its module, its table and all its functions (~0.5 KB) for as long as it
+        # runs, and the first connect is where the idle node's heap is tightest at start-up
+        delay = _RETRY_FIRST
+        while True:
+            try:
+                await self._client.connect()
+                return
+            except OSError as e:  # MQTTError and MQTTRefused are OSErrors
+                self._log.warning(
+                    "broker unreachable: %s; next attempt in %d s", _explained(str(e)), delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX)
 
     def topic(self, topic):
         """The full topic: `./x` becomes `<home>/<device_id>/x`; others are returned as they are."""
@@ -113,7 +135,7 @@ class MQTTHandle(Subscriptions):
                 self._log.error("connect hook raised %s: %s", type(e).__name__, e)
 
     def _on_link(self, up):
-        for hook in getattr(self, "_link_hooks", ()):
+        for hook in self._link_hooks:  # () till the first on_link (Subscriptions.__getattr__)
             try:
                 hook(up)
             except Exception as e:

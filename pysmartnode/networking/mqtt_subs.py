@@ -51,8 +51,7 @@ class Subscriptions:
 
     def __getattr__(self, attr):
         # A rarely used method of the handle (unsubscribe(topic, callback=None), deliver(topic,
-        # payload), connect, stop, on_connect, on_link, off_link, short, device_topic, stats;
-        # _retry, _raise): a function of mqtt_rare.py, bound to this handle. The module is
+        # payload), stop, short, device_topic, stats; _retry, _raise): a function of mqtt_rare.py, bound to this handle. The module is
         # dropped at once (the function holds what it needs), so the node holds it only while a
         # call runs.
         # And the handle's logger, looked up when it logs: an instance name less (12 slots hold
@@ -70,9 +69,28 @@ class Subscriptions:
             return False
         if attr == "_running" or attr == "callbacks_dropped":
             return 0
+        # The hooks' registration, here and not in mqtt_rare.py: start-up registers the status's
+        # and discovery's, and a module load each (its table, its functions) failed first near
+        # the idle node's edge. on_connect(callback) and on_link(callback) are the lists' append
+        if attr == "on_connect":
+            return self._hooks.append
+        if attr == "_link_hooks":
+            return ()  # no on_link callback yet: the list is made at the first
+        if attr == "on_link":
+            hooks = self._link_hooks
+            if hooks == ():
+                hooks = self._link_hooks = []
+            return hooks.append
+        if attr == "off_link":
+            hooks = self._link_hooks
+
+            def off_link(callback):
+                if callback in hooks:
+                    hooks.remove(callback)
+
+            return off_link
         if (" %s " % attr) not in (
-            " unsubscribe deliver connect stop on_connect on_link off_link short device_topic"
-            " stats _retry _raise "
+            " unsubscribe deliver stop short device_topic stats _retry _raise "
         ):
             raise AttributeError(attr)
         from pysmartnode.networking import mqtt_rare
