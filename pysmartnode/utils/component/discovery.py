@@ -44,19 +44,21 @@ class Discovery:
         if gate is not True:
             await gate.wait()
 
-    def _on_link(self, up):
-        if not up:
-            gate = self._gate
-            if gate is True:
-                self._gate = False
-            elif gate is not False:
-                gate.clear()
-
-    def _on_connect(self, reason):
-        # The first connect hook: ha_publish's coroutine, handed back (no frame of this one
-        # under the publication, the first connect's heap peak). The second is _states
+    def __call__(self, arg):
+        # The handle's link hook (arg: up, a bool) and its first connect hook (arg: the reason):
+        # itself, as the status is, not a bound method held for each (32 B apiece for good)
+        if arg is True or arg is False:
+            if not arg:  # the link is down: the config is out on the next connection again
+                gate = self._gate
+                if gate is True:
+                    self._gate = False
+                elif gate is not False:
+                    gate.clear()
+            return None
+        # ha_publish's coroutine, handed back (no frame of this one under the publication, the
+        # first connect's heap peak). The second connect hook is _states
         try:
-            return _load("ha_publish").publication(self, reason)
+            return _load("ha_publish").publication(self, arg)
         except MemoryError as e:  # no heap to load it: as a publication that found none
             logging.getLogger("discovery").error("discovery not published: MemoryError: %s", e)
             self._again()
@@ -163,9 +165,9 @@ def start(mqtt, config, device_id, version, model):
     found._removed = None  # object_id -> platform, sent once as {"p": platform}
     found._refresh = None  # the task of a publication to come (refresh, retry)
     found._stale = None  # per-entity: retained config topics seen before ours went out
-    mqtt.on_connect(found._on_connect)
+    mqtt.on_connect(found)  # __call__(reason): the publication
     mqtt.on_connect(found._states)
-    mqtt.on_link(found._on_link)
+    mqtt.on_link(found)  # __call__(up)
     if found.per_entity:  # configs an earlier run left retained are read back
         topic = calls.entity_topic(found.settings, "+", "+")
         mqtt.subscribe(topic, found._on_retained)
