@@ -170,6 +170,44 @@ check(
     ],
 )
 
+
+def handle_start_up_loads():
+    # What start-up calls on the handle (on_connect, on_link, connect; off_link with them)
+    # loads no module: near the idle node's edge each load of mqtt_rare.py failed first. The
+    # modules loaded for one call are those `forget` is given; stats() still loads one
+    from pysmartnode import utils
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    handle = MQTTHandle("unit", server="127.0.0.1", port=1)
+    loaded = []
+    forget = utils.forget
+    utils.forget = lambda name: loaded.append(name) or forget(name)
+    try:
+        hooks = []
+
+        def hook(arg):
+            hooks.append(arg)
+
+        handle.off_link(hook)  # no link hook yet: nothing to remove
+        handle.on_connect(hook)
+        handle.on_link(hook)
+        handle._on_link(True)
+        handle.off_link(hook)
+        handle._on_link(False)
+        connect = handle.connect
+        before = list(loaded)
+        handle.stats()
+    finally:
+        utils.forget = forget
+    return before, loaded, hooks, handle._hooks == [hook], callable(connect)
+
+
+check(
+    "handle_start_up_loads_nothing",
+    handle_start_up_loads() == ([], ["pysmartnode.networking.mqtt_rare"], [True], True, True),
+)
+
+
 # time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
 check("weekday", ntp.weekday(2024, 3, 31) == 0 and ntp.weekday(2000, 1, 1) == 6)
 check("dst_before", not ntp.eu_summer_time(2024, 3, 31, 0))
