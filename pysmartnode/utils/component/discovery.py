@@ -88,15 +88,6 @@ class Discovery:
             except Exception as e:
                 logging.getLogger("discovery").error("state of %s: %s", provider.name, e)
 
-    def publish(self):
-        """Publishes the config (retained, QoS 1) now; True if the broker took all of it."""
-        return _load("ha_publish").publication(self, None)
-
-    def refresh(self):
-        """Publishes the config again soon (a component was added, removed or changed)."""
-        if self.ready():
-            self._again()
-
     def _again(self):
         if self._refresh is None:
             self._refresh = asyncio.create_task(self._later())
@@ -126,10 +117,16 @@ class Discovery:
             self._refresh = None
 
     def __getattr__(self, name):
-        # The rarer calls are ha_entity's: looked up there at each call, so that no caller
-        # holds the module (a callback kept by the handle neither)
+        # publish() and refresh() are made here for each call, not methods (a function and a
+        # slot of the class's table each, for good: 9 names, a table of 10 slots). The rarer
+        # calls are ha_entity's: looked up there at each call, so that no caller holds the
+        # module (a callback kept by the handle neither)
         if name == "per_entity":
             return self.settings[-1]
+        if name == "publish":  # the config (retained, QoS 1) now; True if the broker took all
+            return lambda: _load("ha_publish").publication(self, None)
+        if name == "refresh":  # the config again soon (a component was added, removed, changed)
+            return lambda: self._again() if self.ready() else None
         if name[:2] == "__" or not hasattr(_load("ha_entity"), name):
             raise AttributeError(name)
 
