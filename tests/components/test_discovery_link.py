@@ -26,19 +26,20 @@ def test_a_lost_link_closes_the_gate_till_the_config_is_out_again(
                             server=proxy.host, port=proxy.port)  # fmt: skip
         clean_node.mqtt = handle
         found = clean_node.discovery = discovery.start(handle, config, "gated", "7.0.0", "cpython")
+        # a link hook after the Discovery's: what discovery says right after it heard
+        handle.on_link(lambda up: seen.append((up, found.ready())))
         await handle.connect()
         await asyncio.wait_for(found.wait(), 10)
         seen.append(found.ready())
         proxy.drop()  # the broker's side is gone: the client finds the link down
         for _ in range(100):
-            if not found.ready():
+            if len(seen) >= 4:  # down, and up again
                 break
             await asyncio.sleep(0.1)
-        seen.append(found.ready())
         await asyncio.wait_for(found.wait(), 20)  # reconnected, the config out again
         seen.append(found.ready())
         await handle.stop()
 
     asyncio.run(scenario())
-    assert seen == [True, False, True]
+    assert seen == [(True, False), True, (False, False), (True, False), True]
     obs.wait_messages(topic, 2, timeout=10)  # one publication per connection
