@@ -34,14 +34,14 @@ class MQTTHandle(Subscriptions):
     which has on_connect, on_link and off_link too; docs/node.md has them all.
     """
 
-    # 12 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
+    # 10 names in the class's table (10 slots; the 11th grows it to 12): the defaults of
     # _worker, _stopping, _running and callbacks_dropped are Subscriptions.__getattr__'s
 
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
                  **client_options):  # fmt: skip
         # 12 instance names at most (a table of 12 slots; the 13th grows it to 17): 10 here, and
         # what is there only in some nodes (`_link_hooks`, `_worker`; `_refused`) is made when
-        # first needed; the class's table (17 slots) takes no default for it. The logger is
+        # first needed; the class's table takes no default for it. The logger is
         # looked up when it logs (Subscriptions.__getattr__)
         self.device_id = device_id
         self._prefix = "%s/%s/" % (home, device_id)
@@ -57,10 +57,12 @@ class MQTTHandle(Subscriptions):
         options = {
             "client_id": device_id,
             "will": (self.availability_topic, "offline", True, 1),
-            "subs_cb": self,  # Subscriptions.__call__: an incoming message
-            "connect_coro": self._on_connect,
-            "wifi_coro": self._on_link,
-            "log": self._on_client_log,
+            # The handle is all the client's callbacks (Subscriptions.__call__: an incoming
+            # message; the others, _callback), no bound method held for each (32 B apiece)
+            "subs_cb": self,
+            "connect_coro": self,
+            "wifi_coro": self,
+            "log": self,
             "oom_cb": _starved,
         }
         options.update(client_options)
@@ -71,7 +73,7 @@ class MQTTHandle(Subscriptions):
 
         After this the client keeps the connection by itself.
         """
-        # A method (the class's 12th name, its table has room), not mqtt_rare.py's: a call of
+        # A method (a name of the class's table, which has room), not mqtt_rare.py's: a call of
         # that holds its module, its table and all its functions (~0.5 KB) for as long as it
         # runs, and the first connect is where the idle node's heap is tightest at start-up
         delay = _RETRY_FIRST
@@ -99,15 +101,6 @@ class MQTTHandle(Subscriptions):
     def isconnected(self):
         return self._client.isconnected()
 
-    def _on_connect(self, client):
-        # The client's connect_coro: hands back _announce's coroutine, so that no frame of its
-        # own sits under the connect hooks (at the first connect, under discovery's publication:
-        # the node's heap peak)
-        if self._stopping:
-            return None
-        self.connects += 1
-        return self._announce("connect" if self.connects == 1 else "reconnect", False)
-
     async def _announce(self, reason, delay):
         if delay:
             from random import getrandbits
@@ -134,23 +127,32 @@ class MQTTHandle(Subscriptions):
             except Exception as e:
                 self._log.error("connect hook raised %s: %s", type(e).__name__, e)
 
-    def _on_link(self, up):
-        for hook in self._link_hooks:  # () till the first on_link (Subscriptions.__getattr__)
-            try:
-                hook(up)
-            except Exception as e:
-                self._log.error("link hook raised %s: %s", type(e).__name__, e)
-
-    def _on_client_log(self, level, msg):
-        msg = _explained(msg)
-        if level == "debug":
-            self._log.debug(msg)
-        elif level == "error":
-            self._log.error(msg)
-        elif level == "warning":
-            self._log.warning(msg)
-        else:
-            self._log.info(msg)
+    def _callback(self, arg, msg):
+        # The client's callbacks but subs_cb (Subscriptions.__call__ hands them on): log(level,
+        # msg), wifi_coro(up) and connect_coro(client)
+        if msg is not None:  # a log line of the client's (arg: its level)
+            msg = _explained(msg)
+            if arg == "debug":
+                self._log.debug(msg)
+            elif arg == "error":
+                self._log.error(msg)
+            elif arg == "warning":
+                self._log.warning(msg)
+            else:
+                self._log.info(msg)
+        elif arg is True or arg is False:  # the link is up, or down
+            for hook in self._link_hooks:  # () till the first on_link (Subscriptions.__getattr__)
+                try:
+                    hook(arg)
+                except Exception as e:
+                    self._log.error("link hook raised %s: %s", type(e).__name__, e)
+        elif not self._stopping:  # connected (arg: the client)
+            # _announce's coroutine, handed back, so that no frame of this one sits under the
+            # connect hooks (at the first connect, under discovery's publication: the node's
+            # heap peak)
+            self.connects += 1
+            return self._announce("connect" if self.connects == 1 else "reconnect", False)
+        return None
 
     def publish(self, topic, msg, retain=False, qos=0):
         """Publishes msg (str, bytes; dict, list and tuple as JSON; an object with len() whose

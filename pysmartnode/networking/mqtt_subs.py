@@ -100,8 +100,12 @@ class Subscriptions:
         forget("pysmartnode.networking.mqtt_rare")
         return lambda *args, **kwargs: func(self, *args, **kwargs)
 
-    def __call__(self, topic, msg, retained):
-        # The client's subs_cb: the handle itself, not a bound method held for good
+    def __call__(self, topic, msg=None, retained=None):
+        # The client's subs_cb: the handle itself, not a bound method held for good. Its other
+        # callbacks are the handle too: log(level, msg), wifi_coro(up) and connect_coro(client)
+        # go to MQTTHandle._callback
+        if retained is None:
+            return self._callback(topic, msg)
         try:
             self._dispatch(topic, msg, retained)
         except MemoryError:  # a big payload's text or JSON needs blocks the heap may not have
@@ -174,7 +178,7 @@ class Subscriptions:
             self._todo = [topic_filter]
         elif topic_filter not in todo:
             todo.append(topic_filter)
-        # After the first connect's sync (MQTTHandle._on_connect) a change starts a worker,
+        # After the first connect's sync (MQTTHandle._announce) a change starts a worker,
         # unless one runs: one task at a time syncs, and none waits while nothing changes
         if self._synced and self._worker is None and not self._stopping:
             self._worker = asyncio.create_task(self._sync_subscriptions())

@@ -138,9 +138,9 @@ def handle_rare_methods():
 
     handle.subscribe("./pump/set", on_pump)
     handle.on_link(hook)
-    handle._on_link(True)
+    handle(True)  # the client: the link is up
     handle.off_link(hook)
-    handle._on_link(False)
+    handle(False)
     got.append(handle.deliver("./pump/set", "ON"))
     handle.unsubscribe("./pump/set", on_pump)
     got.append(handle.deliver("./pump/set", "OFF"))
@@ -191,9 +191,9 @@ def handle_start_up_loads():
         handle.off_link(hook)  # no link hook yet: nothing to remove
         handle.on_connect(hook)
         handle.on_link(hook)
-        handle._on_link(True)
+        handle(True)  # the client: the link is up
         handle.off_link(hook)
-        handle._on_link(False)
+        handle(False)
         connect = handle.connect
         before = list(loaded)
         handle.stats()
