@@ -96,16 +96,19 @@ class MQTTHandle(Subscriptions):
         # Home Assistant's birth message: it has just started and forgot us. A retained copy
         # is stale and ignored; the random delay spreads the load when many nodes answer
         if msg == "online" and not retained:
-            asyncio.create_task(self._announce("homeassistant", True))
+            from random import getrandbits
+
+            asyncio.create_task(self._announce("homeassistant", 0.5 + getrandbits(8) / 128))
 
     def isconnected(self):
         return self._client.isconnected()
 
     async def _announce(self, reason, delay):
+        # Its frame is allocated at every connect, in one block, where the heap is tightest
+        # (at the idle node's edge its 256 B failed first): few locals, no `for` (an iterator's
+        # 4 words held by the frame), the random delay (s) made by the caller
         if delay:
-            from random import getrandbits
-
-            await asyncio.sleep(0.5 + getrandbits(8) / 128)
+            await asyncio.sleep(delay)
         if self._synced is False:
             # Subscribed before `online`: whoever sees online may send commands at once. Only
             # then changes start a worker, so one task at a time syncs (no asyncio.Lock: 0.6 KiB)
@@ -119,9 +122,11 @@ class MQTTHandle(Subscriptions):
         if self._stopping:  # `offline` is out or on its way: no `online` after it
             return
         await self.publish(self.availability_topic, "online", retain=True, qos=1)
-        for hook in self._hooks:
+        i = 0
+        while i < len(self._hooks):
+            i += 1
             try:
-                result = hook(reason)
+                result = self._hooks[i - 1](reason)
                 if result is not None and hasattr(result, "send"):
                     await result
             except Exception as e:
@@ -151,7 +156,7 @@ class MQTTHandle(Subscriptions):
             # connect hooks (at the first connect, under discovery's publication: the node's
             # heap peak)
             self.connects += 1
-            return self._announce("connect" if self.connects == 1 else "reconnect", False)
+            return self._announce("connect" if self.connects == 1 else "reconnect", 0)
         return None
 
     def publish(self, topic, msg, retain=False, qos=0):
