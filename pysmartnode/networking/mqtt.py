@@ -76,6 +76,11 @@ class MQTTHandle(Subscriptions):
         # A method (a name of the class's table, which has room), not mqtt_rare.py's: a call of
         # that holds its module, its table and all its functions (~0.5 KB) for as long as it
         # runs, and the first connect is where the idle node's heap is tightest at start-up
+        if not self.connects and self._first is None:
+            # The first connect's announcement is made now, not at the connect: there the heap
+            # is at its most fragmented, and its frame (224 B in one block) failed first at the
+            # idle node's edge. The client's connect_coro hands it on (_callback)
+            self._first = self._announce("connect", 0)
         delay = _RETRY_FIRST
         while True:
             try:
@@ -156,6 +161,10 @@ class MQTTHandle(Subscriptions):
             # connect hooks (at the first connect, under discovery's publication: the node's
             # heap peak)
             self.connects += 1
+            first = self._first  # made by connect()
+            if first is not None:
+                del self._first
+                return first
             return self._announce("connect" if self.connects == 1 else "reconnect", 0)
         return None
 

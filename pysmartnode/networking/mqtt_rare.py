@@ -26,6 +26,9 @@ async def stop(handle, timeout=2):
     import asyncio
 
     handle._stopping = True
+    if handle._first is not None:  # connect()'s announcement, not taken: never run
+        handle._first.close()
+        del handle._first
     if handle._worker is not None:
         handle._worker.cancel()
         handle._worker = None

@@ -63,7 +63,7 @@ class Subscriptions:
         # The defaults of what an instance holds once set (not a slot each in the class's
         # table): the subscription worker while it runs, stop() was called, async callbacks
         # running now, and dropped for too many running
-        if attr == "_worker":
+        if attr == "_worker" or attr == "_first":  # _first: MQTTHandle.connect()'s
             return None
         if attr == "_stopping":
             return False
