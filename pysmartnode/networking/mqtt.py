@@ -163,6 +163,9 @@ class MQTTHandle(Subscriptions):
             self.connects += 1
             first = self._first  # made by connect()
             if first is not None:
+                # None first: a deleted name's value stays in MicroPython's table till the slot
+                # is used again, and would keep the coroutine (and its last hook's) for good
+                self._first = None
                 del self._first
                 return first
             return self._announce("connect" if self.connects == 1 else "reconnect", 0)

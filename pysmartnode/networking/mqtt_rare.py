@@ -28,6 +28,7 @@ async def stop(handle, timeout=2):
     handle._stopping = True
     if handle._first is not None:  # connect()'s announcement, not taken: never run
         handle._first.close()
+        handle._first = None  # as MQTTHandle._callback: no value left in the table's slot
         del handle._first
     if handle._worker is not None:
         handle._worker.cancel()
