@@ -14,6 +14,8 @@ from pysmartnode.networking.mqtt_subs import Subscriptions
 from pysmartnode.platform import const
 
 _OOM_RESETS = const(5)  # connect attempts in a row lost to MemoryError: reset (_starved says 5)
+_RETRY_FIRST = const(1)  # seconds between first-connect attempts, doubling up to _RETRY_MAX
+_RETRY_MAX = const(30)
 
 
 class MQTTHandle(Subscriptions):
@@ -27,19 +29,19 @@ class MQTTHandle(Subscriptions):
             when Home Assistant comes online. None: do not listen.
         **client_options: mqtt_as config keys (server, port, user, password, keepalive, ssl...).
 
-    Its rarely used methods (`await connect()`, `await stop(timeout=2)`, on_connect, on_link,
-    off_link, short, device_topic, stats, unsubscribe, deliver) are functions in mqtt_rare.py,
-    loaded for each call (Subscriptions.__getattr__); docs/node.md has them all.
+    Its rarely used methods (`await stop(timeout=2)`, short, device_topic, stats, unsubscribe,
+    deliver) are functions in mqtt_rare.py, loaded for each call (Subscriptions.__getattr__),
+    which has on_connect, on_link and off_link too; docs/node.md has them all.
     """
 
-    # 11 names in the class's table (12 slots; the 13th grows it to 17): the defaults of
+    # 10 names in the class's table (10 slots; the 11th grows it to 12): the defaults of
     # _worker, _stopping, _running and callbacks_dropped are Subscriptions.__getattr__'s
 
     def __init__(self, device_id, home="home", availability="available", discovery_prefix=None,
                  **client_options):  # fmt: skip
         # 12 instance names at most (a table of 12 slots; the 13th grows it to 17): 10 here, and
         # what is there only in some nodes (`_link_hooks`, `_worker`; `_refused`) is made when
-        # first needed; the class's table (17 slots) takes no default for it. The logger is
+        # first needed; the class's table takes no default for it. The logger is
         # looked up when it logs (Subscriptions.__getattr__)
         self.device_id = device_id
         self._prefix = "%s/%s/" % (home, device_id)
@@ -55,14 +57,41 @@ class MQTTHandle(Subscriptions):
         options = {
             "client_id": device_id,
             "will": (self.availability_topic, "offline", True, 1),
-            "subs_cb": self,  # Subscriptions.__call__: an incoming message
-            "connect_coro": self._on_connect,
-            "wifi_coro": self._on_link,
-            "log": self._on_client_log,
+            # The handle is all the client's callbacks (Subscriptions.__call__: an incoming
+            # message; the others, _callback), no bound method held for each (32 B apiece)
+            "subs_cb": self,
+            "connect_coro": self,
+            "wifi_coro": self,
+            "log": self,
             "oom_cb": _starved,
         }
         options.update(client_options)
         self._client = MQTTClient(options)
+
+    async def connect(self):
+        """Connects, retrying for ever with a growing pause; returns once connected.
+
+        After this the client keeps the connection by itself.
+        """
+        # A method (a name of the class's table, which has room), not mqtt_rare.py's: a call of
+        # that holds its module, its table and all its functions (~0.5 KB) for as long as it
+        # runs, and the first connect is where the idle node's heap is tightest at start-up
+        if not self.connects and self._first is None:
+            # The first connect's announcement is made now, not at the connect: there the heap
+            # is at its most fragmented, and its frame (224 B in one block) failed first at the
+            # idle node's edge. The client's connect_coro hands it on (_callback)
+            self._first = self._announce("connect", 0)
+        delay = _RETRY_FIRST
+        while True:
+            try:
+                await self._client.connect()
+                return
+            except OSError as e:  # MQTTError and MQTTRefused are OSErrors
+                self._log.warning(
+                    "broker unreachable: %s; next attempt in %d s", _explained(str(e)), delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX)
 
     def topic(self, topic):
         """The full topic: `./x` becomes `<home>/<device_id>/x`; others are returned as they are."""
@@ -72,25 +101,19 @@ class MQTTHandle(Subscriptions):
         # Home Assistant's birth message: it has just started and forgot us. A retained copy
         # is stale and ignored; the random delay spreads the load when many nodes answer
         if msg == "online" and not retained:
-            asyncio.create_task(self._announce("homeassistant", True))
+            from random import getrandbits
+
+            asyncio.create_task(self._announce("homeassistant", 0.5 + getrandbits(8) / 128))
 
     def isconnected(self):
         return self._client.isconnected()
 
-    def _on_connect(self, client):
-        # The client's connect_coro: hands back _announce's coroutine, so that no frame of its
-        # own sits under the connect hooks (at the first connect, under discovery's publication:
-        # the node's heap peak)
-        if self._stopping:
-            return None
-        self.connects += 1
-        return self._announce("connect" if self.connects == 1 else "reconnect", False)
-
     async def _announce(self, reason, delay):
+        # Its frame is allocated at every connect, in one block, where the heap is tightest
+        # (at the idle node's edge its 256 B failed first): few locals, no `for` (an iterator's
+        # 4 words held by the frame), the random delay (s) made by the caller
         if delay:
-            from random import getrandbits
-
-            await asyncio.sleep(0.5 + getrandbits(8) / 128)
+            await asyncio.sleep(delay)
         if self._synced is False:
             # Subscribed before `online`: whoever sees online may send commands at once. Only
             # then changes start a worker, so one task at a time syncs (no asyncio.Lock: 0.6 KiB)
@@ -104,31 +127,49 @@ class MQTTHandle(Subscriptions):
         if self._stopping:  # `offline` is out or on its way: no `online` after it
             return
         await self.publish(self.availability_topic, "online", retain=True, qos=1)
-        for hook in self._hooks:
+        i = 0
+        while i < len(self._hooks):
+            i += 1
             try:
-                result = hook(reason)
+                result = self._hooks[i - 1](reason)
                 if result is not None and hasattr(result, "send"):
                     await result
             except Exception as e:
                 self._log.error("connect hook raised %s: %s", type(e).__name__, e)
 
-    def _on_link(self, up):
-        for hook in getattr(self, "_link_hooks", ()):
-            try:
-                hook(up)
-            except Exception as e:
-                self._log.error("link hook raised %s: %s", type(e).__name__, e)
-
-    def _on_client_log(self, level, msg):
-        msg = _explained(msg)
-        if level == "debug":
-            self._log.debug(msg)
-        elif level == "error":
-            self._log.error(msg)
-        elif level == "warning":
-            self._log.warning(msg)
-        else:
-            self._log.info(msg)
+    def _callback(self, arg, msg):
+        # The client's callbacks but subs_cb (Subscriptions.__call__ hands them on): log(level,
+        # msg), wifi_coro(up) and connect_coro(client)
+        if msg is not None:  # a log line of the client's (arg: its level)
+            msg = _explained(msg)
+            if arg == "debug":
+                self._log.debug(msg)
+            elif arg == "error":
+                self._log.error(msg)
+            elif arg == "warning":
+                self._log.warning(msg)
+            else:
+                self._log.info(msg)
+        elif arg is True or arg is False:  # the link is up, or down
+            for hook in self._link_hooks:  # () till the first on_link (Subscriptions.__getattr__)
+                try:
+                    hook(arg)
+                except Exception as e:
+                    self._log.error("link hook raised %s: %s", type(e).__name__, e)
+        elif not self._stopping:  # connected (arg: the client)
+            # _announce's coroutine, handed back, so that no frame of this one sits under the
+            # connect hooks (at the first connect, under discovery's publication: the node's
+            # heap peak)
+            self.connects += 1
+            first = self._first  # made by connect()
+            if first is not None:
+                # None first: a deleted name's value stays in MicroPython's table till the slot
+                # is used again, and would keep the coroutine (and its last hook's) for good
+                self._first = None
+                del self._first
+                return first
+            return self._announce("connect" if self.connects == 1 else "reconnect", 0)
+        return None
 
     def publish(self, topic, msg, retain=False, qos=0):
         """Publishes msg (str, bytes; dict, list and tuple as JSON; an object with len() whose

@@ -1,6 +1,7 @@
-"""The rarely used methods of the node's MQTT handle (networking/mqtt.py, mqtt_subs.py): start-up,
-shutdown, connect and link hooks, counters, unsubscribing, HTTP's delivery, a refused
-subscription's retry, a publication that cannot be sent.
+"""The rarely used methods of the node's MQTT handle (networking/mqtt.py, mqtt_subs.py): shutdown,
+counters, unsubscribing, HTTP's delivery, a refused subscription's retry, a
+publication that cannot be sent. (Start-up's calls are the handle's own: `connect` a method,
+on_connect, on_link and off_link Subscriptions.__getattr__'s.)
 
 Functions of the handle, not methods: `Subscriptions.__getattr__` loads this module for each
 call and drops it at once, so the idle node holds none of them (a function is 32 bytes of heap
@@ -8,35 +9,13 @@ for as long as its class lives, and each name a slot of the class's table). What
 first connect (the heap's peak) stays in the classes.
 """
 
-import asyncio
-
-from mqtt_as.codec import matches
-
-from pysmartnode.networking.mqtt import _explained
 from pysmartnode.platform import const
+
+# 11 names in this module with __name__ and __file__: its table has 12 slots (192 B), which each
+# call's load needs in one block (a 13th name: 17 slots). So the imports are the functions' own
 
 _STRIDE = const(3)  # as in mqtt_subs.py: the registry's items per subscription
 _RESTORE = const(8)  # mqtt_subs.py's flag of a one-shot restore subscription
-_RETRY_FIRST = const(1)  # seconds between first-connect attempts, doubling up to _RETRY_MAX
-_RETRY_MAX = const(30)
-
-
-async def connect(handle):
-    """Connects, retrying for ever with a growing pause; returns once connected.
-
-    After this the client keeps the connection by itself.
-    """
-    delay = _RETRY_FIRST
-    while True:
-        try:
-            await handle._client.connect()
-            break
-        except OSError as e:  # MQTTError and MQTTRefused are OSErrors
-            handle._log.warning(
-                "broker unreachable: %s; next attempt in %d s", _explained(str(e)), delay
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _RETRY_MAX)
 
 
 async def stop(handle, timeout=2):
@@ -44,7 +23,13 @@ async def stop(handle, timeout=2):
     # A clean disconnect sends no will: DISCONNECT only once the broker acknowledged
     # `offline`. Else (no link, a connect cut short, no answer in timeout seconds) close
     # the connection: the broker then publishes the will, `offline`
+    import asyncio
+
     handle._stopping = True
+    if handle._first is not None:  # connect()'s announcement, not taken: never run
+        handle._first.close()
+        handle._first = None  # as MQTTHandle._callback: no value left in the table's slot
+        del handle._first
     if handle._worker is not None:
         handle._worker.cancel()
         handle._worker = None
@@ -60,29 +45,6 @@ async def stop(handle, timeout=2):
     if said:
         await client.disconnect()
     client.close()
-
-
-def on_connect(handle, callback):
-    """callback(reason) runs after every connect and when Home Assistant comes online.
-
-    reason is "connect" (the first), "reconnect", or "homeassistant". Discovery publishers
-    register here. A function or a coroutine function; a raise is logged.
-    """
-    handle._hooks.append(callback)
-
-
-def on_link(handle, callback):
-    """callback(up: bool) runs when the connection to the broker goes up or down."""
-    if not hasattr(handle, "_link_hooks"):
-        handle._link_hooks = []  # on_link callbacks
-    handle._link_hooks.append(callback)
-
-
-def off_link(handle, callback):
-    """Removes a callback given to on_link (a component that stops)."""
-    hooks = getattr(handle, "_link_hooks", ())
-    if callback in hooks:
-        hooks.remove(callback)
 
 
 def short(handle, topic):
@@ -118,6 +80,8 @@ def deliver(handle, topic, payload):
     """Runs the callbacks registered for topic as if payload had come from the broker (not
     retained); returns how many there were. The HTTP API sends its commands through here,
     so a command over HTTP does exactly what the same command over MQTT does."""
+    from mqtt_as.codec import matches
+
     full = handle.topic(topic).encode()
     subs = handle._subs
     count = 0
@@ -130,6 +94,8 @@ def deliver(handle, topic, payload):
 
 
 async def _retry(handle, topic_filter, delay):
+    import asyncio
+
     await asyncio.sleep(delay)
     handle._changed(topic_filter)
 

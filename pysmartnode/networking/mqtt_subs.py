@@ -51,8 +51,7 @@ class Subscriptions:
 
     def __getattr__(self, attr):
         # A rarely used method of the handle (unsubscribe(topic, callback=None), deliver(topic,
-        # payload), connect, stop, on_connect, on_link, off_link, short, device_topic, stats;
-        # _retry, _raise): a function of mqtt_rare.py, bound to this handle. The module is
+        # payload), stop, short, device_topic, stats; _retry, _raise): a function of mqtt_rare.py, bound to this handle. The module is
         # dropped at once (the function holds what it needs), so the node holds it only while a
         # call runs.
         # And the handle's logger, looked up when it logs: an instance name less (12 slots hold
@@ -64,15 +63,34 @@ class Subscriptions:
         # The defaults of what an instance holds once set (not a slot each in the class's
         # table): the subscription worker while it runs, stop() was called, async callbacks
         # running now, and dropped for too many running
-        if attr == "_worker":
+        if attr == "_worker" or attr == "_first":  # _first: MQTTHandle.connect()'s
             return None
         if attr == "_stopping":
             return False
         if attr == "_running" or attr == "callbacks_dropped":
             return 0
+        # The hooks' registration, here and not in mqtt_rare.py: start-up registers the status's
+        # and discovery's, and a module load each (its table, its functions) failed first near
+        # the idle node's edge. on_connect(callback) and on_link(callback) are the lists' append
+        if attr == "on_connect":
+            return self._hooks.append
+        if attr == "_link_hooks":
+            return ()  # no on_link callback yet: the list is made at the first
+        if attr == "on_link":
+            hooks = self._link_hooks
+            if hooks == ():
+                hooks = self._link_hooks = []
+            return hooks.append
+        if attr == "off_link":
+            hooks = self._link_hooks
+
+            def off_link(callback):
+                if callback in hooks:
+                    hooks.remove(callback)
+
+            return off_link
         if (" %s " % attr) not in (
-            " unsubscribe deliver connect stop on_connect on_link off_link short device_topic"
-            " stats _retry _raise "
+            " unsubscribe deliver stop short device_topic stats _retry _raise "
         ):
             raise AttributeError(attr)
         from pysmartnode.networking import mqtt_rare
@@ -82,8 +100,12 @@ class Subscriptions:
         forget("pysmartnode.networking.mqtt_rare")
         return lambda *args, **kwargs: func(self, *args, **kwargs)
 
-    def __call__(self, topic, msg, retained):
-        # The client's subs_cb: the handle itself, not a bound method held for good
+    def __call__(self, topic, msg=None, retained=None):
+        # The client's subs_cb: the handle itself, not a bound method held for good. Its other
+        # callbacks are the handle too: log(level, msg), wifi_coro(up) and connect_coro(client)
+        # go to MQTTHandle._callback
+        if retained is None:
+            return self._callback(topic, msg)
         try:
             self._dispatch(topic, msg, retained)
         except MemoryError:  # a big payload's text or JSON needs blocks the heap may not have
@@ -156,7 +178,7 @@ class Subscriptions:
             self._todo = [topic_filter]
         elif topic_filter not in todo:
             todo.append(topic_filter)
-        # After the first connect's sync (MQTTHandle._on_connect) a change starts a worker,
+        # After the first connect's sync (MQTTHandle._announce) a change starts a worker,
         # unless one runs: one task at a time syncs, and none waits while nothing changes
         if self._synced and self._worker is None and not self._stopping:
             self._worker = asyncio.create_task(self._sync_subscriptions())

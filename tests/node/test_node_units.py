@@ -56,6 +56,10 @@ def test_the_handles_rarely_used_methods_answer_as_methods_and_leave_no_module_l
     assert checks["handle_rare_methods"] == "ok"
 
 
+def test_the_handles_start_up_calls_load_no_module(checks):
+    assert checks["handle_start_up_loads_nothing"] == "ok"
+
+
 @pytest.mark.parametrize(
     "name",
     ["weekday", "dst_before", "dst_start", "dst_summer", "dst_end", "dst_last_hour", "dst_winter"],

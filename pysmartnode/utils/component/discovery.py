@@ -44,19 +44,21 @@ class Discovery:
         if gate is not True:
             await gate.wait()
 
-    def _on_link(self, up):
-        if not up:
-            gate = self._gate
-            if gate is True:
-                self._gate = False
-            elif gate is not False:
-                gate.clear()
-
-    def _on_connect(self, reason):
-        # The first connect hook: ha_publish's coroutine, handed back (no frame of this one
-        # under the publication, the first connect's heap peak). The second is _states
+    def __call__(self, arg):
+        # The handle's link hook (arg: up, a bool) and its first connect hook (arg: the reason):
+        # itself, as the status is, not a bound method held for each (32 B apiece for good)
+        if arg is True or arg is False:
+            if not arg:  # the link is down: the config is out on the next connection again
+                gate = self._gate
+                if gate is True:
+                    self._gate = False
+                elif gate is not False:
+                    gate.clear()
+            return None
+        # ha_publish's coroutine, handed back (no frame of this one under the publication, the
+        # first connect's heap peak). The second connect hook is _states
         try:
-            return _load("ha_publish").publication(self, reason)
+            return _load("ha_publish").publication(self, arg)
         except MemoryError as e:  # no heap to load it: as a publication that found none
             logging.getLogger("discovery").error("discovery not published: MemoryError: %s", e)
             self._again()
@@ -85,15 +87,6 @@ class Discovery:
                 await provider._publish_state()
             except Exception as e:
                 logging.getLogger("discovery").error("state of %s: %s", provider.name, e)
-
-    def publish(self):
-        """Publishes the config (retained, QoS 1) now; True if the broker took all of it."""
-        return _load("ha_publish").publication(self, None)
-
-    def refresh(self):
-        """Publishes the config again soon (a component was added, removed or changed)."""
-        if self.ready():
-            self._again()
 
     def _again(self):
         if self._refresh is None:
@@ -124,10 +117,16 @@ class Discovery:
             self._refresh = None
 
     def __getattr__(self, name):
-        # The rarer calls are ha_entity's: looked up there at each call, so that no caller
-        # holds the module (a callback kept by the handle neither)
+        # publish() and refresh() are made here for each call, not methods (a function and a
+        # slot of the class's table each, for good: 9 names, a table of 10 slots). The rarer
+        # calls are ha_entity's: looked up there at each call, so that no caller holds the
+        # module (a callback kept by the handle neither)
         if name == "per_entity":
             return self.settings[-1]
+        if name == "publish":  # the config (retained, QoS 1) now; True if the broker took all
+            return lambda: _load("ha_publish").publication(self, None)
+        if name == "refresh":  # the config again soon (a component was added, removed, changed)
+            return lambda: self._again() if self.ready() else None
         if name[:2] == "__" or not hasattr(_load("ha_entity"), name):
             raise AttributeError(name)
 
@@ -163,9 +162,9 @@ def start(mqtt, config, device_id, version, model):
     found._removed = None  # object_id -> platform, sent once as {"p": platform}
     found._refresh = None  # the task of a publication to come (refresh, retry)
     found._stale = None  # per-entity: retained config topics seen before ours went out
-    mqtt.on_connect(found._on_connect)
+    mqtt.on_connect(found)  # __call__(reason): the publication
     mqtt.on_connect(found._states)
-    mqtt.on_link(found._on_link)
+    mqtt.on_link(found)  # __call__(up)
     if found.per_entity:  # configs an earlier run left retained are read back
         topic = calls.entity_topic(found.settings, "+", "+")
         mqtt.subscribe(topic, found._on_retained)

@@ -138,9 +138,9 @@ def handle_rare_methods():
 
     handle.subscribe("./pump/set", on_pump)
     handle.on_link(hook)
-    handle._on_link(True)
+    handle(True)  # the client: the link is up
     handle.off_link(hook)
-    handle._on_link(False)
+    handle(False)
     got.append(handle.deliver("./pump/set", "ON"))
     handle.unsubscribe("./pump/set", on_pump)
     got.append(handle.deliver("./pump/set", "OFF"))
@@ -169,6 +169,44 @@ check(
         False,
     ],
 )
+
+
+def handle_start_up_loads():
+    # What start-up calls on the handle (on_connect, on_link, connect; off_link with them)
+    # loads no module: near the idle node's edge each load of mqtt_rare.py failed first. The
+    # modules loaded for one call are those `forget` is given; stats() still loads one
+    from pysmartnode import utils
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    handle = MQTTHandle("unit", server="127.0.0.1", port=1)
+    loaded = []
+    forget = utils.forget
+    utils.forget = lambda name: loaded.append(name) or forget(name)
+    try:
+        hooks = []
+
+        def hook(arg):
+            hooks.append(arg)
+
+        handle.off_link(hook)  # no link hook yet: nothing to remove
+        handle.on_connect(hook)
+        handle.on_link(hook)
+        handle(True)  # the client: the link is up
+        handle.off_link(hook)
+        handle(False)
+        connect = handle.connect
+        before = list(loaded)
+        handle.stats()
+    finally:
+        utils.forget = forget
+    return before, loaded, hooks, handle._hooks == [hook], callable(connect)
+
+
+check(
+    "handle_start_up_loads_nothing",
+    handle_start_up_loads() == ([], ["pysmartnode.networking.mqtt_rare"], [True], True, True),
+)
+
 
 # time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
 check("weekday", ntp.weekday(2024, 3, 31) == 0 and ntp.weekday(2000, 1, 1) == 6)

@@ -1,0 +1,63 @@
+"""The MQTT handle's connect hooks, in-process on CPython against a real mosquitto: a hook that
+raises is logged and the next still runs (docs/node.md, on_connect)."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+def test_a_connect_hook_that_raises_is_logged_and_the_next_still_runs(mosquitto, capsys):
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    got = []
+
+    def broken(reason):
+        raise ValueError("broken on purpose")
+
+    async def later(reason):
+        got.append(reason)
+
+    async def scenario():
+        handle = MQTTHandle("hooked", server=mosquitto.host, port=mosquitto.port)
+        handle.on_connect(broken)
+        handle.on_connect(later)
+        await handle.connect()
+        for _ in range(100):
+            if got:
+                break
+            await asyncio.sleep(0.05)
+        await handle.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert got == ["connect"]
+    assert "connect hook raised ValueError: broken on purpose" in capsys.readouterr().out
+
+
+def test_a_handle_stopped_before_it_connected_leaves_no_announcement_behind():
+    # connect() makes the first connect's announcement before it connects (the idle node's
+    # heap has room for it there); a stop before any connect closes it, unrun
+    import gc
+    import socket
+    import warnings
+
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    with socket.socket() as unused:  # a port no broker listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    got = []
+
+    async def scenario():
+        handle = MQTTHandle("never", server="127.0.0.1", port=port)
+        handle.on_connect(got.append)
+        connecting = asyncio.create_task(handle.connect())
+        await asyncio.sleep(0.3)  # refused, waiting to try again
+        connecting.cancel()
+        await handle.stop()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(asyncio.wait_for(scenario(), 20))
+        gc.collect()
+    assert got == []
+    assert not [w for w in caught if "never awaited" in str(w.message)]
