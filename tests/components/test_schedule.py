@@ -49,6 +49,11 @@ def test_sensors_joining_and_a_new_interval_keep_one_scheduler_task(checks):
     assert checks["one_task"] == [True, True, True, True, True]
 
 
+def test_sensors_falling_due_together_start_their_runs_one_loop_turn_apart(checks):
+    # five readings that do not wait: one run in flight at each, not five at once
+    assert checks["one_run_per_turn"] == [True, [1, 1, 1, 1, 1]]
+
+
 def test_an_on_demand_sensor_starts_no_task_and_reads_when_asked(checks):
     assert checks["on_demand"] == [True, 1]
 

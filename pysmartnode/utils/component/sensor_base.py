@@ -200,7 +200,12 @@ async def _scheduler():
                     continue  # on demand only
                 if due <= 0:
                     if sensor._busy is None:
+                        # One run started per loop turn: sensors falling due together (all of
+                        # them at the start) do not hold their runs' tasks, frames and readings
+                        # at once, while a run that waits (a slow sensor) still delays no other
                         sensor._busy = asyncio.create_task(sensor._run())
+                        wait = 0
+                        break
                     due = _BUSY_MS  # its _run sets the next due time, wakes us if we sleep past it
                 if wait is None or due < wait:
                     wait = due

@@ -145,6 +145,29 @@ async def joins_and_wakes_keep_one_task():
     report("one_task", [read, again, same, ended, SensorBase._scheduler is None])
 
 
+async def one_run_started_per_turn():
+    # Five sensors falling due together: their runs start a loop turn apart, so readings that
+    # do not wait never run side by side (each run's task and frames are made in turn)
+    sensors = [Probe("t%d" % i, interval_reading=30, interval_publish=30) for i in range(5)]
+    busy = []
+
+    def counting(sensor):
+        async def _read():  # no wait: the whole run happens in one step of its task
+            busy.append(sum(1 for s in sensors if s._busy is not None))
+            sensor.reads += 1
+            sensor._set_value("v", sensor.reads)
+
+        return _read
+
+    for s in sensors:
+        s._read = counting(s)
+    start(*sensors)  # all due now
+    read_all = await until(lambda: all(s.reads == 1 for s in sensors))
+    stop(*sensors)
+    await asyncio.sleep(0.1)
+    report("one_run_per_turn", [read_all, busy])
+
+
 async def on_demand_only_needs_no_task():
     s = Probe("demand", interval_reading=-1, interval_publish=-1)
     start(s)
@@ -185,6 +208,7 @@ async def main():
     await new_intervals_take_effect_now()
     await stop_ends_the_sensor_and_the_last_the_task()
     await joins_and_wakes_keep_one_task()
+    await one_run_started_per_turn()
     await on_demand_only_needs_no_task()
     await one_pair_of_interval_subscriptions()
 
