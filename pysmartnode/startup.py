@@ -17,6 +17,18 @@ def drop(name):
 
 
 def load_settings(argv):
+    import gc
+
+    # MicroPython collects the garbage only when an allocation finds no room, and hands out the
+    # lowest free block that fits. Left so, start-up spreads what the node keeps over the whole
+    # heap with the garbage of each step between, and once collected that is a heap of small
+    # holes: a module's table (368 bytes) or the client's attributes (464) then find no block at
+    # the first connect. Collected each time a 64th of the heap has been allocated, what a step
+    # drops is reused by the next at once and what the node keeps packs at the heap's bottom,
+    # for good (every reconnect and discovery pass too). A collection of a small heap is short;
+    # a large heap waits longer. CPython's gc has no threshold(). bench/RESULTS.md, session 21
+    if hasattr(gc, "threshold"):
+        gc.threshold((gc.mem_free() + gc.mem_alloc()) // 64)
     from pysmartnode import config, config_loader
     from pysmartnode.config import ConfigError
 
