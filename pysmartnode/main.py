@@ -134,9 +134,16 @@ def _prune():
 
 
 async def _stop():
+    import gc
+
     from pysmartnode import node
     from pysmartnode.logging import logger
 
+    # No collection by threshold (startup.load_settings) from here on: the unix port's collector
+    # signals every other thread to scan its stack, and the watchdog's thread, ending now, then
+    # crashed the process now and then (SIGSEGV on Ctrl-C)
+    if hasattr(gc, "threshold"):
+        gc.threshold(-1)
     # The components' tasks first, while node.mqtt is still there for them: a task woken
     # during the stop must not find it gone (MicroPython resumes them in run()'s stop)
     tasks = node.parts.pop("tasks", ())
