@@ -100,8 +100,10 @@ async def _main(demo):
         # Start-up code is not needed again: out of sys.modules before the build, a slot less
         # there while the components load (start and drop run on; nothing imports it again)
         drop("startup")
-        await start(demo)
-        del start, drop
+        connect = await start(demo)
+        del start, drop  # the last of the start-up module: gone before the first connect
+        await connect
+        del connect
         # The tasks the components started at the build end when they will: short ones soon
         # after the start, so look often at first (1, 2, 4... s), then hourly
         delay = 1

@@ -64,6 +64,7 @@ def load_settings(argv):
 
 
 async def start(demo):
+    """Builds the node; returns its first connect (a coroutine or task) for the caller to await."""
     from pysmartnode import config, logging, node, platform
     from pysmartnode.logging import logger
     from pysmartnode.networking.mqtt import MQTTHandle
@@ -142,12 +143,13 @@ async def start(demo):
     if config.MQTT_RECEIVE_CONFIG and not demo:
         connecting = asyncio.create_task(mqtt.connect())  # the config comes over MQTT
         await _load_components(log, demo, mqtt)
-        await connecting
     else:
         await _load_components(log, demo, mqtt)
-        await mqtt.connect()
-    drop("logging.control")  # if the build or the connect loaded it again
-    platform.collect()
+        connecting = mqtt.connect()
+    drop("logging.control")  # if the build loaded it again
+    # Awaited by the caller once this frame and this module are gone (~1 KB, main._main): the
+    # first connect is the start's peak
+    return connecting
 
 
 def _start_watchdog(timeout, reason_file):
