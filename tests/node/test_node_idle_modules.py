@@ -190,7 +190,7 @@ def test_the_node_collects_its_garbage_each_64th_of_its_heap_on_micropython(
 ):
     # Not only when the heap is full: start-up's garbage, collected early, is reused at once and
     # what the node keeps packs at the heap's bottom, not strewn with holes between (the idle
-    # node's smallest heap 38 -> 35 KiB; bench/RESULTS.md, session 21)
+    # node's smallest heap 38 -> 34 KiB; bench/RESULTS.md, session 21)
     micropython_path()  # skipped (failed in CI) without the unix port
     node = start_node("micropython", mosquitto, components="gc_threshold", heapsize=heapsize)
     line = node.proc.wait_line("gc_threshold:", timeout=20)
