@@ -100,8 +100,10 @@ async def _main(demo):
         # Start-up code is not needed again: out of sys.modules before the build, a slot less
         # there while the components load (start and drop run on; nothing imports it again)
         drop("startup")
-        await start(demo)
-        del start, drop
+        connect = await start(demo)
+        del start, drop  # the last of the start-up module: gone before the first connect
+        await connect
+        del connect
         # The tasks the components started at the build end when they will: short ones soon
         # after the start, so look often at first (1, 2, 4... s), then hourly
         delay = 1
@@ -134,9 +136,16 @@ def _prune():
 
 
 async def _stop():
+    import gc
+
     from pysmartnode import node
     from pysmartnode.logging import logger
 
+    # No collection by threshold (startup.load_settings) from here on: the unix port's collector
+    # signals every other thread to scan its stack, and the watchdog's thread, ending now, then
+    # crashed the process now and then (SIGSEGV on Ctrl-C)
+    if hasattr(gc, "threshold"):
+        gc.threshold(-1)
     # The components' tasks first, while node.mqtt is still there for them: a task woken
     # during the stop must not find it gone (MicroPython resumes them in run()'s stop)
     tasks = node.parts.pop("tasks", ())

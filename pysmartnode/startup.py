@@ -17,6 +17,18 @@ def drop(name):
 
 
 def load_settings(argv):
+    import gc
+
+    # MicroPython collects the garbage only when an allocation finds no room, and hands out the
+    # lowest free block that fits. Left so, start-up spreads what the node keeps over the whole
+    # heap with the garbage of each step between, and once collected that is a heap of small
+    # holes: a module's table (368 bytes) or the client's attributes (464) then find no block at
+    # the first connect. Collected each time a 64th of the heap has been allocated, what a step
+    # drops is reused by the next at once and what the node keeps packs at the heap's bottom,
+    # for good (every reconnect and discovery pass too). A collection of a small heap is short;
+    # a large heap waits longer. CPython's gc has no threshold(). bench/RESULTS.md, session 21
+    if hasattr(gc, "threshold"):
+        gc.threshold((gc.mem_free() + gc.mem_alloc()) // 64)
     from pysmartnode import config, config_loader
     from pysmartnode.config import ConfigError
 
@@ -52,6 +64,7 @@ def load_settings(argv):
 
 
 async def start(demo):
+    """Builds the node; returns its first connect (a coroutine or task) for the caller to await."""
     from pysmartnode import config, logging, node, platform
     from pysmartnode.logging import logger
     from pysmartnode.networking.mqtt import MQTTHandle
@@ -130,12 +143,13 @@ async def start(demo):
     if config.MQTT_RECEIVE_CONFIG and not demo:
         connecting = asyncio.create_task(mqtt.connect())  # the config comes over MQTT
         await _load_components(log, demo, mqtt)
-        await connecting
     else:
         await _load_components(log, demo, mqtt)
-        await mqtt.connect()
-    drop("logging.control")  # if the build or the connect loaded it again
-    platform.collect()
+        connecting = mqtt.connect()
+    drop("logging.control")  # if the build loaded it again
+    # Awaited by the caller once this frame and this module are gone (~1 KB, main._main): the
+    # first connect is the start's peak
+    return connecting
 
 
 def _start_watchdog(timeout, reason_file):
