@@ -25,10 +25,15 @@ def load_settings(argv):
     # holes: a module's table (368 bytes) or the client's attributes (464) then find no block at
     # the first connect. Collected each time a 64th of the heap has been allocated, what a step
     # drops is reused by the next at once and what the node keeps packs at the heap's bottom,
-    # for good (every reconnect and discovery pass too). A collection of a small heap is short;
-    # a large heap waits longer. CPython's gc has no threshold(). bench/RESULTS.md, session 21
+    # for good (every reconnect and discovery pass too). The price is time: about twice the
+    # collections' CPU, whatever the heap's size. So only on a heap of up to 256 KiB (boards
+    # without PSRAM; the unix port given a small -X heapsize), where holes end a node; a larger
+    # heap has room to spare and keeps MicroPython's own rule. CPython's gc has no threshold().
+    # bench/RESULTS.md, session 21
     if hasattr(gc, "threshold"):
-        gc.threshold((gc.mem_free() + gc.mem_alloc()) // 64)
+        heap = gc.mem_free() + gc.mem_alloc()
+        if heap <= 262144:
+            gc.threshold(heap // 64)
     from pysmartnode import config, config_loader
     from pysmartnode.config import ConfigError
 

@@ -184,17 +184,21 @@ def test_an_entry_of_components_py_own_package_finds_the_module_that_ran(
     assert node.proc.output().count("own_package: components.py runs") == 1, node.proc.output()
 
 
-@pytest.mark.parametrize("heapsize", ["256k", "1024k"], ids=["256k", "1024k"])
-def test_the_node_collects_its_garbage_each_64th_of_its_heap_on_micropython(
+@pytest.mark.parametrize("heapsize", ["200k", "256k", "1024k"])
+def test_the_node_collects_its_garbage_each_64th_of_a_heap_up_to_256_kib_on_micropython(
     mosquitto, start_node, heapsize
 ):
     # Not only when the heap is full: start-up's garbage, collected early, is reused at once and
     # what the node keeps packs at the heap's bottom, not strewn with holes between (the idle
-    # node's smallest heap 38 -> 34 KiB; bench/RESULTS.md, session 21)
+    # node's smallest heap 38 -> 34 KiB; bench/RESULTS.md, session 21). A larger heap keeps
+    # MicroPython's own rule (-1: collect when full): the collections' time buys nothing there
     micropython_path()  # skipped (failed in CI) without the unix port
     node = start_node("micropython", mosquitto, components="gc_threshold", heapsize=heapsize)
     line = node.proc.wait_line("gc_threshold:", timeout=20)
     threshold, heap = (int(n) for n in line.split(":", 1)[1].split(" of "))
     # the heap the node was given, less the allocator's own table
     assert heap > int(heapsize[:-1]) * 1024 * 0.95, line
-    assert heap // 64 - 32 < threshold <= heap // 64, line  # kept in whole GC blocks
+    if heapsize == "1024k":
+        assert threshold == -1, line
+    else:
+        assert heap // 64 - 32 < threshold <= heap // 64, line  # kept in whole GC blocks
