@@ -73,9 +73,10 @@ async def _open(c, clean, notify=True):
                 raise refused(c._setup[2], c._setup[3], ack[3])
             raise MQTTError("broker sent 0x%02x 0x%02x instead of CONNACK" % (ack[0], ack[1]))
     except BaseException:
-        from .link import _close_writer
-
-        _close_writer(writer)
+        try:  # closed for real, as Link._drop_connection closes
+            writer.abort() if CPYTHON else writer.s.close()
+        except Exception:
+            pass
         raise
     c._writer = writer  # the same object as reader, on both runtimes
     c._last_rx = c._last_tx = c._tx_at = ticks_ms()

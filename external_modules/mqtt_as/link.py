@@ -5,13 +5,16 @@ msg) it calls; a fault counts a death for each QoS 1 message it cut (Session's r
 
 import asyncio
 
-from .codec import CPYTHON, const, ticks_diff, ticks_ms  # 10 names at most here: 10 slots
+# 8 names at most in this module's dict (an 8-slot table, kept by the methods merged into
+# MQTTClient): these, less const once the constants below are made, and Link
+from .codec import CPYTHON, const, ticks_diff, ticks_ms
 from .wire import wake
 
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
 _REC_TOPIC = const(0)  # a message record's (session.py): its topic
 _REC_SENT = const(9)  # ticks of its last send on this connection, 0: not sent on it
 _REC_DEATHS = const(11)  # connections that died while it was sent and unacknowledged
+del const  # MicroPython compiles the constants in: the name is needed no longer
 
 
 class Link:  # a layer of MQTTClient, merged into it (__init__.py)
@@ -82,7 +85,12 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
         if not CPYTHON and task is not None and task is not asyncio.current_task():
             task.cancel()  # a writer blocked in drain; CPython's abort wakes it instead
         if self._writer is not None:
-            _close_writer(self._writer)
+            # Close for real: MicroPython's Stream.close() does nothing; CPython's close() may
+            # wait for the peer (TLS close_notify) and call back much later
+            try:
+                self._writer.abort() if CPYTHON else self._writer.s.close()
+            except Exception:  # already closed or half-open: nothing more to do
+                pass
         self._writer = None
         # SUBACK/UNSUBACK waiters retry after the reconnect; QoS 1 records stay in flight, and
         # publishers waiting for a slot keep waiting: the re-sends take the slots first
@@ -169,9 +177,13 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
         while self._running and not self._connected:
             try:  # a MemoryError must not end the outage's count (oom_cb): it stays in here
                 if attempt:
-                    from .codec import rand8  # not a name of this module
+                    try:  # jitter: a random byte
+                        from random import getrandbits
 
-                    delay = min(cap, 50 << min(attempt, 12)) * (128 + rand8() // 2) // 255  # ms
+                        r = getrandbits(8)
+                    except ImportError:
+                        r = ticks_ms() & 0xFF
+                    delay = min(cap, 50 << min(attempt, 12)) * (128 + r // 2) // 255  # ms
                     await (asyncio.sleep(delay / 1000) if CPYTHON else asyncio.sleep_ms(delay))
                 try:
                     self._drop_connection()  # finish a teardown that ran out of memory half-way
@@ -231,12 +243,3 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
             self._tasks.discard(task)  # it ends at its next turn: its frame is not kept till then
-
-
-def _close_writer(writer):
-    # Close for real: MicroPython's Stream.close() does nothing; CPython's close() may wait
-    # for the peer (TLS close_notify) and call back much later
-    try:
-        writer.abort() if CPYTHON else writer.s.close()
-    except Exception:  # already closed or half-open: nothing more to do
-        pass

@@ -7,8 +7,10 @@ PUBACK is late; and it reads and writes Session's message records (their indices
 
 import asyncio
 
+# 10 names at most in this module's dict (a 10-slot table, kept by the merged methods): these,
+# less const after the constants, park, waitq, wake and Wire; the clock is codec.ticks_ms
 from . import codec
-from .codec import CPYTHON, const, ticks_diff, ticks_ms
+from .codec import CPYTHON, const, ticks_diff
 
 _PUBLISH = const(0x30)  # packet types the reader tells apart
 _PUBACK = const(0x40)
@@ -27,6 +29,7 @@ _BODY = const(3)
 _HEAD = const(4)
 _REC_SENT = const(9)  # a message record's (session.py): ticks of its last send, 0: not sent
 _REC_REPUBS = const(10)  # its re-sends on this connection for want of a PUBACK
+del const  # MicroPython compiles the constants in: the name is needed no longer
 
 if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
     from .cpython import park, waitq, wake
@@ -64,7 +67,7 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
                         self._feed(view[:got])
                 if not got:
                     raise EOFError("connection closed by the broker")
-                self._last_rx = ticks_ms()
+                self._last_rx = codec.ticks_ms()
                 while self._acks_due:
                     await self._send(codec.puback(self._acks_due.pop(0)), None)
         except asyncio.CancelledError:
@@ -200,7 +203,7 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
         self._busy = True
         writer = self._writer
         self._writing = asyncio.current_task()
-        self._tx_at = ticks_ms()
+        self._tx_at = codec.ticks_ms()
         try:
             if writer is None:
                 raise OSError("not connected")
@@ -217,7 +220,7 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             data = None  # the whole packet is issued
             # MicroPython, all taken: a yield, as drain() would, without its generator on the heap
             await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
-            self._last_tx = self._tx_at = ticks_ms()
+            self._last_tx = self._tx_at = codec.ticks_ms()
         except BaseException as e:  # CancelledError too
             raise self._sent(e, writer, data) from None  # data None: all issued
         self._sent(None, writer, None)
