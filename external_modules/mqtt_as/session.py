@@ -1,6 +1,6 @@
 """What MQTT keeps across connections: QoS 1 messages in flight, the offline queue, and the
-application's callbacks (subscriptions: subs.py). Session is the top layer of MQTTClient, merged
-into it with Link and Wire (__init__.py)."""
+application's callbacks (subscriptions: subs.py); and the client's tasks. Session is the top
+layer of MQTTClient, merged into it with Link and Wire (__init__.py)."""
 
 import asyncio
 
@@ -11,8 +11,8 @@ from . import codec
 from .codec import const
 from .wire import park, waitq, wake
 
-# Indices of a message record (wire.py's _watch and link.py's _fault read _TOPIC, _SENT,
-# _REPUBS and _DEATHS too, as _REC_...)
+# Indices of a message record (link.py's _fault and _watch read _TOPIC, _SENT, _REPUBS and
+# _DEATHS too, as _REC_...)
 _TOPIC = const(0)
 _MSG = const(1)
 _QOS = const(2)
@@ -231,3 +231,22 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             self._log("error", "callback raised %s" % why(e))
         except MemoryError:
             pass
+
+    # ----------------------------------------------------------------- tasks
+
+    def _spawn(self, coro):
+        # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each.
+        # The client's own tasks also leave _tasks at their end (`_tasks.discard(current_task())`),
+        # not at the next _spawn() (which may come an hour later): a finished coroutine holds its
+        # last locals (a record, a callback's own finished coroutine...) as long as it is kept
+        tasks = self._tasks
+        for task in [t for t in tasks if t.done()]:
+            tasks.discard(task)
+        task = asyncio.create_task(coro)
+        tasks.add(task)
+        return task
+
+    def _cancel(self, task):
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+            self._tasks.discard(task)  # it ends at its next turn: its frame is not kept till then
