@@ -1,7 +1,8 @@
 """The client's rarely run code, functions of the client `c` reached through
 MQTTClient.__getattr__: connect (on MicroPython the socket and the deadline too), the session
-restore, disconnect, close, broker_up (unsubscribe is subs.py's). Frozen, this module is imported for each use
-and dropped from sys.modules at once: a connected client keeps none of it (options.py, alike).
+restore, disconnect, close, broker_up (unsubscribe is subs.py's). Frozen, this module is
+imported for each use and dropped from sys.modules at once: a connected client keeps none of it
+(options.py, alike).
 What must work with no heap left (faults, the teardown, the watchdog) stays in the classes.
 Few names in this module's dict, as it is made again for each use: 12 at most (its 10
 functions, __name__ and __file__: a table of 12 slots, 192 bytes; 13 grow it to 17, 272 bytes, a
