@@ -256,10 +256,10 @@ async def _open_socket(client):  # MicroPython: (reader, writer), our mpsock.Str
 
     tls = client._setup[1]
     addr = client._addr
-    if addr is None:
+    if addr is None:  # kept: (family, address), a tuple of 2 (32 bytes, 64-bit; all 5: 64)
         addr = socket.getaddrinfo(client._setup[2], client._setup[3], 0, socket.SOCK_STREAM)[0]
-        client._addr = addr
-    sock = socket.socket(addr[0], addr[1], addr[2])
+        addr = client._addr = (addr[0], addr[-1])
+    sock = socket.socket(addr[0], socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
         try:

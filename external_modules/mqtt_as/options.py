@@ -123,7 +123,7 @@ def init(c, cfg):  # MQTTClient(cfg)
     c._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
     c._tasks = set()  # every task this client started and has not seen finish
     c._writer = c._supervisor = c._writing = None
-    c._addr = None  # MicroPython: the broker's address, looked up once
+    c._addr = None  # MicroPython: the broker's (family, address), looked up once
     c._conn_tasks = ()  # of this connection: the reader (MicroPython), the watchdog
     # connected: False, True (restoring the session), 2 (up: restored and reported)
     c._connected = c._running = False  # running: from connect() to disconnect()
