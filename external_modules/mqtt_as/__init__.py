@@ -41,10 +41,10 @@ class MQTTClient:
         _rare("options").init(self, cfg)
 
     def __getattr__(self, name):
-        # connect(), disconnect(), close(), broker_up(), unsubscribe() and the connect-time code
-        # are conn.py's, loaded for the call and dropped: a connected client keeps none of them
+        # connect(), disconnect(), close(), broker_up() and the connect-time code are conn.py's,
+        # unsubscribe() subs.py's, loaded for the call and dropped: a connected client keeps none
         if name[:2] != "__":
-            f = getattr(_rare("conn"), name, None)
+            f = getattr(_rare("subs" if name == "unsubscribe" else "conn"), name, None)
             if f is not None:
                 return lambda *a, **k: f(self, *a, **k)
         raise AttributeError(name)

@@ -30,19 +30,9 @@ except ImportError:  # CPython: the client keeps its own two-line shim
 CPYTHON = __import__("sys").implementation.name == "cpython"  # binds no `sys` here
 
 
-def rand8():
-    """A random byte, for jitter."""
-    try:
-        from random import getrandbits
-
-        return getrandbits(8)
-    except ImportError:
-        return ticks_ms() & 0xFF
-
-
 # Packet types: private, so they take no room in the module's dict on MicroPython (the
-# modules that read packets keep their own). Names in this dict: 17, within its table's 17
-# slots (one more: 23 slots, 96 bytes more). What only subscribe() and unsubscribe() use (their
+# modules that read packets keep their own). Names in this dict: 16, within its table's 17
+# slots (18: 23 slots, 96 bytes more). What only subscribe() and unsubscribe() use (their
 # packets, filter validation) is subs.py's, loaded for each use; what only construction uses
 # (CONNECT, the client id) options.py's
 _PUBLISH = const(0x30)

@@ -1,25 +1,13 @@
 """The client's rarely run code, functions of the client `c` reached through
 MQTTClient.__getattr__: connect (on MicroPython the socket and the deadline too), the session
-restore, disconnect, close, broker_up, unsubscribe. Frozen, this module is imported for each use
-and dropped from sys.modules at once: a connected client keeps none of it (options.py, alike).
+restore, disconnect, close, broker_up (unsubscribe is subs.py's). Frozen, this module is
+imported for each use and dropped from sys.modules at once: a connected client keeps none of it
+(options.py, alike).
 What must work with no heap left (faults, the teardown, the watchdog) stays in the classes.
-Few names in this module's dict, as it is made again for each use: a table over 17 names (23
-slots, 368 bytes) is what a fragmented heap may lack, so every import is local, indices and
-packet types are literals, and what one function alone uses is in it."""
-
-
-def _release_waiters(c):
-    from .wire import wake
-
-    for pid in list(c._waiters):
-        wake(c._waiters.pop(pid)[0])
-    wake(c._upq)  # requests waiting for a link: they see _running False
-
-
-def _stop_io(c):  # as Link._drop_connection does first
-    for task in c._conn_tasks:
-        c._cancel(task)
-    c._conn_tasks = ()
+Few names in this module's dict, as it is made again for each use: 12 at most (its 10
+functions, __name__ and __file__: a table of 12 slots, 192 bytes; 13 grow it to 17, 272 bytes, a
+block a fragmented heap may lack at start-up), so every import is local, indices and packet
+types are literals, and what one function alone uses is written out in it."""
 
 
 async def connect(c, quick=False):
@@ -37,7 +25,9 @@ async def connect(c, quick=False):
         if clean_init and not clean:
             # Start from an empty session, then keep the session from the first outage on
             await _open(c, True, False)
-            _stop_io(c)
+            for task in c._conn_tasks:  # as Link._drop_connection does first
+                c._cancel(task)
+            c._conn_tasks = ()
             try:
                 await c._send(b"\xe0\x00", None)  # DISCONNECT
             finally:
@@ -84,9 +74,10 @@ async def _open(c, clean, notify=True):
                 raise refused(c._setup[2], c._setup[3], ack[3])
             raise MQTTError("broker sent 0x%02x 0x%02x instead of CONNACK" % (ack[0], ack[1]))
     except BaseException:
-        from .link import _close_writer
-
-        _close_writer(writer)
+        try:  # closed for real, as Link._drop_connection closes
+            writer.abort() if CPYTHON else writer.s.close()
+        except Exception:
+            pass
         raise
     c._writer = writer  # the same object as reader, on both runtimes
     c._last_rx = c._last_tx = c._tx_at = ticks_ms()
@@ -163,19 +154,35 @@ async def _ping_loop(c):  # the watchdog while _open restores a session (then: t
         c._fault("keepalive", e)
 
 
-async def _within(c, aw):  # aw, or an exception after response_time
+async def _within(c, aw):
+    """aw, or an exception after response_time. MicroPython: OSError from a timer task that
+    cancels the caller, as asyncio.wait_for does, without importing asyncio.funcs (0.7 KB of heap
+    for good) or running aw in a task of its own."""
     from .codec import CPYTHON
 
+    seconds = c._opts[12]
     if CPYTHON:
-        return await __import__("asyncio").wait_for(aw, c._opts[12])
-    return await _within_mp(aw, c._opts[12])  # no asyncio.funcs: 0.7 KB of heap for good
+        return await __import__("asyncio").wait_for(aw, seconds)
+    from asyncio import core
+
+    timer = core.create_task(_expire(core.cur_task, seconds))
+    try:
+        return await aw
+    except core.CancelledError:
+        if timer.done():  # it fired: the time is up (else the caller itself was cancelled)
+            raise OSError("no answer within %s s" % seconds) from None
+        raise
+    finally:
+        timer.cancel()  # before the caller's next await: it can never fire later
 
 
 async def disconnect(c):
     """Send DISCONNECT (no will) and close; connect() may be called again afterwards."""
     c._running = False
     c._cancel(c._supervisor)
-    _stop_io(c)  # the broker closes after DISCONNECT: that EOF is no fault
+    for task in c._conn_tasks:  # the broker closes after DISCONNECT: that EOF is no fault
+        c._cancel(task)
+    c._conn_tasks = ()
     if c._connected:
         try:
             await _within(c, c._send(b"\xe0\x00", None))  # DISCONNECT
@@ -184,7 +191,11 @@ async def disconnect(c):
 
             c._log("debug", "DISCONNECT not sent: %s" % why(e))
     c._drop_connection()
-    _release_waiters(c)
+    from .wire import wake
+
+    for pid in list(c._waiters):
+        wake(c._waiters.pop(pid)[0])
+    wake(c._upq)  # requests waiting for a link: they see _running False
 
 
 def close(c):
@@ -199,7 +210,11 @@ def close(c):
     c._drop_connection()
     for task in list(c._tasks):
         c._cancel(task)
-    _release_waiters(c)
+    from .wire import wake
+
+    for pid in list(c._waiters):
+        wake(c._waiters.pop(pid)[0])
+    wake(c._upq)  # requests waiting for a link: they see _running False
 
 
 async def broker_up(c):
@@ -225,12 +240,6 @@ async def broker_up(c):
     return False
 
 
-def unsubscribe(c, topic):  # a coroutine of subs.py
-    from . import _rare
-
-    return _rare("subs").unsubscribe(c, topic)
-
-
 def dprint(c, msg, *args):
     if c.DEBUG:
         print(msg % args if args else msg)
@@ -247,10 +256,10 @@ async def _open_socket(client):  # MicroPython: (reader, writer), our mpsock.Str
 
     tls = client._setup[1]
     addr = client._addr
-    if addr is None:
+    if addr is None:  # kept: (family, address), a tuple of 2 (32 bytes, 64-bit; all 5: 64)
         addr = socket.getaddrinfo(client._setup[2], client._setup[3], 0, socket.SOCK_STREAM)[0]
-        client._addr = addr
-    sock = socket.socket(addr[0], addr[1], addr[2])
+        addr = client._addr = (addr[0], addr[-1])
+    sock = socket.socket(addr[0], socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
         try:
@@ -272,22 +281,6 @@ async def _open_socket(client):  # MicroPython: (reader, writer), our mpsock.Str
         raise
     stream = Stream(sock)
     return stream, stream
-
-
-async def _within_mp(aw, seconds):
-    """aw, or OSError after `seconds`: a timer task that cancels the caller, as asyncio.wait_for
-    does, without importing asyncio.funcs (0.7 KB of heap for good) or running aw in a task."""
-    from asyncio import core
-
-    timer = core.create_task(_expire(core.cur_task, seconds))
-    try:
-        return await aw
-    except core.CancelledError:
-        if timer.done():  # it fired: the time is up (else the caller itself was cancelled)
-            raise OSError("no answer within %s s" % seconds) from None
-        raise
-    finally:
-        timer.cancel()  # before the caller's next await: it can never fire later
 
 
 async def _expire(task, seconds):

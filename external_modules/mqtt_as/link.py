@@ -1,17 +1,22 @@
-"""One broker connection and its upkeep: close for real, detect faults, reconnect, log. Its
-making and opening (init, _open) are conn.py's. A layer of MQTTClient (see __init__.py) between
-Wire (bytes, watchdog) and Session, whose _notify(up), _done(record, result) and _log(level,
-msg) it calls; a fault counts a death for each QoS 1 message it cut (Session's records)."""
+"""One broker connection and its upkeep: close for real, watch it (pings, stalls, late acks),
+detect faults, reconnect, log. Its making and opening (init, _open) are conn.py's. A layer of
+MQTTClient (see __init__.py) between Wire (bytes) and Session, whose _notify(up), _done(record,
+result), _resend(records), _spawn(coro) and _log(level, msg) it calls; a fault counts a death for
+each QoS 1 message it cut (Session's records)."""
 
 import asyncio
 
-from .codec import CPYTHON, const, ticks_diff, ticks_ms  # 10 names at most here: 10 slots
+# 8 names at most in this module's dict (an 8-slot table, kept by the methods merged into
+# MQTTClient): these, less const once the constants below are made, and Link
+from .codec import CPYTHON, const, ticks_diff, ticks_ms
 from .wire import wake
 
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
 _REC_TOPIC = const(0)  # a message record's (session.py): its topic
 _REC_SENT = const(9)  # ticks of its last send on this connection, 0: not sent on it
+_REC_REPUBS = const(10)  # its re-sends on this connection for want of a PUBACK
 _REC_DEATHS = const(11)  # connections that died while it was sent and unacknowledged
+del const  # MicroPython compiles the constants in: the name is needed no longer
 
 
 class Link:  # a layer of MQTTClient, merged into it (__init__.py)
@@ -82,7 +87,12 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
         if not CPYTHON and task is not None and task is not asyncio.current_task():
             task.cancel()  # a writer blocked in drain; CPython's abort wakes it instead
         if self._writer is not None:
-            _close_writer(self._writer)
+            # Close for real: MicroPython's Stream.close() does nothing; CPython's close() may
+            # wait for the peer (TLS close_notify) and call back much later
+            try:
+                self._writer.abort() if CPYTHON else self._writer.s.close()
+            except Exception:  # already closed or half-open: nothing more to do
+                pass
         self._writer = None
         # SUBACK/UNSUBACK waiters retry after the reconnect; QoS 1 records stay in flight, and
         # publishers waiting for a slot keep waiting: the re-sends take the slots first
@@ -169,9 +179,13 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
         while self._running and not self._connected:
             try:  # a MemoryError must not end the outage's count (oom_cb): it stays in here
                 if attempt:
-                    from .codec import rand8  # not a name of this module
+                    try:  # jitter: a random byte
+                        from random import getrandbits
 
-                    delay = min(cap, 50 << min(attempt, 12)) * (128 + rand8() // 2) // 255  # ms
+                        r = getrandbits(8)
+                    except ImportError:
+                        r = ticks_ms() & 0xFF
+                    delay = min(cap, 50 << min(attempt, 12)) * (128 + r // 2) // 255  # ms
                     await (asyncio.sleep(delay / 1000) if CPYTHON else asyncio.sleep_ms(delay))
                 try:
                     self._drop_connection()  # finish a teardown that ran out of memory half-way
@@ -215,28 +229,65 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
                 await (asyncio.sleep(0.02) if CPYTHON else asyncio.sleep_ms(20))  # no allocation
         return attempt
 
-    def _spawn(self, coro):
-        # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each.
-        # The client's own tasks also leave _tasks at their end (`_tasks.discard(current_task())`),
-        # not at the next _spawn() (which may come an hour later): a finished coroutine holds its
-        # last locals (a record, a callback's own finished coroutine...) as long as it is kept
-        tasks = self._tasks
-        for task in [t for t in tasks if t.done()]:
-            tasks.discard(task)
-        task = asyncio.create_task(coro)
-        tasks.add(task)
-        return task
+    # ----------------------------------------------------------------- watching
 
-    def _cancel(self, task):
-        if task is not None and task is not asyncio.current_task() and not task.done():
-            task.cancel()
-            self._tasks.discard(task)  # it ends at its next turn: its frame is not kept till then
-
-
-def _close_writer(writer):
-    # Close for real: MicroPython's Stream.close() does nothing; CPython's close() may wait
-    # for the peer (TLS close_notify) and call back much later
-    try:
-        writer.abort() if CPYTHON else writer.s.close()
-    except Exception:  # already closed or half-open: nothing more to do
-        pass
+    def _watch(self, now, resp_ms, queued):
+        """A watchdog tick: ping a quiet link, fault a dead one, re-send QoS 1. Dead: no answer
+        within response_time of a PINGREQ while nothing is written, or a write without progress
+        for response_time (the kernel takes acknowledged bytes only). `queued`: what CPython's
+        transport held unsent at the last tick (shrinking is progress); returned for the next."""
+        try:
+            if self._opts[9] is not None and not self._opts[9].isconnected():  # link
+                self._fault("network link down", None)
+                return queued
+            if CPYTHON:
+                size = self._writer.buffered()
+                if size != queued:
+                    queued = size
+                    self._tx_at = now
+            if self._writing is not None and ticks_diff(now, self._tx_at) > resp_ms:
+                self._fault("no write progress for %d ms" % resp_ms, None)
+                return queued
+            if self._ping_at is not None:
+                if ticks_diff(self._last_rx, self._ping_at) >= 0:
+                    self._ping_at = None  # anything received proves the link alive
+                elif min(ticks_diff(now, self._ping_at), ticks_diff(now, self._tx_at)) > resp_ms:
+                    self._fault("no answer within %d ms of PINGREQ" % resp_ms, None)
+                    return queued
+            elif (
+                max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx))
+                >= self._opts[13]  # ping interval (ms)
+            ):
+                if self._busy:
+                    self._ping_due = True  # the writer sends it before its next packet
+                else:
+                    self._writer.write(b"\xc0\x00")  # PINGREQ; never waits
+                    self._ping_at = self._last_tx = now
+            if self._writing is not None or not (self._inflight or self._waiters):
+                return queued  # nothing awaits an ack, or acks wait behind a long write
+            # A SUBACK/UNSUBACK, or a PUBACK after max_repubs re-sends (DUP, same id) of its
+            # message, that is response_time late: the link is dead (as in mqtt_as)
+            for w in self._waiters.values():
+                if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
+                    if ticks_diff(now, self._tx_at) > resp_ms:
+                        self._fault("no SUBACK/UNSUBACK within %s s" % self._opts[12], None)
+                        return queued
+            due = []
+            for rec in self._inflight.values():
+                sent = rec[_REC_SENT]
+                if (
+                    sent
+                    and ticks_diff(now, sent) > resp_ms
+                    and ticks_diff(now, self._tx_at) > resp_ms
+                ):
+                    if rec[_REC_REPUBS] >= self._opts[11]:  # max_repubs
+                        self._fault("no PUBACK after %d re-sends" % rec[_REC_REPUBS], None)
+                        return queued
+                    rec[_REC_REPUBS] += 1
+                    rec[_REC_SENT] = now
+                    due.append(rec)
+            if due:
+                self._spawn(self._resend(due))
+        except Exception as e:
+            self._fault("keepalive", e)
+        return queued

@@ -73,6 +73,36 @@ def init(c, cfg):  # MQTTClient(cfg)
         raise ValueError("outage_summary must be > 0 s, got %r" % (o("outage_summary"),))
     if not 1 <= o("max_inflight") <= 65000:
         raise ValueError("max_inflight must be 1 to 65000, got %r" % (o("max_inflight"),))
+    # The attributes first, while the heap is least cut up by this call's own objects: the
+    # instance's table grows to its full 29 slots (464 bytes) here, and the tables it
+    # outgrows leave holes that the buffer, the CONNECT packet and the tuples below fill
+    c._busy = False  # a packet is being written (see Wire._send: one at a time)
+    c._upq = waitq()  # requests waiting for the link (_connected 2) park here
+    c._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
+    c._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
+    c._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
+    c._tasks = set()  # every task this client started and has not seen finish
+    c._writer = c._supervisor = c._writing = None
+    c._addr = None  # MicroPython: the broker's (family, address), looked up once
+    c._conn_tasks = ()  # of this connection: the reader (MicroPython), the watchdog
+    # connected: False, True (restoring the session), 2 (up: restored and reported)
+    c._connected = c._running = False  # running: from connect() to disconnect()
+    c._pid = c._last_rx = c._last_tx = c._tx_at = 0
+    c._ping_at = c._down_since = None  # ping_at: of a PINGREQ awaiting its PINGRESP
+    c._ping_due = False
+    c._rbuf = b""  # the start of a small packet whose end has not arrived yet (Wire)
+    c._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
+    # Counters, a list (a dict took 64 bytes more): 0 connects, 1 reconnects, 2 dropped, 3
+    # downtime (s), 4 faults, 5 last_fault, 6 stray_acks, 7 callback_errors, 8 discarded; and,
+    # not in stats(), link.py's out-of-memory count: 9 oom_cb's n, 10 how the connection died
+    # (0 judged, 1 MemoryError, 2 else), 11 an oom_cb raise logged in this outage. 9 to 12
+    # items take the same 3 blocks, 64-bit and 32-bit: the 3 cost no heap
+    c._stats = [0, 0, 0, 0.0, 0, "", 0, 0, 0, 0, 0, 0]
+    c._subs = {}  # filter bytes -> [qos, callback or None, state, deaths] (subs.py)
+    c._outq = []  # records waiting for the link
+    c._seq = 0
+    c._reported = None  # the last state told to wifi_coro / up / down
+
     will = o("will")
     if will:
         if len(will) != 4 or will[3] not in (0, 1):
@@ -116,38 +146,12 @@ def init(c, cfg):  # MQTTClient(cfg)
     t += max(0, o("out_queue_len")), o("oom_cb"), o("log"), link, o("subs_cb")
     t += o("max_repubs"), o("response_time"), int(ping * 1000)
     c._opts = t + (o("max_packet_size"), o("max_incoming"), o("max_inflight"))
-    c._busy = False  # a packet is being written (see Wire._send: one at a time)
-    c._upq = waitq()  # requests waiting for the link (_connected 2) park here
-    c._napping = False  # the supervisor sleeps between watchdog ticks: _fault wakes it
-    c._inflight = {}  # pid -> record of a QoS 1 publish awaiting PUBACK
-    c._waiters = {}  # pid -> [event, result, sent] of a SUBSCRIBE or UNSUBSCRIBE
-    c._tasks = set()  # every task this client started and has not seen finish
-    c._writer = c._supervisor = c._writing = None
-    c._addr = None  # MicroPython: the broker's address, looked up once
-    c._conn_tasks = ()  # of this connection: the reader (MicroPython), the watchdog
-    # connected: False, True (restoring the session), 2 (up: restored and reported)
-    c._connected = c._running = False  # running: from connect() to disconnect()
-    c._pid = c._last_rx = c._last_tx = c._tx_at = 0
-    c._ping_at = c._down_since = None  # ping_at: of a PINGREQ awaiting its PINGRESP
-    c._ping_due = False
-    c._rbuf = b""  # the start of a small packet whose end has not arrived yet (Wire)
-    c._acks_due = []  # packet ids of QoS 1 messages received and not yet acknowledged
-    # Counters, a list (a dict took 64 bytes more): 0 connects, 1 reconnects, 2 dropped, 3
-    # downtime (s), 4 faults, 5 last_fault, 6 stray_acks, 7 callback_errors, 8 discarded; and,
-    # not in stats(), link.py's out-of-memory count: 9 oom_cb's n, 10 how the connection died
-    # (0 judged, 1 MemoryError, 2 else), 11 an oom_cb raise logged in this outage. 9 to 12
-    # items take the same 3 blocks, 64-bit and 32-bit: the 3 cost no heap
-    c._stats = [0, 0, 0, 0.0, 0, "", 0, 0, 0, 0, 0, 0]
     if o("queue_len") > 0:  # the event interface of mqtt_as
         from .events import MsgQueue
 
         c.queue = MsgQueue(o("queue_len"))
         c.up = __import__("asyncio").Event()  # set on every connect; the application clears it
         c.down = __import__("asyncio").Event()  # set on every outage; the application clears it
-    c._subs = {}  # filter bytes -> [qos, callback or None, state, deaths] (subs.py)
-    c._outq = []  # records waiting for the link
-    c._seq = 0
-    c._reported = None  # the last state told to wifi_coro / up / down
 
 
 def default_client_id():

@@ -1,15 +1,18 @@
 """What MQTT keeps across connections: QoS 1 messages in flight, the offline queue, and the
-application's callbacks (subscriptions: subs.py). Session is the top layer of MQTTClient, merged
-into it with Link and Wire (__init__.py)."""
+application's callbacks (subscriptions: subs.py); and the client's tasks. Session is the top
+layer of MQTTClient, merged into it with Link and Wire (__init__.py)."""
 
 import asyncio
 
+# 8 names at most in this module's dict (an 8-slot table, kept by the methods merged into
+# MQTTClient): these, less const once the constants below are made, and Session; the clock is
+# codec.ticks_ms
 from . import codec
-from .codec import const, ticks_ms  # 10 names at most here (Session too): 10 slots
+from .codec import const
 from .wire import park, waitq, wake
 
-# Indices of a message record (wire.py's _watch and link.py's _fault read _TOPIC, _SENT,
-# _REPUBS and _DEATHS too, as _REC_...)
+# Indices of a message record (link.py's _fault and _watch read _TOPIC, _SENT, _REPUBS and
+# _DEATHS too, as _REC_...)
 _TOPIC = const(0)
 _MSG = const(1)
 _QOS = const(2)
@@ -23,6 +26,7 @@ _SENT = const(9)  # ticks of the last send on this connection, 0: not sent on it
 _REPUBS = const(10)  # re-sends on this connection for want of a PUBACK
 _DEATHS = const(11)  # connections that died while it was sent and unacknowledged
 _SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
+del const  # MicroPython compiles the constants in: the name is needed no longer
 
 
 class Session:  # a layer of MQTTClient, merged into it (__init__.py)
@@ -66,7 +70,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
                 if rec[_PID] in self._inflight:
                     rec[_HDR][0] |= 0x08
                     await self._send(rec[_HDR], rec[_MSG])
-                    rec[_SENT] = ticks_ms()
+                    rec[_SENT] = codec.ticks_ms()
         except OSError:
             pass  # the link died: the reconnect re-sends them
         except MemoryError as e:  # as in every task of the client: a fault, not a dead task
@@ -84,7 +88,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
         for piece in payload:
             made += len(piece)
             await writer.drain()
-            self._tx_at = ticks_ms()
+            self._tx_at = codec.ticks_ms()
             writer.write(piece if len(piece) <= left else piece[:left])  # in step with the header
             left -= min(len(piece), left)
         if left:  # pieces short of len(): padded
@@ -136,7 +140,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
                     rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid, 0
                 )
                 self._inflight[pid] = rec
-                rec[_SENT] = ticks_ms()
+                rec[_SENT] = codec.ticks_ms()
             else:
                 rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN], 0, 0)
             try:
@@ -227,3 +231,22 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             self._log("error", "callback raised %s" % why(e))
         except MemoryError:
             pass
+
+    # ----------------------------------------------------------------- tasks
+
+    def _spawn(self, coro):
+        # Finished tasks are pruned here rather than by a wrapper coroutine: one frame less each.
+        # The client's own tasks also leave _tasks at their end (`_tasks.discard(current_task())`),
+        # not at the next _spawn() (which may come an hour later): a finished coroutine holds its
+        # last locals (a record, a callback's own finished coroutine...) as long as it is kept
+        tasks = self._tasks
+        for task in [t for t in tasks if t.done()]:
+            tasks.discard(task)
+        task = asyncio.create_task(coro)
+        tasks.add(task)
+        return task
+
+    def _cancel(self, task):
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+            self._tasks.discard(task)  # it ends at its next turn: its frame is not kept till then

@@ -1,6 +1,6 @@
 """Subscriptions: subscribe, unsubscribe, renew them on each connection, and drop one whose
 SUBSCRIBE the broker answers by closing the link. Functions of the client `c`, reached as
-conn.py's are (MQTTClient.subscribe, conn.unsubscribe, conn._open): frozen, imported for each
+conn.py's are (MQTTClient.subscribe and __getattr__, conn._open): frozen, imported for each
 use and dropped, so a connected client keeps none of them; the deaths a fault counts are
 Link._fault's.
 

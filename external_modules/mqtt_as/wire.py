@@ -1,14 +1,16 @@
-"""The bytes of one connection: parse what arrives, write packets whole, watch the link.
-Wire is the bottom layer of MQTTClient (MQTTClient, Session, Link, Wire: one class, see
-__init__.py). It calls what the layers above provide: _fault(where, e) when the link is dead,
-_call(cb, ...) for the application's callbacks, _discard(first, head, size) for a PUBLISH too
-big to keep, _done(record, True) for each PUBACK, _resend(records) for QoS 1 messages whose
-PUBACK is late; and it reads and writes Session's message records (their indices below)."""
+"""The bytes of one connection: parse what arrives, write packets whole (its watchdog is
+link.py's). Wire is the bottom layer of MQTTClient (MQTTClient, Session, Link, Wire: one class,
+see __init__.py). It calls what the layers above provide: _fault(where, e) when the link is
+dead, _call(cb, ...) for the application's callbacks, _discard(first, head, size) for a PUBLISH
+too big to keep, _done(record, True) for each PUBACK; and it reads and writes Session's message
+records."""
 
 import asyncio
 
+# 10 names at most in this module's dict (a 10-slot table, kept by the merged methods): these,
+# less const after the constants, park, waitq, wake and Wire
 from . import codec
-from .codec import CPYTHON, const, ticks_diff, ticks_ms
+from .codec import CPYTHON, const, ticks_ms
 
 _PUBLISH = const(0x30)  # packet types the reader tells apart
 _PUBACK = const(0x40)
@@ -25,8 +27,7 @@ _SIZE = const(1)
 _GOT = const(2)
 _BODY = const(3)
 _HEAD = const(4)
-_REC_SENT = const(9)  # a message record's (session.py): ticks of its last send, 0: not sent
-_REC_REPUBS = const(10)  # its re-sends on this connection for want of a PUBACK
+del const  # MicroPython compiles the constants in: the name is needed no longer
 
 if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
     from .cpython import park, waitq, wake
@@ -266,66 +267,3 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             else:
                 self._busy = False
             raise
-
-    # ----------------------------------------------------------------- watching
-
-    def _watch(self, now, resp_ms, queued):
-        """A watchdog tick: ping a quiet link, fault a dead one, re-send QoS 1. Dead: no answer
-        within response_time of a PINGREQ while nothing is written, or a write without progress
-        for response_time (the kernel takes acknowledged bytes only). `queued`: what CPython's
-        transport held unsent at the last tick (shrinking is progress); returned for the next."""
-        try:
-            if self._opts[9] is not None and not self._opts[9].isconnected():  # link
-                self._fault("network link down", None)
-                return queued
-            if CPYTHON:
-                size = self._writer.buffered()
-                if size != queued:
-                    queued = size
-                    self._tx_at = now
-            if self._writing is not None and ticks_diff(now, self._tx_at) > resp_ms:
-                self._fault("no write progress for %d ms" % resp_ms, None)
-                return queued
-            if self._ping_at is not None:
-                if ticks_diff(self._last_rx, self._ping_at) >= 0:
-                    self._ping_at = None  # anything received proves the link alive
-                elif min(ticks_diff(now, self._ping_at), ticks_diff(now, self._tx_at)) > resp_ms:
-                    self._fault("no answer within %d ms of PINGREQ" % resp_ms, None)
-                    return queued
-            elif (
-                max(ticks_diff(now, self._last_rx), ticks_diff(now, self._last_tx))
-                >= self._opts[13]  # ping interval (ms)
-            ):
-                if self._busy:
-                    self._ping_due = True  # the writer sends it before its next packet
-                else:
-                    self._writer.write(b"\xc0\x00")  # PINGREQ; never waits
-                    self._ping_at = self._last_tx = now
-            if self._writing is not None or not (self._inflight or self._waiters):
-                return queued  # nothing awaits an ack, or acks wait behind a long write
-            # A SUBACK/UNSUBACK, or a PUBACK after max_repubs re-sends (DUP, same id) of its
-            # message, that is response_time late: the link is dead (as in mqtt_as)
-            for w in self._waiters.values():
-                if w[2] is not None and ticks_diff(now, w[2]) > resp_ms:
-                    if ticks_diff(now, self._tx_at) > resp_ms:
-                        self._fault("no SUBACK/UNSUBACK within %s s" % self._opts[12], None)
-                        return queued
-            due = []
-            for rec in self._inflight.values():
-                sent = rec[_REC_SENT]
-                if (
-                    sent
-                    and ticks_diff(now, sent) > resp_ms
-                    and ticks_diff(now, self._tx_at) > resp_ms
-                ):
-                    if rec[_REC_REPUBS] >= self._opts[11]:  # max_repubs
-                        self._fault("no PUBACK after %d re-sends" % rec[_REC_REPUBS], None)
-                        return queued
-                    rec[_REC_REPUBS] += 1
-                    rec[_REC_SENT] = now
-                    due.append(rec)
-            if due:
-                self._spawn(self._resend(due))
-        except Exception as e:
-            self._fault("keepalive", e)
-        return queued

@@ -65,3 +65,47 @@ def test_the_client_is_one_class_and_the_layer_classes_are_dropped(runtime, run_
     total = sum(len(class_names(PACKAGE / m, c)) for m, c in LAYERS)
     assert "names %d bases 1 layers left 0" % total in out, out
     assert "has _feed _fault _emit publish" in out, out
+
+
+# MicroPython's hash tables grow, when full, along these sizes (py/map.c), and never shrink
+TABLE_SIZES = (2, 4, 6, 8, 10, 12, 17, 23, 29, 37, 47, 59)
+# The slots each module's dict takes at most on MicroPython (16 bytes each on 64-bit): the
+# layers' dicts live as long as the client (its merged methods hold them), conn.py's is made
+# again at each connect
+MODULE_TABLES = {"wire.py": 10, "link.py": 8, "session.py": 8, "codec.py": 17, "conn.py": 12}
+
+
+def module_peak(path):
+    """The most names a module's dict holds at once while it runs on MicroPython: __name__ and
+    __file__, then what its top level binds in order, less what it deletes (a deleted slot is
+    reused); `_NAME = const(...)` binds nothing there (the compiler folds it in)."""
+    live, peak = {"__name__", "__file__"}, 2
+    todo = list(ast.parse(path.read_text()).body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, ast.If):  # either branch: both bind the same names here
+            todo[:0] = node.body + node.orelse
+        elif isinstance(node, ast.Try):
+            todo[:0] = node.body + [n for h in node.handlers for n in h.body]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            live.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            live.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Assign):
+            value = node.value
+            folded = isinstance(value, ast.Call) and getattr(value.func, "id", "") == "const"
+            for target in node.targets:
+                if isinstance(target, ast.Name) and not (folded and target.id[0] == "_"):
+                    live.add(target.id)
+        elif isinstance(node, ast.Delete):
+            live.difference_update(t.id for t in node.targets if isinstance(t, ast.Name))
+        peak = max(peak, len(live))
+    return peak
+
+
+def test_the_client_modules_dicts_stay_within_their_tables():
+    for module, slots in MODULE_TABLES.items():
+        peak = module_peak(PACKAGE / module)
+        grown = next(size for size in TABLE_SIZES if size >= peak)
+        assert grown <= slots, "%s: %d names at once, a table of %d slots (%d budgeted)" % (
+            module, peak, grown, slots)  # fmt: skip
