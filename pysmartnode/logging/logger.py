@@ -165,9 +165,12 @@ def task_failed(loop, context):
     """The event loop's handler (start-up sets it): a task failed with nobody awaiting it. On a
     board its traceback would be lost. Here, not in the start-up module, which is dropped."""
     e = context.get("exception")
-    getLogger("node").error(
-        "task failed: %s", "%s: %s" % (type(e).__name__, e) if e else context.get("message")
-    )
+    try:
+        getLogger("node").error(
+            "task failed: %s", "%s: %s" % (type(e).__name__, e) if e else context.get("message")
+        )
+    except MemoryError:  # no heap to say it: raised here it would end the event loop, the node
+        pass
 
 
 def __getattr__(attr):
