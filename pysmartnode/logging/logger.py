@@ -169,8 +169,10 @@ def task_failed(loop, context):
         getLogger("node").error(
             "task failed: %s", "%s: %s" % (type(e).__name__, e) if e else context.get("message")
         )
-    except MemoryError:  # no heap to say it: raised here it would end the event loop, the node
-        pass
+    except MemoryError:  # no heap to say it: the node runs on (raised here, it would end the
+        # loop), unless no heap is left at all, the unix port's heap locked by a Ctrl-C inside
+        # the collector: that MemoryError leaves the loop and run() ends the node with 0
+        bytearray(8)
 
 
 def __getattr__(attr):
