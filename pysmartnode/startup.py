@@ -19,17 +19,10 @@ def drop(name):
 def load_settings(argv):
     import gc
 
-    # MicroPython collects the garbage only when an allocation finds no room, and hands out the
-    # lowest free block that fits. Left so, start-up spreads what the node keeps over the whole
-    # heap with the garbage of each step between, and once collected that is a heap of small
-    # holes: a module's table (368 bytes) or the client's attributes (464) then find no block at
-    # the first connect. Collected each time a 64th of the heap has been allocated, what a step
-    # drops is reused by the next at once and what the node keeps packs at the heap's bottom,
-    # for good (every reconnect and discovery pass too). The price is time: about twice the
-    # collections' CPU, whatever the heap's size. So only on a heap of up to 256 KiB (boards
-    # without PSRAM; the unix port given a small -X heapsize), where holes end a node; a larger
-    # heap has room to spare and keeps MicroPython's own rule. CPython's gc has no threshold().
-    # bench/RESULTS.md, session 21
+    # Collected each 64th of the heap allocated, not only when full: what the node keeps packs
+    # at the heap's bottom, not amid the holes start-up leaves (where a 368-752 B table then
+    # finds no block). On heaps up to 256 KiB only: it doubles the collections' CPU, and a larger
+    # heap has room to spare. CPython's gc has no threshold() (docs/node.md, bench/RESULTS.md)
     if hasattr(gc, "threshold"):
         heap = gc.mem_free() + gc.mem_alloc()
         if heap <= 262144:
@@ -167,9 +160,9 @@ def _start_watchdog(timeout, reason_file):
     reason = (
         "watchdog: the event loop stood still for more than %s s" % timeout if timeout else None
     )
-    # Linux without ffi (the unix port's PyPI wheel): the check runs in a process of its own,
-    # since a thread of ours there can deadlock a Ctrl-C (platform/unix_watch.py). It also ends
-    # a node deadlocked on a lock of its own, which only it can: with timeout 0 it runs for that
+    # Linux without ffi (the PyPI wheel): the check is a process of its own, as a thread there
+    # can deadlock a Ctrl-C (platform/unix_watch.py); it also ends a node deadlocked on a lock
+    # of its own, which only it can: with timeout 0 it runs for that
     watch = getattr(platform, "watch", None)
     check = watch and watch(timeout, period, reason, reason_file)
     if check or timeout:
