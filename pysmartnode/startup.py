@@ -249,7 +249,8 @@ async def _build_components(log, demo, mqtt):
 
     forget("pysmartnode.utils.registry")  # held here while it builds; nothing imports it
     try:
-        await registry.build(COMPONENTS)
+        # components.py's entries are read by nothing else (a remote config's are kept)
+        await registry.build(COMPONENTS, keep=remote is not None or demo)
     except Exception as e:  # the registry isolates each component; this is its own failure
         log.error("registry failed: %s: %s", type(e).__name__, e)
     if config.MQTT_RECEIVE_CONFIG and not demo and node.status is not None:

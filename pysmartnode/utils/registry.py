@@ -31,11 +31,13 @@ class ComponentError(ValueError):
     """A COMPONENTS entry that cannot be built (the message says why)."""
 
 
-async def build(components, start=True):
+async def build(components, start=True, keep=True):
     """Builds every entry of components; returns {config key: component} of those that work.
 
     Built components are added to node.components (and started, with start); failures go to
-    node.failed as {config key: reason}. Never raises for a bad entry.
+    node.failed as {config key: reason}. Never raises for a bad entry. With keep=False the
+    entries of those built are set to None as the build goes (their dicts freed while the
+    others are built: components.py's, which nothing reads again).
     """
     log = logging.getLogger("registry")
     if not isinstance(components, dict):
@@ -51,6 +53,9 @@ async def build(components, start=True):
         if name in node.components or name in node.failed:
             continue
         _build_one(name, components, built, [], log, start)
+        if not keep:
+            for done in built:  # this one and those it referred to
+                components[done] = None  # the key stays: a reference to it finds it built
         await asyncio.sleep(0)  # let the network and the garbage collector breathe
     for leaf in ("definitions", "sensor_setup"):  # only constructors read them
         forget("pysmartnode.utils.component." + leaf)

@@ -159,6 +159,9 @@ def test_the_start_up_modules_are_out_of_sys_modules_while_the_components_are_bu
     line = node.proc.wait_line("build_modules:", timeout=20)
     assert " 0 turns" not in line, line  # the probe ran while the registry built
     assert line.endswith("held none"), line
+    # and components.py's entries were let go as each was built, not held to the build's end
+    line = node.proc.wait_line("build_modules: entries", timeout=5)
+    assert line.endswith("entries [None, None], the first while building None"), line
     # what they made lives on: the status reports (with discovery), the node runs
     obs.wait_message(node.topic("available"), b"online", timeout=15)
     mark = obs.mark()
