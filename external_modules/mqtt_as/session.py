@@ -25,7 +25,6 @@ _SEQ = const(8)
 _SENT = const(9)  # ticks of the last send on this connection, 0: not sent on it
 _REPUBS = const(10)  # re-sends on this connection for want of a PUBACK
 _DEATHS = const(11)  # connections that died while it was sent and unacknowledged
-_SLICE = const(4096)  # MicroPython: payload bytes per write, so each drain shows progress
 del const  # MicroPython compiles the constants in: the name is needed no longer
 
 
@@ -76,25 +75,6 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
         except MemoryError as e:  # as in every task of the client: a fault, not a dead task
             self._fault("re-send", e)
         self._tasks.discard(asyncio.current_task())  # see _spawn
-
-    async def _write_pieces(self, writer, payload):
-        """Wire._send's payload, a drain before each piece (progress): bytes in slices, a chunked
-        payload as made, cut or padded with spaces to len()."""
-        size = left = len(payload)
-        if hasattr(payload, "decode"):
-            view = memoryview(payload)
-            payload = (view[i : i + _SLICE] for i in range(0, size, _SLICE))
-        made = 0
-        for piece in payload:
-            made += len(piece)
-            await writer.drain()
-            self._tx_at = codec.ticks_ms()
-            writer.write(piece if len(piece) <= left else piece[:left])  # in step with the header
-            left -= min(len(piece), left)
-        if left:  # pieces short of len(): padded
-            writer.write(b" " * left)
-        if made != size:
-            self._log("error", "chunked payload of %d bytes, not len() %d" % (made, size))
 
     def _next_pid(self):  # max_inflight keeps ids free, so this always ends
         pid = self._pid

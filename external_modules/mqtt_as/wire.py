@@ -22,6 +22,7 @@ _SMALL = const(1024)  # bytes payloads up to this size are written at once, with
 # MicroPython: payloads up to this size go out in the same write as their header (one TCP
 # segment); a copy of both wants a hole that long, which a full heap may lack (mpsock.send)
 _JOIN = const(96)
+_SLICE = const(4096)  # MicroPython: larger bytes payloads in writes of this size (progress)
 _FIRST = const(0)  # indices of the large packet's list
 _SIZE = const(1)
 _GOT = const(2)
@@ -213,8 +214,33 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             if payload is not None:
                 if hasattr(payload, "decode") and (CPYTHON or len(payload) <= _SMALL):
                     writer.write(payload)  # bytes, not chunked: the stream takes it all
-                else:
-                    await self._write_pieces(writer, payload)  # Session's
+                else:  # in pieces, a drain before each (progress): bytes in slices, a chunked
+                    # payload as made, cut or padded with spaces to len(). Here, not in a
+                    # coroutine of its own: its frame (224 B, 64-bit) was one more under
+                    # discovery's publication, the idle node's heap peak at the first connect
+                    join = left = len(payload)  # join: the payload's length from here on
+                    it = None if hasattr(payload, "decode") else iter(payload)
+                    made = 0
+                    while True:
+                        if it is not None:
+                            piece = next(it, None)
+                        elif made < join:  # bytes: no generator of slices (a closure's cell)
+                            piece = memoryview(payload)[made : made + _SLICE]
+                        else:
+                            piece = None
+                        if piece is None:
+                            break
+                        made += len(piece)
+                        await writer.drain()
+                        self._tx_at = ticks_ms()
+                        writer.write(piece if len(piece) <= left else piece[:left])  # header's size
+                        left -= min(len(piece), left)
+                    piece = it = None
+                    if left:  # pieces short of len(): padded
+                        writer.write(b" " * left)
+                    if made != join:
+                        made = "chunked payload of %d bytes, not len() %d" % (made, join)
+                        self._log("error", made)
             data = None  # the whole packet is issued
             # MicroPython, all taken: a yield, as drain() would, without its generator on the heap
             await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))

@@ -111,31 +111,36 @@ class MQTTHandle(Subscriptions):
     async def _announce(self, reason, delay):
         # Its frame is allocated at every connect, in one block, where the heap is tightest
         # (at the idle node's edge its 256 B failed first): few locals, no `for` (an iterator's
-        # 4 words held by the frame), the random delay (s) made by the caller
-        if delay:
-            await asyncio.sleep(delay)
-        if self._synced is False:
-            # Subscribed before `online`: whoever sees online may send commands at once. Only
-            # then changes start a worker, so one task at a time syncs (no asyncio.Lock: 0.6 KiB)
-            self._synced = None
-            try:
-                await self._sync_once()
-            finally:
-                self._synced = True
-                if self._todo:  # cut short (the client closed): the worker takes the rest
-                    self._changed(self._todo[0])
-        if self._stopping:  # `offline` is out or on its way: no `online` after it
-            return
-        await self.publish(self.availability_topic, "online", retain=True, qos=1)
-        i = 0
-        while i < len(self._hooks):
-            i += 1
-            try:
-                result = self._hooks[i - 1](reason)
-                if result is not None and hasattr(result, "send"):
-                    await result
-            except Exception as e:
-                self._log.error("connect hook raised %s: %s", type(e).__name__, e)
+        # 4 words held by the frame), the random delay (s) made by the caller. A task of its
+        # own (_callback), which fails as the client's guard of a callback's coroutine would
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            if self._synced is False:
+                # Subscribed before `online`: whoever sees online may send commands at once.
+                # Only then changes start a worker, so one task at a time syncs (no
+                # asyncio.Lock: 0.6 KiB)
+                self._synced = None
+                try:
+                    await self._sync_once()
+                finally:
+                    self._synced = True
+                    if self._todo:  # cut short (the client closed): the worker takes the rest
+                        self._changed(self._todo[0])
+            if not self._stopping:  # else `offline` is out or on its way: no `online` after it
+                await self.publish(self.availability_topic, "online", retain=True, qos=1)
+                i = 0
+                while i < len(self._hooks):
+                    i += 1
+                    try:
+                        result = self._hooks[i - 1](reason)
+                        if result is not None and hasattr(result, "send"):
+                            await result
+                    except Exception as e:
+                        self._log.error("connect hook raised %s: %s", type(e).__name__, e)
+        except Exception as e:
+            self._client._callback_failed(e)  # logged, counted (stats' callback_errors)
+        self._client._tasks.discard(asyncio.current_task())  # as the client's own tasks end
 
     def _callback(self, arg, msg):
         # The client's callbacks but subs_cb (Subscriptions.__call__ hands them on): log(level,
@@ -157,9 +162,10 @@ class MQTTHandle(Subscriptions):
                 except Exception as e:
                     self._log.error("link hook raised %s: %s", type(e).__name__, e)
         elif not self._stopping:  # connected (arg: the client)
-            # _announce's coroutine, handed back, so that no frame of this one sits under the
-            # connect hooks (at the first connect, under discovery's publication: the node's
-            # heap peak)
+            # _announce as a task of the client's (close() cancels it), started here: handed
+            # back, the client ran it under a guard's frame (192 B, 64-bit), one more under the
+            # connect hooks (at the first connect, discovery's publication: the node's heap
+            # peak). No frame of this one under them either
             self.connects += 1
             first = self._first  # made by connect()
             if first is not None:
@@ -167,8 +173,9 @@ class MQTTHandle(Subscriptions):
                 # is used again, and would keep the coroutine (and its last hook's) for good
                 self._first = None
                 del self._first
-                return first
-            return self._announce("connect" if self.connects == 1 else "reconnect", 0)
+            else:
+                first = self._announce("connect" if self.connects == 1 else "reconnect", 0)
+            self._client._spawn(first)
         return None
 
     def publish(self, topic, msg, retain=False, qos=0):

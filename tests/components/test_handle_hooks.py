@@ -61,3 +61,39 @@ def test_a_handle_stopped_before_it_connected_leaves_no_announcement_behind():
         gc.collect()
     assert got == []
     assert not [w for w in caught if "never awaited" in str(w.message)]
+
+
+def test_an_announcement_that_fails_after_home_assistants_birth_is_logged_and_counted(
+    mosquitto, capsys
+):
+    # The announcement runs as a task of the client's and fails as the client's guard of a
+    # callback would (logged, counted in callback_errors); after Home Assistant's birth message
+    # too, not a "task failed" of the loop's alone
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    async def scenario():
+        handle = MQTTHandle("birth", server=mosquitto.host, port=mosquitto.port,
+                            discovery_prefix="homeassistant")  # fmt: skip
+        await handle.connect()
+        for _ in range(100):  # the first announcement: `online` out
+            if handle._synced is True and not handle._client._inflight:
+                break
+            await asyncio.sleep(0.05)
+
+        def refused(*args, **kwargs):
+            raise RuntimeError("refused on purpose")
+
+        handle.publish = refused  # `online` fails from now on
+        handle._on_homeassistant("homeassistant/status", "online", False)
+        errors = 0
+        for _ in range(100):  # its random delay: 0.5-2.5 s
+            errors = handle._client.stats()["callback_errors"]
+            if errors:
+                break
+            await asyncio.sleep(0.05)
+        del handle.publish
+        await handle.stop()
+        return errors
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 20)) == 1
+    assert "callback raised RuntimeError: refused on purpose" in capsys.readouterr().out
