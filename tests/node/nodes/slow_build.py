@@ -10,7 +10,7 @@ from pysmartnode.utils import registry
 _build = registry.build
 
 
-async def _gated(components, start=True):
+async def _gated(components, start=True, keep=True):
     print("slow_build: waiting for go")
     while True:
         try:
@@ -18,7 +18,7 @@ async def _gated(components, start=True):
             break
         except OSError:
             await asyncio.sleep(0.02)
-    return await _build(components, start)
+    return await _build(components, start, keep)
 
 
 def idle():
