@@ -76,7 +76,7 @@ async def _open(c, clean, notify=True):
     except BaseException:
         try:  # closed for real, as Link._drop_connection closes
             writer.abort() if CPYTHON else writer.s.close()
-        except Exception:
+        except Exception:  # already closed or half-open: the connect's error is what counts
             pass
         raise
     c._writer = writer  # the same object as reader, on both runtimes
