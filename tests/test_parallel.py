@@ -44,6 +44,9 @@ def test_marked(request, i):
 SHARED = (
     _RECORD
     + """
+import time
+
+
 @pytest.fixture(scope="module", params=["a", "b"])
 def node(request):
     yield request.param  # as a node is: started once, stopped at the end of the module
@@ -57,6 +60,9 @@ def test_shared(request, node, i):
 @pytest.mark.parametrize("i", range(6))
 def test_free(request, i):
     record(request)
+    # Each takes a moment, as real tests do: done at once, the first worker ready could take
+    # all six while the other was still busy with its group (seen in CI under load)
+    time.sleep(0.5)
 """
 )
 
