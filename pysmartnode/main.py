@@ -4,7 +4,6 @@
 """
 
 import asyncio
-import sys
 
 # This module lives as long as the node (run() is on the stack): 10 names, a table of 10 slots
 # (the 11th grows it to 12, the 13th to 17). What runs once is written out where it runs, not
@@ -14,6 +13,19 @@ import sys
 
 def run(argv=None):
     """Loads the settings and runs the node until it is stopped; returns the exit status."""
+    # This frame and _serve's live as long as the node: each of 11 words at most (locals, value
+    # stack, 3 per `try`), so that MicroPython keeps them on the C stack; a larger one takes a
+    # block of the heap for the node's life (bench/heap_frames.py checks them)
+    demo = _begin(argv)
+    if demo is True or demo is False:
+        return _serve(demo, SystemExit(0))  # made now: after a Ctrl-C the heap may be locked
+    return demo  # the exit status of --help, a config error or a Ctrl-C during the start
+
+
+def _begin(argv):
+    # The settings: True or False (the demo or not), or the exit status if the node must not run
+    import sys
+
     argv = sys.argv[1:] if argv is None else argv
     if "--help" in argv or "-h" in argv:
         print(
@@ -37,60 +49,66 @@ def run(argv=None):
     try:
         from pysmartnode.startup import load_settings
 
-        demo = load_settings(argv)
-        # This frame lives as long as the node: a function of the start-up module held here
-        # would keep that module (its dict, its functions) after _main dropped it
-        del load_settings
+        return load_settings(argv)
     except KeyboardInterrupt:  # stopped before it started: nothing to say offline
         return 0
     except ConfigError as e:
         for line in str(e).split("\n"):  # every problem of the file, one line each
             print("pysmartnode: config error:", line)
         return 2
-    stopped = SystemExit(0)  # made now: after a Ctrl-C the heap may be locked
+
+
+def _serve(demo, stopped):
     try:
         asyncio.run(_main(demo))
     except KeyboardInterrupt:
-        _leave_if_heap_locked(stopped)
-        try:
-            asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
-        except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
-            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
+        _ended(stopped, False)
     except asyncio.CancelledError:
         pass  # SIGTERM on CPython: _main has stopped the node already
-    except Exception as e:  # the node itself failed: record why, then start again
-        _leave_if_heap_locked(stopped)  # a Ctrl-C in the collector surfaced as MemoryError
-        _crashed(e)
+    except Exception:  # the node itself failed (no `as e`: 6 words more; _main kept it)
+        _ended(stopped, True)
     return 0
 
 
-def _leave_if_heap_locked(stopped):
+def _ended(stopped, crashed):
     # The unix port raises Ctrl-C at once wherever the interpreter is, also in the middle of a
     # garbage collection, which then leaves the heap locked: nothing can be allocated again.
-    # The clean stop may then fail first with MemoryError instead of KeyboardInterrupt. Skip
-    # the stop (the broker publishes the will, `offline`) and leave with an exception made
-    # beforehand
+    # The clean stop may then fail first with MemoryError instead of KeyboardInterrupt (and a
+    # crash be that MemoryError). Skip the stop (the broker publishes the will, `offline`) and
+    # leave with an exception made beforehand
     try:
         bytearray(8)
     except MemoryError:
         print("pysmartnode: Ctrl-C hit the garbage collector; the will reports offline")
         raise stopped from None
+    import sys
 
+    if crashed:  # record why, then start again
+        from pysmartnode import node
 
-def _crashed(e):
-    from pysmartnode.logging.logger import emit, record_reset
-    from pysmartnode.platform import restart
+        # what _main kept; else what failed outside it (the event loop), as the runtime has it
+        e = node.parts.pop("crash", None)
+        if e is None and hasattr(sys, "exc_info"):
+            e = sys.exc_info()[1]
+        e = e or RuntimeError("the event loop failed")
+        from pysmartnode.logging.logger import emit, record_reset
+        from pysmartnode.platform import restart
 
-    reason = "crash: %s: %s" % (type(e).__name__, e)
-    try:
-        sys.print_exception(e)
-    except AttributeError:  # CPython
-        import traceback
+        reason = "crash: %s: %s" % (type(e).__name__, e)
+        try:
+            sys.print_exception(e)
+        except AttributeError:  # CPython
+            import traceback
 
-        traceback.print_exception(e)
-    emit(50, "node", reason, True)
-    record_reset(reason)
-    restart(1)
+            traceback.print_exception(e)
+        emit(50, "node", reason, True)
+        record_reset(reason)
+        restart(1)
+    else:  # Ctrl-C: MicroPython leaves the tasks as they were; stop them now
+        try:
+            asyncio.run(_stop())
+        except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
+            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
 
 
 async def _main(demo):
@@ -111,6 +129,11 @@ async def _main(demo):
             await asyncio.sleep(delay)
             _prune()
             delay = min(delay * 2, 3600)
+    except Exception as e:  # kept for run(), whose frame has no room to take it (_serve)
+        from pysmartnode import node
+
+        node.parts["crash"] = e
+        raise
     finally:  # a stop that fails must not hide why the node stops (MicroPython chains none)
         try:
             await _stop()

@@ -1,6 +1,8 @@
 """The unix port's watchdog check as a thread (platform/unix.py's every()): loaded only when used,
 so a node checked by a shell process (unix_watch.py) holds none of this."""
 
+from time import sleep as _sleep
+
 
 def _start_thread_without_sigint(func, args, mask):
     """Start a thread that never receives SIGINT (Ctrl-C).
@@ -34,18 +36,20 @@ class Every:
         import _thread
 
         self._running = True
+        self.seconds = seconds
         self.sigint_blocked = mask is not None
         if mask is None:
-            _thread.start_new_thread(self._run, (seconds, func))
+            _thread.start_new_thread(self._run, (func,))
         else:
-            _start_thread_without_sigint(self._run, (seconds, func), mask)
+            _start_thread_without_sigint(self._run, (func,), mask)
 
-    def _run(self, seconds, func):
-        from time import sleep
-
+    def _run(self, func):
+        # The thread's frame, for the node's life: 11 words at most (locals, value stack, 3 for
+        # the `try`), so that it is on the thread's C stack, not a block of the heap
+        # (bench/heap_frames.py): no local for `sleep` or the seconds
         while self._running:
             try:
-                sleep(seconds)
+                _sleep(self.seconds)
                 if self._running:
                     func()
             except KeyboardInterrupt:
