@@ -37,9 +37,13 @@ TREES = ("pysmartnode", "external_modules/mqtt_as")
 # Called on the node's hot paths (every log line, every publication, every incoming message,
 # the connect, the status report): their frames must stay on the C stack. file: functions
 HOT = {
-    "pysmartnode/main.py": ("run", "_serve"),
-    "pysmartnode/logging/logger.py": ("Logger.info", "Logger.warning", "Logger.error"),
-}
+    "pysmartnode/main.py": ("run", "_serve"),  # on the stack for the node's life
+    "pysmartnode/platform/unix_thread.py": ("Every._run",),  # the watchdog thread's, alike
+    "pysmartnode/logging/logger.py": (
+        "Logger.log", "Logger.debug", "Logger.info", "Logger.warning", "Logger.error",
+        "Logger.critical", "Logger._text", "Logger._line", "Logger._queued",
+    ),  # every log line
+}  # fmt: skip
 _PROTO = re.compile(
     r"static const mp_raw_code_(?:truncated_)?t proto_fun_(\w+) = \{(.*?)\n\};", re.S
 )
@@ -53,7 +57,7 @@ def frames(mpy_cross: Path, tree: Path, files: list[Path], bits: int = 64) -> li
     rows = []
     with tempfile.TemporaryDirectory(prefix="heap-frames-") as tmp:
         for path in files:
-            rel = path.relative_to(REPO).as_posix()
+            rel = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else path.name
             out = Path(tmp) / "x.mpy"
             subprocess.run([str(mpy_cross), "-o", str(out), "-s", rel, str(path)], check=True)
             text = subprocess.run(
