@@ -105,10 +105,7 @@ def _ended(stopped, crashed):
         record_reset(reason)
         restart(1)
     else:  # Ctrl-C: MicroPython leaves the tasks as they were; stop them now
-        try:
-            asyncio.run(_stop())
-        except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
-            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
+        asyncio.run(_stop())
 
 
 async def _main(demo):
@@ -118,27 +115,24 @@ async def _main(demo):
         # Start-up code is not needed again: out of sys.modules before the build, a slot less
         # there while the components load (start and drop run on; nothing imports it again)
         drop("startup")
-        connect = await start(demo)
+        # One local for all (this frame is kept for good): the first connect, then the delay
+        demo = await start(demo)
         del start, drop  # the last of the start-up module: gone before the first connect
-        await connect
-        del connect
+        await demo
         # The tasks the components started at the build end when they will: short ones soon
         # after the start, so look often at first (1, 2, 4... s), then hourly
-        delay = 1
+        demo = 1
         while True:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(demo)
             _prune()
-            delay = min(delay * 2, 3600)
-    except Exception as e:  # kept for run(), whose frame has no room to take it (_serve)
-        from pysmartnode import node
+            demo = min(demo * 2, 3600)
+    except BaseException as e:  # no `finally`: 3 words less of this frame, kept for good
+        if isinstance(e, Exception):  # the node itself failed: kept for run() (_serve)
+            from pysmartnode import node
 
-        node.parts["crash"] = e
+            node.parts["crash"] = e
+        await _stop()  # a stop that fails says so, and must not hide why the node stops
         raise
-    finally:  # a stop that fails must not hide why the node stops (MicroPython chains none)
-        try:
-            await _stop()
-        except Exception as e:
-            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
 
 
 def _prune():
@@ -159,42 +153,47 @@ def _prune():
 
 
 async def _stop():
-    import gc
+    # Never raises: a half-done stop is still a stop (the will covers `offline`), and a stop
+    # that fails must not hide why the node stops (MicroPython chains no exceptions)
+    try:
+        import gc
 
-    from pysmartnode import node
-    from pysmartnode.logging import logger
+        from pysmartnode import node
+        from pysmartnode.logging import logger
 
-    # No collection by threshold (startup.load_settings) from here on: the unix port's collector
-    # signals every other thread to scan its stack, and the watchdog's thread, ending now, then
-    # crashed the process now and then (SIGSEGV on Ctrl-C)
-    if hasattr(gc, "threshold"):
-        gc.threshold(-1)
-    # The components' tasks first, while node.mqtt is still there for them: a task woken
-    # during the stop must not find it gone (MicroPython resumes them in run()'s stop)
-    tasks = node.parts.pop("tasks", ())
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.sleep(0)  # each cancelled task ends here
-    for name in ("watchdog", "wifi_led"):
-        if name in node.parts:
-            node.parts.pop(name).stop()
-    for name in list(node.components):
-        try:
-            node.components.pop(name).stop()
-        except Exception as e:  # one component's stop must not keep the node running
-            print("pysmartnode: stopping %s: %s" % (name, e))
-    node.discovery = None
-    if node.status is not None:
-        node.status.stop()
-        node.status = None
-    if node.mqtt is not None:
-        mqtt, node.mqtt = node.mqtt, None
-        logger.getLogger("node").info("stopping")
-        await logger.flush(1)
-        logger.stop()
-        await mqtt.stop()
-    if "broker" in node.parts:
-        from pysmartnode.demo import stop_broker
+        # No collection by threshold (startup.load_settings) from here on: the unix port's collector
+        # signals every other thread to scan its stack, and the watchdog's thread, ending now, then
+        # crashed the process now and then (SIGSEGV on Ctrl-C)
+        if hasattr(gc, "threshold"):
+            gc.threshold(-1)
+        # The components' tasks first, while node.mqtt is still there for them: a task woken
+        # during the stop must not find it gone (MicroPython resumes them in run()'s stop)
+        tasks = node.parts.pop("tasks", ())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.sleep(0)  # each cancelled task ends here
+        for name in ("watchdog", "wifi_led"):
+            if name in node.parts:
+                node.parts.pop(name).stop()
+        for name in list(node.components):
+            try:
+                node.components.pop(name).stop()
+            except Exception as e:  # one component's stop must not keep the node running
+                print("pysmartnode: stopping %s: %s" % (name, e))
+        node.discovery = None
+        if node.status is not None:
+            node.status.stop()
+            node.status = None
+        if node.mqtt is not None:
+            mqtt, node.mqtt = node.mqtt, None
+            logger.getLogger("node").info("stopping")
+            await logger.flush(1)
+            logger.stop()
+            await mqtt.stop()
+        if "broker" in node.parts:
+            from pysmartnode.demo import stop_broker
 
-        await stop_broker(node.parts.pop("broker"))
+            await stop_broker(node.parts.pop("broker"))
+    except Exception as e:
+        print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
