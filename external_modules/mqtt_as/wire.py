@@ -231,7 +231,9 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
                         if piece is None:
                             break
                         made += len(piece)
-                        await writer.drain()
+                        # MicroPython, the stream has taken all: a yield without drain()'s
+                        # generator (128 B, 64-bit) on the heap under the piece being made
+                        await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
                         self._tx_at = ticks_ms()
                         writer.write(piece if len(piece) <= left else piece[:left])  # header's size
                         left -= min(len(piece), left)
