@@ -76,12 +76,26 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             self._fault("re-send", e)
         self._tasks.discard(asyncio.current_task())  # see _spawn
 
-    def _next_pid(self):  # max_inflight keeps ids free, so this always ends
+    def _next_pid(self, rec):  # max_inflight keeps ids free, so this always ends
+        """A free packet id (rec None: a SUBSCRIBE's, subs.py). A record about to be sent
+        (rec): its header made, and a QoS 1 one's id taken and its place in flight. Here, not
+        in _emit: the header's call took the deepest stack of _emit's frame (64-bit: 192 B ->
+        160, a frame under a chunked payload's write)"""
+        if rec is not None and not rec[_QOS]:
+            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN], 0, 0)
+            return 0
         pid = self._pid
         while True:
             pid = pid % 65535 + 1
             if pid not in self._inflight and pid not in self._waiters:
                 self._pid = pid
+                if rec is not None:
+                    rec[_PID] = pid
+                    rec[_HDR] = codec.publish_header(
+                        rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid, 0
+                    )
+                    self._inflight[pid] = rec
+                    rec[_SENT] = codec.ticks_ms()
                 return pid
 
     def _record(self, topic, msg, qos, retain):
@@ -96,8 +110,9 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
 
     async def _emit(self, rec, wait):  # no default: a function object of 32 bytes, not 64
         """Send a record (link up); QoS 1 stays in flight until PUBACK; wait: await the result."""
-        qos = rec[_QOS]
-        if qos:
+        # Its frame lies under a chunked payload's write (discovery's, at the first connect):
+        # no locals but the arguments, the header made by _next_pid
+        if rec[_QOS]:
             while (
                 len(self._inflight) >= self._opts[16]
             ):  # max_inflight; outages too: re-sends count
@@ -113,24 +128,15 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
                         wake(self._slotq.pop(0)[_EVENT])  # pass on the slot handed to us
                     raise
         if rec[_RESULT] is None:  # else close() ended it while it waited for a slot
-            if qos:
-                pid = self._next_pid()
-                rec[_PID] = pid
-                rec[_HDR] = codec.publish_header(
-                    rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid, 0
-                )
-                self._inflight[pid] = rec
-                rec[_SENT] = codec.ticks_ms()
-            else:
-                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN], 0, 0)
+            self._next_pid(rec)
             try:
                 await self._send(rec[_HDR], rec[_MSG])
-                if not qos:
+                if not rec[_QOS]:
                     self._done(rec, True)
                 elif rec[_SENT]:
                     rec[_SENT] = self._tx_at  # _send's clock reading once the packet was written
             except OSError:  # QoS 1 is re-sent from _inflight after the reconnect
-                if not qos:
+                if not rec[_QOS]:
                     self._outq.insert(0, rec)  # not sent: first in line for the next link
         if wait:
             return await self._await_record(rec)

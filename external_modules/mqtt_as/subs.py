@@ -135,7 +135,7 @@ def _open(c, topics, subs):
     # The waiter [what it parks on (wire.park), the ack's codes, ticks when sent, pid, packet]
     from .wire import waitq
 
-    w = [waitq(), None, None, c._next_pid(), None]
+    w = [waitq(), None, None, c._next_pid(None), None]
     c._waiters[w[3]] = w
     for sub in subs or ():
         sub[2] = True  # pending

@@ -214,35 +214,42 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             if payload is not None:
                 if hasattr(payload, "decode") and (CPYTHON or len(payload) <= _SMALL):
                     writer.write(payload)  # bytes, not chunked: the stream takes it all
-                else:  # in pieces, a drain before each (progress): bytes in slices, a chunked
-                    # payload as made, cut or padded with spaces to len(). Here, not in a
-                    # coroutine of its own: its frame (224 B, 64-bit) was one more under
-                    # discovery's publication, the idle node's heap peak at the first connect
-                    join = left = len(payload)  # join: the payload's length from here on
-                    it = None if hasattr(payload, "decode") else iter(payload)
-                    made = 0
+                else:  # in pieces, each written and drained before the next is made
+                    # (progress): bytes in slices, a chunked payload as made, cut or padded with
+                    # spaces to len(). Here, not in a coroutine of its own: its frame (224 B,
+                    # 64-bit) was one more under discovery's publication, the idle node's heap
+                    # peak at the first connect. Few locals (payload: the bytes, or the
+                    # iterator of the pieces), a shallow stack: 64-bit, 256 B -> 224
+                    join = len(payload)  # the header's size
+                    if not hasattr(payload, "decode"):
+                        payload = iter(payload)
+                    data = 0  # the header is out: from here on the bytes made (not None: unsent)
                     while True:
-                        if it is not None:
-                            piece = next(it, None)
-                        elif made < join:  # bytes: no generator of slices (a closure's cell)
-                            piece = memoryview(payload)[made : made + _SLICE]
+                        if not hasattr(payload, "decode"):
+                            piece = next(payload, None)
+                        elif data < join:  # bytes: no generator of slices (a closure's cell)
+                            piece = memoryview(payload)[data : data + _SLICE]
                         else:
                             piece = None
                         if piece is None:
                             break
-                        made += len(piece)
-                        # MicroPython, the stream has taken all: a yield without drain()'s
-                        # generator (128 B, 64-bit) on the heap under the piece being made
+                        data += len(piece)
+                        if data > join:  # past the header's size: cut to it (logged below)
+                            piece = piece[: max(0, len(piece) - data + join)]
+                        # The piece at the stack's third word, which the yield below takes
+                        # again: no stale copy deeper in the frame holds it while the stream
+                        # drains and the next piece is made. MicroPython, the stream has taken
+                        # all: a yield without drain()'s generator (128 B, 64-bit) on the heap
+                        writer.write(piece)
+                        piece = None
                         await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
                         self._tx_at = ticks_ms()
-                        writer.write(piece if len(piece) <= left else piece[:left])  # header's size
-                        left -= min(len(piece), left)
-                    piece = it = None
-                    if left:  # pieces short of len(): padded
-                        writer.write(b" " * left)
-                    if made != join:
-                        made = "chunked payload of %d bytes, not len() %d" % (made, join)
-                        self._log("error", made)
+                    payload = None
+                    if data < join:  # pieces short of len(): padded
+                        writer.write(b" " * (join - data))
+                    if data != join:
+                        data = "chunked payload of %d bytes, not len() %d" % (data, join)
+                        self._log("error", data)
             data = None  # the whole packet is issued
             # MicroPython, all taken: a yield, as drain() would, without its generator on the heap
             await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
