@@ -29,9 +29,9 @@ del const  # MicroPython compiles the constants in: the name is needed no longer
 
 
 class Session:  # a layer of MQTTClient, merged into it (__init__.py)
-    # QoS 1 records waiting for a slot in flight, first first: a list made at the first wait
-    # (rare: max_inflight messages unacknowledged), None till then (an empty list is 64 bytes)
-    _slotq = None
+    # self._slotq: QoS 1 records waiting for a slot in flight, first first: a list made at the
+    # first wait (rare: max_inflight messages unacknowledged), None till then (an empty list is
+    # 64 bytes; MQTTClient.__getattr__'s default)
 
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
@@ -109,10 +109,13 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             wake(self._slotq.pop(0)[_EVENT])  # a slot is free: its first waiter goes
 
     async def _emit(self, rec, wait):  # no default: a function object of 32 bytes, not 64
-        """Send a record (link up); QoS 1 stays in flight until PUBACK; wait: await the result."""
+        """Send a record (link up) and, wait True, await its result; wait False: send it only
+        (_flush); None: await the result only (queued: it is sent by a flush). QoS 1 stays in
+        flight until PUBACK. The result: True, False (dropped), or the exception it raises."""
         # Its frame lies under a chunked payload's write (discovery's, at the first connect):
-        # no locals but the arguments, the header made by _next_pid
-        if rec[_QOS]:
+        # no locals but the arguments, the header made by _next_pid; the wait for the result
+        # written in, not a coroutine of its own (a frame less under every wait for a PUBACK)
+        if wait is not None and rec[_QOS]:
             while (
                 len(self._inflight) >= self._opts[16]
             ):  # max_inflight; outages too: re-sends count
@@ -127,7 +130,7 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
                     elif self._slotq:
                         wake(self._slotq.pop(0)[_EVENT])  # pass on the slot handed to us
                     raise
-        if rec[_RESULT] is None:  # else close() ended it while it waited for a slot
+        if wait is not None and rec[_RESULT] is None:  # else close() ended it meanwhile
             self._next_pid(rec)
             try:
                 await self._send(rec[_HDR], rec[_MSG])
@@ -138,8 +141,18 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             except OSError:  # QoS 1 is re-sent from _inflight after the reconnect
                 if not rec[_QOS]:
                     self._outq.insert(0, rec)  # not sent: first in line for the next link
-        if wait:
-            return await self._await_record(rec)
+        if wait is False:
+            return None
+        try:
+            while rec[_RESULT] is None:  # set without a result: a slot for _emit, not for us
+                await park(rec[_EVENT])
+        except asyncio.CancelledError:
+            if rec in self._outq:
+                self._outq.remove(rec)  # never sent: forget it; in flight: it still goes
+            raise
+        if isinstance(rec[_RESULT], Exception):
+            raise rec[_RESULT]
+        return rec[_RESULT]
 
     def _enqueue(self, rec):
         q = self._outq
@@ -170,19 +183,6 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
                 self._outq.insert(0, rec)
             self._fault("flush", e)
         self._tasks.discard(asyncio.current_task())  # see _spawn
-
-    async def _await_record(self, rec):
-        try:
-            while rec[_RESULT] is None:  # set without a result: a slot for _emit, not for us
-                await park(rec[_EVENT])
-        except asyncio.CancelledError:
-            if rec in self._outq:
-                self._outq.remove(rec)  # never sent: forget it; in flight: it still goes
-            raise
-        result = rec[_RESULT]
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     def _call(self, cb, *args):
         try:

@@ -37,14 +37,12 @@ else:
 
 
 class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
-    # A large packet while it is filled or skipped: [first byte, size, bytes got, body or None
-    # (skipping one too big to keep), head (skipping: the first bytes, topic and packet id)]. One
-    # name, a class attribute till the first one comes (the instance's and the class's tables
+    # self._large: a large packet while it is filled or skipped: [first byte, size, bytes got,
+    # body or None (skipping one too big to keep), head (skipping: the first bytes, topic and
+    # packet id)]. self._lockq: the writers waiting for their turn (what each parks on), first
+    # first: a list made at the first writer that has to wait (an empty list is 64 bytes). Both
+    # None till then: MQTTClient.__getattr__'s default (the instance's and the class's tables
     # have no room to spare: see options.py and __init__.py)
-    _large = None
-    # The writers waiting for their turn (what each parks on), first first: a list made at the
-    # first writer that has to wait, None till then (an empty list is 64 bytes)
-    _lockq = None
 
     # ----------------------------------------------------------------- reading
 
