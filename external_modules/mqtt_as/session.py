@@ -11,9 +11,9 @@ from . import codec
 from .codec import const
 from .wire import park, waitq, wake
 
-# Indices of a message record (link.py's _fault and _watch read _TOPIC, _SENT, _REPUBS and
+# Indices of a message record (link.py's _fault and _watch read _HDR, _SENT, _REPUBS and
 # _DEATHS too, as _REC_...)
-_TOPIC = const(0)
+_TOPIC = const(0)  # bytes; None once in flight (the header holds it)
 _MSG = const(1)
 _QOS = const(2)
 _RETAIN = const(3)
@@ -94,6 +94,10 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
                     rec[_HDR] = codec.publish_header(
                         rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid, 0
                     )
+                    # In flight it is never queued again (its re-sends are the header's): the
+                    # header holds the topic, the record no copy of its own (64-bit: 64 B less
+                    # for each message awaiting its PUBACK; link.py's _fault reads it there)
+                    rec[_TOPIC] = None
                     self._inflight[pid] = rec
                     rec[_SENT] = codec.ticks_ms()
                 return pid
