@@ -85,7 +85,14 @@ class MQTTClient:
         if self._connected == 2 and not self._outq:  # up
             if qos == 0:
                 return self._publish0(t, m, retain)
-            return self._emit(self._record(t, m, qos, retain), True)
+            rec = self._record(t, m, qos, retain)
+            if hasattr(m, "decode") or len(self._inflight) >= self._opts[16]:  # max_inflight
+                return self._emit(rec, True)
+            # A chunked payload (Home Assistant discovery's, at a node's first connect: its
+            # heap peak): _write writes it and awaits the PUBACK itself, no _emit frame under
+            # the write while the pieces are made
+            self._next_pid(rec)
+            return self._write(rec[7], rec)  # the record's header (session.py)
         rec = self._record(t, m, qos, retain)
         self._enqueue(rec)
         return self._emit(rec, None)

@@ -28,6 +28,10 @@ _SIZE = const(1)
 _GOT = const(2)
 _BODY = const(3)
 _HEAD = const(4)
+_REC_MSG = const(1)  # a message record's (session.py): its payload
+_REC_RESULT = const(5)  # its result (True, False, or the exception publish() raises)
+_REC_EVENT = const(4)  # what its publisher parks on
+_REC_SENT = const(9)  # ticks of its last send on this connection, 0: not sent on it
 del const  # MicroPython compiles the constants in: the name is needed no longer
 
 if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
@@ -191,6 +195,9 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
         caller cancelled half-way through a packet takes the link down with it. No `finally`."""
+        rec = None
+        if payload.__class__ is list:  # a QoS 1 record in flight (publish(), chunked payload)
+            rec, payload = payload, payload[_REC_MSG]
         join = _SMALL if CPYTHON else _JOIN
         if payload is not None and len(payload) <= join and hasattr(payload, "decode"):
             data = data + payload  # one write, one TCP segment
@@ -253,8 +260,19 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
             self._last_tx = self._tx_at = ticks_ms()
         except BaseException as e:  # CancelledError too
-            raise self._sent(e, writer, data) from None  # data None: all issued
-        self._sent(None, writer, None)
+            e = self._sent(e, writer, data)  # data None: all issued
+            if rec is None or not isinstance(e, OSError):
+                raise e from None
+        else:
+            self._sent(None, writer, None)
+            if rec is not None and rec[_REC_SENT]:
+                rec[_REC_SENT] = self._tx_at  # once it was written
+        if rec is not None:
+            while rec[_REC_RESULT] is None:
+                await park(rec[_REC_EVENT])
+            if isinstance(rec[_REC_RESULT], Exception):
+                raise rec[_REC_RESULT]
+            return rec[_REC_RESULT]
 
     if CPYTHON:  # _send(data, payload or None): await it to write a packet whole
         _send = _write
