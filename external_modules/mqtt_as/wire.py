@@ -194,7 +194,9 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
     async def _write(self, data, payload):  # payload: None, or one (no default: 32 bytes)
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
-        caller cancelled half-way through a packet takes the link down with it. No `finally`."""
+        caller cancelled half-way through a packet takes the link down with it. No `finally`.
+        payload may be a QoS 1 record in flight (publish() of a chunked payload): its payload
+        is written, then its result awaited and returned (a dead link: it stays in flight)."""
         rec = None
         if payload.__class__ is list:  # a QoS 1 record in flight (publish(), chunked payload)
             rec, payload = payload, payload[_REC_MSG]
@@ -224,7 +226,8 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
                     # spaces to len(). Here, not in a coroutine of its own: its frame (224 B,
                     # 64-bit) was one more under discovery's publication, the idle node's heap
                     # peak at the first connect. Few locals (payload: the bytes, or the
-                    # iterator of the pieces), a shallow stack: 64-bit, 256 B -> 224
+                    # iterator of the pieces), a shallow stack: 64-bit, 256 B (224 without
+                    # the record, for which _emit's 160 B frame is not under this one)
                     join = len(payload)  # the header's size
                     if not hasattr(payload, "decode"):
                         payload = iter(payload)
