@@ -112,7 +112,8 @@ def blocks(s):
 def extra(s, object_id, platform, fields, problems):
     """What an entity's config has beside its fields (which are never changed): {key: value},
     None for a field left out. Small: the device payload is made from fields and this, with no
-    config dict of a dozen keys at the publication's peak. What it changes goes to problems."""
+    config dict of a dozen keys at the publication's peak. What it changes goes to problems
+    (a list, or None: not recorded)."""
     uniq_id = "%s_%s" % (s[0], object_id)  # the node's id
     out = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
            "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
@@ -123,7 +124,8 @@ def extra(s, object_id, platform, fields, problems):
     if device_class:
         why = unit_problem(device_class, fields.get("unit_of_meas"))
         if why:
-            problems.append((object_id, why + "; announced without device class"))
+            if problems is not None:
+                problems.append((object_id, why + "; announced without device class"))
             out["dev_cla"] = device_class = None
     # a measurement of these device classes must be total or total_increasing
     if fields.get("stat_cla") == "measurement" and device_class in ("energy", "gas", "water",
@@ -144,7 +146,8 @@ def value(s, key, value):
 def entities(s, providers, problems, removed=None):
     """(object_id, platform, fields) of every discovered entity of providers (a list), one at a
     time, each object id once (a duplicate is dropped and recorded in problems, as (object_id,
-    why)). The config announced is the fields and extra(). First, if given, those of removed
+    why); problems None: not recorded, as at a send of a payload sized before). The config
+    announced is the fields and extra(). First, if given, those of removed
     ({object_id: platform}, entities that went away) as (object_id, platform, None)."""
     # A generator, its frame the state (a class and its instance were 0.6 KiB), with few
     # locals and loops (each loop running holds 4 words of it). The ids so far as 2-byte hashes
@@ -160,7 +163,8 @@ def entities(s, providers, problems, removed=None):
         for object_id, platform, fields in _listed(providers[n], problems) or ():
             count += 1
             if ha_id(object_id) != object_id:
-                problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
+                if problems is not None:
+                    problems.append((object_id, "object id may only use [a-zA-Z0-9_-]"))
                 continue
             key = i = 0  # a 16-bit hash of the id, as 2 bytes
             while i < len(object_id):
@@ -183,8 +187,9 @@ def _taken(providers, object_id, left, problems):
             break
         for entry in _listed(provider, None) or ():
             if entry[0] == object_id:
-                owner = getattr(provider, "name", object_id)
-                problems.append((object_id, "id already used by %s: dropped" % owner))
+                if problems is not None:
+                    owner = getattr(provider, "name", object_id)
+                    problems.append((object_id, "id already used by %s: dropped" % owner))
                 return True
             left -= 1
             if not left:

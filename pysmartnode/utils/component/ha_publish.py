@@ -45,8 +45,12 @@ async def publication(discovery, reason):
             else:
                 # The device payload (5 KiB for a few components) is never whole in RAM: the
                 # client writes it piece by piece as _pieces makes them, again for a re-send.
-                # One publication, no list of (topic, payload) around it
-                payloads = _Payload(discovery, _providers, removed, problems)
+                # One publication, no list of (topic, payload) around it. The payload is a
+                # Discovery of its own (Discovery.__len__): sized at once, its pieces made
+                # again at every send by _made
+                payloads = type(discovery)()
+                payloads.settings, payloads._removed, payloads._made = settings, removed, _made
+                payloads._size = sum(map(len, _made(payloads, problems)))
             while problems:
                 _log("error", "%s: %s", *problems.pop(0))
             problems = None  # an empty list and its array, not held under the write (64 B)
@@ -94,28 +98,14 @@ def _log(level, msg, *args):
     getattr(logging.getLogger("discovery"), level)(msg, *args)
 
 
-class _Payload:
-    # The device payload handed to the client (mqtt_as publish(): len() and iteration): sized
-    # at once, made again by _pieces at every send, each piece dropped once written
-
-    def __init__(self, discovery, providers, removed, problems):
-        self.discovery = discovery
-        self.providers = providers  # a function: asked again at every send
-        self.removed = removed
-        size = 0
-        settings = discovery.settings
-        found = ha_payload.entities(settings, providers(), problems, removed)
-        for piece in _pieces(settings, found, problems, None):
-            size += len(piece)
-        self.size = size
-
-    def __len__(self):
-        return self.size
-
-    def __iter__(self):
-        settings, problems = self.discovery.settings, []
-        found = ha_payload.entities(settings, self.providers(), problems, self.removed)
-        return _pieces(settings, found, problems, self)
+def _made(payload, problems):
+    # The pieces of payload (a Discovery made by publication()): at its sizing (problems: a list,
+    # what is dropped or changed is recorded there) and at every send (Discovery.__iter__:
+    # problems None, logged at the sizing; a size the pieces do not make asks for another
+    # publication)
+    settings = payload.settings
+    found = ha_payload.entities(settings, _providers(), problems, payload._removed)
+    return _pieces(settings, found, problems, None if problems is not None else payload)
 
 
 def _pieces(settings, found, problems, payload):
@@ -123,8 +113,8 @@ def _pieces(settings, found, problems, payload):
     same content as ha_entity.payloads()'s, but the whole dict tree never exists at once, nor
     an entity's config: its fields are written as they are, then ha_payload.extra()'s. Nothing
     when there is nothing to announce (then publish "" to remove the device). found: the
-    entities (ha_payload.entities(), removed ones too); payload: the _Payload whose size the
-    pieces must make (another publication is asked for if not)."""
+    entities (ha_payload.entities(), removed ones too); problems: a list, or None; payload: None,
+    or the payload whose size the pieces must make (another publication is asked for if not)."""
     # Every piece is short (an entity's config one key and value per piece, the head in three):
     # at the first connect the idle node's small heap has few free blocks of more than ~100 B.
     # Few locals and one loop in another at most: this frame is a block of the heap too
@@ -172,5 +162,6 @@ def _pieces(settings, found, problems, payload):
     if made:
         made += 3
         yield b"}}}"
-    if payload is not None and made != payload.size:  # an entity changed since it was sized:
-        payload.discovery._again()  # the client cut or padded this one; the next is right
+    if payload is not None and made != payload._size:  # an entity changed since it was sized:
+        if node.discovery is not None:  # the client cut or padded this one; the next is right
+            node.discovery._again()
