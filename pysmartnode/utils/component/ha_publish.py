@@ -20,13 +20,11 @@ async def publication(discovery, reason):
     # One coroutine for both rounds (no helper's frame under the client's while it writes: the
     # first connect's heap peak). A removal goes out once, as {"p": ...}; the second round
     # omits it. A copy: a removal that comes while this one waits for the broker is not what
-    # it sent, and stays for the next
+    # it sent, and stays for the next. Few locals: this frame is under the client's while it
+    # writes (each local is a word of it)
     if reason == "homeassistant":
-        import asyncio
-        from random import getrandbits
-
         # the handle waited 0.5–2.5 s already; together 1–5 s, spread over many nodes
-        await asyncio.sleep(0.5 + getrandbits(8) / 128)
+        await __import__("asyncio").sleep(0.5 + __import__("random").getrandbits(8) / 128)
     try:
         mqtt = node.mqtt  # kept: a stop takes node.mqtt away while this may still write
         if mqtt is None:
@@ -37,11 +35,10 @@ async def publication(discovery, reason):
         while True:
             problems = []
             if settings[-1]:  # per entity
-                from pysmartnode.utils import forget
-                from pysmartnode.utils.component import ha_entity
+                from pysmartnode import utils
 
-                forget(ha_entity.__name__)
-                payloads = ha_entity.payloads(settings, _providers(), removed, problems)
+                payloads = utils.use_once("pysmartnode.utils.component.ha_entity")
+                payloads = payloads.payloads(settings, _providers(), removed, problems)
             else:
                 # The device payload (5 KiB for a few components) is never whole in RAM: the
                 # client writes it piece by piece as _pieces makes them, again for a re-send.
@@ -56,10 +53,8 @@ async def publication(discovery, reason):
             problems = None  # an empty list and its array, not held under the write (64 B)
             if settings[-1]:
                 ok = True
-                while payloads:
-                    topic, payload = payloads.pop(0)  # each payload can go once it is sent
-                    ok = await mqtt.publish(topic, payload, True, 1) and ok
-                    del payload
+                while payloads:  # each payload can go once it is sent
+                    ok = await mqtt.publish(*payloads.pop(0), True, 1) and ok
             else:  # prefix, node id; "" removes the device (nothing to announce). The topic
                 # no local: the client holds its own copy, this frame none under the write
                 ok = await mqtt.publish("%s/device/%s/config" % (settings[2], settings[0]),
@@ -67,11 +62,11 @@ async def publication(discovery, reason):
             payloads = None
             if not (ok and removed):
                 break
-            left = discovery._removed
-            for topic in removed:  # the ids sent as removed
-                if left.get(topic) == removed[topic]:
-                    del left[topic]
-            removed = None
+            while removed:  # the ids sent as removed (no iterator held in this frame)
+                entry = removed.popitem()  # (object_id, platform)
+                if discovery._removed.get(entry[0]) == entry[1]:
+                    del discovery._removed[entry[0]]
+            removed = entry = None
             if settings[-1]:
                 break
         discovery.publications += 1
