@@ -3,8 +3,6 @@ discovery.py for a publication and dropped from sys.modules at once: the idle no
 this code (a running publication holds it).
 """
 
-from json import dumps
-
 from pysmartnode import node
 from pysmartnode.utils.component import ha_payload
 
@@ -103,6 +101,20 @@ def _made(payload, problems):
     return _pieces(settings, found, problems, None if problems is not None else payload)
 
 
+def _piece(form, name, value, settings):
+    # form % (name, value) as JSON, or % value if name is None, as bytes: a piece of the
+    # payload. settings: value is the field name's (a device topic made full), or, if value is
+    # _piece itself, the head's block name (ha_payload.blocks(): made here, not held by
+    # _pieces' frame); else None
+    from json import dumps
+
+    if value is _piece:
+        value = ha_payload.blocks(settings)[name]
+    elif settings is not None:
+        value = ha_payload.value(settings, name, value)
+    return (form % ((dumps(value),) if name is None else (dumps(name), dumps(value)))).encode()
+
+
 def _pieces(settings, found, problems, payload):
     """The device payload (device mode) as JSON bytes pieces, one component at a time: the
     same content as ha_entity.payloads()'s, but the whole dict tree never exists at once, nor
@@ -110,9 +122,11 @@ def _pieces(settings, found, problems, payload):
     when there is nothing to announce (then publish "" to remove the device). found: the
     entities (ha_payload.entities(), removed ones too); problems: a list, or None; payload: None,
     or the payload whose size the pieces must make (another publication is asked for if not)."""
-    # Every piece is short (an entity's config one key and value per piece, the head in three):
+    # Every piece is short (an entity's config one key and value per piece, the head in four):
     # at the first connect the idle node's small heap has few free blocks of more than ~100 B.
-    # Few locals and one loop in another at most: this frame is a block of the heap too
+    # Few locals and one loop in another at most: this frame is a block of the heap too. Each
+    # piece is made by _piece, so that what it takes to make one (its JSON texts, an argument
+    # tuple) is not held by this frame's stack while the client writes it
     made = 0
     while True:
         entry = next(found, None)
@@ -124,34 +138,33 @@ def _pieces(settings, found, problems, payload):
             fields, extra = {"p": platform}, {}
         else:
             extra = ha_payload.extra(settings, object_id, platform, fields, problems)
-        if made:
-            piece = "}, %s: {" % dumps(object_id)
-        else:  # the head in three pieces, none over ~110 bytes
-            piece = ('{"dev": %s' % dumps(ha_payload.blocks(settings)["dev"])).encode()
+        if not made:  # the head, none of its pieces over ~110 bytes
+            piece = _piece("{%s: %s", "dev", _piece, settings)
             made += len(piece)
             yield piece
-            piece = (', "o": %s' % dumps(ha_payload.blocks(settings)["o"])).encode()
+            piece = _piece(", %s: %s", "o", _piece, settings)
             made += len(piece)
             yield piece
             # settings[3]: the availability topic
-            piece = ', "avty_t": %s, "cmps": {%s: {' % (dumps(settings[3]), dumps(object_id))
-        key = ""  # what goes before the next key and value
+            piece = _piece(', %s: %s, "cmps": {', "avty_t", settings[3], None)
+        else:
+            piece = b"}, "
+        made += len(piece)
+        yield piece
+        piece = _piece("%s: {", None, object_id, None)
+        form = "%s: %s"  # the next key and value; after the first, ", " before them
         for name, value in fields.items():
             if name not in extra:  # else set or left out by ha_payload.extra()
-                piece = piece.encode()
                 made += len(piece)
                 yield piece
-                value = ha_payload.value(settings, name, value)
-                piece = "%s%s: %s" % (key, dumps(name), dumps(value))
-                key = ", "
+                piece = _piece(form, name, value, settings)
+                form = ", %s: %s"
         for name, value in extra.items():
             if value is not None:  # else a field left out
-                piece = piece.encode()
                 made += len(piece)
                 yield piece
-                piece = "%s%s: %s" % (key, dumps(name), dumps(value))
-                key = ", "
-        piece = piece.encode()
+                piece = _piece(form, name, value, None)
+                form = ", %s: %s"
         made += len(piece)
         yield piece
     if made:
