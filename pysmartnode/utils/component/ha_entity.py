@@ -46,7 +46,7 @@ def config(s, object_id, platform, fields, problems):
 
 
 def payloads(s, providers, removed, problems):
-    """Every (topic, payload) to publish for providers (a list): a dict, or "" to remove.
+    """Every (topic, payload) to publish for providers (a list or tuple): a dict, or "" to remove.
 
     removed: {object_id: platform} of entities that went away since the last publication.
     What was dropped or changed goes to problems, as (object_id, why).

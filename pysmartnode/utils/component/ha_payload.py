@@ -144,10 +144,10 @@ def value(s, key, value):
 
 
 def entities(s, providers, problems, removed=None):
-    """(object_id, platform, fields) of every discovered entity of providers (a list), one at a
-    time, each object id once (a duplicate is dropped and recorded in problems, as (object_id,
-    why); problems None: not recorded, as at a send of a payload sized before). The config
-    announced is the fields and extra(). First, if given, those of removed
+    """(object_id, platform, fields) of every discovered entity of providers (a tuple or list),
+    one at a time, each object id once (a duplicate is dropped and recorded in problems, as
+    (object_id, why); problems None: not recorded, as at a send of a payload sized before). The
+    config announced is the fields and extra(). First, if given, those of removed
     ({object_id: platform}, entities that went away) as (object_id, platform, None)."""
     # A generator, its frame the state (a class and its instance were 0.6 KiB), with few
     # locals and loops (each loop running holds 4 words of it). The ids so far as 2-byte hashes
@@ -175,6 +175,7 @@ def entities(s, providers, problems, removed=None):
             if seen.find(key) >= 0 and _taken(providers, object_id, count - 1, problems):
                 continue
             seen += key
+            key = None  # its 2 bytes (32 B) not held while this entity is written
             yield object_id, platform, fields
         n += 1
 

@@ -78,10 +78,10 @@ async def publication(discovery, reason):
 
 
 def _providers():
-    # what discovery announces: the node's status, then its components
-    found = [] if node.status is None else [node.status]
-    found.extend(node.components.values())
-    return found
+    # what discovery announces: the node's status, then its components. A tuple (the idle
+    # node's: 32 B, where a list of one takes 64), held by ha_payload.entities() while it runs
+    found = tuple(node.components.values())
+    return found if node.status is None else (node.status,) + found
 
 
 def _log(level, msg, *args):
