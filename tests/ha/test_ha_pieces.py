@@ -146,3 +146,21 @@ def test_two_ids_with_one_hash_are_both_announced_and_a_repeated_id_names_its_fi
     assert set(payload["cmps"]) == {"t_eaaa", "other", "t_aabeb"}
     assert b.problems == [("t_eaaa", "id already used by one: dropped")]
     assert json.loads(b.device_text(providers)) == payload
+
+
+def test_an_object_id_with_a_character_outside_a_z_digits_dash_underscore_is_dropped():
+    providers = [Fixed("one", "ok-id_9", "not an id", "dotted.id", "caf\u00e9")]
+    b = builder()
+    ((_, payload),) = b.payloads(providers)
+    assert set(payload["cmps"]) == {"ok-id_9"}
+    why = "object id may only use [a-zA-Z0-9_-]"
+    assert b.problems == [("not an id", why), ("dotted.id", why), ("caf\u00e9", why)]
+    assert json.loads(b.device_text(providers)) == payload
+
+
+def test_the_node_id_has_each_character_outside_the_id_characters_made_underscore():
+    from pysmartnode.utils.component import ha_entity
+
+    assert ha_entity.settings("pysn.a4 caf\u00e9", "home", "ha", "x")[0] == "pysn_a4_caf_"
+    device_id = "Node-7_b"
+    assert ha_entity.settings(device_id, "home", "ha", "x")[0] is device_id  # no copy kept

@@ -27,7 +27,13 @@ def settings(device_id, home, prefix, availability, device_name=None, model=None
         version: the software version.
         per_entity: one payload per entity (HA < 2024.11) instead of one per device.
     """
-    return (ha_payload.ha_id(device_id), "%s/%s/" % (home, device_id), prefix, availability,
+    # The node id: device_id with every character outside [a-zA-Z0-9_-] made `_` (topic ids);
+    # a valid one is device_id itself, no copy held for good
+    node_id = device_id
+    for i in range(len(device_id)):
+        if device_id[i] not in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-":
+            node_id = node_id[:i] + "_" + node_id[i + 1 :]
+    return (node_id, "%s/%s/" % (home, device_id), prefix, availability,
             device_name or device_id, model, version, per_entity)  # fmt: skip
 
 
