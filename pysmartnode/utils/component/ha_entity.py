@@ -47,7 +47,7 @@ def config(s, object_id, platform, fields, problems):
             out[key] = ha_payload.value(s, key, value)
     for key, value in more.items():
         if value is not None:
-            out[key] = value
+            out[key] = ha_payload.value(s, key, value)
     return out
 
 

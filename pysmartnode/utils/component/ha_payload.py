@@ -97,12 +97,13 @@ def blocks(s):
 
 def extra(s, object_id, platform, fields, problems):
     """What an entity's config has beside its fields (which are never changed): {key: value},
-    None for a field left out. Small: the device payload is made from fields and this, with no
-    config dict of a dozen keys at the publication's peak. What it changes goes to problems
-    (a list, or None: not recorded)."""
-    uniq_id = "%s_%s" % (s[0], object_id)  # the node's id
-    out = {"p": platform, "uniq_id": uniq_id, "qos": 1, "obj_id": None,
-           "def_ent_id": "%s.%s" % (platform, entity_id(uniq_id))}  # fmt: skip
+    None for a field left out; each value as value() announces it. Small: the device payload
+    is made from fields and this, with no config dict of a dozen keys at the publication's
+    peak; its ids are made by value() as they are written (uniq_id: the object id;
+    def_ent_id: (platform, object id)), not held. What it changes goes to problems (a list, or
+    None: not recorded)."""
+    out = {"p": platform, "uniq_id": object_id, "qos": 1, "obj_id": None,
+           "def_ent_id": (platform, object_id)}  # fmt: skip
     # obj_id: ignored since HA 2026.4; def_ent_id replaces it
     if platform != "sensor":
         return out
@@ -123,7 +124,12 @@ def extra(s, object_id, platform, fields, problems):
 
 
 def value(s, key, value):
-    """A field's value as announced: device topics (`./x`) made full."""
+    """A field's or extra()'s value as announced: device topics (`./x`) made full, extra()'s
+    ids made (`<node id>_<object_id>`, `<platform>.<entity id of that>`)."""
+    if key == "uniq_id":  # extra()'s (a field's is never announced): the object id
+        return "%s_%s" % (s[0], value)
+    if key == "def_ent_id":  # extra()'s: (platform, object id)
+        return "%s.%s" % (value[0], entity_id("%s_%s" % (s[0], value[1])))
     if key[-2:] == "_t" and isinstance(value, str) and value[:2] == "./":
         return s[1] + value[2:]  # `<home>/<device id>/`
     return value

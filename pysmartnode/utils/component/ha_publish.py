@@ -103,9 +103,10 @@ def _made(payload, problems):
 
 def _piece(form, name, value, settings):
     # form % (name, value) as JSON, or % value if name is None, as bytes: a piece of the
-    # payload. settings: value is the field name's (a device topic made full), or, if value is
-    # _piece itself, the head's block name (ha_payload.blocks(): made here, not held by
-    # _pieces' frame); else None
+    # payload. settings: value is the field name's or ha_payload.extra()'s, announced as
+    # ha_payload.value() makes it (a device topic made full, the ids), or, if value is _piece
+    # itself, name is the head's block (ha_payload.blocks()): made here, not held by _pieces'
+    # frame; else None
     from json import dumps
 
     if value is _piece:
@@ -163,7 +164,7 @@ def _pieces(settings, found, problems, payload):
             if value is not None:  # else a field left out
                 made += len(piece)
                 yield piece
-                piece = _piece(form, name, value, None)
+                piece = _piece(form, name, value, settings)
                 form = ", %s: %s"
         made += len(piece)
         yield piece
