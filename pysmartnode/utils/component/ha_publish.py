@@ -6,7 +6,7 @@ this code (a running publication holds it).
 from pysmartnode import node
 from pysmartnode.utils.component import ha_payload
 
-# 10 names in this module with __name__ and __file__: its table has 10 slots (an 11th: 12)
+# 9 names in this module with __name__ and __file__: its table has 10 slots (an 11th: 12)
 
 
 async def publication(discovery, reason):
@@ -46,8 +46,10 @@ async def publication(discovery, reason):
                 payloads = type(discovery)()
                 payloads.settings, payloads._removed, payloads._made = settings, removed, _made
                 payloads._size = sum(map(len, _made(payloads, problems)))
-            while problems:
-                _log("error", "%s: %s", *problems.pop(0))
+            while problems:  # the logger "discovery" (made once something is logged)
+                __import__("pysmartnode.logging").logging.getLogger("discovery").error(
+                    "%s: %s", *problems.pop(0)
+                )
             problems = None  # an empty list and its array, not held under the write (64 B)
             if settings[-1]:
                 ok = True
@@ -72,7 +74,9 @@ async def publication(discovery, reason):
     except Exception as e:  # MemoryError making the payload: the states must still go out
         if reason is None:
             raise
-        _log("error", "discovery not published: %s: %s", type(e).__name__, e)
+        __import__("pysmartnode.logging").logging.getLogger("discovery").error(
+            "discovery not published: %s: %s", type(e).__name__, e
+        )
         if isinstance(e, MemoryError):
             discovery._again()  # the heap may have room in a moment: tried again (backoff)
 
@@ -82,13 +86,6 @@ def _providers():
     # node's: 32 B, where a list of one takes 64), held by ha_payload.entities() while it runs
     found = tuple(node.components.values())
     return found if node.status is None else (node.status,) + found
-
-
-def _log(level, msg, *args):
-    # the logger "discovery", made once something is logged
-    from pysmartnode import logging
-
-    getattr(logging.getLogger("discovery"), level)(msg, *args)
 
 
 def _made(payload, problems):
