@@ -58,7 +58,8 @@ def payloads(s, providers, removed, problems):
     What was dropped or changed goes to problems, as (object_id, why).
     """
     found = [(object_id, platform, config(s, object_id, platform, fields, problems))
-             for object_id, platform, fields in ha_payload.entities(s, providers, problems)]  # fmt: skip
+             for object_id, platform, fields in ha_payload.entities(s, providers, problems,
+                                                                    None)]  # fmt: skip
     removed = removed or {}
     head = ha_payload.blocks(s)
     if s[-1]:  # per entity
@@ -111,7 +112,7 @@ async def clear_if_stale(discovery, topic):
     topic = mqtt.topic(topic)
     providers = [] if node.status is None else [node.status]
     providers.extend(node.components.values())
-    for object_id, platform, _ in ha_payload.entities(s, providers, []):
+    for object_id, platform, _ in ha_payload.entities(s, providers, [], None):
         if entity_topic(s, platform, object_id) == topic:
             return
     from pysmartnode import logging
