@@ -35,7 +35,7 @@ class Status:
     Args:
         mqtt: the node's MQTTHandle.
         interval: seconds between periodic reports.
-        link: the platform Link, for the IP address.
+        link: the platform Link, for the IP address (None: no IP).
     """
 
     # Class-level (the class dict has room): an instance dict of 8 names, 8 slots, not 12. The
@@ -45,7 +45,7 @@ class Status:
     name = "status"
     discover = True
 
-    def __init__(self, mqtt, interval, link=None):
+    def __init__(self, mqtt, interval, link):  # no default: a function of 32 B, not 64
         self._mqtt = mqtt
         self._interval = interval
         self._link = link
