@@ -104,7 +104,7 @@ async def status_wakes():
     from pysmartnode.components.machine.status import Status
     from pysmartnode.networking.mqtt import MQTTHandle
 
-    status = Status(MQTTHandle("unit", server="127.0.0.1", port=1), 600)
+    status = Status(MQTTHandle("unit", server="127.0.0.1", port=1), 600, None)
     await asyncio.sleep(0)  # its loop starts waiting out the interval
     asked = []
     for args in ((), ("./status/set", "now", False), ("connect",), ("reconnect",),
