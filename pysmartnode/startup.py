@@ -145,6 +145,12 @@ async def start(demo):
         await _load_components(log, demo, mqtt)
         connecting = mqtt.connect()
     drop("logging.control")  # if the build loaded it again
+    # Packages the running node reaches only by their modules' full names (the status's, the
+    # handle's): each a module, a dict, a table and a __path__ string (192-224 B). A rare import
+    # under one later (the handle's rare methods, a stop) loads it again, small; no class of
+    # theirs is made twice, their modules stay in sys.modules (as registry._forget_packages)
+    drop("components")
+    drop("networking")
     # Awaited by the caller once this frame and this module are gone (~1 KB, main._main): the
     # first connect is the start's peak
     return connecting
