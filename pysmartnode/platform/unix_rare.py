@@ -23,7 +23,9 @@ def _sigmask():
     try:
         import ffi
 
-        mask = ffi.open(None).func("i", "pthread_sigmask", "iPP")
+        # "p", not "P" (both a pointer): ffi reads the types as one-letter strings, and "P" is
+        # no name of the firmware's, so it stayed in the heap's qstr pool for good
+        mask = ffi.open(None).func("i", "pthread_sigmask", "ipp")
     except (ImportError, OSError, AttributeError):
         return None
     return mask if mask(0, bytearray(128), None) == 0 else None
