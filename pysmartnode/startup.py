@@ -146,11 +146,13 @@ async def start(demo):
         connecting = mqtt.connect()
     drop("logging.control")  # if the build loaded it again
     # Packages the running node reaches only by their modules' full names (the status's, the
-    # handle's): each a module, a dict, a table and a __path__ string (192-224 B). A rare import
-    # under one later (the handle's rare methods, a stop) loads it again, small; no class of
-    # theirs is made twice, their modules stay in sys.modules (as registry._forget_packages)
+    # handle's, discovery's): each a module, a dict, a table and a __path__ string (192-320 B).
+    # An import under one later loads it again, small (use_once drops it again at once:
+    # discovery's publications); no class of theirs is made twice, their modules stay in
+    # sys.modules (as registry._forget_packages)
     drop("components")
     drop("networking")
+    drop("utils.component")
     # Awaited by the caller once this frame and this module are gone (~1 KB, main._main): the
     # first connect is the start's peak
     return connecting

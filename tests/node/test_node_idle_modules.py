@@ -29,8 +29,9 @@ NOT_ON_THE_IDLE_PATH = (
 )
 
 # Packages whose modules the running node reaches by their full names: the packages themselves
-# only map names to them (a module, a dict, a table, a __path__ string each: 192-224 B)
-EMPTY_PACKAGES = ("pysmartnode.components", "pysmartnode.networking")
+# only map names to them (a module, a dict, a table, a __path__ string each: 192-320 B);
+# discovery's publications load theirs for a moment
+EMPTY_PACKAGES = ("pysmartnode.components", "pysmartnode.networking", "pysmartnode.utils.component")
 
 STATUS_ENTITIES = ("uptime", "ram_free", "reconnects", "ip", "version", "restart")
 

@@ -208,6 +208,26 @@ check(
 )
 
 
+def use_once_leaves_sys_modules_as_found():
+    # A module loaded for one use goes, and its package with it when that import loaded it
+    # (start-up drops the empty packages; discovery's publications load modules under one)
+    import sys
+
+    from pysmartnode.utils import forget, use_once
+
+    package = "pysmartnode.utils.component"
+    name = package + ".definitions"
+    forget(package)
+    used = use_once(name).SENSOR_TEMPERATURE == "temperature"
+    fresh = package not in sys.modules and name not in sys.modules
+    __import__(package)
+    use_once(name)
+    kept = package in sys.modules and name not in sys.modules
+    return used, fresh, kept
+
+
+check("use_once_as_found", use_once_leaves_sys_modules_as_found() == (True, True, True))
+
 # time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
 check("weekday", ntp.weekday(2024, 3, 31) == 0 and ntp.weekday(2000, 1, 1) == 6)
 check("dst_before", not ntp.eu_summer_time(2024, 3, 31, 0))
