@@ -9,9 +9,9 @@ network: the MQTT client handles outages by itself. The unix port's shell proces
 node deadlocked on a lock of its own, with WATCHDOG_TIMEOUT = 0 too (docs/node.md).
 """
 
-import asyncio
-
-from pysmartnode.platform import every, sleep_ms, ticks_diff, ticks_ms
+# Only what the feed and the check use at every turn is a name of this module (its table: 6
+# slots, not 8); the check runs outside the loop, where an import would allocate
+from pysmartnode.platform import sleep_ms, ticks_diff, ticks_ms
 
 
 class Watchdog:
@@ -27,6 +27,10 @@ class Watchdog:
     """
 
     def __init__(self, timeout, period, reason, check):
+        import asyncio
+
+        from pysmartnode.platform import every
+
         self._timeout_ms = int(timeout * 1000)
         self._fed = ticks_ms()
         self._reason = reason
