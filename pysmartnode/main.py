@@ -26,41 +26,40 @@ def run(argv=None):
             "(PYSMARTNODE_DEBUG=1)."
         )
         return 0
-    if sys.implementation.name != "micropython":  # (no try: its ImportError would stay here)
-        # CPython: SIGTERM before the event loop takes it over (startup._catch_sigterm) ends
-        # the node as Ctrl-C does, not with the default's exit status -15
-        import signal
-
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
     from pysmartnode.config import ConfigError
 
+    # This frame lives as long as the node, on the heap (its locals, its deepest stack and 2
+    # words per nested try: 160 B on the unix port): no name here for the start-up module's
+    # function (it would keep that module after _main dropped it), none used once, no handler
+    # doing more than a call
     try:
-        from pysmartnode.startup import load_settings
-
-        demo = load_settings(argv)
-        # This frame lives as long as the node: a function of the start-up module held here
-        # would keep that module (its dict, its functions) after _main dropped it
-        del load_settings
+        demo = __import__("pysmartnode.startup").startup.load_settings(argv)
     except KeyboardInterrupt:  # stopped before it started: nothing to say offline
         return 0
-    except ConfigError as e:
-        for line in str(e).split("\n"):  # every problem of the file, one line each
-            print("pysmartnode: config error:", line)
+    except ConfigError as e:  # said below, outside the handler (its slots are this frame's)
+        demo = e
+    if isinstance(demo, ConfigError):  # every problem of the file, one line each
+        demo = "pysmartnode: config error: %s" % demo
+        print(demo.replace("\n", "\npysmartnode: config error: "))
         return 2
     stopped = SystemExit(0)  # made now: after a Ctrl-C the heap may be locked
     try:
         asyncio.run(_main(demo))
+        return 0
     except KeyboardInterrupt:
         _leave_if_heap_locked(stopped)
-        try:
-            asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
-        except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
-            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
     except asyncio.CancelledError:
-        pass  # SIGTERM on CPython: _main has stopped the node already
+        return 0  # SIGTERM on CPython: _main has stopped the node already
     except Exception as e:  # the node itself failed: record why, then start again
         _leave_if_heap_locked(stopped)  # a Ctrl-C in the collector surfaced as MemoryError
         _crashed(e)
+        return 0
+    # Ctrl-C. Not a try nested in the handler: each level is slots of this frame, held on the
+    # heap for the node's life
+    try:
+        asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
+    except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
+        print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
     return 0
 
 

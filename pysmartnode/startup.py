@@ -19,6 +19,13 @@ def drop(name):
 def load_settings(argv):
     import gc
 
+    if sys.implementation.name != "micropython":  # (no try: its ImportError would stay here)
+        # CPython: SIGTERM before the event loop takes it over (_catch_sigterm) ends the node
+        # as Ctrl-C does, not with the default's exit status -15
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
     # Collected each 64th of the heap allocated, not only when full: what the node keeps packs
     # at the heap's bottom, not amid the holes start-up leaves (where a 368-752 B table then
     # finds no block). On heaps up to 256 KiB only: it doubles the collections' CPU, and a larger
