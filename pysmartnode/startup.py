@@ -70,6 +70,9 @@ def load_settings(argv):
 
 async def start(demo):
     """Builds the node; returns its first connect (a coroutine or task) for the caller to await."""
+    # Start-up code is not needed again: out of sys.modules before the build, a slot less there
+    # while the components load (this and drop run on; nothing imports it again)
+    drop("startup")
     from pysmartnode import config, logging, node, platform
     from pysmartnode.logging import logger
     from pysmartnode.networking.mqtt import MQTTHandle
