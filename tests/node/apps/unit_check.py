@@ -228,6 +228,7 @@ def use_once_leaves_sys_modules_as_found():
 
 check("use_once_as_found", use_once_leaves_sys_modules_as_found() == (True, True, True))
 
+
 def watcher_feed_without_heap():
     # The watchdog's task calls the shell process's feed() with no try of its own (its frame
     # lives as long as the node): no heap for a moment is a period not written, not an
