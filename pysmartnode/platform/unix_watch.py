@@ -69,9 +69,10 @@ class Watcher:
         try:
             with open(self._path, "w") as out:
                 out.write(str(self._count))
-        except (OSError, MemoryError):
-            # the shell then sees no change: a watchdog that cannot be fed resets. No heap for
-            # a moment: the next period writes again
+        except OSError:
+            return False  # the shell then sees no change: a watchdog that cannot be fed resets
+        except MemoryError:  # no heap for a moment: the next period writes again. (Not in one
+            # `except (A, B)`: that tuple is made when the exception is matched, with no heap)
             return False
         return True
 
