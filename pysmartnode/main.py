@@ -26,41 +26,40 @@ def run(argv=None):
             "(PYSMARTNODE_DEBUG=1)."
         )
         return 0
-    if sys.implementation.name != "micropython":  # (no try: its ImportError would stay here)
-        # CPython: SIGTERM before the event loop takes it over (startup._catch_sigterm) ends
-        # the node as Ctrl-C does, not with the default's exit status -15
-        import signal
-
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
     from pysmartnode.config import ConfigError
 
+    # This frame lives as long as the node, on the heap (its locals, its deepest stack and 2
+    # words per nested try: 160 B on the unix port): no name here for the start-up module's
+    # function (it would keep that module after _main dropped it), none used once, no handler
+    # doing more than a call
     try:
-        from pysmartnode.startup import load_settings
-
-        demo = load_settings(argv)
-        # This frame lives as long as the node: a function of the start-up module held here
-        # would keep that module (its dict, its functions) after _main dropped it
-        del load_settings
+        demo = __import__("pysmartnode.startup").startup.load_settings(argv)
     except KeyboardInterrupt:  # stopped before it started: nothing to say offline
         return 0
-    except ConfigError as e:
-        for line in str(e).split("\n"):  # every problem of the file, one line each
-            print("pysmartnode: config error:", line)
+    except ConfigError as e:  # said below, outside the handler (its slots are this frame's)
+        demo = e
+    if isinstance(demo, ConfigError):  # every problem of the file, one line each
+        demo = "pysmartnode: config error: %s" % demo
+        print(demo.replace("\n", "\npysmartnode: config error: "))
         return 2
     stopped = SystemExit(0)  # made now: after a Ctrl-C the heap may be locked
     try:
         asyncio.run(_main(demo))
+        return 0
     except KeyboardInterrupt:
         _leave_if_heap_locked(stopped)
-        try:
-            asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
-        except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
-            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
     except asyncio.CancelledError:
-        pass  # SIGTERM on CPython: _main has stopped the node already
+        return 0  # SIGTERM on CPython: _main has stopped the node already
     except Exception as e:  # the node itself failed: record why, then start again
         _leave_if_heap_locked(stopped)  # a Ctrl-C in the collector surfaced as MemoryError
         _crashed(e)
+        return 0
+    # Ctrl-C. Not a try nested in the handler: each level is slots of this frame, held on the
+    # heap for the node's life
+    try:
+        asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
+    except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
+        print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
     return 0
 
 
@@ -94,16 +93,14 @@ def _crashed(e):
 
 
 async def _main(demo):
+    # This coroutine's frame lives as long as the node (its locals, deepest stack and 2 words
+    # per nested try): no name for the start-up module's function or its result, and the stop
+    # says its own failure (_stop), so no try nested here
     try:
-        from pysmartnode.startup import drop, start
-
-        # Start-up code is not needed again: out of sys.modules before the build, a slot less
-        # there while the components load (start and drop run on; nothing imports it again)
-        drop("startup")
-        connect = await start(demo)
-        del start, drop  # the last of the start-up module: gone before the first connect
-        await connect
-        del connect
+        # start() drops the start-up module from sys.modules as it begins, and hands back the
+        # first connect, awaited once its frame and that module are gone (~1 KB): the start's
+        # peak
+        await (await __import__("pysmartnode.startup").startup.start(demo))
         # The tasks the components started at the build end when they will: short ones soon
         # after the start, so look often at first (1, 2, 4... s), then hourly
         delay = 1
@@ -112,10 +109,7 @@ async def _main(demo):
             _prune()
             delay = min(delay * 2, 3600)
     finally:  # a stop that fails must not hide why the node stops (MicroPython chains none)
-        try:
-            await _stop()
-        except Exception as e:
-            print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
+        await _stop()
 
 
 def _prune():
@@ -136,42 +130,47 @@ def _prune():
 
 
 async def _stop():
-    import gc
+    # Says its own failure, for both callers (run's Ctrl-C, _main's end): a half-done stop is
+    # still a stop, and the will covers `offline`
+    try:
+        import gc
 
-    from pysmartnode import node
-    from pysmartnode.logging import logger
+        from pysmartnode import node
+        from pysmartnode.logging import logger
 
-    # No collection by threshold (startup.load_settings) from here on: the unix port's collector
-    # signals every other thread to scan its stack, and the watchdog's thread, ending now, then
-    # crashed the process now and then (SIGSEGV on Ctrl-C)
-    if hasattr(gc, "threshold"):
-        gc.threshold(-1)
-    # The components' tasks first, while node.mqtt is still there for them: a task woken
-    # during the stop must not find it gone (MicroPython resumes them in run()'s stop)
-    tasks = node.parts.pop("tasks", ())
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.sleep(0)  # each cancelled task ends here
-    for name in ("watchdog", "wifi_led"):
-        if name in node.parts:
-            node.parts.pop(name).stop()
-    for name in list(node.components):
-        try:
-            node.components.pop(name).stop()
-        except Exception as e:  # one component's stop must not keep the node running
-            print("pysmartnode: stopping %s: %s" % (name, e))
-    node.discovery = None
-    if node.status is not None:
-        node.status.stop()
-        node.status = None
-    if node.mqtt is not None:
-        mqtt, node.mqtt = node.mqtt, None
-        logger.getLogger("node").info("stopping")
-        await logger.flush(1)
-        logger.stop()
-        await mqtt.stop()
-    if "broker" in node.parts:
-        from pysmartnode.demo import stop_broker
+        # No collection by threshold (startup.load_settings) from here on: the unix port's
+        # collector signals every other thread to scan its stack, and the watchdog's thread,
+        # ending now, then crashed the process now and then (SIGSEGV on Ctrl-C)
+        if hasattr(gc, "threshold"):
+            gc.threshold(-1)
+        # The components' tasks first, while node.mqtt is still there for them: a task woken
+        # during the stop must not find it gone (MicroPython resumes them in run()'s stop)
+        tasks = node.parts.pop("tasks", ())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.sleep(0)  # each cancelled task ends here
+        for name in ("watchdog", "wifi_led"):
+            if name in node.parts:
+                node.parts.pop(name).stop()
+        for name in list(node.components):
+            try:
+                node.components.pop(name).stop()
+            except Exception as e:  # one component's stop must not keep the node running
+                print("pysmartnode: stopping %s: %s" % (name, e))
+        node.discovery = None
+        if node.status is not None:
+            node.status.stop()
+            node.status = None
+        if node.mqtt is not None:
+            mqtt, node.mqtt = node.mqtt, None
+            logger.getLogger("node").info("stopping")
+            await logger.flush(1)
+            logger.stop()
+            await mqtt.stop()
+        if "broker" in node.parts:
+            from pysmartnode.demo import stop_broker
 
-        await stop_broker(node.parts.pop("broker"))
+            await stop_broker(node.parts.pop("broker"))
+    except Exception as e:
+        print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)

@@ -27,11 +27,11 @@ _taps = ()  # callbacks tap(level, name, text) for every message that is not loc
 
 
 class Logger:
-    """A named logger; get one with getLogger(name)."""
+    """A named logger (`name`); get one with getLogger(name)."""
 
-    def __init__(self, name):
-        self.name = name
-        self.level = 0  # 0: follow the node's level
+    # No __init__ (a function held for good): getLogger names the logger, and its own level is
+    # this default until setLevel gives it one
+    level = 0  # 0: follow the node's level
 
     def __getattr__(self, attr):
         # setLevel and isEnabledFor, seldom called: functions of control.py, loaded for the call
@@ -77,7 +77,8 @@ def getLogger(name="node"):
     """The logger called name (one per component, named by its config key)."""
     logger = _loggers.get(name)
     if logger is None:
-        logger = _loggers[name] = Logger(name)
+        logger = _loggers[name] = Logger()
+        logger.name = name
     return logger
 
 
