@@ -63,8 +63,8 @@ def _step():
         len(q),
         len(c._outq) if c else 0,
         len(c._inflight) if c else 0,
-        d.ready() if d else "-",  # discovery's code leaves sys.modules at once: its gate
-        d.publications if d else "-",
+        d.ready() if d is not None else "-",  # discovery.py leaves sys.modules at once: its gate
+        d.publications if d is not None else "-",
         node.status.reports if node.status else "-",
     )
 

@@ -38,12 +38,6 @@ def _begin(argv):
             "(PYSMARTNODE_DEBUG=1)."
         )
         return 0
-    if sys.implementation.name != "micropython":  # (no try: its ImportError would stay here)
-        # CPython: SIGTERM before the event loop takes it over (startup._catch_sigterm) ends
-        # the node as Ctrl-C does, not with the default's exit status -15
-        import signal
-
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
     from pysmartnode.config import ConfigError
 
     try:
@@ -109,16 +103,14 @@ def _ended(stopped, crashed):
 
 
 async def _main(demo):
+    # This coroutine's frame lives as long as the node (its locals, deepest stack and 3 words
+    # per nested try): no name for the start-up module's function or its result, no `finally`
+    # (the handler below is one), and the stop says its own failure (_stop)
     try:
-        from pysmartnode.startup import drop, start
-
-        # Start-up code is not needed again: out of sys.modules before the build, a slot less
-        # there while the components load (start and drop run on; nothing imports it again)
-        drop("startup")
-        # One local for all (this frame is kept for good): the first connect, then the delay
-        demo = await start(demo)
-        del start, drop  # the last of the start-up module: gone before the first connect
-        await demo
+        # start() drops the start-up module from sys.modules as it begins, and hands back the
+        # first connect, awaited once its frame and that module are gone (~1 KB): the start's
+        # peak
+        await (await __import__("pysmartnode.startup").startup.start(demo))
         # The tasks the components started at the build end when they will: short ones soon
         # after the start, so look often at first (1, 2, 4... s), then hourly
         demo = 1
@@ -126,11 +118,9 @@ async def _main(demo):
             await asyncio.sleep(demo)
             _prune()
             demo = min(demo * 2, 3600)
-    except BaseException as e:  # no `finally`: 3 words less of this frame, kept for good
+    except BaseException as e:  # the node stops: a Ctrl-C, SIGTERM on CPython, or a failure
         if isinstance(e, Exception):  # the node itself failed: kept for run() (_serve)
-            from pysmartnode import node
-
-            node.parts["crash"] = e
+            __import__("pysmartnode.node").node.parts["crash"] = e
         await _stop()  # a stop that fails says so, and must not hide why the node stops
         raise
 
@@ -153,17 +143,17 @@ def _prune():
 
 
 async def _stop():
-    # Never raises: a half-done stop is still a stop (the will covers `offline`), and a stop
-    # that fails must not hide why the node stops (MicroPython chains no exceptions)
+    # Says its own failure, for both callers (run's Ctrl-C, _main's end): a half-done stop is
+    # still a stop, and the will covers `offline`
     try:
         import gc
 
         from pysmartnode import node
         from pysmartnode.logging import logger
 
-        # No collection by threshold (startup.load_settings) from here on: the unix port's collector
-        # signals every other thread to scan its stack, and the watchdog's thread, ending now, then
-        # crashed the process now and then (SIGSEGV on Ctrl-C)
+        # No collection by threshold (startup.load_settings) from here on: the unix port's
+        # collector signals every other thread to scan its stack, and the watchdog's thread,
+        # ending now, then crashed the process now and then (SIGSEGV on Ctrl-C)
         if hasattr(gc, "threshold"):
             gc.threshold(-1)
         # The components' tasks first, while node.mqtt is still there for them: a task woken

@@ -19,6 +19,13 @@ def drop(name):
 def load_settings(argv):
     import gc
 
+    if sys.implementation.name != "micropython":  # (no try: its ImportError would stay here)
+        # CPython: SIGTERM before the event loop takes it over (_catch_sigterm) ends the node
+        # as Ctrl-C does, not with the default's exit status -15
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
     # Collected each 64th of the heap allocated, not only when full: what the node keeps packs
     # at the heap's bottom, not amid the holes start-up leaves (where a 368-752 B table then
     # finds no block). On heaps up to 256 KiB only: it doubles the collections' CPU, and a larger
@@ -63,6 +70,9 @@ def load_settings(argv):
 
 async def start(demo):
     """Builds the node; returns its first connect (a coroutine or task) for the caller to await."""
+    # Start-up code is not needed again: out of sys.modules before the build, a slot less there
+    # while the components load (this and drop run on; nothing imports it again)
+    drop("startup")
     from pysmartnode import config, logging, node, platform
     from pysmartnode.logging import logger
     from pysmartnode.networking.mqtt import MQTTHandle
@@ -145,6 +155,14 @@ async def start(demo):
         await _load_components(log, demo, mqtt)
         connecting = mqtt.connect()
     drop("logging.control")  # if the build loaded it again
+    # Packages the running node reaches only by their modules' full names (the status's, the
+    # handle's, discovery's): each a module, a dict, a table and a __path__ string (192-320 B).
+    # An import under one later loads it again, small (use_once drops it again at once:
+    # discovery's publications); no class of theirs is made twice, their modules stay in
+    # sys.modules (as registry._forget_packages)
+    drop("components")
+    drop("networking")
+    drop("utils.component")
     # Awaited by the caller once this frame and this module are gone (~1 KB, main._main): the
     # first connect is the start's peak
     return connecting

@@ -30,23 +30,33 @@ class MQTTClient:
     # One class, not four: the client is written in layers, each a class in a module of its own
     # (wire.py: the bytes of a connection; link.py: its upkeep; session.py: what MQTT keeps),
     # whose names are copied in here below, and the layer classes dropped. A class takes 160
-    # bytes (64-bit) and its own table's spare slots: one table for all, 47 slots (up to 47
-    # names, each class's __module__ and __qualname__ once: 48 grow it to 59, 192 bytes more).
-    # So a method with one caller is written out there, and options are items of _opts (see
-    # options.py), not class defaults. The layers define no name twice (tests check it)
-    DEBUG = False
-    queue = up = down = None  # the event interface (queue_len > 0): set on the instance then
+    # bytes (64-bit) and its own table's spare slots: one table for all, 37 slots (up to 37
+    # names, each class's __module__ and __qualname__ once: 38 grow it to 47, 160 bytes more).
+    # So a method with one caller is written out there, options are items of _opts (see
+    # options.py), and there are no class defaults (__getattr__ has them). The layers define
+    # no name twice (tests check it)
 
     def __init__(self, cfg):
         _rare("options").init(self, cfg)
 
     def __getattr__(self, name):
+        # The defaults of what an instance holds only once set, not names of the class's table:
+        # the event interface (queue_len > 0: queue, up, down), a large packet being read, the
+        # writers and the publishers waiting for their turn (wire.py, session.py); DEBUG (set
+        # MQTTClient.DEBUG = True to print more). No allocation here: the reader asks for each
+        # packet, with the heap full too
+        if name in ("queue", "up", "down", "_large", "_lockq", "_slotq"):
+            return None
+        if name == "DEBUG":
+            return False
         # connect(), disconnect(), close(), broker_up() and the connect-time code are conn.py's,
-        # unsubscribe() subs.py's, loaded for the call and dropped: a connected client keeps none
+        # subscribe() and unsubscribe() subs.py's, loaded for the call and dropped: a connected
+        # client keeps none
         if name[:2] != "__":
-            f = getattr(_rare("subs" if name == "unsubscribe" else "conn"), name, None)
+            f = "subs" if name in ("subscribe", "unsubscribe") else "conn"
+            f = getattr(_rare(f), name, None)
             if f is not None:
-                return lambda *a, **k: f(self, *a, **k)
+                return _bound(f, self)
         raise AttributeError(name)
 
     def publish(self, topic, msg, retain=False, qos=0):  # hands back a coroutine: one frame less
@@ -75,10 +85,17 @@ class MQTTClient:
         if self._connected == 2 and not self._outq:  # up
             if qos == 0:
                 return self._publish0(t, m, retain)
-            return self._emit(self._record(t, m, qos, retain), True)
+            rec = self._record(t, m, qos, retain)
+            if hasattr(m, "decode") or len(self._inflight) >= self._opts[16]:  # max_inflight
+                return self._emit(rec, True)
+            # A chunked payload (Home Assistant discovery's, at a node's first connect: its
+            # heap peak): _write writes it and awaits the PUBACK itself, no _emit frame under
+            # the write while the pieces are made
+            self._next_pid(rec)
+            return self._write(rec[7], rec)  # the record's header (session.py)
         rec = self._record(t, m, qos, retain)
         self._enqueue(rec)
-        return self._await_record(rec)
+        return self._emit(rec, None)
 
     async def _publish0(self, t, m, retain):
         try:
@@ -87,18 +104,7 @@ class MQTTClient:
         except OSError:  # the link died under us: the message waits for the next one
             rec = self._record(t, m, 0, retain)
             self._enqueue(rec)
-            return await self._await_record(rec)
-
-    def subscribe(self, topic, qos=0, cb=None):  # a coroutine of subs.py: one frame less
-        """Subscribe and wait for the SUBACK; return the granted QoS.
-
-        cb(topic, msg, retained), sync or async, receives the messages matching this filter in
-        addition to subs_cb. Raises ValueError for an invalid filter (or one over
-        max_packet_size) or a filter that already has another callback, MQTTSubscribeError if
-        the broker refuses it, or closed the link after each of max_repubs + 1 SUBSCRIBEs of it.
-        The same filter and QoS again on the same connection (mqtt_as applications re-subscribe
-        in connect_coro) sends no new SUBSCRIBE, so retained messages are not delivered twice."""
-        return _rare("subs").subscribe(self, topic, qos, cb)
+            return await self._emit(rec, None)
 
     def isconnected(self):
         return self._connected > 0  # True while restoring a session too
@@ -132,6 +138,12 @@ del _merge, session.Session, link.Link, wire.Wire  # the layers live on in MQTTC
 # works: __getattr__ below)
 del link, session, wire
 globals().pop("mpsock", None)  # MicroPython's (wire.py imported it)
+
+
+def _bound(f, c):
+    # A function of conn.py or subs.py as a method of client c (made here: closed over in
+    # __getattr__, its arguments were cells made at every call of it, a default's too)
+    return lambda *a, **k: f(c, *a, **k)
 
 
 def _rare(module):

@@ -12,7 +12,7 @@ from .codec import CPYTHON, const, ticks_diff, ticks_ms
 from .wire import wake
 
 _RESOLVE_AFTER = const(3)  # failed attempts before the broker's name is looked up again
-_REC_TOPIC = const(0)  # a message record's (session.py): its topic
+_REC_HDR = const(7)  # a message record's (session.py): its header, which holds the topic
 _REC_SENT = const(9)  # ticks of its last send on this connection, 0: not sent on it
 _REC_REPUBS = const(10)  # its re-sends on this connection for want of a PUBACK
 _REC_DEATHS = const(11)  # connections that died while it was sent and unacknowledged
@@ -46,11 +46,15 @@ class Link:  # a layer of MQTTClient, merged into it (__init__.py)
                     rec[_REC_DEATHS] += 1
                     if rec[_REC_DEATHS] > self._opts[11]:  # max_repubs
                         del self._inflight[pid]
+                        from .codec import decode_length
                         from .errors import MQTTError  # on the first error: idle, none
 
+                        hdr = rec[_REC_HDR]  # the topic: after the remaining length, its size
+                        pos = decode_length(hdr, 1)[1]
+                        topic = bytes(hdr[pos + 2 : pos + 2 + (hdr[pos] << 8 | hdr[pos + 1])])
                         msg = "QoS 1 message to %s not acknowledged: the link died after each of"
                         msg += " its %d sends (too big for the broker, or a topic it rejects?)"
-                        self._done(rec, MQTTError(msg % (rec[_REC_TOPIC], rec[_REC_DEATHS])))
+                        self._done(rec, MQTTError(msg % (topic, rec[_REC_DEATHS])))
             # A subscription ([qos, callback, state, deaths], subs.py) whose SUBSCRIBE was
             # pending on it (state True) counts a death too; past max_repubs it is dropped (a
             # subscribe() waiting for it raises when it wakes)

@@ -11,9 +11,9 @@ from . import codec
 from .codec import const
 from .wire import park, waitq, wake
 
-# Indices of a message record (link.py's _fault and _watch read _TOPIC, _SENT, _REPUBS and
+# Indices of a message record (link.py's _fault and _watch read _HDR, _SENT, _REPUBS and
 # _DEATHS too, as _REC_...)
-_TOPIC = const(0)
+_TOPIC = const(0)  # bytes; None once in flight (the header holds it)
 _MSG = const(1)
 _QOS = const(2)
 _RETAIN = const(3)
@@ -29,9 +29,9 @@ del const  # MicroPython compiles the constants in: the name is needed no longer
 
 
 class Session:  # a layer of MQTTClient, merged into it (__init__.py)
-    # QoS 1 records waiting for a slot in flight, first first: a list made at the first wait
-    # (rare: max_inflight messages unacknowledged), None till then (an empty list is 64 bytes)
-    _slotq = None
+    # self._slotq: QoS 1 records waiting for a slot in flight, first first: a list made at the
+    # first wait (rare: max_inflight messages unacknowledged), None till then (an empty list is
+    # 64 bytes; MQTTClient.__getattr__'s default)
 
     def _notify(self, up):
         """Called by the link after every connect (True) and every fault (False)."""
@@ -76,12 +76,30 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             self._fault("re-send", e)
         self._tasks.discard(asyncio.current_task())  # see _spawn
 
-    def _next_pid(self):  # max_inflight keeps ids free, so this always ends
+    def _next_pid(self, rec):  # max_inflight keeps ids free, so this always ends
+        """A free packet id (rec None: a SUBSCRIBE's, subs.py). A record about to be sent
+        (rec): its header made, and a QoS 1 one's id taken and its place in flight. Here, not
+        in _emit: the header's call took the deepest stack of _emit's frame (64-bit: 192 B ->
+        160, a frame under a chunked payload's write)"""
+        if rec is not None and not rec[_QOS]:
+            rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN], 0, 0)
+            return 0
         pid = self._pid
         while True:
             pid = pid % 65535 + 1
             if pid not in self._inflight and pid not in self._waiters:
                 self._pid = pid
+                if rec is not None:
+                    rec[_PID] = pid
+                    rec[_HDR] = codec.publish_header(
+                        rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid, 0
+                    )
+                    # In flight it is never queued again (its re-sends are the header's): the
+                    # header holds the topic, the record no copy of its own (64-bit: 64 B less
+                    # for each message awaiting its PUBACK; link.py's _fault reads it there)
+                    rec[_TOPIC] = None
+                    self._inflight[pid] = rec
+                    rec[_SENT] = codec.ticks_ms()
                 return pid
 
     def _record(self, topic, msg, qos, retain):
@@ -95,9 +113,13 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             wake(self._slotq.pop(0)[_EVENT])  # a slot is free: its first waiter goes
 
     async def _emit(self, rec, wait):  # no default: a function object of 32 bytes, not 64
-        """Send a record (link up); QoS 1 stays in flight until PUBACK; wait: await the result."""
-        qos = rec[_QOS]
-        if qos:
+        """Send a record (link up) and, wait True, await its result; wait False: send it only
+        (_flush); None: await the result only (queued: it is sent by a flush). QoS 1 stays in
+        flight until PUBACK. The result: True, False (dropped), or the exception it raises."""
+        # Its frame lies under a chunked payload's write (discovery's, at the first connect):
+        # no locals but the arguments, the header made by _next_pid; the wait for the result
+        # written in, not a coroutine of its own (a frame less under every wait for a PUBACK)
+        if wait is not None and rec[_QOS]:
             while (
                 len(self._inflight) >= self._opts[16]
             ):  # max_inflight; outages too: re-sends count
@@ -112,28 +134,29 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
                     elif self._slotq:
                         wake(self._slotq.pop(0)[_EVENT])  # pass on the slot handed to us
                     raise
-        if rec[_RESULT] is None:  # else close() ended it while it waited for a slot
-            if qos:
-                pid = self._next_pid()
-                rec[_PID] = pid
-                rec[_HDR] = codec.publish_header(
-                    rec[_TOPIC], len(rec[_MSG]), 1, rec[_RETAIN], pid, 0
-                )
-                self._inflight[pid] = rec
-                rec[_SENT] = codec.ticks_ms()
-            else:
-                rec[_HDR] = codec.publish_header(rec[_TOPIC], len(rec[_MSG]), 0, rec[_RETAIN], 0, 0)
+        if wait is not None and rec[_RESULT] is None:  # else close() ended it meanwhile
+            self._next_pid(rec)
             try:
                 await self._send(rec[_HDR], rec[_MSG])
-                if not qos:
+                if not rec[_QOS]:
                     self._done(rec, True)
                 elif rec[_SENT]:
                     rec[_SENT] = self._tx_at  # _send's clock reading once the packet was written
             except OSError:  # QoS 1 is re-sent from _inflight after the reconnect
-                if not qos:
+                if not rec[_QOS]:
                     self._outq.insert(0, rec)  # not sent: first in line for the next link
-        if wait:
-            return await self._await_record(rec)
+        if wait is False:
+            return None
+        try:
+            while rec[_RESULT] is None:  # set without a result: a slot for _emit, not for us
+                await park(rec[_EVENT])
+        except asyncio.CancelledError:
+            if rec in self._outq:
+                self._outq.remove(rec)  # never sent: forget it; in flight: it still goes
+            raise
+        if isinstance(rec[_RESULT], Exception):
+            raise rec[_RESULT]
+        return rec[_RESULT]
 
     def _enqueue(self, rec):
         q = self._outq
@@ -164,19 +187,6 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
                 self._outq.insert(0, rec)
             self._fault("flush", e)
         self._tasks.discard(asyncio.current_task())  # see _spawn
-
-    async def _await_record(self, rec):
-        try:
-            while rec[_RESULT] is None:  # set without a result: a slot for _emit, not for us
-                await park(rec[_EVENT])
-        except asyncio.CancelledError:
-            if rec in self._outq:
-                self._outq.remove(rec)  # never sent: forget it; in flight: it still goes
-            raise
-        result = rec[_RESULT]
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     def _call(self, cb, *args):
         try:

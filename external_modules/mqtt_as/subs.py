@@ -1,6 +1,6 @@
 """Subscriptions: subscribe, unsubscribe, renew them on each connection, and drop one whose
 SUBSCRIBE the broker answers by closing the link. Functions of the client `c`, reached as
-conn.py's are (MQTTClient.subscribe and __getattr__, conn._open): frozen, imported for each
+conn.py's are (MQTTClient.__getattr__, conn._open): frozen, imported for each
 use and dropped, so a connected client keeps none of them; the deaths a fault counts are
 Link._fault's.
 
@@ -19,7 +19,15 @@ table (no import of a name, no constant in it: subscription indices are literals
 # A subscription's indices: 0 qos, 1 callback, 2 state (True, granted code, None), 3 deaths
 
 
-async def subscribe(c, topic, qos, cb):  # MQTTClient.subscribe
+async def subscribe(c, topic, qos=0, cb=None):  # MQTTClient.subscribe (__getattr__)
+    """Subscribe and wait for the SUBACK; return the granted QoS.
+
+    cb(topic, msg, retained), sync or async, receives the messages matching this filter in
+    addition to subs_cb. Raises ValueError for an invalid filter (or one over
+    max_packet_size) or a filter that already has another callback, MQTTSubscribeError if
+    the broker refuses it, or closed the link after each of max_repubs + 1 SUBSCRIBEs of it.
+    The same filter and QoS again on the same connection (mqtt_as applications re-subscribe
+    in connect_coro) sends no new SUBSCRIBE, so retained messages are not delivered twice."""
     f = check_filter(topic, c._opts[14], "SUBSCRIBE")  # max_packet_size
     if qos not in (0, 1):
         raise ValueError("qos must be 0 or 1, got %r" % (qos,))
@@ -135,7 +143,7 @@ def _open(c, topics, subs):
     # The waiter [what it parks on (wire.park), the ack's codes, ticks when sent, pid, packet]
     from .wire import waitq
 
-    w = [waitq(), None, None, c._next_pid(), None]
+    w = [waitq(), None, None, c._next_pid(None), None]
     c._waiters[w[3]] = w
     for sub in subs or ():
         sub[2] = True  # pending

@@ -28,6 +28,10 @@ _SIZE = const(1)
 _GOT = const(2)
 _BODY = const(3)
 _HEAD = const(4)
+_REC_MSG = const(1)  # a message record's (session.py): its payload
+_REC_RESULT = const(5)  # its result (True, False, or the exception publish() raises)
+_REC_EVENT = const(4)  # what its publisher parks on
+_REC_SENT = const(9)  # ticks of its last send on this connection, 0: not sent on it
 del const  # MicroPython compiles the constants in: the name is needed no longer
 
 if CPYTHON:  # await park(q) until wake(q): asyncio.Event, or MicroPython's TaskQueue alone
@@ -37,14 +41,12 @@ else:
 
 
 class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
-    # A large packet while it is filled or skipped: [first byte, size, bytes got, body or None
-    # (skipping one too big to keep), head (skipping: the first bytes, topic and packet id)]. One
-    # name, a class attribute till the first one comes (the instance's and the class's tables
+    # self._large: a large packet while it is filled or skipped: [first byte, size, bytes got,
+    # body or None (skipping one too big to keep), head (skipping: the first bytes, topic and
+    # packet id)]. self._lockq: the writers waiting for their turn (what each parks on), first
+    # first: a list made at the first writer that has to wait (an empty list is 64 bytes). Both
+    # None till then: MQTTClient.__getattr__'s default (the instance's and the class's tables
     # have no room to spare: see options.py and __init__.py)
-    _large = None
-    # The writers waiting for their turn (what each parks on), first first: a list made at the
-    # first writer that has to wait, None till then (an empty list is 64 bytes)
-    _lockq = None
 
     # ----------------------------------------------------------------- reading
 
@@ -192,7 +194,12 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
     async def _write(self, data, payload):  # payload: None, or one (no default: 32 bytes)
         """Write one packet whole; raise OSError (after recording the fault) if the link fails.
         No progress for response_time is a dead link (the watchdog faults it, waking this); a
-        caller cancelled half-way through a packet takes the link down with it. No `finally`."""
+        caller cancelled half-way through a packet takes the link down with it. No `finally`.
+        payload may be a QoS 1 record in flight (publish() of a chunked payload): its payload
+        is written, then its result awaited and returned (a dead link: it stays in flight)."""
+        rec = None
+        if payload.__class__ is list:  # a QoS 1 record in flight (publish(), chunked payload)
+            rec, payload = payload, payload[_REC_MSG]
         join = _SMALL if CPYTHON else _JOIN
         if payload is not None and len(payload) <= join and hasattr(payload, "decode"):
             data = data + payload  # one write, one TCP segment
@@ -214,40 +221,61 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             if payload is not None:
                 if hasattr(payload, "decode") and (CPYTHON or len(payload) <= _SMALL):
                     writer.write(payload)  # bytes, not chunked: the stream takes it all
-                else:  # in pieces, a drain before each (progress): bytes in slices, a chunked
-                    # payload as made, cut or padded with spaces to len(). Here, not in a
-                    # coroutine of its own: its frame (224 B, 64-bit) was one more under
-                    # discovery's publication, the idle node's heap peak at the first connect
-                    join = left = len(payload)  # join: the payload's length from here on
-                    it = None if hasattr(payload, "decode") else iter(payload)
-                    made = 0
+                else:  # in pieces, each written and drained before the next is made
+                    # (progress): bytes in slices, a chunked payload as made, cut or padded with
+                    # spaces to len(). Here, not in a coroutine of its own: its frame (224 B,
+                    # 64-bit) was one more under discovery's publication, the idle node's heap
+                    # peak at the first connect. Few locals (payload: the bytes, or the
+                    # iterator of the pieces), a shallow stack: 64-bit, 256 B (224 without
+                    # the record, for which _emit's 160 B frame is not under this one)
+                    join = len(payload)  # the header's size
+                    if not hasattr(payload, "decode"):
+                        payload = iter(payload)
+                    data = 0  # the header is out: from here on the bytes made (not None: unsent)
                     while True:
-                        if it is not None:
-                            piece = next(it, None)
-                        elif made < join:  # bytes: no generator of slices (a closure's cell)
-                            piece = memoryview(payload)[made : made + _SLICE]
+                        if not hasattr(payload, "decode"):
+                            piece = next(payload, None)
+                        elif data < join:  # bytes: no generator of slices (a closure's cell)
+                            piece = memoryview(payload)[data : data + _SLICE]
                         else:
                             piece = None
                         if piece is None:
                             break
-                        made += len(piece)
-                        await writer.drain()
+                        data += len(piece)
+                        if data > join:  # past the header's size: cut to it (logged below)
+                            piece = piece[: max(0, len(piece) - data + join)]
+                        # The piece at the stack's third word, which the yield below takes
+                        # again: no stale copy deeper in the frame holds it while the stream
+                        # drains and the next piece is made. MicroPython, the stream has taken
+                        # all: a yield without drain()'s generator (128 B, 64-bit) on the heap
+                        writer.write(piece)
+                        piece = None
+                        await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
                         self._tx_at = ticks_ms()
-                        writer.write(piece if len(piece) <= left else piece[:left])  # header's size
-                        left -= min(len(piece), left)
-                    piece = it = None
-                    if left:  # pieces short of len(): padded
-                        writer.write(b" " * left)
-                    if made != join:
-                        made = "chunked payload of %d bytes, not len() %d" % (made, join)
-                        self._log("error", made)
+                    payload = None
+                    if data < join:  # pieces short of len(): padded
+                        writer.write(b" " * (join - data))
+                    if data != join:
+                        data = "chunked payload of %d bytes, not len() %d" % (data, join)
+                        self._log("error", data)
             data = None  # the whole packet is issued
             # MicroPython, all taken: a yield, as drain() would, without its generator on the heap
             await (writer.drain() if CPYTHON or writer.out_buf else asyncio.sleep_ms(0))
             self._last_tx = self._tx_at = ticks_ms()
         except BaseException as e:  # CancelledError too
-            raise self._sent(e, writer, data) from None  # data None: all issued
-        self._sent(None, writer, None)
+            e = self._sent(e, writer, data)  # data None: all issued
+            if rec is None or not isinstance(e, OSError):
+                raise e from None
+        else:
+            self._sent(None, writer, None)
+            if rec is not None and rec[_REC_SENT]:
+                rec[_REC_SENT] = self._tx_at  # once it was written
+        if rec is not None:
+            while rec[_REC_RESULT] is None:
+                await park(rec[_REC_EVENT])
+            if isinstance(rec[_REC_RESULT], Exception):
+                raise rec[_REC_RESULT]
+            return rec[_REC_RESULT]
 
     if CPYTHON:  # _send(data, payload or None): await it to write a packet whole
         _send = _write

@@ -109,10 +109,14 @@ class MQTTHandle(Subscriptions):
         return self._client.isconnected()
 
     async def _announce(self, reason, delay):
-        # Its frame is allocated at every connect, in one block, where the heap is tightest
-        # (at the idle node's edge its 256 B failed first): few locals, no `for` (an iterator's
-        # 4 words held by the frame), the random delay (s) made by the caller. A task of its
-        # own (_callback), which fails as the client's guard of a callback's coroutine would
+        # Its frame is allocated at every connect, in one block, and lies under the connect
+        # hooks (at the first connect, discovery's publication: the node's heap peak): few
+        # locals (delay is the hooks' results too), no `for` (an iterator's 4 words held by the
+        # frame), two levels of try at most (each 3 words; `except ... as e` is one more), a
+        # shallow stack, the random delay (s) made by the caller. A task of its own
+        # (_callback), which fails as the client's guard of a callback's coroutine would.
+        # 64-bit: 192 B, not 256
+        i = 0  # the next hook; -1: none (stopping, or the sync or `online` failed)
         try:
             if delay:
                 await asyncio.sleep(delay)
@@ -127,24 +131,26 @@ class MQTTHandle(Subscriptions):
                     self._synced = True
                     if self._todo:  # cut short (the client closed): the worker takes the rest
                         self._changed(self._todo[0])
-            if not self._stopping:  # else `offline` is out or on its way: no `online` after it
-                await self.publish(self.availability_topic, "online", retain=True, qos=1)
-                i = 0
-                while i < len(self._hooks):
-                    i += 1
-                    try:
-                        result = self._hooks[i - 1](reason)
-                        if result is not None and hasattr(result, "send"):
-                            await result
-                    except Exception as e:
-                        self._log.error("connect hook raised %s: %s", type(e).__name__, e)
+            if self._stopping:  # `offline` is out or on its way: no `online` nor hook after it
+                i = -1
+            else:  # positional: keywords take 2 words each of the frame's stack
+                await self.publish(self.availability_topic, "online", True, 1)
         except Exception as e:
+            i = -1
             self._client._callback_failed(e)  # logged, counted (stats' callback_errors)
+        while 0 <= i < len(self._hooks):
+            i += 1
+            try:
+                delay = self._hooks[i - 1](reason)
+                if delay is not None and hasattr(delay, "send"):
+                    await delay
+            except Exception as e:
+                self(e)  # logged by _callback: a call of 3 words' stack, where the log's takes 5
         self._client._tasks.discard(asyncio.current_task())  # as the client's own tasks end
 
     def _callback(self, arg, msg):
         # The client's callbacks but subs_cb (Subscriptions.__call__ hands them on): log(level,
-        # msg), wifi_coro(up) and connect_coro(client)
+        # msg), wifi_coro(up) and connect_coro(client); and _announce's (an exception, msg None)
         if msg is not None:  # a log line of the client's (arg: its level)
             msg = _explained(msg)
             if arg == "debug":
@@ -155,6 +161,8 @@ class MQTTHandle(Subscriptions):
                 self._log.warning(msg)
             else:
                 self._log.info(msg)
+        elif isinstance(arg, Exception):  # a connect hook raised it (_announce)
+            self._log.error("connect hook raised %s: %s", type(arg).__name__, arg)
         elif arg is True or arg is False:  # the link is up, or down
             for hook in self._link_hooks:  # () till the first on_link (Subscriptions.__getattr__)
                 try:

@@ -11,11 +11,12 @@ first connect (the heap's peak) stays in the classes.
 
 from pysmartnode.platform import const
 
-# 11 names in this module with __name__ and __file__: its table has 12 slots (192 B), which each
+# 12 names in this module with __name__ and __file__: its table has 12 slots (192 B), which each
 # call's load needs in one block (a 13th name: 17 slots). So the imports are the functions' own
 
 _STRIDE = const(3)  # as in mqtt_subs.py: the registry's items per subscription
 _RESTORE = const(8)  # mqtt_subs.py's flag of a one-shot restore subscription
+_SUBSCRIBE_RETRY_MAX = const(600)  # s: a failed subscription's retry doubles up to this
 
 
 async def stop(handle, timeout=2):
@@ -91,6 +92,39 @@ def deliver(handle, topic, payload):
     if count:
         handle(full, payload.encode(), False)  # as an incoming message
     return count
+
+
+def _subscribed(handle, topic_filter, e):
+    """What follows a subscription at the broker (mqtt_subs.py's _sync_once) but a plain
+    success: e None, it took after refusals (logged); e an OSError (MQTTSubscribeError, the
+    client closed), asked again after 5, 10, 20 ... 600 s, a summary logged at 1, 2, 4, 8...
+    failures; e a ValueError (a filter no broker takes), logged, never asked again."""
+    import asyncio
+
+    from pysmartnode.networking.mqtt_subs import _SUBSCRIBE_RETRY
+
+    if e is None:
+        failed = handle._refused.pop(topic_filter, 0)
+        if failed:
+            handle._log.info(
+                "subscribed %s after %d failed attempts", topic_filter.decode(), failed
+            )
+        return
+    handle._broker.pop(topic_filter, None)
+    if isinstance(e, ValueError):  # asking again cannot help
+        handle._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
+        return
+    if not hasattr(handle, "_refused"):
+        handle._refused = {}
+    failed = handle._refused.get(topic_filter, 0) + 1
+    handle._refused[topic_filter] = failed
+    delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)
+    if failed & (failed - 1) == 0:  # a summary at 1, 2, 4, 8... failures
+        handle._log.error(
+            "subscribing %s failed %d time(s), last: %s; next attempt in %d s",
+            topic_filter.decode(), failed, e, delay,
+        )  # fmt: skip
+    asyncio.create_task(_retry(handle, topic_filter, delay))
 
 
 async def _retry(handle, topic_filter, delay):

@@ -15,8 +15,7 @@ _STRIDE = const(3)
 _QOS = const(3)
 _JSON = const(4)  # callbacks get the payload parsed as JSON
 _RESTORE = const(8)  # a one-shot subscription to a state topic, for its retained value
-_SUBSCRIBE_RETRY = 5  # seconds before asking again for a refused or failed subscription,
-_SUBSCRIBE_RETRY_MAX = const(600)  # doubling after each refusal up to this
+_SUBSCRIBE_RETRY = 5  # s before asking again for a failed subscription (mqtt_rare.py doubles it)
 _MAX_CALLBACK_TASKS = const(16)  # async callbacks running at once; more are dropped and counted
 
 
@@ -51,7 +50,8 @@ class Subscriptions:
 
     def __getattr__(self, attr):
         # A rarely used method of the handle (unsubscribe(topic, callback=None), deliver(topic,
-        # payload), stop, short, device_topic, stats; _retry, _raise): a function of mqtt_rare.py, bound to this handle. The module is
+        # payload), stop, short, device_topic, stats; _subscribed, _raise): a function of
+        # mqtt_rare.py, bound to this handle. The module is
         # dropped at once (the function holds what it needs), so the node holds it only while a
         # call runs.
         # And the handle's logger, looked up when it logs: an instance name less (12 slots hold
@@ -90,7 +90,7 @@ class Subscriptions:
 
             return off_link
         if (" %s " % attr) not in (
-            " unsubscribe deliver stop short device_topic stats _retry _raise "
+            " unsubscribe deliver stop short device_topic stats _subscribed _raise "
         ):
             raise AttributeError(attr)
         from pysmartnode.networking import mqtt_rare
@@ -193,18 +193,19 @@ class Subscriptions:
                 self._worker = None
 
     async def _sync_once(self):
-        # One task at a time: the first connect's hook, then a worker (see _changed)
+        # One task at a time: the first connect's hook, then a worker (see _changed). Its frame
+        # lies under the first connect's subscriptions (the second highest step of its heap):
+        # few locals, what follows a refusal or a failure is mqtt_rare.py's (64-bit: 288 B ->
+        # 224)
         restoring = []
         while self._todo:
             topic_filter = self._todo.pop(0)
             wanted = None
-            subs = self._subs
-            for i in range(0, len(subs), _STRIDE):
-                if subs[i] == topic_filter:
-                    flags = subs[i + 2]
-                    wanted = max(flags & _QOS, wanted or 0)
-                    if flags & _RESTORE:
-                        restoring.append((topic_filter, subs[i + 1], flags))
+            for i in range(0, len(self._subs), _STRIDE):
+                if self._subs[i] == topic_filter:
+                    wanted = max(self._subs[i + 2] & _QOS, wanted or 0)
+                    if self._subs[i + 2] & _RESTORE:
+                        restoring.append((topic_filter, self._subs[i + 1], self._subs[i + 2]))
             try:
                 if wanted is None and topic_filter in self._broker:
                     del self._broker[topic_filter]
@@ -214,30 +215,10 @@ class Subscriptions:
                     await self._client.subscribe(topic_filter, wanted)
                     # filter bytes -> refusals in a row, while the broker refuses it; made at
                     # the first refusal (MQTTHandle keeps 12 names at most)
-                    refused = getattr(self, "_refused", None)
-                    failed = refused.pop(topic_filter, 0) if refused else 0
-                    if failed:
-                        self._log.info(
-                            "subscribed %s after %d failed attempts",
-                            topic_filter.decode(),
-                            failed,
-                        )
-            except OSError as e:  # MQTTSubscribeError, or the client closed
-                self._broker.pop(topic_filter, None)
-                if not hasattr(self, "_refused"):
-                    self._refused = {}
-                failed = self._refused.get(topic_filter, 0) + 1
-                self._refused[topic_filter] = failed
-                delay = min(_SUBSCRIBE_RETRY << min(failed - 1, 10), _SUBSCRIBE_RETRY_MAX)
-                if failed & (failed - 1) == 0:  # a summary at 1, 2, 4, 8... failures
-                    self._log.error(
-                        "subscribing %s failed %d time(s), last: %s; next attempt in %d s",
-                        topic_filter.decode(), failed, e, delay,
-                    )  # fmt: skip
-                asyncio.create_task(self._retry(topic_filter, delay))
-            except ValueError as e:  # a filter no broker takes: asking again cannot help
-                self._broker.pop(topic_filter, None)
-                self._log.error("cannot subscribe %s: %s", topic_filter.decode(), e)
+                    if getattr(self, "_refused", None):
+                        self._subscribed(topic_filter, None)  # logs that it took
+            except (OSError, ValueError) as e:  # MQTTSubscribeError, the client closed; a
+                self._subscribed(topic_filter, e)  # filter no broker takes: logged, retried
         self._todo = None  # all done: the list (and its table, as long as the most it held) goes
         if restoring:
             asyncio.create_task(self._end_restore_window(restoring))

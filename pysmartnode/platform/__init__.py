@@ -35,6 +35,9 @@ elif sys.platform in ("linux", "darwin"):
     from pysmartnode.platform import unix as _port
 else:
     from pysmartnode.platform import board as _port
+# Not a name of this package for good: its table then stays at 8 slots (with the port module,
+# the host's, and the one loaded for a lookup)
+del sys
 
 
 def __getattr__(name):

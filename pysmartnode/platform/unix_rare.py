@@ -4,8 +4,6 @@ and drops it at once (the function holds what it needs), so the idle node holds 
 function is 32 bytes of heap, and each name a slot of unix.py's table.
 """
 
-import sys
-
 
 def device_id():
     from pysmartnode.platform._host import host_name
@@ -23,7 +21,9 @@ def _sigmask():
     try:
         import ffi
 
-        mask = ffi.open(None).func("i", "pthread_sigmask", "iPP")
+        # "p", not "P" (both a pointer): ffi reads the types as one-letter strings, and "P" is
+        # no name of the firmware's, so it stayed in the heap's qstr pool for good
+        mask = ffi.open(None).func("i", "pthread_sigmask", "ipp")
     except (ImportError, OSError, AttributeError):
         return None
     return mask if mask(0, bytearray(128), None) == 0 else None
@@ -40,8 +40,9 @@ def watch(timeout, period, reason, reason_file):
     try:
         os.stat("/proc/self/cwd")
         from pysmartnode.platform.unix_watch import Watcher
+        from pysmartnode.utils import forget
 
-        sys.modules.pop("pysmartnode.platform.unix_watch", None)  # as every() does
+        forget("pysmartnode.platform.unix_watch")  # as every() does
         return Watcher(timeout, period, reason, reason_file)
     except OSError:  # no /proc, or no folder to feed the check through
         return None
@@ -49,8 +50,10 @@ def watch(timeout, period, reason, reason_file):
 
 def every(seconds, func):
     from pysmartnode.platform.unix_thread import Every
+    from pysmartnode.utils import forget
 
-    # Out of sys.modules at once (the object holds its class): one module less in its table
-    # while the components load (it grows a step at 48)
-    sys.modules.pop("pysmartnode.platform.unix_thread", None)
+    # Out of sys.modules and off the package at once (the object holds its class): one module
+    # less in its table while the components load (it grows a step at 48), one name less in
+    # the package's
+    forget("pysmartnode.platform.unix_thread")
     return Every(seconds, func, _sigmask())

@@ -64,12 +64,16 @@ class Watcher:
         os.system("(%s) </dev/null >/dev/null 2>&1 &" % script)
 
     def feed(self):
+        # Never raises: the watchdog's task calls it each period, with no try of its own
         self._count += 1
         try:
             with open(self._path, "w") as out:
                 out.write(str(self._count))
         except OSError:
             return False  # the shell then sees no change: a watchdog that cannot be fed resets
+        except MemoryError:  # no heap for a moment: the next period writes again. (Not in one
+            # `except (A, B)`: that tuple is made when the exception is matched, with no heap)
+            return False
         return True
 
     def stop(self):

@@ -15,7 +15,14 @@ def forget(name):
 
 def use_once(name):
     """Imports the module `name` (dotted) for one use and forgets it at once (see forget): it
-    lives as long as the caller holds it or a function of it runs."""
+    lives as long as the caller holds it or a function of it runs. Its package too, if this
+    import loaded it: sys.modules is left as it was found."""
+    import sys
+
+    package = name[: name.rfind(".")]
+    fresh = package not in sys.modules
     module = __import__(name, None, None, ("_",))
     forget(name)
+    if fresh:
+        forget(package)
     return module

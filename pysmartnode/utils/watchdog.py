@@ -9,9 +9,9 @@ network: the MQTT client handles outages by itself. The unix port's shell proces
 node deadlocked on a lock of its own, with WATCHDOG_TIMEOUT = 0 too (docs/node.md).
 """
 
-import asyncio
-
-from pysmartnode.platform import every, sleep_ms, ticks_diff, ticks_ms
+# Only what the feed and the check use at every turn is a name of this module (its table: 6
+# slots, not 8); the check runs outside the loop, where an import would allocate
+from pysmartnode.platform import sleep_ms, ticks_diff, ticks_ms
 
 
 class Watchdog:
@@ -27,6 +27,10 @@ class Watchdog:
     """
 
     def __init__(self, timeout, period, reason, check):
+        import asyncio
+
+        from pysmartnode.platform import every
+
         self._timeout_ms = int(timeout * 1000)
         self._fed = ticks_ms()
         self._reason = reason
@@ -34,20 +38,19 @@ class Watchdog:
         self._check_timer = check or every(period, self._check)
 
     async def _feed(self, period):
+        # This task's frame lives as long as the node: few locals, no try (the shell process's
+        # feed, unix_watch.Watcher.feed, takes a MemoryError as a period not written)
         feed = getattr(self._check_timer, "feed", None)
         # MicroPython's sleep(seconds) makes a float each call: with the heap full for a moment
         # that killed this task, and the watchdog then reset a node that was fine
-        ms = int(period * 1000)
+        period = int(period * 1000)
         while True:
             self._fed = ticks_ms()
             if feed is not None:
-                try:
-                    feed()
-                except MemoryError:  # no heap for a moment: the next period writes again
-                    pass
+                feed()
             if self._check_timer.interrupted:
                 raise KeyboardInterrupt  # Ctrl-C that hit the check's thread: stop the node
-            await sleep_ms(ms)
+            await sleep_ms(period)
 
     def _check(self):
         if ticks_diff(ticks_ms(), self._fed) > self._timeout_ms:

@@ -77,6 +77,7 @@ def test_a_message_the_broker_rejects_by_disconnecting_is_dropped_and_the_rest_f
     with pytest.raises(DriverError) as err:
         app.call("publish", topic="big/x", size=5000, qos=1, timeout=30)
     assert err.value.name == "MQTTError" and "not acknowledged" in err.value.text
+    assert "big/x" in err.value.text  # the topic, read from the header (the record keeps none)
     assert app.call("publish_many", topic="small", n=10, qos=1, timeout=30) == [True] * 10
     stats = app.call("status")["stats"]
     assert stats["inflight"] == 0 and stats["faults"] <= 6

@@ -144,6 +144,25 @@ def test_an_unacknowledged_chunked_qos1_payload_is_made_again_for_its_resend(
     assert obs.wait_message("cdup/x").payload == expected
 
 
+def test_a_chunked_qos1_payload_whose_link_dies_in_its_write_is_sent_again_and_acknowledged(
+    mosquitto, fault_proxy, client_app
+):
+    # The link stalls in the middle of a chunked QoS 1 payload (the proxy reads nothing, the
+    # socket buffers fill): the watchdog calls it dead while the payload is being written, the
+    # publish waits on (the message stays in flight), and after the reconnect the payload is
+    # made again, re-sent and acknowledged: publish() returns True, it raises nothing
+    proxy = fault_proxy(mosquitto)
+    app = client_app(proxy, clean=False, clean_init=True, **FAST)
+    app.call("connect")
+    proxy.freeze()
+    cid = app.start("publish_chunked", topic="cstall/x", n=512, size=65536, qos=1)  # 32 MiB
+    app.wait_event(went_down, timeout=15)
+    proxy.thaw()
+    result, made = app.result(cid, timeout=60)
+    assert result is True and made >= 2
+    assert "write progress" in app.call("status")["stats"]["last_fault"]  # died in the write
+
+
 def test_broker_closing_the_connection_leads_to_a_reconnect(broker, fault_proxy, client_app):
     proxy = fault_proxy(broker)
     app = client_app(proxy, **FAST)

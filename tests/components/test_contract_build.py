@@ -85,7 +85,7 @@ def test_every_payload_the_tree_can_produce_is_valid_together(clean_node, ha_val
 
     async def status_provider():
         handle = MQTTHandle("node1", "home", "available", "homeassistant", server="127.0.0.1")
-        status = Status(handle, 60)
+        status = Status(handle, 60, None)
         status.stop()
         return status
 

@@ -70,3 +70,34 @@ def test_a_publication_whose_code_finds_no_heap_is_tried_again_and_the_states_go
     (sent,) = obs.wait_messages(topic, 1, timeout=10)
     assert "pump" in json.loads(sent.payload)["cmps"]
     assert loads.count("ha_publish") == 2
+
+
+def test_what_a_publication_changes_or_drops_is_logged_once(clean_node, mosquitto, capsys):
+    # ha_publish logs what the sizing of the payload recorded (a send records nothing again)
+    from pysmartnode import config
+    from pysmartnode.networking.mqtt import MQTTHandle
+    from pysmartnode.utils.component import discovery
+
+    class Odd:  # a unit its device class does not take, and an id that is not one
+        discover = True
+        name = "odd"
+
+        def discovery_entities(self):
+            return [("odd_a", "sensor", {"dev_cla": "temperature", "unit_of_meas": "m"}),
+                    ("odd b", "sensor", {"name": "B"})]  # fmt: skip
+
+    async def scenario():
+        handle = MQTTHandle("problems", "home", "available", "homeassistant",
+                            server=mosquitto.host, port=mosquitto.port)  # fmt: skip
+        clean_node.mqtt = handle
+        clean_node.components["odd"] = Odd()
+        clean_node.discovery = discovery.start(handle, config, "problems", "7.0.0", "cpython")
+        await handle.connect()
+        await asyncio.wait_for(clean_node.discovery.wait(), 10)
+        assert clean_node.discovery.publications == 1
+        await handle.stop()
+
+    asyncio.run(scenario())
+    out = capsys.readouterr().out
+    assert out.count("odd_a: unit 'm' is not valid for device class temperature") == 1, out
+    assert out.count("odd b: object id may only use [a-zA-Z0-9_-]") == 1, out

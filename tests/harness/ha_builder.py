@@ -22,7 +22,9 @@ class Builder:
         s, problems = self.settings, self.problems
         return [
             (object_id, platform, ha_entity.config(s, object_id, platform, fields, problems))
-            for object_id, platform, fields in ha_payload.entities(s, list(providers), problems)
+            for object_id, platform, fields in ha_payload.entities(
+                s, list(providers), problems, None
+            )
         ]
 
     def pieces(self, providers, removed=None):

@@ -28,6 +28,11 @@ NOT_ON_THE_IDLE_PATH = (
     "pysmartnode.version",  # its one string is held where it is used; dropped before the build
 )
 
+# Packages whose modules the running node reaches by their full names: the packages themselves
+# only map names to them (a module, a dict, a table, a __path__ string each: 192-320 B);
+# discovery's publications load theirs for a moment
+EMPTY_PACKAGES = ("pysmartnode.components", "pysmartnode.networking", "pysmartnode.utils.component")
+
 STATUS_ENTITIES = ("uptime", "ram_free", "reconnects", "ip", "version", "restart")
 
 
@@ -76,6 +81,9 @@ def test_idle_node_loads_no_module_of_other_paths_on_the_unix_port(idle_node):
         time.sleep(0.25)
     assert "pysmartnode.components.machine.status" in modules  # the probe sees the node's own
     assert held == []
+    # nor the packages only the start-up went through: their modules stay, under their own names
+    assert [name for name in EMPTY_PACKAGES if name in modules] == []
+    assert "pysmartnode.networking.mqtt" in modules
     # the watchdog's check is a thread (a build with ffi) or a shell process (the PyPI wheel):
     # the module of the one it uses is loaded, not the other's
     ways = ("pysmartnode.platform.unix_thread", "pysmartnode.platform.unix_watch")

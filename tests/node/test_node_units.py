@@ -60,6 +60,14 @@ def test_the_handles_start_up_calls_load_no_module(checks):
     assert checks["handle_start_up_loads_nothing"] == "ok"
 
 
+def test_a_module_used_once_leaves_sys_modules_as_it_found_it_its_package_too(checks):
+    assert checks["use_once_as_found"] == "ok"
+
+
+def test_the_watchdogs_shell_feed_takes_a_moment_without_heap_as_a_period_not_written(checks):
+    assert checks["watcher_feed_no_heap"] == "ok"
+
+
 @pytest.mark.parametrize(
     "name",
     ["weekday", "dst_before", "dst_start", "dst_summer", "dst_end", "dst_last_hour", "dst_winter"],

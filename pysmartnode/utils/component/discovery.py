@@ -25,7 +25,8 @@ class Discovery:
     `ready()`. `publish()`: the config now (True if the broker took all of it); `refresh()`:
     again soon (a component was added, removed or changed). ha_entity.py's calls, made through
     this object: `gone({object_id: platform})` (removed by the next publication),
-    `await remove(component)`. `per_entity` says the mode.
+    `await remove(component)`. `per_entity` says the mode. A Discovery has len() (a
+    publication's payload is one: `__len__`): test the node's with `is None`, not for truth.
     """
 
     # No __init__ and no defaults here (a function, and slots of this table, held for the
@@ -90,35 +91,24 @@ class Discovery:
 
     def _again(self):
         if self._refresh is None:
-            self._refresh = asyncio.create_task(self._later())
+            self._refresh = asyncio.create_task(_later(self))
 
-    async def _later(self):
-        # One publication for a burst of changes, 0.1 s after the first. One that found no
-        # heap is tried again after 1, 2, 4 ... 60 s while the link is up (the next connect
-        # publishes anyway): Home Assistant keeps the last config that went out till then.
-        # Here, not in ha_publish: no module is held while this sleeps
-        delay, tries = 100, 0
-        try:
-            while True:
-                await asyncio.sleep(delay / 1000)
-                if tries and not self.ready():
-                    return
-                tries += 1
-                try:
-                    await self.publish()
-                    break
-                except MemoryError:
-                    delay = min(max(delay * 2, 1000), 60000)
-            if tries > 1:
-                logging.getLogger("discovery").info("discovery published at try %d", tries)
-        except Exception as e:
-            logging.getLogger("discovery").error("publishing discovery failed: %s", e)
-        finally:
-            self._refresh = None
+    def __len__(self):
+        # A Discovery that ha_publish.publication() makes for a publication is the device
+        # payload it hands to the client (mqtt_as's chunked payload: len() and iteration): its
+        # class lives anyway, so none is loaded at the first connect's heap peak (a class of its
+        # own and its instance were 480 B there). Its own: settings, _removed (what it sends as
+        # removed), _size, _made (ha_publish's maker of its pieces). The node's Discovery has
+        # no len(): test it with `is None`
+        return self._size
+
+    def __iter__(self):
+        # the payload's pieces, made again at every send (a QoS 1 re-send too)
+        return self._made(self, None)
 
     def __getattr__(self, name):
         # publish() and refresh() are made here for each call, not methods (a function and a
-        # slot of the class's table each, for good: 9 names, a table of 10 slots). The rarer
+        # slot of the class's table each, for good: 10 names, a table of 10 slots, full). The rarer
         # calls are ha_entity's: looked up there at each call, so that no caller holds the
         # module (a callback kept by the handle neither)
         if name == "per_entity":
@@ -127,13 +117,40 @@ class Discovery:
             return lambda: _load("ha_publish").publication(self, None)
         if name == "refresh":  # the config again soon (a component was added, removed, changed)
             return lambda: self._again() if self.ready() else None
-        if name[:2] == "__" or not hasattr(_load("ha_entity"), name):
+        # decode: the client tells bytes from a payload (a Discovery: __len__) by it
+        if name[:2] == "__" or name == "decode" or not hasattr(_load("ha_entity"), name):
             raise AttributeError(name)
 
         def call(*args):
             return getattr(_load("ha_entity"), name)(self, *args)
 
         return call
+
+
+async def _later(discovery):
+    # One publication for a burst of changes, 0.1 s after the first. One that found no
+    # heap is tried again after 1, 2, 4 ... 60 s while the link is up (the next connect
+    # publishes anyway): Home Assistant keeps the last config that went out till then.
+    # Here, not in ha_publish: no module is held while this sleeps. Of the module, not a method:
+    # the class's table (10 slots) has no room
+    delay, tries = 100, 0
+    try:
+        while True:
+            await asyncio.sleep(delay / 1000)
+            if tries and not discovery.ready():
+                return
+            tries += 1
+            try:
+                await discovery.publish()
+                break
+            except MemoryError:
+                delay = min(max(delay * 2, 1000), 60000)
+        if tries > 1:
+            logging.getLogger("discovery").info("discovery published at try %d", tries)
+    except Exception as e:
+        logging.getLogger("discovery").error("publishing discovery failed: %s", e)
+    finally:
+        discovery._refresh = None
 
 
 def _load(name):

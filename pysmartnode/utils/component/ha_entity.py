@@ -27,7 +27,13 @@ def settings(device_id, home, prefix, availability, device_name=None, model=None
         version: the software version.
         per_entity: one payload per entity (HA < 2024.11) instead of one per device.
     """
-    return (ha_payload.ha_id(device_id), "%s/%s/" % (home, device_id), prefix, availability,
+    # The node id: device_id with every character outside [a-zA-Z0-9_-] made `_` (topic ids);
+    # a valid one is device_id itself, no copy held for good
+    node_id = device_id
+    for i in range(len(device_id)):
+        if device_id[i] not in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-":
+            node_id = node_id[:i] + "_" + node_id[i + 1 :]
+    return (node_id, "%s/%s/" % (home, device_id), prefix, availability,
             device_name or device_id, model, version, per_entity)  # fmt: skip
 
 
@@ -41,18 +47,19 @@ def config(s, object_id, platform, fields, problems):
             out[key] = ha_payload.value(s, key, value)
     for key, value in more.items():
         if value is not None:
-            out[key] = value
+            out[key] = ha_payload.value(s, key, value)
     return out
 
 
 def payloads(s, providers, removed, problems):
-    """Every (topic, payload) to publish for providers (a list): a dict, or "" to remove.
+    """Every (topic, payload) to publish for providers (a list or tuple): a dict, or "" to remove.
 
     removed: {object_id: platform} of entities that went away since the last publication.
     What was dropped or changed goes to problems, as (object_id, why).
     """
     found = [(object_id, platform, config(s, object_id, platform, fields, problems))
-             for object_id, platform, fields in ha_payload.entities(s, providers, problems)]  # fmt: skip
+             for object_id, platform, fields in ha_payload.entities(s, providers, problems,
+                                                                    None)]  # fmt: skip
     removed = removed or {}
     head = ha_payload.blocks(s)
     if s[-1]:  # per entity
@@ -105,7 +112,7 @@ async def clear_if_stale(discovery, topic):
     topic = mqtt.topic(topic)
     providers = [] if node.status is None else [node.status]
     providers.extend(node.components.values())
-    for object_id, platform, _ in ha_payload.entities(s, providers, []):
+    for object_id, platform, _ in ha_payload.entities(s, providers, [], None):
         if entity_topic(s, platform, object_id) == topic:
             return
     from pysmartnode import logging

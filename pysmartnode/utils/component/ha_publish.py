@@ -3,12 +3,10 @@ discovery.py for a publication and dropped from sys.modules at once: the idle no
 this code (a running publication holds it).
 """
 
-from json import dumps
-
 from pysmartnode import node
 from pysmartnode.utils.component import ha_payload
 
-# 10 names in this module with __name__ and __file__: its table has 10 slots (an 11th: 12)
+# 9 names in this module with __name__ and __file__: its table has 10 slots (an 11th: 12)
 
 
 async def publication(discovery, reason):
@@ -20,13 +18,11 @@ async def publication(discovery, reason):
     # One coroutine for both rounds (no helper's frame under the client's while it writes: the
     # first connect's heap peak). A removal goes out once, as {"p": ...}; the second round
     # omits it. A copy: a removal that comes while this one waits for the broker is not what
-    # it sent, and stays for the next
+    # it sent, and stays for the next. Few locals: this frame is under the client's while it
+    # writes (each local is a word of it)
     if reason == "homeassistant":
-        import asyncio
-        from random import getrandbits
-
         # the handle waited 0.5–2.5 s already; together 1–5 s, spread over many nodes
-        await asyncio.sleep(0.5 + getrandbits(8) / 128)
+        await __import__("asyncio").sleep(0.5 + __import__("random").getrandbits(8) / 128)
     try:
         mqtt = node.mqtt  # kept: a stop takes node.mqtt away while this may still write
         if mqtt is None:
@@ -37,25 +33,28 @@ async def publication(discovery, reason):
         while True:
             problems = []
             if settings[-1]:  # per entity
-                from pysmartnode.utils import forget
-                from pysmartnode.utils.component import ha_entity
+                from pysmartnode import utils
 
-                forget(ha_entity.__name__)
-                payloads = ha_entity.payloads(settings, _providers(), removed, problems)
+                payloads = utils.use_once("pysmartnode.utils.component.ha_entity")
+                payloads = payloads.payloads(settings, _providers(), removed, problems)
             else:
                 # The device payload (5 KiB for a few components) is never whole in RAM: the
                 # client writes it piece by piece as _pieces makes them, again for a re-send.
-                # One publication, no list of (topic, payload) around it
-                payloads = _Payload(discovery, _providers, removed, problems)
-            while problems:
-                _log("error", "%s: %s", *problems.pop(0))
+                # One publication, no list of (topic, payload) around it. The payload is a
+                # Discovery of its own (Discovery.__len__): sized at once, its pieces made
+                # again at every send by _made
+                payloads = type(discovery)()
+                payloads.settings, payloads._removed, payloads._made = settings, removed, _made
+                payloads._size = sum(map(len, _made(payloads, problems)))
+            while problems:  # the logger "discovery" (made once something is logged)
+                __import__("pysmartnode.logging").logging.getLogger("discovery").error(
+                    "%s: %s", *problems.pop(0)
+                )
             problems = None  # an empty list and its array, not held under the write (64 B)
             if settings[-1]:
                 ok = True
-                while payloads:
-                    topic, payload = payloads.pop(0)  # each payload can go once it is sent
-                    ok = await mqtt.publish(topic, payload, True, 1) and ok
-                    del payload
+                while payloads:  # each payload can go once it is sent
+                    ok = await mqtt.publish(*payloads.pop(0), True, 1) and ok
             else:  # prefix, node id; "" removes the device (nothing to announce). The topic
                 # no local: the client holds its own copy, this frame none under the write
                 ok = await mqtt.publish("%s/device/%s/config" % (settings[2], settings[0]),
@@ -63,11 +62,11 @@ async def publication(discovery, reason):
             payloads = None
             if not (ok and removed):
                 break
-            left = discovery._removed
-            for topic in removed:  # the ids sent as removed
-                if left.get(topic) == removed[topic]:
-                    del left[topic]
-            removed = None
+            while removed:  # the ids sent as removed (no iterator held in this frame)
+                entry = removed.popitem()  # (object_id, platform)
+                if discovery._removed.get(entry[0]) == entry[1]:
+                    del discovery._removed[entry[0]]
+            removed = entry = None
             if settings[-1]:
                 break
         discovery.publications += 1
@@ -75,47 +74,43 @@ async def publication(discovery, reason):
     except Exception as e:  # MemoryError making the payload: the states must still go out
         if reason is None:
             raise
-        _log("error", "discovery not published: %s: %s", type(e).__name__, e)
+        __import__("pysmartnode.logging").logging.getLogger("discovery").error(
+            "discovery not published: %s: %s", type(e).__name__, e
+        )
         if isinstance(e, MemoryError):
             discovery._again()  # the heap may have room in a moment: tried again (backoff)
 
 
 def _providers():
-    # what discovery announces: the node's status, then its components
-    found = [] if node.status is None else [node.status]
-    found.extend(node.components.values())
-    return found
+    # what discovery announces: the node's status, then its components. A tuple (the idle
+    # node's: 32 B, where a list of one takes 64), held by ha_payload.entities() while it runs
+    found = tuple(node.components.values())
+    return found if node.status is None else (node.status,) + found
 
 
-def _log(level, msg, *args):
-    # the logger "discovery", made once something is logged
-    from pysmartnode import logging
+def _made(payload, problems):
+    # The pieces of payload (a Discovery made by publication()): at its sizing (problems: a list,
+    # what is dropped or changed is recorded there) and at every send (Discovery.__iter__:
+    # problems None, logged at the sizing; a size the pieces do not make asks for another
+    # publication)
+    settings = payload.settings
+    found = ha_payload.entities(settings, _providers(), problems, payload._removed)
+    return _pieces(settings, found, problems, None if problems is not None else payload)
 
-    getattr(logging.getLogger("discovery"), level)(msg, *args)
 
+def _piece(form, name, value, settings):
+    # form % (name, value) as JSON, or % value if name is None, as bytes: a piece of the
+    # payload. settings: value is the field name's or ha_payload.extra()'s, announced as
+    # ha_payload.value() makes it (a device topic made full, the ids), or, if value is _piece
+    # itself, name is the head's block (ha_payload.blocks()): made here, not held by _pieces'
+    # frame; else None
+    from json import dumps
 
-class _Payload:
-    # The device payload handed to the client (mqtt_as publish(): len() and iteration): sized
-    # at once, made again by _pieces at every send, each piece dropped once written
-
-    def __init__(self, discovery, providers, removed, problems):
-        self.discovery = discovery
-        self.providers = providers  # a function: asked again at every send
-        self.removed = removed
-        size = 0
-        settings = discovery.settings
-        found = ha_payload.entities(settings, providers(), problems, removed)
-        for piece in _pieces(settings, found, problems, None):
-            size += len(piece)
-        self.size = size
-
-    def __len__(self):
-        return self.size
-
-    def __iter__(self):
-        settings, problems = self.discovery.settings, []
-        found = ha_payload.entities(settings, self.providers(), problems, self.removed)
-        return _pieces(settings, found, problems, self)
+    if value is _piece:
+        value = ha_payload.blocks(settings)[name]
+    elif settings is not None:
+        value = ha_payload.value(settings, name, value)
+    return (form % ((dumps(value),) if name is None else (dumps(name), dumps(value)))).encode()
 
 
 def _pieces(settings, found, problems, payload):
@@ -123,11 +118,13 @@ def _pieces(settings, found, problems, payload):
     same content as ha_entity.payloads()'s, but the whole dict tree never exists at once, nor
     an entity's config: its fields are written as they are, then ha_payload.extra()'s. Nothing
     when there is nothing to announce (then publish "" to remove the device). found: the
-    entities (ha_payload.entities(), removed ones too); payload: the _Payload whose size the
-    pieces must make (another publication is asked for if not)."""
-    # Every piece is short (an entity's config one key and value per piece, the head in three):
+    entities (ha_payload.entities(), removed ones too); problems: a list, or None; payload: None,
+    or the payload whose size the pieces must make (another publication is asked for if not)."""
+    # Every piece is short (an entity's config one key and value per piece, the head in four):
     # at the first connect the idle node's small heap has few free blocks of more than ~100 B.
-    # Few locals and one loop in another at most: this frame is a block of the heap too
+    # Few locals and one loop in another at most: this frame is a block of the heap too. Each
+    # piece is made by _piece, so that what it takes to make one (its JSON texts, an argument
+    # tuple) is not held by this frame's stack while the client writes it
     made = 0
     while True:
         entry = next(found, None)
@@ -139,38 +136,38 @@ def _pieces(settings, found, problems, payload):
             fields, extra = {"p": platform}, {}
         else:
             extra = ha_payload.extra(settings, object_id, platform, fields, problems)
-        if made:
-            piece = "}, %s: {" % dumps(object_id)
-        else:  # the head in three pieces, none over ~110 bytes
-            piece = ('{"dev": %s' % dumps(ha_payload.blocks(settings)["dev"])).encode()
+        if not made:  # the head, none of its pieces over ~110 bytes
+            piece = _piece("{%s: %s", "dev", _piece, settings)
             made += len(piece)
             yield piece
-            piece = (', "o": %s' % dumps(ha_payload.blocks(settings)["o"])).encode()
+            piece = _piece(", %s: %s", "o", _piece, settings)
             made += len(piece)
             yield piece
             # settings[3]: the availability topic
-            piece = ', "avty_t": %s, "cmps": {%s: {' % (dumps(settings[3]), dumps(object_id))
-        key = ""  # what goes before the next key and value
+            piece = _piece(', %s: %s, "cmps": {', "avty_t", settings[3], None)
+        else:
+            piece = b"}, "
+        made += len(piece)
+        yield piece
+        piece = _piece("%s: {", None, object_id, None)
+        form = "%s: %s"  # the next key and value; after the first, ", " before them
         for name, value in fields.items():
             if name not in extra:  # else set or left out by ha_payload.extra()
-                piece = piece.encode()
                 made += len(piece)
                 yield piece
-                value = ha_payload.value(settings, name, value)
-                piece = "%s%s: %s" % (key, dumps(name), dumps(value))
-                key = ", "
+                piece = _piece(form, name, value, settings)
+                form = ", %s: %s"
         for name, value in extra.items():
             if value is not None:  # else a field left out
-                piece = piece.encode()
                 made += len(piece)
                 yield piece
-                piece = "%s%s: %s" % (key, dumps(name), dumps(value))
-                key = ", "
-        piece = piece.encode()
+                piece = _piece(form, name, value, settings)
+                form = ", %s: %s"
         made += len(piece)
         yield piece
     if made:
         made += 3
         yield b"}}}"
-    if payload is not None and made != payload.size:  # an entity changed since it was sized:
-        payload.discovery._again()  # the client cut or padded this one; the next is right
+    if payload is not None and made != payload._size:  # an entity changed since it was sized:
+        if node.discovery is not None:  # the client cut or padded this one; the next is right
+            node.discovery._again()

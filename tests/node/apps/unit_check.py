@@ -104,7 +104,7 @@ async def status_wakes():
     from pysmartnode.components.machine.status import Status
     from pysmartnode.networking.mqtt import MQTTHandle
 
-    status = Status(MQTTHandle("unit", server="127.0.0.1", port=1), 600)
+    status = Status(MQTTHandle("unit", server="127.0.0.1", port=1), 600, None)
     await asyncio.sleep(0)  # its loop starts waiting out the interval
     asked = []
     for args in ((), ("./status/set", "now", False), ("connect",), ("reconnect",),
@@ -207,6 +207,51 @@ check(
     handle_start_up_loads() == ([], ["pysmartnode.networking.mqtt_rare"], [True], True, True),
 )
 
+
+def use_once_leaves_sys_modules_as_found():
+    # A module loaded for one use goes, and its package with it when that import loaded it
+    # (start-up drops the empty packages; discovery's publications load modules under one)
+    import sys
+
+    from pysmartnode.utils import forget, use_once
+
+    package = "pysmartnode.utils.component"
+    name = package + ".definitions"
+    forget(package)
+    used = use_once(name).SENSOR_TEMPERATURE == "temperature"
+    fresh = package not in sys.modules and name not in sys.modules
+    __import__(package)
+    use_once(name)
+    kept = package in sys.modules and name not in sys.modules
+    return used, fresh, kept
+
+
+check("use_once_as_found", use_once_leaves_sys_modules_as_found() == (True, True, True))
+
+
+def watcher_feed_without_heap():
+    # The watchdog's task calls the shell process's feed() with no try of its own (its frame
+    # lives as long as the node): no heap for a moment is a period not written, not an
+    # exception that would end the task (and the node's reset a minute later)
+    from pysmartnode.platform.unix_watch import Watcher
+
+    class NoHeap:
+        def __add__(self, n):
+            return self
+
+        def __str__(self):
+            raise MemoryError("no heap (on purpose)")
+
+    watcher = object.__new__(Watcher)
+    watcher._count = NoHeap()
+    watcher._path = "/dev/null"
+    try:
+        return watcher.feed()
+    except MemoryError:
+        return "raised"
+
+
+check("watcher_feed_no_heap", watcher_feed_without_heap() is False)
 
 # time: EU summer time starts and ends at 01:00 UTC on the last Sundays of March and October
 check("weekday", ntp.weekday(2024, 3, 31) == 0 and ntp.weekday(2000, 1, 1) == 6)

@@ -14,6 +14,13 @@ def on_modules(topic, msg, retained):
         for key, value in list(module.__dict__.items()):
             if type(value) is type(sys) and getattr(value, "__name__", None) == name + "." + key:
                 names.add(value.__name__)
+    # and the modules of what start-up built (node.parts, the watchdog's check): loaded,
+    # though out of sys.modules and off their package (their objects hold them)
+    for part in list(node.parts.values()):
+        for obj in (part, getattr(part, "_check_timer", None)):
+            module = getattr(type(obj), "__module__", None)
+            if module and module[:12] == "pysmartnode.":
+                names.add(module)
     return " ".join(sorted(names))
 
 
