@@ -43,6 +43,8 @@ HOT = {
         "Logger.log", "Logger.debug", "Logger.info", "Logger.warning", "Logger.error",
         "Logger.critical", "Logger._text", "Logger._line", "Logger._queued",
     ),  # every log line
+    "pysmartnode/networking/mqtt_subs.py": ("Subscriptions.__call__",),  # every message, log line
+    "pysmartnode/networking/mqtt.py": ("MQTTHandle._callback",),  # the client's log lines
 }  # fmt: skip
 _PROTO = re.compile(
     r"static const mp_raw_code_(?:truncated_)?t proto_fun_(\w+) = \{(.*?)\n\};", re.S
