@@ -4,7 +4,6 @@
 """
 
 import asyncio
-import sys
 
 # This module lives as long as the node (run() is on the stack): 10 names, a table of 10 slots
 # (the 11th grows it to 12, the 13th to 17). What runs once is written out where it runs, not
@@ -14,6 +13,19 @@ import sys
 
 def run(argv=None):
     """Loads the settings and runs the node until it is stopped; returns the exit status."""
+    # This frame and _serve's live as long as the node: each of 11 words at most (locals, value
+    # stack, 3 per `try`), so that MicroPython keeps them on the C stack; a larger one takes a
+    # block of the heap for the node's life (bench/heap_frames.py checks them)
+    demo = _begin(argv)
+    if demo is True or demo is False:
+        return _serve(demo, SystemExit(0))  # made now: after a Ctrl-C the heap may be locked
+    return demo  # the exit status of --help, a config error or a Ctrl-C during the start
+
+
+def _begin(argv):
+    # The settings: True or False (the demo or not), or the exit status if the node must not run
+    import sys
+
     argv = sys.argv[1:] if argv is None else argv
     if "--help" in argv or "-h" in argv:
         print(
@@ -28,74 +40,72 @@ def run(argv=None):
         return 0
     from pysmartnode.config import ConfigError
 
-    # This frame lives as long as the node, on the heap (its locals, its deepest stack and 2
-    # words per nested try: 160 B on the unix port): no name here for the start-up module's
-    # function (it would keep that module after _main dropped it), none used once, no handler
-    # doing more than a call
     try:
-        demo = __import__("pysmartnode.startup").startup.load_settings(argv)
+        from pysmartnode.startup import load_settings
+
+        return load_settings(argv)
     except KeyboardInterrupt:  # stopped before it started: nothing to say offline
         return 0
-    except ConfigError as e:  # said below, outside the handler (its slots are this frame's)
-        demo = e
-    if isinstance(demo, ConfigError):  # every problem of the file, one line each
-        demo = "pysmartnode: config error: %s" % demo
-        print(demo.replace("\n", "\npysmartnode: config error: "))
+    except ConfigError as e:
+        for line in str(e).split("\n"):  # every problem of the file, one line each
+            print("pysmartnode: config error:", line)
         return 2
-    stopped = SystemExit(0)  # made now: after a Ctrl-C the heap may be locked
+
+
+def _serve(demo, stopped):
     try:
         asyncio.run(_main(demo))
-        return 0
     except KeyboardInterrupt:
-        _leave_if_heap_locked(stopped)
+        _ended(stopped, False)
     except asyncio.CancelledError:
-        return 0  # SIGTERM on CPython: _main has stopped the node already
-    except Exception as e:  # the node itself failed: record why, then start again
-        _leave_if_heap_locked(stopped)  # a Ctrl-C in the collector surfaced as MemoryError
-        _crashed(e)
-        return 0
-    # Ctrl-C. Not a try nested in the handler: each level is slots of this frame, held on the
-    # heap for the node's life
-    try:
-        asyncio.run(_stop())  # MicroPython leaves the tasks as they were: stop them now
-    except Exception as e:  # a half-done stop is still a stop; the will covers `offline`
-        print("pysmartnode: the clean stop failed (%s); the will reports offline" % e)
+        pass  # SIGTERM on CPython: _main has stopped the node already
+    except Exception:  # the node itself failed (no `as e`: 6 words more; _main kept it)
+        _ended(stopped, True)
     return 0
 
 
-def _leave_if_heap_locked(stopped):
+def _ended(stopped, crashed):
     # The unix port raises Ctrl-C at once wherever the interpreter is, also in the middle of a
     # garbage collection, which then leaves the heap locked: nothing can be allocated again.
-    # The clean stop may then fail first with MemoryError instead of KeyboardInterrupt. Skip
-    # the stop (the broker publishes the will, `offline`) and leave with an exception made
-    # beforehand
+    # The clean stop may then fail first with MemoryError instead of KeyboardInterrupt (and a
+    # crash be that MemoryError). Skip the stop (the broker publishes the will, `offline`) and
+    # leave with an exception made beforehand
     try:
         bytearray(8)
     except MemoryError:
         print("pysmartnode: Ctrl-C hit the garbage collector; the will reports offline")
         raise stopped from None
+    import sys
 
+    if crashed:  # record why, then start again
+        from pysmartnode import node
 
-def _crashed(e):
-    from pysmartnode.logging.logger import emit, record_reset
-    from pysmartnode.platform import restart
+        # what _main kept; else what failed outside it (the event loop), as the runtime has it
+        e = node.parts.pop("crash", None)
+        if e is None and hasattr(sys, "exc_info"):
+            e = sys.exc_info()[1]
+        e = e or RuntimeError("the event loop failed")
+        from pysmartnode.logging.logger import emit, record_reset
+        from pysmartnode.platform import restart
 
-    reason = "crash: %s: %s" % (type(e).__name__, e)
-    try:
-        sys.print_exception(e)
-    except AttributeError:  # CPython
-        import traceback
+        reason = "crash: %s: %s" % (type(e).__name__, e)
+        try:
+            sys.print_exception(e)
+        except AttributeError:  # CPython
+            import traceback
 
-        traceback.print_exception(e)
-    emit(50, "node", reason, True)
-    record_reset(reason)
-    restart(1)
+            traceback.print_exception(e)
+        emit(50, "node", reason, True)
+        record_reset(reason)
+        restart(1)
+    else:  # Ctrl-C: MicroPython leaves the tasks as they were; stop them now
+        asyncio.run(_stop())
 
 
 async def _main(demo):
-    # This coroutine's frame lives as long as the node (its locals, deepest stack and 2 words
-    # per nested try): no name for the start-up module's function or its result, and the stop
-    # says its own failure (_stop), so no try nested here
+    # This coroutine's frame lives as long as the node (its locals, deepest stack and 3 words
+    # per nested try): no name for the start-up module's function or its result, no `finally`
+    # (the handler below is one), and the stop says its own failure (_stop)
     try:
         # start() drops the start-up module from sys.modules as it begins, and hands back the
         # first connect, awaited once its frame and that module are gone (~1 KB): the start's
@@ -103,13 +113,16 @@ async def _main(demo):
         await (await __import__("pysmartnode.startup").startup.start(demo))
         # The tasks the components started at the build end when they will: short ones soon
         # after the start, so look often at first (1, 2, 4... s), then hourly
-        delay = 1
+        demo = 1
         while True:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(demo)
             _prune()
-            delay = min(delay * 2, 3600)
-    finally:  # a stop that fails must not hide why the node stops (MicroPython chains none)
-        await _stop()
+            demo = min(demo * 2, 3600)
+    except BaseException as e:  # the node stops: a Ctrl-C, SIGTERM on CPython, or a failure
+        if isinstance(e, Exception):  # the node itself failed: kept for run() (_serve)
+            __import__("pysmartnode.node").node.parts["crash"] = e
+        await _stop()  # a stop that fails says so, and must not hide why the node stops
+        raise
 
 
 def _prune():

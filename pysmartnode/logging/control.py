@@ -60,6 +60,11 @@ def untap(callback):
         _log._taps = taps[:i] + taps[i + 1 :]
 
 
+def dropped():
+    """How many messages the queue has dropped since start."""
+    return _log._dropped
+
+
 def set_clock_offset(seconds):
     """Seconds added to the clock for printed timestamps (boards keep UTC; see networking.ntp)."""
     _log._clock_offset = seconds

@@ -27,15 +27,14 @@ _taps = ()  # callbacks tap(level, name, text) for every message that is not loc
 
 
 class Logger:
-    """A named logger (`name`); get one with getLogger(name)."""
+    """A named logger; get one with getLogger(name). name, and level (0: follow the node's)."""
 
-    # No __init__ (a function held for good): getLogger names the logger, and its own level is
-    # this default until setLevel gives it one
-    level = 0  # 0: follow the node's level
+    # 12 names in this class's table of 12 slots (a 13th grows it to 17): no __init__
+    # (getLogger sets name and level), so that emit's steps below fit
 
     def __getattr__(self, attr):
         # setLevel and isEnabledFor, seldom called: functions of control.py, loaded for the call
-        # (a class table of 10 slots, not 12, and two functions less for good)
+        # (two names less in the class's table and two functions less for good)
         if attr != "setLevel" and attr != "isEnabledFor":
             raise AttributeError(attr)
         from pysmartnode.logging import control
@@ -47,30 +46,58 @@ class Logger:
 
     # **kw, not `local_only=False`: a keyword-only default costs each method a dict of its own
     # for good (0.6 KiB for these six on the unix port); kw may hold local_only=True (print
-    # without publishing)
+    # without publishing). Every frame of a log call has 11 words at most (locals, value stack,
+    # 3 per `try`), so that MicroPython keeps it on the C stack: a larger one takes a block of
+    # the heap while it runs (bench/heap_frames.py); under a log line of the client's connect
+    # six of them (1.2 KB) ran a small heap out. Hence the helpers below and args for msg
     def log(self, level, msg, *args, **kw):
-        if level < (self.level or _level):
-            return
+        if level >= (self.level or _level):
+            msg = Logger._text(msg, args)
+            kw = kw.get("local_only", False)
+            emit(level, self.name, msg, kw)
+
+    def debug(self, *args, **kw):  # (msg, *args, local_only=False)
+        self.log(10, *args, **kw)
+
+    def info(self, *args, **kw):
+        self.log(20, *args, **kw)
+
+    def warning(self, *args, **kw):
+        self.log(30, *args, **kw)
+
+    def error(self, *args, **kw):
+        self.log(40, *args, **kw)
+
+    def critical(self, *args, **kw):
+        self.log(50, *args, **kw)
+
+    # Functions of the class, not methods (no self): emit's steps, each a small frame. Here,
+    # not in the module, whose table is full (a 24th name grows it from 23 to 29 slots)
+    def _text(msg, args):
         try:
-            text = msg % args if args else str(msg)
+            return msg % args if args else str(msg)
         except Exception:  # a wrong format string must not take the caller down
-            text = "%s %r" % (msg, args)
-        emit(level, self.name, text, kw.get("local_only", False))
+            return "%s %r" % (msg, args)
 
-    def debug(self, msg, *args, **kw):
-        self.log(10, msg, *args, **kw)
+    def _line(level, name, text):  # "12:00:00 [info] name: text" on stdout
+        t = __import__("time")
+        t = t.localtime(int(t.time() + _clock_offset))
+        level = _NAMES[level // 10 - 1] if level in (10, 20, 30, 40, 50) else "info"
+        print("%02d:%02d:%02d" % t[3:6], "[%s]" % level, name + ":", text)
 
-    def info(self, msg, *args, **kw):
-        self.log(20, msg, *args, **kw)
-
-    def warning(self, msg, *args, **kw):
-        self.log(30, msg, *args, **kw)
-
-    def error(self, msg, *args, **kw):
-        self.log(40, msg, *args, **kw)
-
-    def critical(self, msg, *args, **kw):
-        self.log(50, msg, *args, **kw)
+    def _queued(level, name, text):
+        global _dropped, _sender
+        if len(_queue) >= _queue_len:
+            _queue.pop(0)
+            _dropped += 1
+        t = _NAMES[level // 10 - 1] if level in (10, 20, 30, 40, 50) else "info"
+        _queue.append((t, "[%s] %s" % (name, text)))
+        if _sink is not None and _sender is None:  # a task per burst: none waits at idle
+            _sender = asyncio.create_task(_send())
+        i = 0  # no `for`: its iterator holds 4 words of this frame
+        while i < len(_taps):
+            _taps[i](level, name, text)
+            i += 1
 
 
 def getLogger(name="node"):
@@ -79,39 +106,34 @@ def getLogger(name="node"):
     if logger is None:
         logger = _loggers[name] = Logger()
         logger.name = name
+        logger.level = 0  # 0: follow the node's level
     return logger
 
 
 def emit(level, name, text, local_only):
     """Prints one message and, unless local_only, queues it for publishing. Never raises."""
-    # (local_only has no default: a default argument costs the function 32 bytes for good)
-    global _dropped, _sender
+    # (local_only has no default: a default argument costs the function 32 bytes for good).
+    # Its own frame, 13 words with the `try`, takes 160 B of heap while it runs; the steps'
+    # take none (Logger._line, _queued)
     try:
-        import time
-
-        level_name = _NAMES[level // 10 - 1] if level in (10, 20, 30, 40, 50) else "info"
-        t = time.localtime(int(time.time() + _clock_offset))
-        print("%02d:%02d:%02d [%s] %s: %s" % (t[3], t[4], t[5], level_name, name, text))
-        if local_only:
-            return
-        if len(_queue) >= _queue_len:
-            _queue.pop(0)
-            _dropped += 1
-        _queue.append((level_name, "[%s] %s" % (name, text)))
-        if _sink is not None and _sender is None:  # a task per burst: none waits at idle
-            _sender = asyncio.create_task(_send())
-        for callback in _taps:
-            callback(level, name, text)
-    except Exception as e:  # MemoryError or a broken stdout: nothing sensible is left to do
-        try:
-            print("logging failed:", e, "|", name, text)  # made beforehand: no heap needed
-        except Exception:
-            pass
+        Logger._line(level, name, text)
+        if not local_only:
+            Logger._queued(level, name, text)
+    except Exception:  # MemoryError or a broken stdout: nothing sensible is left to do
+        _failed(name, text)
 
 
-def dropped():
-    """How many messages the queue has dropped since start."""
-    return _dropped
+def _failed(name, text):
+    # emit's failure, on stdout with the error where the runtime has it (sys.exc_info(): CPython
+    # and the unix port; a board says "error"). A frame of its own: emit's would not fit it
+    try:
+        e = __import__("sys").exc_info()[1]
+    except Exception:  # none on this port, or no heap for its tuple
+        e = "error"
+    try:
+        print("logging failed:", e, "|", name, text)  # made beforehand: no heap needed
+    except Exception:
+        pass
 
 
 async def _send():

@@ -149,26 +149,16 @@ class MQTTHandle(Subscriptions):
         self._client._tasks.discard(asyncio.current_task())  # as the client's own tasks end
 
     def _callback(self, arg, msg):
-        # The client's callbacks but subs_cb (Subscriptions.__call__ hands them on): log(level,
-        # msg), wifi_coro(up) and connect_coro(client); and _announce's (an exception, msg None)
+        # The client's log(level, msg) and connect_coro(client) (Subscriptions.__call__ hands
+        # them on; wifi_coro(up) goes to mqtt_subs._links), and _announce's (an exception, msg
+        # None). Its frame has 11 words at most, so that it stays on the C stack: no `try`, no
+        # `for`, few locals (a log line of the client's connect is under it, and with it the
+        # node's smallest heap ran out there: bench/heap_frames.py)
         if msg is not None:  # a log line of the client's (arg: its level)
-            msg = _explained(msg)
-            if arg == "debug":
-                self._log.debug(msg)
-            elif arg == "error":
-                self._log.error(msg)
-            elif arg == "warning":
-                self._log.warning(msg)
-            else:
-                self._log.info(msg)
+            arg = 10 if arg == "debug" else 40 if arg == "error" else 30 if arg == "warning" else 20
+            self._log.log(arg, _explained(msg))
         elif isinstance(arg, Exception):  # a connect hook raised it (_announce)
             self._log.error("connect hook raised %s: %s", type(arg).__name__, arg)
-        elif arg is True or arg is False:  # the link is up, or down
-            for hook in self._link_hooks:  # () till the first on_link (Subscriptions.__getattr__)
-                try:
-                    hook(arg)
-                except Exception as e:
-                    self._log.error("link hook raised %s: %s", type(e).__name__, e)
         elif not self._stopping:  # connected (arg: the client)
             # _announce as a task of the client's (close() cancels it), started here: handed
             # back, the client ran it under a guard's frame (192 B, 64-bit), one more under the

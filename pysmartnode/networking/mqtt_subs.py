@@ -102,65 +102,69 @@ class Subscriptions:
 
     def __call__(self, topic, msg=None, retained=None):
         # The client's subs_cb: the handle itself, not a bound method held for good. Its other
-        # callbacks are the handle too: log(level, msg), wifi_coro(up) and connect_coro(client)
-        # go to MQTTHandle._callback
-        if retained is None:
-            return self._callback(topic, msg)
+        # callbacks are the handle too: wifi_coro(up) goes to _links, log(level, msg) and
+        # connect_coro(client) to MQTTHandle._callback. No `try` here (3 words of the frame):
+        # under 12 words in all it stays on the C stack, where with one it took 192 B of heap
+        # at every message and every log line of the client's (bench/heap_frames.py)
+        if retained is not None:
+            return self._dispatch(topic, msg, retained)
+        if topic is True or topic is False:  # the link is up, or down
+            return _links(self, topic)
+        return self._callback(topic, msg)
+
+    def _dispatch(self, topic, msg, retained):
         try:
-            self._dispatch(topic, msg, retained)
+            text = None
+            # The matching subscriptions first (a callback may subscribe or unsubscribe): their
+            # items only, not a copy of the registry (one block of 8 B per item at every message)
+            subs, found = self._subs, []
+            for i in range(0, len(subs), _STRIDE):
+                if matches(subs[i], topic):
+                    found.append(subs[i])
+                    found.append(subs[i + 1])
+                    found.append(subs[i + 2])
+            for i in range(0, len(found), _STRIDE):
+                callback, flags = found[i + 1], found[i + 2]
+                if flags & _RESTORE:
+                    if not retained or not self._end_restore(found[i], callback, flags):
+                        continue  # a live message on a state topic is not the one to restore
+                if text is None:
+                    text = topic.decode()  # in device form, `./x`, under this node
+                    if text.startswith(self._prefix):
+                        text = "./" + text[len(self._prefix) :]
+                    try:
+                        payload = msg.decode()
+                    except UnicodeError:
+                        self._log.warning("ignored a payload on %s: not UTF-8 text", text)
+                        return
+                value = payload
+                if flags & _JSON:
+                    import json  # here, not at the top: a slot less in this module's table
+
+                    try:
+                        value = json.loads(payload)
+                    except Exception:  # ValueError; RecursionError/MemoryError for deep nesting
+                        self._log.warning("ignored a payload on %s: not JSON: %.40s", text, payload)
+                        continue
+                try:
+                    result = callback(text, value, retained)
+                except Exception as e:  # one broken callback must not stop the others
+                    self._log.error("callback for %s raised %s: %s", text, type(e).__name__, e)
+                    continue
+                if result is not None and hasattr(result, "send"):  # a coroutine on both runtimes
+                    if self._running >= _MAX_CALLBACK_TASKS:
+                        result.close()
+                        self.callbacks_dropped += 1
+                        self._log.warning("too many callbacks running: dropped one for %s", text)
+                        continue
+                    self._running += 1
+                    asyncio.create_task(self._await_callback(result, text, payload, retained))
+                else:
+                    _echo(self, text, payload, retained, result)
         except MemoryError:  # a big payload's text or JSON needs blocks the heap may not have
             self._log.warning(
                 "ignored a payload on %s: %d bytes, no heap for it", topic.decode(), len(msg)
             )
-
-    def _dispatch(self, topic, msg, retained):
-        text = None
-        # The matching subscriptions first (a callback may subscribe or unsubscribe): their
-        # items only, not a copy of the registry (one block of 8 B per item at every message)
-        subs, found = self._subs, []
-        for i in range(0, len(subs), _STRIDE):
-            if matches(subs[i], topic):
-                found.append(subs[i])
-                found.append(subs[i + 1])
-                found.append(subs[i + 2])
-        for i in range(0, len(found), _STRIDE):
-            callback, flags = found[i + 1], found[i + 2]
-            if flags & _RESTORE:
-                if not retained or not self._end_restore(found[i], callback, flags):
-                    continue  # a live message on a state topic is not the one to restore
-            if text is None:
-                text = topic.decode()  # in device form, `./x`, under this node
-                if text.startswith(self._prefix):
-                    text = "./" + text[len(self._prefix) :]
-                try:
-                    payload = msg.decode()
-                except UnicodeError:
-                    self._log.warning("ignored a payload on %s: not UTF-8 text", text)
-                    return
-            value = payload
-            if flags & _JSON:
-                import json  # here, not at the top: a slot less in this module's table
-
-                try:
-                    value = json.loads(payload)
-                except Exception:  # ValueError; RecursionError/MemoryError for deep nesting
-                    self._log.warning("ignored a payload on %s: not JSON: %.40s", text, payload)
-                    continue
-            try:
-                result = callback(text, value, retained)
-            except Exception as e:  # one broken callback must not stop the others
-                self._log.error("callback for %s raised %s: %s", text, type(e).__name__, e)
-                continue
-            if result is not None and hasattr(result, "send"):  # a coroutine on both runtimes
-                if self._running >= _MAX_CALLBACK_TASKS:
-                    result.close()
-                    self.callbacks_dropped += 1
-                    self._log.warning("too many callbacks running: dropped one for %s", text)
-                    continue
-                self._running += 1
-                asyncio.create_task(self._await_callback(result, text, payload, retained))
-            else:
-                _echo(self, text, payload, retained, result)
 
     async def _await_callback(self, coro, topic, payload, retained):
         try:
@@ -240,6 +244,19 @@ class Subscriptions:
                 self._changed(topic_filter)
                 return True
         return False
+
+
+def _links(handle, up):
+    # The link hooks (on_link), told that the link is up or down; one that raises is logged and
+    # the others still run. (Not a method: the class's table is full at 12 names)
+    hooks = handle._link_hooks  # () till the first on_link (Subscriptions.__getattr__)
+    i = 0
+    while i < len(hooks):
+        try:
+            hooks[i](up)
+        except Exception as e:
+            handle._log.error("link hook raised %s: %s", type(e).__name__, e)
+        i += 1
 
 
 def _echo(handle, topic, payload, retained, result):

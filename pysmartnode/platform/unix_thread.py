@@ -1,6 +1,8 @@
 """The unix port's watchdog check as a thread (platform/unix.py's every()): loaded only when used,
 so a node checked by a shell process (unix_watch.py) holds none of this."""
 
+from time import sleep as _sleep
+
 
 class Every:
     interrupted = False
@@ -9,9 +11,10 @@ class Every:
         import _thread
 
         self._running = True
+        self.seconds = seconds
         self.sigint_blocked = mask is not None
         if mask is None:
-            _thread.start_new_thread(self._run, (seconds, func))
+            _thread.start_new_thread(self._run, (func,))
             return
         # A thread that never receives SIGINT (Ctrl-C). MicroPython raises Ctrl-C in whichever
         # thread Linux hands the signal to. A thread that gets it while the main thread
@@ -30,16 +33,17 @@ class Every:
         old = bytearray(128)
         mask(0, sigint, old)  # SIG_BLOCK
         try:
-            _thread.start_new_thread(self._run, (seconds, func))
+            _thread.start_new_thread(self._run, (func,))
         finally:
             mask(2, old, None)  # SIG_SETMASK: the main thread takes Ctrl-C again
 
-    def _run(self, seconds, func):
-        from time import sleep
-
+    def _run(self, func):
+        # The thread's frame, for the node's life: 11 words at most (locals, value stack, 3 for
+        # the `try`), so that it is on the thread's C stack, not a block of the heap
+        # (bench/heap_frames.py): no local for `sleep` or the seconds
         while self._running:
             try:
-                sleep(seconds)
+                _sleep(self.seconds)
                 if self._running:
                     func()
             except KeyboardInterrupt:

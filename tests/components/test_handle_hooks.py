@@ -33,6 +33,30 @@ def test_a_connect_hook_that_raises_is_logged_and_the_next_still_runs(mosquitto,
     assert "connect hook raised ValueError: broken on purpose" in capsys.readouterr().out
 
 
+def test_a_link_hook_that_raises_is_logged_and_the_next_still_runs(mosquitto, capsys):
+    from pysmartnode.networking.mqtt import MQTTHandle
+
+    got = []
+
+    def broken(up):
+        raise ValueError("link broken on purpose")
+
+    async def scenario():
+        handle = MQTTHandle("linked", server=mosquitto.host, port=mosquitto.port)
+        handle.on_link(broken)
+        handle.on_link(got.append)
+        await handle.connect()
+        for _ in range(100):
+            if got:
+                break
+            await asyncio.sleep(0.05)
+        await handle.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert got[:1] == [True]
+    assert "link hook raised ValueError: link broken on purpose" in capsys.readouterr().out
+
+
 def test_a_handle_stopped_before_it_connected_leaves_no_announcement_behind():
     # connect() makes the first connect's announcement before it connects (the idle node's
     # heap has room for it there); a stop before any connect closes it, unrun

@@ -97,7 +97,7 @@ class Status:
     def report(self):
         """The status as a dict."""
         from pysmartnode import node
-        from pysmartnode.logging.logger import dropped
+        from pysmartnode.logging.logger import _dropped as dropped  # (its count now)
         from pysmartnode.platform import PLATFORM, collect, mem_free, ticks_diff, ticks_ms
 
         now = ticks_ms()  # uptime: the tick counter wraps on boards, so it is summed up here
@@ -116,7 +116,7 @@ class Status:
             "reconnects": stats["reconnects"],
             "downtime": round(stats["downtime"], 1),
             "dropped": stats["dropped"],
-            "log_dropped": dropped(),
+            "log_dropped": dropped,
             "ip": self._link.ip() if self._link else None,
             "components": len(node.components),
             "components_failed": len(node.failed),
