@@ -1,26 +1,29 @@
-"""The MQTT handle's connect hooks, in-process on CPython against a real mosquitto: a hook that
-raises is logged and the next still runs (docs/node.md, on_connect)."""
+"""The MQTT handle's connect and link hooks, in-process on CPython against a real mosquitto: a
+hook that raises is logged and the next still runs (docs/node.md, on_connect, on_link)."""
 
 from __future__ import annotations
 
 import asyncio
 
 
-def test_a_connect_hook_that_raises_is_logged_and_the_next_still_runs(mosquitto, capsys):
+def _hooked(mosquitto, kind):
+    # A handle with two hooks of `kind` ("connect" or "link"): the first raises, the second
+    # records what it got; connected until the second has run, then stopped
     from pysmartnode.networking.mqtt import MQTTHandle
 
     got = []
 
-    def broken(reason):
-        raise ValueError("broken on purpose")
+    def broken(arg):
+        raise ValueError("%s broken on purpose" % kind)
 
-    async def later(reason):
-        got.append(reason)
+    async def later(arg):
+        got.append(arg)
 
     async def scenario():
         handle = MQTTHandle("hooked", server=mosquitto.host, port=mosquitto.port)
-        handle.on_connect(broken)
-        handle.on_connect(later)
+        add = handle.on_connect if kind == "connect" else handle.on_link
+        add(broken)
+        add(later if kind == "connect" else got.append)
         await handle.connect()
         for _ in range(100):
             if got:
@@ -29,31 +32,16 @@ def test_a_connect_hook_that_raises_is_logged_and_the_next_still_runs(mosquitto,
         await handle.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
-    assert got == ["connect"]
-    assert "connect hook raised ValueError: broken on purpose" in capsys.readouterr().out
+    return got
+
+
+def test_a_connect_hook_that_raises_is_logged_and_the_next_still_runs(mosquitto, capsys):
+    assert _hooked(mosquitto, "connect") == ["connect"]
+    assert "connect hook raised ValueError: connect broken on purpose" in capsys.readouterr().out
 
 
 def test_a_link_hook_that_raises_is_logged_and_the_next_still_runs(mosquitto, capsys):
-    from pysmartnode.networking.mqtt import MQTTHandle
-
-    got = []
-
-    def broken(up):
-        raise ValueError("link broken on purpose")
-
-    async def scenario():
-        handle = MQTTHandle("linked", server=mosquitto.host, port=mosquitto.port)
-        handle.on_link(broken)
-        handle.on_link(got.append)
-        await handle.connect()
-        for _ in range(100):
-            if got:
-                break
-            await asyncio.sleep(0.05)
-        await handle.stop()
-
-    asyncio.run(asyncio.wait_for(scenario(), 20))
-    assert got[:1] == [True]
+    assert _hooked(mosquitto, "link")[:1] == [True]
     assert "link hook raised ValueError: link broken on purpose" in capsys.readouterr().out
 
 
