@@ -63,6 +63,20 @@
                         break;
                     }
                     mp_printf(print, " %s%s", pre, nm);
+                    if (w == &mp_type_gen_instance) {
+                        // which async def (or generator): its function object, a few words in
+                        void **cw = CEN_PTR(cur);
+                        for (int k = 1; k < 4; k++) {
+                            void *f = cw[k];
+                            if ((byte *)f >= ca->gc_pool_start && (byte *)f < ca->gc_pool_end
+                                && (((byte *)f - ca->gc_pool_start) % BYTES_PER_BLOCK) == 0
+                                && ATB_GET_KIND(ca, BLOCK_FROM_PTR(ca, f)) == AT_HEAD
+                                && ((mp_obj_base_t *)f)->type == &mp_type_gen_wrap) {
+                                mp_printf(print, ":%s", qstr_str(mp_obj_fun_bc_get_name((const mp_obj_fun_bc_t *)f)));
+                                break;
+                            }
+                        }
+                    }
                     if (depth == 0 && (w == &mp_type_str || w == &mp_type_bytes)) {
                         // a string's first characters (printable ones; others as ?), then stop
                         mp_obj_str_t *so = (mp_obj_str_t *)CEN_PTR(cur);
@@ -84,7 +98,17 @@
                         break;
                     }
                 } else {
-                    mp_printf(print, " raw");  // untyped: a table, a buffer, a generator's state ...
+                    // untyped: a table, a buffer ..., or the frame of a running call (its first word
+                    // the function: py/objfun.c puts a frame of over 11 words on the heap)
+                    void *f = *CEN_PTR(cur);
+                    if ((byte *)f >= ca->gc_pool_start && (byte *)f < ca->gc_pool_end
+                        && (((byte *)f - ca->gc_pool_start) % BYTES_PER_BLOCK) == 0
+                        && ATB_GET_KIND(ca, BLOCK_FROM_PTR(ca, f)) == AT_HEAD
+                        && ((mp_obj_base_t *)f)->type == &mp_type_fun_bc) {
+                        mp_printf(print, " frame:%s", qstr_str(mp_obj_fun_bc_get_name((const mp_obj_fun_bc_t *)f)));
+                    } else {
+                        mp_printf(print, " raw");
+                    }
                 }
                 byte *lo = (byte *)CEN_PTR(cur);
                 size_t cn;

@@ -62,20 +62,47 @@ def test_the_census_patch_fits_the_micropython_tree_the_firmware_is_built_from(t
     source = load_tool("firmware").find_source()
     if source is None:
         require_firmware()  # skips with the way to get a tree (fails under CI=true)
-    if source.is_dir():
-        gc_c = (source / "py" / "gc.c").read_text()
-    else:
-        with tarfile.open(source) as tar:
-            member = next(m for m in tar.getmembers() if m.name.endswith("/py/gc.c"))
-            gc_c = tar.extractfile(member).read().decode()
     (tmp_path / "py").mkdir()
-    (tmp_path / "py" / "gc.c").write_text(gc_c)
+    for name in ("gc.c", "runtime.c"):
+        if source.is_dir():
+            text = (source / "py" / name).read_text()
+        else:
+            with tarfile.open(source) as tar:
+                member = next(m for m in tar.getmembers() if m.name.endswith("/py/" + name))
+                text = tar.extractfile(member).read().decode()
+        (tmp_path / "py" / name).write_text(text)
     census.patch_tree(tmp_path)
     patched = (tmp_path / "py" / "gc.c").read_text()
     assert patched.count(census.DONE) == 1
     assert patched.index(census.DONE) < patched.index("GC_EXIT();\n}\n", patched.index(census.DONE))
-    census.patch_tree(tmp_path)  # once only, from the untouched copy
+    # the census at the first MemoryError: before m_malloc_fail() raises it, when asked for
+    runtime = (tmp_path / "py" / "runtime.c").read_text()
+    assert runtime.count("HEAP_CENSUS_AT_OOM") == 1
+    fail = runtime.index("m_malloc_fail(size_t num_bytes)")
+    raised = runtime.index("mp_raise_msg_varg(&mp_type_MemoryError,", fail)
+    assert fail < runtime.index("gc_dump_alloc_table", fail) < raised
+    census.patch_tree(tmp_path)  # once only, from the untouched copies
     assert (tmp_path / "py" / "gc.c").read_text() == patched
+    assert (tmp_path / "py" / "runtime.c").read_text() == runtime
+
+
+def test_running_calls_frames_and_coroutines_are_named_by_their_function():
+    sample = """\
+CENSUS at MemoryError, allocating 72 bytes
+CEN 256 frame:emit<-stack
+CEN 96 tuple<-[w16/256] frame:emit<-stack
+CEN 224 frame:run_until_complete<-stack
+CEN 320 coroutine:_emit
+CEN 32 str'home/x'#6<-[w9/320] coroutine:_emit
+CEN 32 bytes'x'#1<-stack
+CEN end
+"""
+    kinds, owners, _ = census.summarise(census.parse(sample))
+    assert kinds["frame"] == 256 + 224 and kinds["coroutine"] == 320 and kinds["tuple"] == 96
+    assert owners["stack"] == 256 + 96 + 224 + 32 and owners["coroutine:_emit"] == 352
+    text = census.report("idle node at 30 KiB", sample, 10)
+    assert "Frames of running calls on the heap: 480 B" in text
+    assert text.index("- 256 B: `frame:emit`") < text.index("- 224 B: `frame:run_until_complete`")
 
 
 @pytest.mark.slow
@@ -97,3 +124,19 @@ def test_the_census_of_an_idle_node_accounts_for_its_whole_heap(tmp_path):
     assert owners["inst:MQTTClient"] > 500 and owners["module:pysmartnode.logging.logger"] > 300
     assert kinds["function"] > 2000 and kinds["coroutine"] > 0
     assert "| owner | bytes | of which |" in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("firmware")
+def test_a_node_short_of_heap_is_counted_where_it_ran_out(tmp_path):
+    require_firmware()
+    require_tool("mosquitto", "apt-get install mosquitto")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "heap_census.py"), "--only", "idle", "--at-oom", "24"],
+        cwd=REPO, capture_output=True, text=True, timeout=170,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # 24 KiB is below the idle node's steady state: it runs out, and the census is taken there
+    assert "### idle node at 24 KiB, at the first MemoryError (allocating " in proc.stdout
+    assert "| inst:MQTTClient |" in proc.stdout or "| module:asyncio.core |" in proc.stdout
+    assert "frame:run_until_complete" in proc.stdout  # asyncio's loop: a frame for the node's life
