@@ -126,7 +126,7 @@ async def _main(demo):
 
 
 def _prune():
-    # The tasks the build noted for the stop (startup._load_components) that have finished:
+    # The tasks the build noted for the stop (startup_components.load) that have finished:
     # out, in place, so that the node does not hold their coroutines for its life. It makes
     # nothing (no range), and a moment with no heap must not end the node: tried again later
     try:

@@ -1,6 +1,7 @@
 """What MQTT keeps across connections: QoS 1 messages in flight, the offline queue, and the
-application's callbacks (subscriptions: subs.py); and the client's tasks. Session is the top
-layer of MQTTClient, merged into it with Link and Wire (__init__.py)."""
+application's callbacks (subscriptions: subs.py); what each packet that arrives means for them
+(_dispatch: the reader of wire.py hands it each whole packet); and the client's tasks. Session
+is the top layer of MQTTClient, merged into it with Link and Wire (__init__.py)."""
 
 import asyncio
 
@@ -25,6 +26,11 @@ _SEQ = const(8)
 _SENT = const(9)  # ticks of the last send on this connection, 0: not sent on it
 _REPUBS = const(10)  # re-sends on this connection for want of a PUBACK
 _DEATHS = const(11)  # connections that died while it was sent and unacknowledged
+_PUBLISH = const(0x30)  # the packet types _dispatch tells apart
+_PUBACK = const(0x40)
+_SUBACK = const(0x90)
+_UNSUBACK = const(0xB0)
+_PINGRESP = const(0xD0)
 del const  # MicroPython compiles the constants in: the name is needed no longer
 
 
@@ -46,6 +52,52 @@ class Session:  # a layer of MQTTClient, merged into it (__init__.py)
             self._call(wifi_coro, up)
         if up and connect_coro:
             self._call(connect_coro, self)
+
+    def _dispatch(self, first, body):
+        # One whole packet from the reader (wire.py): what MQTT does with it
+        kind = first & 0xF0
+        if kind == _PUBLISH:
+            if self._opts[15] and len(body) > self._opts[15]:  # max_incoming
+                self._discard(first, body, len(body))
+                return
+            try:
+                topic, msg, qos, retained, pid = codec.parse_publish(first, body)
+            except MemoryError:
+                self._discard(first, body, len(body))
+                return
+            # The application's: each matching subscription's callback, then the queue or subs_cb
+            for f, sub in list(self._subs.items()):
+                if sub[1] is not None and codec.matches(f, topic):
+                    self._call(sub[1], topic, msg, retained)
+            if self.queue is not None:
+                self.queue.put((topic, msg, retained))
+            elif self._opts[10] is not None:  # subs_cb
+                self._call(self._opts[10], topic, msg, retained)
+            if qos:
+                self._acks_due.append(pid)
+        elif first == _PUBACK:
+            if len(body) != 2:
+                raise ValueError("PUBACK with a body of %d bytes" % len(body))
+            rec = self._inflight.pop(body[0] << 8 | body[1], None)
+            if rec is None:
+                self._stats[6] += 1  # stray_acks: a late ack for a re-sent message: harmless
+            else:
+                self._done(rec, True)
+        elif first == _SUBACK or first == _UNSUBACK:
+            short = len(body) < 3 if first == _SUBACK else len(body) != 2
+            if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
+                raise ValueError("ack 0x%02x of %d bytes" % (first, len(body)))
+            codes = bytes(body[2:]) if first == _SUBACK else b"\x00"  # no heap: the fault wakes w
+            w = self._waiters.pop(body[0] << 8 | body[1], None)
+            if w is None:
+                self._stats[6] += 1  # stray_acks
+            else:
+                w[1] = codes
+                wake(w[0])
+        elif first == _PINGRESP and not len(body):
+            self._ping_at = None
+        else:
+            raise ValueError("unexpected packet 0x%02x of %d bytes" % (first, len(body)))
 
     def _discard(self, first, head, size):
         """Drop a PUBLISH too big to keep; it is still acknowledged, counted, logged once."""

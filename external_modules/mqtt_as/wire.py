@@ -1,8 +1,8 @@
-"""The bytes of one connection: parse what arrives, write packets whole (its watchdog is
-link.py's). Wire is the bottom layer of MQTTClient (MQTTClient, Session, Link, Wire: one class,
-see __init__.py). It calls what the layers above provide: _fault(where, e) when the link is
-dead, _call(cb, ...) for the application's callbacks, _discard(first, head, size) for a PUBLISH
-too big to keep, _done(record, True) for each PUBACK; and it reads and writes Session's message
+"""The bytes of one connection: parse what arrives into packets, write packets whole (its
+watchdog is link.py's). Wire is the bottom layer of MQTTClient (MQTTClient, Session, Link, Wire:
+one class, see __init__.py). It calls what the layers above provide: _dispatch(first, body) for
+each whole packet and _discard(first, head, size) for a PUBLISH too big to keep (session.py),
+_fault(where, e) when the link is dead (link.py); and it reads and writes Session's message
 records."""
 
 import asyncio
@@ -12,11 +12,7 @@ import asyncio
 from . import codec
 from .codec import CPYTHON, const, ticks_ms
 
-_PUBLISH = const(0x30)  # packet types the reader tells apart
-_PUBACK = const(0x40)
-_SUBACK = const(0x90)
-_UNSUBACK = const(0xB0)
-_PINGRESP = const(0xD0)
+_PUBLISH = const(0x30)  # the one packet type the reader tells apart (a large one)
 _CHUNK = const(256)  # bytes asked of the stream per read (MicroPython)
 _SMALL = const(1024)  # bytes payloads up to this size are written at once, without slices
 # MicroPython: payloads up to this size go out in the same write as their header (one TCP
@@ -143,51 +139,6 @@ class Wire:  # a layer of MQTTClient, merged into it (__init__.py)
             else:
                 self._discard(large[_FIRST], large[_HEAD], large[_SIZE])
         return take
-
-    def _dispatch(self, first, body):
-        kind = first & 0xF0
-        if kind == _PUBLISH:
-            if self._opts[15] and len(body) > self._opts[15]:  # max_incoming
-                self._discard(first, body, len(body))
-                return
-            try:
-                topic, msg, qos, retained, pid = codec.parse_publish(first, body)
-            except MemoryError:
-                self._discard(first, body, len(body))
-                return
-            # The application's: each matching subscription's callback, then the queue or subs_cb
-            for f, sub in list(self._subs.items()):
-                if sub[1] is not None and codec.matches(f, topic):
-                    self._call(sub[1], topic, msg, retained)
-            if self.queue is not None:
-                self.queue.put((topic, msg, retained))
-            elif self._opts[10] is not None:  # subs_cb
-                self._call(self._opts[10], topic, msg, retained)
-            if qos:
-                self._acks_due.append(pid)
-        elif first == _PUBACK:
-            if len(body) != 2:
-                raise ValueError("PUBACK with a body of %d bytes" % len(body))
-            rec = self._inflight.pop(body[0] << 8 | body[1], None)
-            if rec is None:
-                self._stats[6] += 1  # stray_acks: a late ack for a re-sent message: harmless
-            else:
-                self._done(rec, True)
-        elif first == _SUBACK or first == _UNSUBACK:
-            short = len(body) < 3 if first == _SUBACK else len(body) != 2
-            if short:  # a SUBACK holds an id and at least one code; an UNSUBACK an id only
-                raise ValueError("ack 0x%02x of %d bytes" % (first, len(body)))
-            codes = bytes(body[2:]) if first == _SUBACK else b"\x00"  # no heap: the fault wakes w
-            w = self._waiters.pop(body[0] << 8 | body[1], None)
-            if w is None:
-                self._stats[6] += 1  # stray_acks
-            else:
-                w[1] = codes
-                wake(w[0])
-        elif first == _PINGRESP and not len(body):
-            self._ping_at = None
-        else:
-            raise ValueError("unexpected packet 0x%02x of %d bytes" % (first, len(body)))
 
     # ----------------------------------------------------------------- writing
 

@@ -8,6 +8,7 @@ from pysmartnode import node
 START_ONLY = (
     "components",  # this file: its COMPONENTS are taken, no entry is of its package
     "pysmartnode.startup",
+    "pysmartnode.startup_components",
     "pysmartnode.logging.control",
     "pysmartnode.utils.watchdog",
     "pysmartnode.components.machine",
