@@ -105,16 +105,22 @@ CEN end
     assert text.index("- 256 B: `frame:emit`") < text.index("- 224 B: `frame:run_until_complete`")
 
 
-@pytest.mark.slow
-@pytest.mark.xdist_group("firmware")
-def test_the_census_of_an_idle_node_accounts_for_its_whole_heap(tmp_path):
+def _census_of_the_idle_node(*args):
+    # bench/heap_census.py --only idle, run as a user runs it; its output (it must succeed)
     require_firmware()
     require_tool("mosquitto", "apt-get install mosquitto")
     proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "heap_census.py"), "--only", "idle", "--raw", str(tmp_path)],
+        [sys.executable, str(REPO / "bench" / "heap_census.py"), "--only", "idle", *args],
         cwd=REPO, capture_output=True, text=True, timeout=170,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("firmware")
+def test_the_census_of_an_idle_node_accounts_for_its_whole_heap(tmp_path):
+    stdout = _census_of_the_idle_node("--raw", str(tmp_path))
     output = (tmp_path / "idle.txt").read_text()
     objects = census.parse(output)
     kinds, owners, _ = census.summarise(objects)
@@ -123,20 +129,14 @@ def test_the_census_of_an_idle_node_accounts_for_its_whole_heap(tmp_path):
     assert abs(sum(size for size, _ in objects) - alloc) <= alloc // 20, (alloc, len(objects))
     assert owners["inst:MQTTClient"] > 500 and owners["module:pysmartnode.logging.logger"] > 300
     assert kinds["function"] > 2000 and kinds["coroutine"] > 0
-    assert "| owner | bytes | of which |" in proc.stdout
+    assert "| owner | bytes | of which |" in stdout
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("firmware")
-def test_a_node_short_of_heap_is_counted_where_it_ran_out(tmp_path):
-    require_firmware()
-    require_tool("mosquitto", "apt-get install mosquitto")
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "heap_census.py"), "--only", "idle", "--at-oom", "24"],
-        cwd=REPO, capture_output=True, text=True, timeout=170,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+def test_a_node_short_of_heap_is_counted_where_it_ran_out():
+    stdout = _census_of_the_idle_node("--at-oom", "24")
     # 24 KiB is below the idle node's steady state: it runs out, and the census is taken there
-    assert "### idle node at 24 KiB, at the first MemoryError (allocating " in proc.stdout
-    assert "| inst:MQTTClient |" in proc.stdout or "| module:asyncio.core |" in proc.stdout
-    assert "frame:run_until_complete" in proc.stdout  # asyncio's loop: a frame for the node's life
+    assert "### idle node at 24 KiB, at the first MemoryError (allocating " in stdout
+    assert "| inst:MQTTClient |" in stdout or "| module:asyncio.core |" in stdout
+    assert "frame:run_until_complete" in stdout  # asyncio's loop: a frame for the node's life
